@@ -1,0 +1,20 @@
+package pbx
+
+import (
+	"log/slog"
+
+	"pbxlab/internal/clock"
+	"pbxlab/internal/pcapio"
+)
+
+// Option configures a Server.
+type Option func(*Server)
+
+// WithLogger sets the logger (default: discard).
+func WithLogger(l *slog.Logger) Option { return func(s *Server) { s.log = l } }
+
+// WithClock sets the clock behind every PBX timer.
+func WithClock(c clock.Clock) Option { return func(s *Server) { s.clock = c } }
+
+// WithCapture writes every SIP message the PBX sends or receives to w.
+func WithCapture(w *pcapio.Writer) Option { return func(s *Server) { s.capture = w } }

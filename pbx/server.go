@@ -1,0 +1,239 @@
+// Package pbx is the pbxlab PBX: a SIP registrar/location server with
+// digest authentication and a B2BUA call processor (the manual's process
+// server), with CDRs in SQLite. New binds the sockets, Run serves until its
+// context ends and then shuts down gracefully, Close releases everything.
+package pbx
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+
+	"pbxlab/internal/clock"
+	"pbxlab/internal/pcapio"
+	"pbxlab/pbx/config"
+	"pbxlab/pbx/internal/call"
+	"pbxlab/pbx/internal/cdr"
+	"pbxlab/pbx/internal/digestauth"
+	"pbxlab/pbx/internal/registrar"
+	"pbxlab/pbx/internal/sipx"
+	"pbxlab/pbx/internal/store"
+)
+
+// Server is one PBX instance.
+type Server struct {
+	cfg     *config.Config
+	log     *slog.Logger
+	clock   clock.Clock
+	capture *pcapio.Writer
+
+	db     *sql.DB
+	auth   *digestauth.Auth
+	reg    *registrar.Registrar
+	cdrs   *cdr.Store
+	calls  *call.Manager
+	ua     *sipgo.UserAgent
+	sipSrv *sipgo.Server
+	client *sipgo.Client
+	token  sipx.BranchToken
+
+	subs    map[string]config.Subscriber
+	trusted []netip.Prefix
+
+	listeners []*listener
+	closeOnce sync.Once
+	closeErr  error
+}
+
+type listener struct {
+	addr config.ListenAddr // actual address (port resolved)
+	pc   net.PacketConn
+	ln   net.Listener
+}
+
+// New validates cfg, opens the store and binds every listen address, so
+// Addrs is known before Run.
+func New(cfg *config.Config, opts ...Option) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("new pbx: %w", err)
+	}
+	if err := cfg.RequireLoopbackForDemo(); err != nil {
+		return nil, fmt.Errorf("new pbx: %w", err)
+	}
+	s := &Server{cfg: cfg, log: slog.New(slog.DiscardHandler), clock: clock.New(), token: sipx.NewBranchToken()}
+	for _, o := range opts {
+		o(s)
+	}
+	if err := s.init(); err != nil {
+		_ = s.Close()
+		return nil, fmt.Errorf("new pbx: %w", err)
+	}
+	return s, nil
+}
+
+func (s *Server) init() error {
+	ctx := context.Background()
+	s.subs = make(map[string]config.Subscriber)
+	for _, sub := range s.cfg.Subscribers() {
+		s.subs[sub.Number] = sub
+	}
+	for _, p := range s.cfg.TrustedPeers {
+		pfx, err := parsePrefix(p.Address)
+		if err != nil {
+			return fmt.Errorf("trusted peer %s: %w", p.Name, err)
+		}
+		s.trusted = append(s.trusted, pfx)
+	}
+	db, err := store.Open(ctx, s.cfg.Store.Path)
+	if err != nil {
+		return err
+	}
+	s.db = db
+	if s.cdrs, err = cdr.Open(ctx, db, cdr.WithClock(s.clock), cdr.WithLogger(s.log)); err != nil {
+		return err
+	}
+	if err := s.initAuth(ctx); err != nil {
+		return err
+	}
+	if err := s.initSIP(); err != nil {
+		return err
+	}
+	return s.initCalls()
+}
+
+// Addrs returns the addresses the PBX listens on, with ephemeral ports resolved.
+func (s *Server) Addrs() []config.ListenAddr {
+	out := make([]config.ListenAddr, 0, len(s.listeners))
+	for _, l := range s.listeners {
+		out = append(out, l.addr)
+	}
+	return out
+}
+
+// Addr returns the first listen address of transport ("udp" or "tcp").
+func (s *Server) Addr(transport string) (netip.AddrPort, bool) {
+	for _, l := range s.listeners {
+		if l.addr.Transport == transport {
+			return l.addr.AddrPort, true
+		}
+	}
+	return netip.AddrPort{}, false
+}
+
+// CDRs returns the call detail record store.
+func (s *Server) CDRs() *cdr.Store { return s.cdrs }
+
+// Registrar returns the location service.
+func (s *Server) Registrar() *registrar.Registrar { return s.reg }
+
+// ActiveCalls returns the number of calls in progress.
+func (s *Server) ActiveCalls() int { return s.calls.Active() }
+
+// Run serves SIP until ctx ends, then shuts down gracefully: new calls get
+// 503, calls still up after the grace period get BYE, CDRs are flushed.
+func (s *Server) Run(ctx context.Context) error {
+	errc := make(chan error, len(s.listeners)+2)
+	for _, l := range s.listeners {
+		go func() {
+			var err error
+			if l.pc != nil {
+				err = s.sipSrv.ServeUDP(l.pc)
+			} else {
+				err = s.sipSrv.ServeTCP(l.ln)
+			}
+			if err != nil && !errors.Is(err, net.ErrClosed) {
+				errc <- fmt.Errorf("serve %s: %w", l.addr, err)
+			}
+		}()
+	}
+	regCtx, stopReg := context.WithCancel(context.Background())
+	defer stopReg()
+	go func() { _ = s.reg.Run(regCtx) }()
+	stopAdmin, err := s.startAdmin()
+	if err != nil {
+		return err
+	}
+	defer stopAdmin()
+	s.log.Info("pbx running", "listen", s.Addrs())
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case runErr = <-errc:
+	}
+	s.log.Info("pbx shutting down", "active_calls", s.calls.Active())
+	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.Call.ShutdownGrace+10*time.Second)
+	defer cancel()
+	if err := s.calls.Shutdown(sctx); err != nil {
+		s.log.Warn("shutdown", "error", err)
+	}
+	stopReg()
+	if err := s.Close(); err != nil && runErr == nil {
+		runErr = err
+	}
+	return runErr
+}
+
+// Close releases sockets, the SIP stack and the store.
+func (s *Server) Close() error {
+	s.closeOnce.Do(func() {
+		var errs []error
+		if s.calls != nil {
+			_ = s.calls.Close()
+		}
+		for _, l := range s.listeners {
+			if l.pc != nil {
+				_ = l.pc.Close()
+			}
+			if l.ln != nil {
+				_ = l.ln.Close()
+			}
+		}
+		if s.client != nil {
+			_ = s.client.Close()
+		}
+		if s.ua != nil {
+			_ = s.ua.Close()
+		}
+		if s.reg != nil {
+			errs = append(errs, s.reg.Close())
+		}
+		if s.cdrs != nil {
+			errs = append(errs, s.cdrs.Close())
+		}
+		if s.db != nil {
+			errs = append(errs, s.db.Close())
+		}
+		s.closeErr = errors.Join(errs...)
+	})
+	return s.closeErr
+}
+
+// clientSender sends the B2BUA's prebuilt requests through sipgo.
+type clientSender struct{ c *sipgo.Client }
+
+func (c clientSender) Request(ctx context.Context, req *sip.Request) (sip.ClientTransaction, error) {
+	return c.c.TransactionRequest(ctx, req, sipx.Prebuilt)
+}
+
+func (c clientSender) Write(req *sip.Request) error { return c.c.WriteRequest(req, sipx.Prebuilt) }
+
+func parsePrefix(s string) (netip.Prefix, error) {
+	if p, err := netip.ParsePrefix(s); err == nil {
+		return p.Masked(), nil
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, fmt.Errorf("parse %q: %w", s, err)
+	}
+	a = a.Unmap()
+	return netip.PrefixFrom(a, a.BitLen()), nil
+}

@@ -1,0 +1,268 @@
+package pbx
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+
+	"pbxlab/internal/pcapio"
+	"pbxlab/pbx/config"
+	"pbxlab/pbx/internal/call"
+	"pbxlab/pbx/internal/digestauth"
+	"pbxlab/pbx/internal/registrar"
+	"pbxlab/pbx/internal/sipx"
+)
+
+// initSIP binds the listen sockets (wrapped by the capture tap when one is
+// set) and builds the sipgo user agent, server and client.
+func (s *Server) initSIP() error {
+	for _, la := range s.cfg.Listen() {
+		l, err := bind(la)
+		if err != nil {
+			return err
+		}
+		if l.pc != nil {
+			l.pc = pcapio.WrapPacketConn(l.pc, s.capture)
+		} else {
+			l.ln = pcapio.WrapListener(l.ln, s.capture)
+		}
+		s.listeners = append(s.listeners, l)
+	}
+	if len(s.listeners) == 0 {
+		return ErrNoListener
+	}
+	ua, err := sipgo.NewUA(
+		sipgo.WithUserAgent(s.cfg.SIP.UserAgent),
+		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(s.log.With("layer", "sip-transport"))),
+		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(s.log.With("layer", "sip-transaction"))),
+	)
+	if err != nil {
+		return fmt.Errorf("sip user agent: %w", err)
+	}
+	s.ua = ua
+	if s.sipSrv, err = sipgo.NewServer(ua, sipgo.WithServerLogger(s.log.With("layer", "sip-server"))); err != nil {
+		return fmt.Errorf("sip server: %w", err)
+	}
+	if s.client, err = sipgo.NewClient(ua, sipgo.WithClientLogger(s.log.With("layer", "sip-client"))); err != nil {
+		return fmt.Errorf("sip client: %w", err)
+	}
+	return nil
+}
+
+func bind(la config.ListenAddr) (*listener, error) {
+	network := la.Transport
+	if la.AddrPort.Addr().Is6() && !la.AddrPort.Addr().Is4In6() {
+		network += "6"
+	} else {
+		network += "4"
+	}
+	addr := la.AddrPort.String()
+	l := &listener{}
+	var local net.Addr
+	switch la.Transport {
+	case "udp":
+		pc, err := net.ListenPacket(network, addr)
+		if err != nil {
+			return nil, fmt.Errorf("listen %s: %w", la, err)
+		}
+		l.pc, local = pc, pc.LocalAddr()
+	case "tcp":
+		ln, err := net.Listen(network, addr)
+		if err != nil {
+			return nil, fmt.Errorf("listen %s: %w", la, err)
+		}
+		l.ln, local = ln, ln.Addr()
+	default:
+		return nil, fmt.Errorf("listen %s: %w", la, ErrNoListener)
+	}
+	ap, err := netip.ParseAddrPort(local.String())
+	if err != nil {
+		return nil, fmt.Errorf("listen %s: %w", la, err)
+	}
+	l.addr = config.ListenAddr{Transport: la.Transport, AddrPort: netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())}
+	return l, nil
+}
+
+// local returns the socket facing a peer of the given transport and family.
+// An unspecified listen address presents itself as loopback until an
+// advertised address is configurable.
+func (s *Server) local(transport string, v6 bool) (sipx.Local, bool) {
+	for _, l := range s.listeners {
+		a := l.addr.AddrPort.Addr()
+		if l.addr.Transport != transport || a.Is6() != v6 {
+			continue
+		}
+		if a.IsUnspecified() {
+			if v6 {
+				a = netip.IPv6Loopback()
+			} else {
+				a = netip.AddrFrom4([4]byte{127, 0, 0, 1})
+			}
+		}
+		return sipx.Local{Transport: transport, Addr: netip.AddrPortFrom(a, l.addr.AddrPort.Port())}, true
+	}
+	return sipx.Local{}, false
+}
+
+// initAuth builds digest authentication and the registrar.
+func (s *Server) initAuth(ctx context.Context) error {
+	realms := make([]digestauth.Realm, 0, len(s.cfg.Auth.Realms))
+	for _, r := range s.cfg.Auth.Realms {
+		algs := make([]string, 0, len(r.Algorithms))
+		for _, a := range r.Algorithms {
+			algs = append(algs, string(a))
+		}
+		realms = append(realms, digestauth.Realm{Name: r.Name, Algorithms: algs})
+	}
+	auth, err := digestauth.New(realms, credentials{s}, digestauth.WithClock(s.clock), digestauth.WithNonceTTL(s.cfg.Auth.NonceTTL))
+	if err != nil {
+		return err
+	}
+	s.auth = auth
+	st, err := registrar.OpenSQLite(ctx, s.db, registrar.WithStoreLogger(s.log))
+	if err != nil {
+		return err
+	}
+	var static []registrar.StaticBinding
+	for _, sub := range s.subs {
+		if len(sub.Contacts) > 0 {
+			static = append(static, registrar.StaticBinding{AOR: sub.Number, Contacts: sub.Contacts})
+		}
+	}
+	s.reg, err = registrar.New(st, auth,
+		registrar.WithClock(s.clock),
+		registrar.WithLogger(s.log.With("component", "registrar")),
+		registrar.WithExpires(s.cfg.Registrar.MinExpires, s.cfg.Registrar.DefaultExpires, s.cfg.Registrar.MaxExpires),
+		registrar.WithPurgeInterval(s.cfg.Registrar.PurgeInterval),
+		registrar.WithStatic(static),
+		registrar.WithAORExists(func(aor string) bool { _, ok := s.subs[aor]; return ok }),
+	)
+	return err
+}
+
+type credentials struct{ s *Server }
+
+// Password implements digestauth.Credentials from the subscriber table.
+func (c credentials) Password(realm, user string) (string, bool) {
+	sub, ok := c.s.subs[user]
+	if !ok || sub.Password == "" {
+		return "", false
+	}
+	want := sub.Realm
+	if want == "" {
+		want = c.s.cfg.DefaultRealm().Name
+	}
+	return sub.Password, want == realm
+}
+
+func (s *Server) initCalls() error {
+	m, err := call.New(call.Deps{
+		Sender:       clientSender{s.client},
+		Authenticate: s.authenticate,
+		Analyse:      s.analyse,
+		Locate:       s.locate,
+		Local:        s.local,
+		CDR:          s.cdrs,
+		Token:        s.token,
+	},
+		call.WithClock(s.clock),
+		call.WithLogger(s.log.With("component", "call")),
+		call.WithTimers(call.Timers{T1: s.cfg.SIP.T1, T2: s.cfg.SIP.T2, NoAnswer: s.cfg.Call.NoAnswerTimeout, ShutdownGrace: s.cfg.Call.ShutdownGrace}),
+	)
+	if err != nil {
+		return err
+	}
+	s.calls = m
+	base := context.Background()
+	h := func(f sipx.Handler) sipgo.RequestHandler { return sipx.Adapt(base, s.log, f) }
+	s.sipSrv.OnRegister(h(s.handleRegister))
+	s.sipSrv.OnInvite(h(m.HandleInvite))
+	s.sipSrv.OnAck(h(m.HandleAck))
+	s.sipSrv.OnBye(h(m.HandleBye))
+	s.sipSrv.OnCancel(h(m.HandleCancel))
+	s.sipSrv.OnOptions(h(m.HandleOptions))
+	s.sipSrv.OnUpdate(h(m.HandleInDialog))
+	s.sipSrv.OnInfo(h(m.HandleInDialog))
+	s.sipSrv.OnNoRoute(h(func(context.Context, *sip.Request, sipx.Tx) error { return sipx.ErrNotImplemented }))
+	return nil
+}
+
+func (s *Server) handleRegister(ctx context.Context, req *sip.Request, tx sipx.Tx) error {
+	return tx.Respond(s.reg.Handle(ctx, req))
+}
+
+// authenticate identifies the caller of an INVITE: a trusted peer by its
+// source address, anyone else by digest (407 challenge, 403 on bad
+// credentials or a From user other than the authenticated one).
+func (s *Server) authenticate(_ context.Context, req *sip.Request) (string, error) {
+	from := req.From().Address.User
+	if ap, err := netip.ParseAddrPort(req.Source()); err == nil {
+		for _, p := range s.trusted {
+			if p.Contains(ap.Addr().Unmap()) {
+				return from, nil
+			}
+		}
+	}
+	user, _, err := s.auth.Verify(req, true)
+	switch {
+	case err == nil:
+		if user != from {
+			return "", &sipx.StatusError{Code: 403, Reason: "Forbidden", Err: fmt.Errorf("authenticated %s calling as %s: %w", user, from, sipx.ErrForbidden)}
+		}
+		return user, nil
+	case errors.Is(err, digestauth.ErrNoCredentials), errors.Is(err, digestauth.ErrStaleNonce), errors.Is(err, digestauth.ErrBadNonce), errors.Is(err, digestauth.ErrUnknownRealm):
+		realm := s.cfg.DefaultRealm().Name
+		if sub, ok := s.subs[from]; ok && sub.Realm != "" {
+			realm = sub.Realm
+		}
+		ch := s.auth.Challenge(req, realm, true, errors.Is(err, digestauth.ErrStaleNonce))
+		return "", &sipx.StatusError{Code: ch.StatusCode, Reason: ch.Reason, Headers: ch.GetHeaders("Proxy-Authenticate"), Err: err}
+	default:
+		return "", &sipx.StatusError{Code: 403, Reason: "Forbidden", Err: err}
+	}
+}
+
+func (s *Server) analyse(dialled string) (call.Subscriber, bool) {
+	sub, ok := s.subs[dialled]
+	if !ok {
+		return call.Subscriber{}, false
+	}
+	return call.Subscriber{Number: sub.Number, Redirect: s.cfg.RedirectFor(sub).StatusCode()}, true
+}
+
+// locate turns the subscriber's bindings into targets; a binding behind NAT
+// is reached at the address its REGISTER came from (RFC 3581).
+func (s *Server) locate(ctx context.Context, number string) ([]call.Target, error) {
+	bs, err := s.reg.Lookup(ctx, number)
+	if err != nil {
+		return nil, fmt.Errorf("locate %s: %w", number, err)
+	}
+	out := make([]call.Target, 0, len(bs))
+	for _, b := range bs {
+		var u sip.Uri
+		if err := sip.ParseUri(b.Target(), &u); err != nil {
+			s.log.Warn("bad binding", "aor", number, "contact", b.Contact, "error", err)
+			continue
+		}
+		transport := strings.ToLower(b.Transport)
+		if t, ok := u.UriParams.Get("transport"); ok && transport == "" {
+			transport = strings.ToLower(t)
+		}
+		if transport == "" {
+			transport = "udp"
+		}
+		port := u.Port
+		if port == 0 {
+			port = 5060
+		}
+		out = append(out, call.Target{URI: u, Transport: transport, Dest: net.JoinHostPort(strings.Trim(u.Host, "[]"), strconv.Itoa(port))})
+	}
+	return out, nil
+}
