@@ -126,24 +126,30 @@ func (s *Server) initAuth(ctx context.Context) error {
 		return err
 	}
 	s.auth = auth
-	st, err := registrar.OpenSQLite(ctx, s.db, registrar.WithStoreLogger(s.log))
+	back, err := registrar.NewSQLStore(ctx, s.db)
 	if err != nil {
 		return err
 	}
-	var static []registrar.StaticBinding
-	for _, sub := range s.subs {
-		if len(sub.Contacts) > 0 {
-			static = append(static, registrar.StaticBinding{AOR: sub.Number, Contacts: sub.Contacts})
-		}
+	st, err := registrar.NewCached(ctx, back)
+	if err != nil {
+		return err
 	}
-	s.reg, err = registrar.New(st, auth,
+	opts := []registrar.Option{
 		registrar.WithClock(s.clock),
 		registrar.WithLogger(s.log.With("component", "registrar")),
-		registrar.WithExpires(s.cfg.Registrar.MinExpires, s.cfg.Registrar.DefaultExpires, s.cfg.Registrar.MaxExpires),
+		registrar.WithMinExpires(s.cfg.Registrar.MinExpires),
+		registrar.WithDefaultExpires(s.cfg.Registrar.DefaultExpires),
+		registrar.WithMaxExpires(s.cfg.Registrar.MaxExpires),
 		registrar.WithPurgeInterval(s.cfg.Registrar.PurgeInterval),
-		registrar.WithStatic(static),
+		registrar.WithRealm(s.cfg.DefaultRealm().Name),
 		registrar.WithAORExists(func(aor string) bool { _, ok := s.subs[aor]; return ok }),
-	)
+	}
+	for _, sub := range s.subs {
+		if len(sub.Contacts) > 0 {
+			opts = append(opts, registrar.WithStatic(sub.Number, sub.Contacts...))
+		}
+	}
+	s.reg, err = registrar.New(st, auth, opts...)
 	return err
 }
 

@@ -1,0 +1,46 @@
+# pbxlab — the two set-up commands are `make demo` and `make test`.
+GO       ?= go
+BIN      := bin/pbxlab
+PKGS     := ./...
+# the peers the interop tests, capture cross-checks and benchmarks use (Debian 12 package names)
+PEERS_PKGS := sip-tester tshark kamailio
+export TESTCONTAINERS_RYUK_DISABLED := true
+
+.PHONY: all build demo test test-go peers interop bench fuzz vet lint clean
+
+all: build
+
+build:
+	CGO_ENABLED=0 $(GO) build -o $(BIN) ./cmd/pbxlab
+
+## demo: the PBX on loopback, 50 simulated phones calling, the live features, a report
+demo: build
+	./$(BIN) demo
+
+## test: everything, with -race; installs the Debian peers where it can (root + apt-get), else the
+## tests that need them skip with a loud message
+test: peers vet test-go
+
+test-go:
+	$(GO) test -race -count=1 -timeout 25m $(PKGS)
+
+vet:
+	$(GO) vet $(PKGS)
+
+peers:
+	@./scripts/install-peers.sh $(PEERS_PKGS)
+
+## interop: only the SIPp interop tests
+interop: peers
+	$(GO) test -race -count=1 -v -timeout 15m ./interop/...
+
+## bench: SIPp-driven figures for pbxlab and Kamailio side by side (not part of make test)
+bench: peers build
+	./bench/run.sh
+
+## fuzz: run every fuzz target for a short while
+fuzz:
+	./scripts/fuzz-all.sh 20s
+
+clean:
+	rm -rf bin

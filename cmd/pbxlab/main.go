@@ -1,0 +1,87 @@
+// Command pbxlab is the one binary of the project: the PBX (serve), the
+// phone simulator (sim), the demo (demo) and the CDR lister (cdr).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+)
+
+const usage = `usage: pbxlab <command> [flags]
+
+commands:
+  serve   run the PBX                     pbxlab serve [--config FILE] [--listen udp:127.0.0.1:5060] [--capture out.pcapng]
+  sim     run a simulated population      pbxlab sim scenarios/smoke.yaml --target 127.0.0.1:5060
+  demo    PBX + 50 phones + features      pbxlab demo
+  cdr     list call detail records        pbxlab cdr --store pbxlab.db [--since 1h] [--format table|csv|json]
+
+run 'pbxlab <command> -h' for the flags of one command.
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run dispatches a subcommand and returns the process exit code.
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var err error
+	switch args[0] {
+	case "serve":
+		err = cmdServe(ctx, args[1:], stdout, stderr)
+	case "sim":
+		err = cmdSim(ctx, args[1:], stdout, stderr)
+	case "demo":
+		err = cmdDemo(ctx, args[1:], stdout, stderr)
+	case "cdr":
+		err = cmdCDR(ctx, args[1:], stdout, stderr)
+	case "-h", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "pbxlab: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.Is(err, errUsage):
+		fmt.Fprintf(stderr, "pbxlab %s: %v\n", args[0], err)
+		return 2
+	default:
+		fmt.Fprintf(stderr, "pbxlab %s: %v\n", args[0], err)
+		return 1
+	}
+}
+
+var errUsage = errors.New("usage")
+
+// newLogger builds the process logger: text or json on stderr.
+func newLogger(w io.Writer, level slog.Level, format string) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: level}
+	if strings.EqualFold(format, "json") {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// listFlag is a repeatable string flag.
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }

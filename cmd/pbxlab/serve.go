@@ -1,0 +1,99 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"pbxlab/internal/pcapio"
+	"pbxlab/pbx"
+	"pbxlab/pbx/config"
+)
+
+func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfgPath := fs.String("config", "", "YAML configuration file (default: the embedded demo configuration)")
+	check := fs.String("check-config", "", "validate this configuration file and exit")
+	printCfg := fs.Bool("print-config", false, "print the effective configuration and exit")
+	capture := fs.String("capture", "", "write every SIP message to this pcapng file")
+	storePath := fs.String("store", "", "SQLite file for bindings and CDRs (overrides store.path)")
+	var listen listFlag
+	fs.Var(&listen, "listen", "listen address transport:host:port, repeatable (overrides sip.listen)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *check != "" {
+		if _, err := config.Load(*check); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%s: ok\n", *check)
+		return nil
+	}
+	cfg, err := loadConfig(*cfgPath)
+	if err != nil {
+		return err
+	}
+	if len(listen) > 0 {
+		cfg.SIP.Listen = listen
+	}
+	if *storePath != "" {
+		cfg.Store.Path = *storePath
+	}
+	if *capture != "" {
+		cfg.Capture = *capture
+	}
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	if *printCfg {
+		b, err := cfg.Marshal()
+		if err != nil {
+			return err
+		}
+		_, err = stdout.Write(b)
+		return err
+	}
+	log := newLogger(stderr, cfg.Log.SlogLevel(), cfg.Log.Format)
+	opts := []pbx.Option{pbx.WithLogger(log)}
+	if cfg.Capture != "" {
+		w, err := pcapio.Create(cfg.Capture)
+		if err != nil {
+			return err
+		}
+		defer w.Close()
+		opts = append(opts, pbx.WithCapture(w))
+	}
+	srv, err := pbx.New(cfg, opts...)
+	if err != nil {
+		return err
+	}
+	for _, a := range srv.Addrs() {
+		fmt.Fprintf(stdout, "pbxlab: listening on %s\n", a)
+	}
+	return srv.Run(ctx)
+}
+
+// loadConfig loads path, or the embedded demo configuration with its store
+// in the user's cache directory when path is empty.
+func loadConfig(path string) (*config.Config, error) {
+	if path != "" {
+		return config.Load(path)
+	}
+	cfg := config.Demo()
+	if cfg.Store.Path == "" {
+		dir, err := os.UserCacheDir()
+		if err != nil {
+			dir = os.TempDir()
+		}
+		dir = filepath.Join(dir, "pbxlab")
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("create %s: %w", dir, err)
+		}
+		cfg.Store.Path = filepath.Join(dir, "demo.db")
+	}
+	return cfg, nil
+}
