@@ -1,0 +1,223 @@
+// Package cdr keeps call detail records in SQLite: one row per call
+// attempt, inserted at setup and completed at the end, so a crash leaves a
+// row for every call that was in progress (marked INTERRUPTED on the next
+// start) and loses none that ended.
+package cdr
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"pbxlab/internal/clock"
+	"pbxlab/pbx/internal/store"
+)
+
+// Disposition is how a call attempt ended.
+type Disposition string
+
+// Dispositions.
+const (
+	Answered    Disposition = "ANSWERED"
+	Busy        Disposition = "BUSY"
+	NoAnswer    Disposition = "NO_ANSWER"
+	Cancelled   Disposition = "CANCELLED"
+	Failed      Disposition = "FAILED"
+	Redirected  Disposition = "REDIRECTED"
+	Rejected    Disposition = "REJECTED"
+	InProgress  Disposition = "IN_PROGRESS"
+	Interrupted Disposition = "INTERRUPTED"
+)
+
+// Record is one call attempt.
+type Record struct {
+	ID          int64       `json:"id"`
+	CallID      string      `json:"call_id"`
+	Caller      string      `json:"caller"`
+	Dialled     string      `json:"dialled"`
+	Callee      string      `json:"callee"`
+	Setup       time.Time   `json:"setup"`
+	Answer      time.Time   `json:"answer,omitzero"`
+	End         time.Time   `json:"end,omitzero"`
+	Disposition Disposition `json:"disposition"`
+	Cause       int         `json:"cause"`
+	Reason      string      `json:"reason,omitempty"`
+}
+
+// Filter selects records by setup time; zero fields do not filter.
+type Filter struct {
+	Since, Until time.Time
+	Limit        int
+}
+
+// Store is the CDR table.
+type Store struct {
+	db    *sql.DB
+	b     *store.Batcher
+	clock clock.Clock
+	log   *slog.Logger
+	// readOnly stores (the `pbxlab cdr` lister) neither recover nor write:
+	// the PBX may be running and own the IN_PROGRESS rows.
+	readOnly bool
+}
+
+// Option configures a Store.
+type Option func(*Store)
+
+// WithClock sets the clock used for recovery timestamps.
+func WithClock(c clock.Clock) Option { return func(s *Store) { s.clock = c } }
+
+// ReadOnly opens the table for listing only: no migration writes, no
+// recovery of interrupted calls.
+func ReadOnly() Option { return func(s *Store) { s.readOnly = true } }
+
+// WithLogger sets the logger.
+func WithLogger(l *slog.Logger) Option { return func(s *Store) { s.log = l } }
+
+func schema() store.Schema {
+	return store.Schema{Name: "cdr", Steps: []string{`
+CREATE TABLE cdr (
+	id          INTEGER PRIMARY KEY AUTOINCREMENT,
+	call_id     TEXT    NOT NULL,
+	caller      TEXT    NOT NULL,
+	dialled     TEXT    NOT NULL,
+	callee      TEXT    NOT NULL,
+	setup_ns    INTEGER NOT NULL,
+	answer_ns   INTEGER NOT NULL,
+	end_ns      INTEGER NOT NULL,
+	disposition TEXT    NOT NULL,
+	cause       INTEGER NOT NULL,
+	reason      TEXT    NOT NULL
+);
+CREATE INDEX cdr_setup ON cdr(setup_ns);
+`}}
+}
+
+// Open migrates the CDR table on db and marks rows a crash left
+// IN_PROGRESS as INTERRUPTED, ended at the time of recovery.
+func Open(ctx context.Context, db *sql.DB, opts ...Option) (*Store, error) {
+	s := &Store{db: db, clock: clock.New(), log: slog.New(slog.DiscardHandler)}
+	for _, o := range opts {
+		o(s)
+	}
+	if s.readOnly {
+		return s, nil
+	}
+	if err := store.Migrate(ctx, db, schema()); err != nil {
+		return nil, fmt.Errorf("open cdr: %w", err)
+	}
+	res, err := db.ExecContext(ctx, `UPDATE cdr SET disposition = ?, end_ns = ?, reason = 'PBX stopped during the call'
+		WHERE disposition = ?`, Interrupted, s.clock.Now().UnixNano(), InProgress)
+	if err != nil {
+		return nil, fmt.Errorf("recover cdr: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n > 0 {
+		s.log.Warn("calls interrupted by the last stop", "count", n)
+	}
+	s.b = store.NewBatcher(db, store.WithBatcherLogger(s.log))
+	return s, nil
+}
+
+// Begin inserts r (disposition IN_PROGRESS unless set) and returns its id
+// once committed.
+func (s *Store) Begin(ctx context.Context, r Record) (int64, error) {
+	if s.b == nil {
+		return 0, fmt.Errorf("begin cdr %s: %w", r.CallID, ErrReadOnly)
+	}
+	if r.Disposition == "" {
+		r.Disposition = InProgress
+	}
+	var id int64
+	err := s.b.Do(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO cdr(call_id, caller, dialled, callee, setup_ns, answer_ns, end_ns, disposition, cause, reason)
+			VALUES(?,?,?,?,?,?,?,?,?,?)`, r.CallID, r.Caller, r.Dialled, r.Callee, ns(r.Setup), ns(r.Answer), ns(r.End), r.Disposition, r.Cause, r.Reason)
+		if err != nil {
+			return err
+		}
+		id, err = res.LastInsertId()
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("begin cdr %s: %w", r.CallID, err)
+	}
+	return id, nil
+}
+
+// Finish completes record id with r's outcome; it returns once committed.
+func (s *Store) Finish(ctx context.Context, id int64, r Record) error {
+	if s.b == nil {
+		return fmt.Errorf("finish cdr %d: %w", id, ErrReadOnly)
+	}
+	err := s.b.Do(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE cdr SET callee = ?, answer_ns = ?, end_ns = ?, disposition = ?, cause = ?, reason = ? WHERE id = ?`,
+			r.Callee, ns(r.Answer), ns(r.End), r.Disposition, r.Cause, r.Reason, id)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("finish cdr %d: %w", id, err)
+	}
+	return nil
+}
+
+// List returns the records matching f, oldest first.
+func (s *Store) List(ctx context.Context, f Filter) ([]Record, error) {
+	q := `SELECT id, call_id, caller, dialled, callee, setup_ns, answer_ns, end_ns, disposition, cause, reason FROM cdr WHERE setup_ns >= ?`
+	args := []any{ns(f.Since)}
+	if !f.Until.IsZero() {
+		q += ` AND setup_ns < ?`
+		args = append(args, ns(f.Until))
+	}
+	q += ` ORDER BY setup_ns, id`
+	if f.Limit > 0 {
+		q += fmt.Sprintf(` LIMIT %d`, f.Limit)
+	}
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list cdr: %w", err)
+	}
+	defer rows.Close()
+	var out []Record
+	for rows.Next() {
+		var r Record
+		var setup, answer, end int64
+		if err := rows.Scan(&r.ID, &r.CallID, &r.Caller, &r.Dialled, &r.Callee, &setup, &answer, &end, &r.Disposition, &r.Cause, &r.Reason); err != nil {
+			return nil, fmt.Errorf("list cdr: %w", err)
+		}
+		r.Setup, r.Answer, r.End = fromNS(setup), fromNS(answer), fromNS(end)
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// Count returns the number of records.
+func (s *Store) Count(ctx context.Context) (int, error) {
+	var n int
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM cdr`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count cdr: %w", err)
+	}
+	return n, nil
+}
+
+// Close waits for pending writes.
+func (s *Store) Close() error {
+	if s.b == nil {
+		return nil
+	}
+	return s.b.Close()
+}
+
+func ns(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+func fromNS(v int64) time.Time {
+	if v == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, v).UTC()
+}

@@ -1,0 +1,133 @@
+package cdr
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"pbxlab/internal/clock"
+	"pbxlab/pbx/internal/store"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+func open(t *testing.T, path string, c clock.Clock) *Store {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	db, err := store.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(ctx, db, WithClock(c))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close(); _ = db.Close() })
+	return s
+}
+
+var t0 = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+
+func TestRecordsSurviveReopenAndInterruptedCallsAreRecovered(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "cdr.db")
+	c := clock.NewFake(t0)
+	s := open(t, path, c)
+	done := Record{CallID: "a", Caller: "1000", Dialled: "1001", Callee: "1001", Setup: t0}
+	id, err := s.Begin(ctx, done)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done.Answer, done.End, done.Disposition, done.Cause = t0.Add(time.Second), t0.Add(5*time.Second), Answered, 200
+	if err := s.Finish(ctx, id, done); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Begin(ctx, Record{CallID: "b", Caller: "1000", Dialled: "1002", Setup: t0.Add(time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	// "crash": reopen the same file without finishing call b.
+	c.Advance(time.Hour)
+	s2 := open(t, path, c)
+	recs, err := s2.List(ctx, Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 2 {
+		t.Fatalf("got %d records after reopen, want 2", len(recs))
+	}
+	if recs[0].Disposition != Answered || recs[0].Cause != 200 || !recs[0].End.Equal(t0.Add(5*time.Second)) {
+		t.Errorf("finished record = %+v", recs[0])
+	}
+	if recs[1].Disposition != Interrupted || !recs[1].End.Equal(t0.Add(time.Hour)) {
+		t.Errorf("in-flight record after restart = %+v, want INTERRUPTED ended at recovery", recs[1])
+	}
+	if n, _ := s2.Count(ctx); n != 2 {
+		t.Errorf("Count = %d", n)
+	}
+}
+
+func TestListFilters(t *testing.T) {
+	ctx := context.Background()
+	s := open(t, "", clock.NewFake(t0))
+	for i := range 5 {
+		if _, err := s.Begin(ctx, Record{CallID: string(rune('a' + i)), Setup: t0.Add(time.Duration(i) * time.Hour), Disposition: Failed, Cause: 404}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		name string
+		f    Filter
+		want int
+	}{
+		{"all", Filter{}, 5},
+		{"since", Filter{Since: t0.Add(2 * time.Hour)}, 3},
+		{"until", Filter{Until: t0.Add(2 * time.Hour)}, 2},
+		{"window+limit", Filter{Since: t0.Add(time.Hour), Until: t0.Add(4 * time.Hour), Limit: 2}, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			recs, err := s.List(ctx, tc.f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(recs) != tc.want {
+				t.Fatalf("got %d records, want %d", len(recs), tc.want)
+			}
+		})
+	}
+}
+
+func TestFormatGolden(t *testing.T) {
+	recs := []Record{
+		{ID: 1, CallID: "abc@host", Caller: "1000", Dialled: "1001", Callee: "1001", Setup: t0, Answer: t0.Add(2 * time.Second), End: t0.Add(32 * time.Second), Disposition: Answered, Cause: 200, Reason: "caller hung up"},
+		{ID: 2, CallID: "def@host", Caller: "1000", Dialled: "1999", Setup: t0.Add(time.Minute), End: t0.Add(time.Minute), Disposition: Failed, Cause: 404, Reason: "Not Found"},
+	}
+	for _, f := range []string{FormatTable, FormatCSV, FormatJSON} {
+		t.Run(f, func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := Format(&buf, recs, f); err != nil {
+				t.Fatal(err)
+			}
+			golden := filepath.Join("testdata", "format."+f+".golden")
+			if *update {
+				if err := os.WriteFile(golden, buf.Bytes(), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run with -update to create)", err)
+			}
+			if !bytes.Equal(buf.Bytes(), want) {
+				t.Errorf("%s output differs from %s:\n%s", f, golden, buf.String())
+			}
+		})
+	}
+	if err := Format(&bytes.Buffer{}, recs, "xml"); err == nil {
+		t.Error("unknown format accepted")
+	}
+}
