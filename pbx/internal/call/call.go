@@ -120,11 +120,11 @@ func (c *Call) terminate(reason string) {
 	c.mu.Unlock()
 	switch st {
 	case stateCalling:
-		c.stopRinging(480, "Temporarily Unavailable", cdr.Disposition("FAILED"), reason)
+		c.stopRinging(480, "Temporarily Unavailable", cdr.Failed, reason)
 	case stateConfirmed:
 		go c.sendBye(sideA)
 		c.sendBye(sideB)
-		c.finish(cdr.Disposition("ANSWERED"), 200, reason)
+		c.finish(cdr.Answered, 200, reason)
 	}
 }
 

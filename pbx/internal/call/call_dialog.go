@@ -25,12 +25,12 @@ func (c *Call) onCallerCancel() {
 	for _, f := range pending {
 		go c.cancelFork(f)
 	}
-	c.finish(cdr.Disposition("CANCELLED"), 487, "caller cancelled")
+	c.finish(cdr.Cancelled, 487, "caller cancelled")
 }
 
 // onNoAnswer fires when the callee rang for longer than the no-answer timer.
 func (c *Call) onNoAnswer() {
-	c.stopRinging(480, "Temporarily Unavailable", cdr.Disposition("NO_ANSWER"), "no answer")
+	c.stopRinging(480, "Temporarily Unavailable", cdr.NoAnswer, "no answer")
 }
 
 // stopRinging ends a call that is still ringing: CANCEL every fork, answer
@@ -161,7 +161,7 @@ func (m *Manager) HandleBye(_ context.Context, req *sip.Request, tx sipx.Tx) err
 	if d.side == sideB {
 		other, why = sideA, "callee hung up"
 	}
-	c.finish(cdr.Disposition("ANSWERED"), 200, why)
+	c.finish(cdr.Answered, 200, why)
 	c.sendBye(other)
 	return nil
 }
@@ -185,7 +185,7 @@ func (m *Manager) redirect(req *sip.Request, tx sipx.Tx, rec rec, code int, targ
 	}
 	err := tx.Respond(res)
 	rec.End = m.clock.Now()
-	rec.Disposition = cdr.Disposition("REDIRECTED")
+	rec.Disposition = cdr.Redirected
 	rec.Cause = code
 	rec.Reason = reason
 	m.writeCDR(rec)

@@ -15,16 +15,16 @@ import (
 
 // fork is one branch of a call towards one contact of the callee.
 type fork struct {
-	c        *Call
-	leg      *leg
-	target   Target
-	invite   *sip.Request
-	tx       sip.ClientTransaction
+	c             *Call
+	leg           *leg
+	target        Target
+	invite        *sip.Request
+	tx            sip.ClientTransaction
 	provisional   bool // a provisional arrived, so CANCEL may be sent (RFC 3261 §9.1)
 	cancelPending bool // CANCEL wanted before any provisional arrived
 	cancelSent    bool
 	cancelReason  string
-	final    *sip.Response
+	final         *sip.Response
 }
 
 // newFork builds the callee-side INVITE for target. Caller holds c.mu.
@@ -270,19 +270,19 @@ func bestResponse(finals []*sip.Response) *sip.Response {
 func dispositionFor(code int) cdr.Disposition {
 	switch {
 	case code >= 200 && code < 300:
-		return cdr.Disposition("ANSWERED")
+		return cdr.Answered
 	case code >= 300 && code < 400:
-		return cdr.Disposition("REDIRECTED")
+		return cdr.Redirected
 	case code == 486 || code == 600:
-		return cdr.Disposition("BUSY")
+		return cdr.Busy
 	case code == 487:
-		return cdr.Disposition("CANCELLED")
+		return cdr.Cancelled
 	case code == 603:
-		return cdr.Disposition("REJECTED")
+		return cdr.Rejected
 	case code == 408 || code == 480:
-		return cdr.Disposition("NO_ANSWER")
+		return cdr.NoAnswer
 	}
-	return cdr.Disposition("FAILED")
+	return cdr.Failed
 }
 
 // cancelFork sends CANCEL now if the fork has had a provisional response,

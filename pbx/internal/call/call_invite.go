@@ -40,22 +40,22 @@ func (m *Manager) HandleInvite(ctx context.Context, req *sip.Request, tx sipx.Tx
 	rec := cdr.Record{CallID: req.CallID().Value(), Caller: caller, Dialled: dialled, Setup: m.clock.Now()}
 	sub, ok := m.deps.Analyse(dialled)
 	if !ok {
-		return m.reject(req, tx, rec, sipx.ErrNotFound, cdr.Disposition("FAILED"))
+		return m.reject(req, tx, rec, sipx.ErrNotFound, cdr.Failed)
 	}
 	rec.Callee = sub.Number
 	targets, err := m.deps.Locate(ctx, sub.Number)
 	if err != nil {
-		return m.reject(req, tx, rec, err, cdr.Disposition("FAILED"))
+		return m.reject(req, tx, rec, err, cdr.Failed)
 	}
 	if len(targets) == 0 {
-		return m.reject(req, tx, rec, sipx.ErrUnavailable, cdr.Disposition("FAILED"))
+		return m.reject(req, tx, rec, sipx.ErrUnavailable, cdr.Failed)
 	}
 	if sub.Redirect == 301 || sub.Redirect == 302 {
 		return m.redirect(req, tx, rec, sub.Redirect, targets)
 	}
 	if len(req.Body()) > 0 {
 		if err := sdpneg.Acceptable(req.Body(), sdpneg.DefaultCodecs()); err != nil {
-			return m.reject(req, tx, rec, &sipx.StatusError{Code: 488, Reason: "Not Acceptable Here", Err: err}, cdr.Disposition("FAILED"))
+			return m.reject(req, tx, rec, &sipx.StatusError{Code: 488, Reason: "Not Acceptable Here", Err: err}, cdr.Failed)
 		}
 	}
 	return m.startCall(req, tx, rec, targets)
@@ -104,17 +104,17 @@ func (m *Manager) startCall(req *sip.Request, tx sipx.Tx, rec cdr.Record, target
 		return sipx.ErrUnavailable
 	}
 	a := &leg{
-		callID:     req.CallID().Value(),
-		localTag:   sipx.NewTag(),
-		remoteTag:  tagOf(req.From().Params),
-		local:      *req.To().Address.Clone(),
-		localName:  req.To().DisplayName,
-		remote:     *req.From().Address.Clone(),
-		remoteName: req.From().DisplayName,
-		remoteSeq:  req.CSeq().SeqNo,
-		routeSet:   routeSetFrom(req, false),
-		dest:       req.Source(),
-		via:        local,
+		callID:      req.CallID().Value(),
+		localTag:    sipx.NewTag(),
+		remoteTag:   tagOf(req.From().Params),
+		local:       *req.To().Address.Clone(),
+		localName:   req.To().DisplayName,
+		remote:      *req.From().Address.Clone(),
+		remoteName:  req.From().DisplayName,
+		remoteSeq:   req.CSeq().SeqNo,
+		routeSet:    routeSetFrom(req, false),
+		dest:        req.Source(),
+		via:         local,
 		contactUser: rec.Dialled,
 	}
 	if uri, ok := contactOf(req); ok {
@@ -148,7 +148,7 @@ func (m *Manager) startCall(req *sip.Request, tx sipx.Tx, rec cdr.Record, target
 	c.mu.Unlock()
 	if len(forks) == 0 {
 		c.respondCaller(480, "Temporarily Unavailable", nil)
-		c.finish(cdr.Disposition("FAILED"), 480, "no reachable contact")
+		c.finish(cdr.Failed, 480, "no reachable contact")
 		return nil
 	}
 	for _, f := range forks {

@@ -27,7 +27,9 @@ type BranchToken string
 func NewBranchToken() BranchToken { return BranchToken("pbx" + randHex(4)) }
 
 // Branch returns a new RFC 3261 branch carrying the token.
-func (t BranchToken) Branch() string { return sip.RFC3261BranchMagicCookie + string(t) + "." + randHex(8) }
+func (t BranchToken) Branch() string {
+	return sip.RFC3261BranchMagicCookie + string(t) + "." + randHex(8)
+}
 
 // Seen reports whether any Via of req carries a branch of this instance.
 func (t BranchToken) Seen(req *sip.Request) bool {
@@ -97,4 +99,6 @@ func randHex(n int) string {
 }
 
 // HostPort formats an address for a SIP URI host:port (IPv6 in brackets).
-func HostPort(ap netip.AddrPort) string { return net.JoinHostPort(ap.Addr().String(), strconv.Itoa(int(ap.Port()))) }
+func HostPort(ap netip.AddrPort) string {
+	return net.JoinHostPort(ap.Addr().String(), strconv.Itoa(int(ap.Port())))
+}

@@ -1,0 +1,290 @@
+// Package config loads, validates and prints the pbxlab configuration.
+//
+// A configuration is a YAML file (gopkg.in/yaml.v3) decoded strictly: an
+// unknown field, a value of the wrong type or an invalid value is an error
+// that names the file, the line and the field path, for example
+//
+//	pbx.yaml:12: sip.listen[1]: unknown transport "sctp" (want udp or tcp)
+//
+// Every field has a default (see Defaults); an empty file, or a field whose
+// value is empty (null), keeps the default. Lists given in the file replace
+// the default list. Durations are Go duration strings ("90s", "5m"); the
+// *_expires fields also take a plain integer meaning seconds.
+//
+// See README.md in this directory for the field reference.
+package config
+
+import (
+	"log/slog"
+	"time"
+)
+
+// Config is the whole pbxlab configuration. Parse and Load return a
+// validated Config; a Config built or changed in Go should be checked with
+// Validate.
+type Config struct {
+	// SIP holds the listen addresses and transaction timers.
+	SIP SIP `yaml:"sip"`
+	// Auth holds the digest authentication realms (RFC 3261 §22, RFC 7616).
+	Auth Auth `yaml:"auth"`
+	// Registrar bounds REGISTER expiry (RFC 3261 §10.3).
+	Registrar Registrar `yaml:"registrar"`
+	// Call holds call-handling settings.
+	Call Call `yaml:"call"`
+	// Store is the location database.
+	Store Store `yaml:"store"`
+	// Capture is a pcapng file that receives every SIP message; "" turns
+	// capture off. Default "".
+	Capture string `yaml:"capture"`
+	// Log sets the log level and format.
+	Log Log `yaml:"log"`
+	// Admin is the HTTP admin and metrics endpoint.
+	Admin Admin `yaml:"admin"`
+	// ExplicitSubscribers are subscribers listed one by one (YAML key
+	// "subscribers"). Default none. Use the Subscribers method for the
+	// complete, expanded population.
+	ExplicitSubscribers []Subscriber `yaml:"subscribers"`
+	// SubscriberRanges are compact populations of numbered subscribers.
+	// Default none.
+	SubscriberRanges []SubscriberRange `yaml:"subscriber_ranges"`
+	// TrustedPeers are IP-authenticated peers (trunks) whose requests are
+	// not challenged. Default none.
+	TrustedPeers []TrustedPeer `yaml:"trusted_peers"`
+
+	// src remembers where the configuration came from so that Validate
+	// can name the file and line of a field. Nil for a Config built in Go.
+	src *source
+}
+
+// SIP is the "sip" section.
+type SIP struct {
+	// Listen lists the SIP listen addresses as "transport:host:port" with
+	// transport udp or tcp and host an IP literal; IPv6 is written
+	// "udp:[::1]:5060". Port 0 picks an ephemeral port (tests). At least one
+	// is required. Default ["udp:127.0.0.1:5060", "tcp:127.0.0.1:5060"].
+	Listen []string `yaml:"listen"`
+	// UserAgent is sent in the User-Agent and Server headers. Default "pbxlab".
+	UserAgent string `yaml:"user_agent"`
+	// T1 is the RFC 3261 §17.1.1.1 round-trip estimate; it starts the 2xx
+	// retransmission interval (RFC 3261 §13.3.1.4). Must be > 0. Default 500ms.
+	T1 time.Duration `yaml:"t1"`
+	// T2 caps the 2xx retransmission interval (RFC 3261 §13.3.1.4). Must be
+	// greater than T1. Default 4s.
+	T2 time.Duration `yaml:"t2"`
+}
+
+// Auth is the "auth" section.
+type Auth struct {
+	// NonceTTL is how long a digest nonce is accepted; after it the
+	// challenge is repeated with stale=true (RFC 7616 §3.3). Must be > 0.
+	// Default 5m.
+	NonceTTL time.Duration `yaml:"nonce_ttl"`
+	// Realms are the digest realms; at least one, names unique. The first
+	// is the default realm. Default [{name: pbxlab, algorithms: [MD5, SHA-256]}].
+	Realms []Realm `yaml:"realms"`
+}
+
+// Algorithm is a digest algorithm name as written in the algorithm
+// parameter of a challenge (RFC 7616 §3.3).
+type Algorithm string
+
+// The supported digest algorithms.
+const (
+	AlgorithmMD5    Algorithm = "MD5"
+	AlgorithmSHA256 Algorithm = "SHA-256"
+)
+
+// Realm is one digest realm.
+type Realm struct {
+	// Name is the realm string of the challenge; non-empty, unique, without
+	// quotes, backslashes or control characters. No default inside a list
+	// entry (required).
+	Name string `yaml:"name"`
+	// Algorithms are offered as one challenge each, in this order
+	// (RFC 8760); each MD5 or SHA-256, no duplicates.
+	// Default [MD5, SHA-256].
+	Algorithms []Algorithm `yaml:"algorithms"`
+}
+
+// applyDefaults sets the defaults of a realm list entry before decoding.
+func (r *Realm) applyDefaults() { r.Algorithms = defaultAlgorithms() }
+
+// Registrar is the "registrar" section. The expiry fields take a plain
+// integer (seconds) or a duration string and must be whole seconds.
+type Registrar struct {
+	// MinExpires is the shortest registration accepted; shorter non-zero
+	// requests get 423 Interval Too Brief (RFC 3261 §10.3 step 7).
+	// At least 1s and at most DefaultExpires. Default 60.
+	MinExpires time.Duration `yaml:"min_expires" unit:"s"`
+	// MaxExpires caps the granted expiry. At least DefaultExpires and at
+	// most 4294967295 seconds (RFC 3261 §20.19). Default 3600.
+	MaxExpires time.Duration `yaml:"max_expires" unit:"s"`
+	// DefaultExpires is granted when a REGISTER names no expiry.
+	// Default 3600.
+	DefaultExpires time.Duration `yaml:"default_expires" unit:"s"`
+	// PurgeInterval is how often expired bindings are removed. Must be > 0.
+	// Default 30s.
+	PurgeInterval time.Duration `yaml:"purge_interval"`
+}
+
+// Redirect selects the redirect-server role (RFC 3261 §8.3): INVITEs are
+// answered with a 3xx that carries the registered contacts instead of being
+// proxied.
+type Redirect string
+
+// Redirect values. RedirectInherit is only valid for a subscriber, where it
+// means "follow call.redirect".
+const (
+	RedirectInherit   Redirect = ""
+	RedirectOff       Redirect = "off"
+	RedirectPermanent Redirect = "301"
+	RedirectTemporary Redirect = "302"
+)
+
+// StatusCode returns 301 or 302, or 0 when the value does not redirect.
+func (r Redirect) StatusCode() int {
+	switch r {
+	case RedirectPermanent:
+		return 301
+	case RedirectTemporary:
+		return 302
+	default:
+		return 0
+	}
+}
+
+// Call is the "call" section.
+type Call struct {
+	// NoAnswerTimeout ends an unanswered call with 408 after this long.
+	// Must be > 0. Default 60s.
+	NoAnswerTimeout time.Duration `yaml:"no_answer_timeout"`
+	// ShutdownGrace is how long calls may continue after SIGTERM; calls
+	// still up after it get a BYE. Must be >= 0. Default 5s.
+	ShutdownGrace time.Duration `yaml:"shutdown_grace"`
+	// Redirect is the global redirect-server role: off, 301 or 302.
+	// Default off.
+	Redirect Redirect `yaml:"redirect"`
+	// MaxForwards is the Max-Forwards value put on requests the PBX
+	// originates (RFC 3261 §8.1.1.6), 1..255. Default 70.
+	MaxForwards int `yaml:"max_forwards"`
+}
+
+// Store is the "store" section.
+type Store struct {
+	// Path is the SQLite file of the location database; "" keeps it in
+	// memory (lost at exit). Default "".
+	Path string `yaml:"path"`
+}
+
+// Log is the "log" section.
+type Log struct {
+	// Level is debug, info, warn or error. Default info.
+	Level string `yaml:"level"`
+	// Format is text or json. Default text.
+	Format string `yaml:"format"`
+}
+
+// SlogLevel returns Level as a slog.Level (info for an unknown value).
+func (l Log) SlogLevel() slog.Level {
+	switch l.Level {
+	case "debug":
+		return slog.LevelDebug
+	case "warn":
+		return slog.LevelWarn
+	case "error":
+		return slog.LevelError
+	default:
+		return slog.LevelInfo
+	}
+}
+
+// Admin is the "admin" section.
+type Admin struct {
+	// Listen is the host:port of the HTTP admin and metrics server; "" turns
+	// it off. Example "127.0.0.1:8080". Default "".
+	Listen string `yaml:"listen"`
+}
+
+// Subscriber is one subscriber (an entry of "subscribers", or a number
+// expanded from a range by Config.Subscribers).
+type Subscriber struct {
+	// Number is the user part, digits only (1 to 32), unique across
+	// subscribers and ranges. Required.
+	Number string `yaml:"number"`
+	// Password is the digest password; optional when Contacts is given (the
+	// subscriber then cannot register). Default "".
+	Password string `yaml:"password"`
+	// Realm names one of auth.realms; "" means the default realm.
+	// Default "".
+	Realm string `yaml:"realm"`
+	// Redirect overrides call.redirect for calls to this subscriber:
+	// "" (follow call.redirect), off, 301 or 302. Default "".
+	Redirect Redirect `yaml:"redirect"`
+	// Contacts are static contacts (sip: URIs) used in addition to
+	// registered ones. Default none.
+	Contacts []string `yaml:"contacts"`
+	// DisplayName is the display name used in From headers of calls from
+	// this subscriber. Default "".
+	DisplayName string `yaml:"display_name"`
+}
+
+// SubscriberRange is a compact population from From to To inclusive.
+type SubscriberRange struct {
+	// From is the first number, digits only (1 to 18). Required.
+	From string `yaml:"from"`
+	// To is the last number; same digit count as From and not below it.
+	// Leading zeros are kept. Required.
+	To string `yaml:"to"`
+	// Password is the password of every number in the range; "{n}" is
+	// replaced by the number. Required.
+	Password string `yaml:"password"`
+}
+
+// TrustedPeer is a peer authenticated by its source address.
+type TrustedPeer struct {
+	// Name identifies the peer in logs; non-empty and unique. Required.
+	Name string `yaml:"name"`
+	// Address is an IP address or a CIDR prefix. Required.
+	Address string `yaml:"address"`
+}
+
+// MaxSubscribers bounds the number of subscribers (explicit plus expanded
+// ranges) a configuration may define.
+const MaxSubscribers = 1_000_000
+
+// DefaultRealmName is the name of the realm of Defaults.
+const DefaultRealmName = "pbxlab"
+
+func defaultAlgorithms() []Algorithm {
+	return []Algorithm{AlgorithmMD5, AlgorithmSHA256}
+}
+
+// Defaults returns the configuration used for every field the file leaves
+// out. It has no subscribers.
+func Defaults() *Config {
+	return &Config{
+		SIP: SIP{
+			Listen:    []string{"udp:127.0.0.1:5060", "tcp:127.0.0.1:5060"},
+			UserAgent: "pbxlab",
+			T1:        500 * time.Millisecond,
+			T2:        4 * time.Second,
+		},
+		Auth: Auth{
+			NonceTTL: 5 * time.Minute,
+			Realms:   []Realm{{Name: DefaultRealmName, Algorithms: defaultAlgorithms()}},
+		},
+		Registrar: Registrar{
+			MinExpires:     60 * time.Second,
+			MaxExpires:     3600 * time.Second,
+			DefaultExpires: 3600 * time.Second,
+			PurgeInterval:  30 * time.Second,
+		},
+		Call: Call{
+			NoAnswerTimeout: 60 * time.Second,
+			ShutdownGrace:   5 * time.Second,
+			Redirect:        RedirectOff,
+			MaxForwards:     70,
+		},
+		Log: Log{Level: "info", Format: "text"},
+	}
+}

@@ -1,0 +1,437 @@
+package config
+
+import (
+	"bytes"
+	"cmp"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// maxNodes bounds the YAML nodes visited while decoding, aliases counted each
+// time they are followed, so that a small file cannot expand into a huge one.
+const maxNodes = 1 << 21
+
+// source records where a Config was read from: the file name and the line of
+// every field path seen in the file.
+type source struct {
+	name  string
+	lines map[string]int
+}
+
+// Load reads and parses the configuration file at path. Errors name the file
+// as path.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("load config %s: %w", path, err)
+	}
+	return Parse(path, data)
+}
+
+// Parse decodes data (YAML) on top of Defaults and validates the result. name
+// is the file name used in error messages. Empty data yields the defaults.
+// All problems found are returned together (errors.Join of *FieldError, one
+// per line).
+func Parse(name string, data []byte) (*Config, error) {
+	c := Defaults()
+	d := &decoder{src: &source{name: name, lines: map[string]int{}}}
+	c.src = d.src
+	root, err := parseYAML(data)
+	if err != nil {
+		return nil, d.yamlError(err)
+	}
+	if root != nil {
+		d.value(root, reflect.ValueOf(c).Elem(), "", "")
+	}
+	errs, failed := d.errs, d.failed()
+	for _, err := range c.validate() {
+		if !covered(failed, err) {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) > 0 {
+		slices.SortStableFunc(errs, byLine)
+		return nil, errors.Join(errs...)
+	}
+	return c, nil
+}
+
+// failed returns the field paths that failed to decode (or hold an unknown
+// field).
+func (d *decoder) failed() map[string]bool {
+	paths := make(map[string]bool, len(d.errs))
+	for _, err := range d.errs {
+		var fe *FieldError
+		if errors.As(err, &fe) && fe.Field != "" {
+			paths[fe.Field] = true
+		}
+	}
+	return paths
+}
+
+// covered reports whether err, found by Validate, concerns a field in failed
+// or below one, where it would only repeat the decoding problem.
+func covered(failed map[string]bool, err error) bool {
+	var fe *FieldError
+	if len(failed) == 0 || !errors.As(err, &fe) {
+		return false
+	}
+	for path := fe.Field; path != ""; {
+		if failed[path] {
+			return true
+		}
+		i := strings.LastIndexAny(path, ".[")
+		if i < 0 {
+			break
+		}
+		path = path[:i]
+	}
+	return false
+}
+
+// byLine orders errors by source line, errors without a line last.
+func byLine(a, b error) int {
+	la, lb := errLine(a), errLine(b)
+	switch {
+	case la == lb:
+		return 0
+	case la == 0:
+		return 1
+	case lb == 0:
+		return -1
+	}
+	return cmp.Compare(la, lb)
+}
+
+func errLine(err error) int {
+	var fe *FieldError
+	if errors.As(err, &fe) {
+		return fe.Line
+	}
+	return 0
+}
+
+// parseYAML returns the top node of the single document in data, or nil for
+// an empty document.
+func parseYAML(data []byte) (root *yaml.Node, err error) {
+	defer func() {
+		// The YAML parser must not take the process down on a bad file.
+		if r := recover(); r != nil {
+			root, err = nil, fmt.Errorf("yaml: %v", r)
+		}
+	}()
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
+		if err != nil {
+			return nil, err
+		}
+		return nil, fmt.Errorf("yaml: line %d: more than one YAML document", extra.Line)
+	}
+	if doc.Kind == yaml.DocumentNode {
+		if len(doc.Content) == 0 {
+			return nil, nil
+		}
+		return doc.Content[0], nil
+	}
+	return &doc, nil
+}
+
+type decoder struct {
+	src   *source
+	errs  []error
+	nodes int
+}
+
+func (d *decoder) errorf(line int, path, format string, args ...any) {
+	d.errs = append(d.errs, &FieldError{File: d.src.name, Line: line, Field: path, Msg: fmt.Sprintf(format, args...)})
+}
+
+// yamlError turns a yaml.v3 syntax error ("yaml: line 3: ...") into a
+// FieldError carrying the line.
+func (d *decoder) yamlError(err error) error {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	line := 0
+	if rest, ok := strings.CutPrefix(msg, "line "); ok {
+		if num, tail, ok := strings.Cut(rest, ": "); ok {
+			if n, err := strconv.Atoi(num); err == nil {
+				line, msg = n, tail
+			}
+		}
+	}
+	return &FieldError{File: d.src.name, Line: line, Msg: msg}
+}
+
+// value decodes n into v. path is the field path of v and unit the "unit"
+// struct tag of the field ("s" for the *_expires fields).
+func (d *decoder) value(n *yaml.Node, v reflect.Value, path, unit string) {
+	d.nodes++
+	if d.nodes == maxNodes {
+		d.errorf(n.Line, path, "document too large (more than %d nodes after aliases)", maxNodes)
+	}
+	if d.nodes >= maxNodes {
+		return
+	}
+	if n.Kind == yaml.AliasNode {
+		if n.Alias == nil {
+			d.errorf(n.Line, path, "unknown alias")
+			return
+		}
+		d.value(n.Alias, v, path, unit)
+		return
+	}
+	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" {
+		return // an empty value keeps the default
+	}
+	switch {
+	case v.Type() == reflect.TypeFor[time.Duration]():
+		d.duration(n, v, path, unit)
+	case v.Kind() == reflect.String:
+		if s, ok := d.scalar(n, path, "a string"); ok {
+			v.SetString(s)
+		}
+	case v.Kind() == reflect.Int:
+		s, ok := d.scalar(n, path, "an integer")
+		if !ok {
+			return
+		}
+		i, err := strconv.ParseInt(s, 10, 0)
+		if err != nil {
+			d.errorf(n.Line, path, "want an integer, got %s", describe(n))
+			return
+		}
+		v.SetInt(i)
+	case v.Kind() == reflect.Slice:
+		d.slice(n, v, path)
+	case v.Kind() == reflect.Struct:
+		d.mapping(n, v, path)
+	default:
+		panic("config: unsupported field type " + v.Type().String())
+	}
+}
+
+// scalar returns the text of a scalar node. Any scalar tag is accepted for a
+// string field (a number like 2000 stays "2000", octal-looking 0100 stays
+// "0100").
+func (d *decoder) scalar(n *yaml.Node, path, want string) (string, bool) {
+	if n.Kind != yaml.ScalarNode {
+		d.errorf(n.Line, path, "want %s, got %s", want, describe(n))
+		return "", false
+	}
+	return n.Value, true
+}
+
+func (d *decoder) duration(n *yaml.Node, v reflect.Value, path, unit string) {
+	want := `a duration such as "90s"`
+	if unit == "s" {
+		want = `whole seconds such as 3600 or a duration such as "1h"`
+	}
+	s, ok := d.scalar(n, path, want)
+	if !ok {
+		return
+	}
+	if unit == "s" && isInteger(s) {
+		secs, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || secs > int64(maxDuration/time.Second) || secs < -int64(maxDuration/time.Second) {
+			d.errorf(n.Line, path, "%s seconds is out of range", s)
+			return
+		}
+		v.SetInt(int64(time.Duration(secs) * time.Second))
+		return
+	}
+	dur, err := time.ParseDuration(s)
+	if err != nil {
+		if isInteger(s) {
+			d.errorf(n.Line, path, "want %s, got %s (a plain number has no unit)", want, describe(n))
+		} else {
+			d.errorf(n.Line, path, "want %s, got %s", want, describe(n))
+		}
+		return
+	}
+	if unit == "s" && dur%time.Second != 0 {
+		d.errorf(n.Line, path, "%s is not a whole number of seconds", s)
+		return
+	}
+	v.SetInt(int64(dur))
+}
+
+const maxDuration = time.Duration(1<<63 - 1)
+
+func isInteger(s string) bool {
+	s = strings.TrimPrefix(strings.TrimPrefix(s, "-"), "+")
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// defaulter is implemented by list element types whose entries have
+// defaults of their own.
+type defaulter interface{ applyDefaults() }
+
+func (d *decoder) slice(n *yaml.Node, v reflect.Value, path string) {
+	if n.Kind != yaml.SequenceNode {
+		d.errorf(n.Line, path, "want a list, got %s", describe(n))
+		return
+	}
+	out := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
+	for i, item := range n.Content {
+		p := fmt.Sprintf("%s[%d]", path, i)
+		d.src.lines[p] = item.Line
+		elem := out.Index(i)
+		if def, ok := elem.Addr().Interface().(defaulter); ok {
+			def.applyDefaults()
+		}
+		d.value(item, elem, p, "")
+	}
+	v.Set(out)
+}
+
+func (d *decoder) mapping(n *yaml.Node, v reflect.Value, path string) {
+	if n.Kind != yaml.MappingNode {
+		what := "a mapping"
+		if path == "" {
+			what = "a mapping of sections (sip, auth, ...) at the top level"
+		}
+		d.errorf(n.Line, path, "want %s, got %s", what, describe(n))
+		return
+	}
+	t := v.Type()
+	fields := make(map[string]int, t.NumField())
+	names := make([]string, 0, t.NumField())
+	for i := range t.NumField() {
+		if name := yamlName(t.Field(i)); name != "" {
+			fields[name] = i
+			names = append(names, name)
+		}
+	}
+	seen := make(map[string]int, len(n.Content)/2)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, val := n.Content[i], n.Content[i+1]
+		if k.Kind == yaml.AliasNode && k.Alias != nil {
+			k = k.Alias
+		}
+		if k.Kind != yaml.ScalarNode {
+			d.errorf(k.Line, path, "field name must be a string, got %s", describe(k))
+			continue
+		}
+		if k.ShortTag() == "!!merge" {
+			d.errorf(k.Line, path, "merge keys (<<) are not supported")
+			continue
+		}
+		name := k.Value
+		idx, ok := fields[name]
+		if !ok {
+			msg := fmt.Sprintf("unknown field %q", name)
+			if s := suggest(name, names); s != "" {
+				msg += fmt.Sprintf(" (did you mean %q?)", s)
+			}
+			d.errorf(k.Line, path, "%s", msg)
+			continue
+		}
+		p := join(path, name)
+		if first, dup := seen[name]; dup {
+			d.errorf(k.Line, p, "duplicate field (first at line %d)", first)
+			continue
+		}
+		seen[name] = k.Line
+		d.src.lines[p] = k.Line
+		f := t.Field(idx)
+		d.value(val, v.Field(idx), p, f.Tag.Get("unit"))
+	}
+}
+
+// yamlName is the YAML key of an exported struct field, "" for none.
+func yamlName(f reflect.StructField) string {
+	if !f.IsExported() {
+		return ""
+	}
+	name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+	return name
+}
+
+func join(path, name string) string {
+	if path == "" {
+		return name
+	}
+	return path + "." + name
+}
+
+// describe names a node in an error message.
+func describe(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.AliasNode:
+		return "an alias"
+	case yaml.DocumentNode:
+		return "a document"
+	}
+	v := n.Value
+	if len(v) > 40 {
+		v = v[:40] + "..."
+	}
+	return strconv.Quote(v)
+}
+
+// suggest returns the candidate closest to name when it is a likely typo.
+func suggest(name string, candidates []string) string {
+	best, bestDist := "", 3
+	if len(name) > 64 {
+		return ""
+	}
+	lower := strings.ToLower(name)
+	for _, c := range candidates {
+		if len(lower) >= 3 && strings.HasPrefix(c, lower) {
+			return c
+		}
+		if dist := editDistance(strings.ToLower(name), c); dist < bestDist {
+			best, bestDist = c, dist
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance between a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}

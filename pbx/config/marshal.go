@@ -1,0 +1,83 @@
+package config
+
+import (
+	"bytes"
+	"fmt"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Marshal returns the configuration as YAML with every field present, in
+// the layout Parse reads (for --print-config). Durations are written as
+// duration strings and the *_expires fields as seconds, so Parse(Marshal())
+// yields the same configuration.
+func (c *Config) Marshal() ([]byte, error) {
+	node := encodeValue(reflect.ValueOf(c).Elem(), "")
+	var buf bytes.Buffer
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(node); err != nil {
+		return nil, fmt.Errorf("marshal config: %w", err)
+	}
+	if err := enc.Close(); err != nil {
+		return nil, fmt.Errorf("marshal config: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// encodeValue builds the YAML node of v; unit is the "unit" struct tag.
+func encodeValue(v reflect.Value, unit string) *yaml.Node {
+	switch {
+	case v.Type() == reflect.TypeFor[time.Duration]():
+		d := time.Duration(v.Int())
+		if unit == "s" && d%time.Second == 0 {
+			return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: strconv.FormatInt(int64(d/time.Second), 10)}
+		}
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: formatDuration(d)}
+	case v.Kind() == reflect.String:
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: v.String()}
+	case v.Kind() == reflect.Int:
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: strconv.FormatInt(v.Int(), 10)}
+	case v.Kind() == reflect.Slice:
+		n := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"}
+		if k := v.Type().Elem().Kind(); k != reflect.Struct {
+			n.Style = yaml.FlowStyle
+		}
+		for i := range v.Len() {
+			n.Content = append(n.Content, encodeValue(v.Index(i), ""))
+		}
+		return n
+	case v.Kind() == reflect.Struct:
+		n := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
+		t := v.Type()
+		for i := range t.NumField() {
+			name := yamlName(t.Field(i))
+			if name == "" {
+				continue
+			}
+			n.Content = append(n.Content,
+				&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: name},
+				encodeValue(v.Field(i), t.Field(i).Tag.Get("unit")))
+		}
+		return n
+	default:
+		panic("config: unsupported field type " + v.Type().String())
+	}
+}
+
+// formatDuration is time.Duration.String without trailing zero units:
+// "5m" rather than "5m0s", "1h" rather than "1h0m0s".
+func formatDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = s[:len(s)-2]
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = s[:len(s)-2]
+	}
+	return s
+}

@@ -1,0 +1,331 @@
+package digestauth
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+	"github.com/icholy/digest"
+
+	"pbxlab/internal/clock"
+)
+
+type users map[string]string // "realm/user" -> password
+
+func (u users) Password(realm, user string) (string, bool) {
+	p, ok := u[realm+"/"+user]
+	return p, ok
+}
+
+var start = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+
+func newAuth(t testing.TB, algs []string, opts ...Option) (*Auth, *clock.Fake) {
+	t.Helper()
+	clk := clock.NewFake(start)
+	a, err := New([]Realm{{Name: "pbx", Algorithms: algs}, {Name: "other", Algorithms: []string{"MD5"}}},
+		users{"pbx/1000": "secret", "other/1000": "other-secret"},
+		append([]Option{WithClock(clk), WithSecret([]byte("k"))}, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a, clk
+}
+
+func register(t testing.TB) *sip.Request {
+	t.Helper()
+	var ruri, to sip.Uri
+	if err := sip.ParseUri("sip:pbx.example.com", &ruri); err != nil {
+		t.Fatal(err)
+	}
+	if err := sip.ParseUri("sip:1000@pbx.example.com", &to); err != nil {
+		t.Fatal(err)
+	}
+	req := sip.NewRequest(sip.REGISTER, ruri)
+	req.AppendHeader(sip.NewHeader("Via", "SIP/2.0/UDP 10.0.0.5:5062;branch=z9hG4bK1"))
+	req.AppendHeader(&sip.ToHeader{Address: to})
+	req.AppendHeader(&sip.FromHeader{Address: to, Params: sip.HeaderParams{{K: "tag", V: "a"}}})
+	callID := sip.CallIDHeader("c1")
+	req.AppendHeader(&callID)
+	req.AppendHeader(&sip.CSeqHeader{SeqNo: 1, MethodName: sip.REGISTER})
+	return req
+}
+
+// answer does what sipgo's client does in digestAuthApply: parse the header
+// number which (0 = the first, as sipgo does), compute with icholy/digest
+// over req.Recipient.Addr(), and set the Authorization header.
+func answer(t testing.TB, req *sip.Request, res *sip.Response, which int, user, password string) {
+	t.Helper()
+	name, out := "WWW-Authenticate", "Authorization"
+	if res.StatusCode == sip.StatusProxyAuthRequired {
+		name, out = "Proxy-Authenticate", "Proxy-Authorization"
+	}
+	hs := res.GetHeaders(name)
+	if len(hs) <= which {
+		t.Fatalf("response has %d %s headers", len(hs), name)
+	}
+	chal, err := digest.ParseChallenge(hs[which].Value())
+	if err != nil {
+		t.Fatal(err)
+	}
+	chal.Algorithm = sip.ASCIIToUpper(chal.Algorithm)
+	cred, err := digest.Digest(chal, digest.Options{
+		Method: req.Method.String(), URI: req.Recipient.Addr(), Username: user, Password: password,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.RemoveHeader(out)
+	req.AppendHeader(sip.NewHeader(out, cred.String()))
+}
+
+func algorithms(t *testing.T, res *sip.Response, name string) []string {
+	t.Helper()
+	var got []string
+	for _, h := range res.GetHeaders(name) {
+		c, err := digest.ParseChallenge(h.Value())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Realm != "pbx" || !c.SupportsQOP("auth") || c.Nonce == "" {
+			t.Fatalf("challenge %q: want realm pbx, qop auth, a nonce", h.Value())
+		}
+		got = append(got, c.Algorithm)
+	}
+	return got
+}
+
+func TestChallengeHeaderOrder(t *testing.T) {
+	tests := []struct {
+		name  string
+		algs  []string
+		proxy bool
+		code  int
+		hdr   string
+		want  []string
+	}{
+		{"md5 first", []string{"MD5", "SHA-256"}, false, 401, "WWW-Authenticate", []string{"MD5", "SHA-256"}},
+		{"sha-256 first", []string{"sha-256", "md5"}, false, 401, "WWW-Authenticate", []string{"SHA-256", "MD5"}},
+		{"default md5", nil, false, 401, "WWW-Authenticate", []string{"MD5"}},
+		{"proxy", []string{"SHA-256", "MD5"}, true, 407, "Proxy-Authenticate", []string{"SHA-256", "MD5"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			a, _ := newAuth(t, tc.algs)
+			res := a.Challenge(register(t), "", tc.proxy, false)
+			if res.StatusCode != tc.code {
+				t.Fatalf("status %d, want %d", res.StatusCode, tc.code)
+			}
+			if got := algorithms(t, res, tc.hdr); strings.Join(got, ",") != strings.Join(tc.want, ",") {
+				t.Fatalf("algorithms %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestChallengeUnknownRealmIs500(t *testing.T) {
+	a, _ := newAuth(t, nil)
+	if res := a.Challenge(register(t), "nope", false, false); res.StatusCode != 500 {
+		t.Fatalf("status %d, want 500", res.StatusCode)
+	}
+}
+
+func TestClientLikeSipgoVerifies(t *testing.T) {
+	tests := []struct {
+		name  string
+		algs  []string
+		which int
+		proxy bool
+	}{
+		{"md5 first, client takes md5", []string{"MD5", "SHA-256"}, 0, false},
+		{"sha-256 first, client takes sha-256", []string{"SHA-256", "MD5"}, 0, false},
+		{"md5 first, client takes sha-256", []string{"MD5", "SHA-256"}, 1, false},
+		{"sha-512-256", []string{"SHA-512-256"}, 0, false},
+		{"proxy sha-256", []string{"SHA-256"}, 0, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			a, clk := newAuth(t, tc.algs)
+			req := register(t)
+			if _, _, err := a.Verify(req, tc.proxy); !errors.Is(err, ErrNoCredentials) {
+				t.Fatalf("no header: %v", err)
+			}
+			answer(t, req, a.Challenge(req, "pbx", tc.proxy, false), tc.which, "1000", "secret")
+			clk.Advance(4 * time.Minute)
+			user, realm, err := a.Verify(req, tc.proxy)
+			if err != nil || user != "1000" || realm != "pbx" {
+				t.Fatalf("Verify = %q %q %v", user, realm, err)
+			}
+			if _, _, err := a.Verify(req, !tc.proxy); !errors.Is(err, ErrNoCredentials) {
+				t.Fatalf("other header kind: %v, want ErrNoCredentials", err)
+			}
+		})
+	}
+}
+
+func TestVerifyFailures(t *testing.T) {
+	otherSecret, _ := newAuth(t, nil, WithSecret([]byte("other")))
+	tests := []struct {
+		name   string
+		algs   []string
+		user   string
+		pass   string
+		mutate func(t *testing.T, a *Auth, clk *clock.Fake, req *sip.Request)
+		want   error
+	}{
+		{"wrong password", nil, "1000", "guess", nil, ErrWrongPassword},
+		{"unknown user", nil, "1001", "secret", nil, ErrUnknownUser},
+		{"stale", nil, "1000", "secret", func(t *testing.T, a *Auth, clk *clock.Fake, req *sip.Request) {
+			clk.Advance(5*time.Minute + time.Second)
+		}, ErrStaleNonce},
+		{"stale but wrong password", nil, "1000", "guess", func(t *testing.T, a *Auth, clk *clock.Fake, req *sip.Request) {
+			clk.Advance(time.Hour)
+		}, ErrWrongPassword},
+		{"tampered nonce", nil, "1000", "secret", func(t *testing.T, a *Auth, clk *clock.Fake, req *sip.Request) {
+			setParam(t, req, "nonce", func(n string) string {
+				if n[3] == 'A' {
+					return n[:3] + "B" + n[4:]
+				}
+				return n[:3] + "A" + n[4:]
+			})
+		}, ErrBadNonce},
+		{"nonce from another secret", nil, "1000", "secret", func(t *testing.T, a *Auth, clk *clock.Fake, req *sip.Request) {
+			setParam(t, req, "nonce", func(string) string { return otherSecret.newNonce("pbx") })
+		}, ErrBadNonce},
+		{"nonce of another realm", nil, "1000", "secret", func(t *testing.T, a *Auth, clk *clock.Fake, req *sip.Request) {
+			setParam(t, req, "nonce", func(string) string { return a.newNonce("other") })
+		}, ErrBadNonce},
+		{"unknown realm", nil, "1000", "secret", func(t *testing.T, a *Auth, clk *clock.Fake, req *sip.Request) {
+			setParam(t, req, "realm", func(string) string { return "elsewhere" })
+		}, ErrUnknownRealm},
+		{"uri mismatch", nil, "1000", "secret", func(t *testing.T, a *Auth, clk *clock.Fake, req *sip.Request) {
+			req.Recipient.Host = "evil.example.com"
+		}, ErrURIMismatch},
+		{"md5 downgrade", []string{"SHA-256"}, "1000", "secret", func(t *testing.T, a *Auth, clk *clock.Fake, req *sip.Request) {
+			setParam(t, req, "algorithm", func(string) string { return "MD5" })
+		}, ErrAlgorithm},
+		{"auth-int not offered", nil, "1000", "secret", func(t *testing.T, a *Auth, clk *clock.Fake, req *sip.Request) {
+			setParam(t, req, "qop", func(string) string { return "auth-int" })
+		}, ErrMalformed},
+		{"garbage", nil, "1000", "secret", func(t *testing.T, a *Auth, clk *clock.Fake, req *sip.Request) {
+			req.RemoveHeader("Authorization")
+			req.AppendHeader(sip.NewHeader("Authorization", `Digest username="1000", realm="pbx", nonce="abc`))
+		}, ErrMalformed},
+		{"only unknown scheme", nil, "1000", "secret", func(t *testing.T, a *Auth, clk *clock.Fake, req *sip.Request) {
+			req.RemoveHeader("Authorization")
+			req.AppendHeader(sip.NewHeader("Authorization", "NoOneKnowsThisScheme opaque-data=here"))
+		}, ErrNoCredentials},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			a, clk := newAuth(t, tc.algs)
+			req := register(t)
+			answer(t, req, a.Challenge(req, "pbx", false, false), 0, tc.user, tc.pass)
+			if tc.mutate != nil {
+				tc.mutate(t, a, clk, req)
+			}
+			_, _, err := a.Verify(req, false)
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("Verify err = %v, want %v", err, tc.want)
+			}
+		})
+	}
+}
+
+// setParam rewrites one parameter of the Authorization header.
+func setParam(t *testing.T, req *sip.Request, key string, f func(string) string) {
+	t.Helper()
+	c, err := digest.ParseCredentials(req.GetHeader("Authorization").Value())
+	if err != nil {
+		t.Fatal(err)
+	}
+	switch key {
+	case "nonce":
+		c.Nonce = f(c.Nonce)
+	case "realm":
+		c.Realm = f(c.Realm)
+	case "algorithm":
+		c.Algorithm = f(c.Algorithm)
+	case "qop":
+		c.QOP = f(c.QOP)
+	default:
+		t.Fatalf("setParam %s", key)
+	}
+	req.RemoveHeader("Authorization")
+	req.AppendHeader(sip.NewHeader("Authorization", c.String()))
+}
+
+func TestStaleChallengeCarriesStaleTrue(t *testing.T) {
+	a, clk := newAuth(t, []string{"SHA-256", "MD5"})
+	req := register(t)
+	answer(t, req, a.Challenge(req, "pbx", false, false), 0, "1000", "secret")
+	clk.Advance(6 * time.Minute)
+	_, _, err := a.Verify(req, false)
+	if !errors.Is(err, ErrStaleNonce) {
+		t.Fatalf("err = %v, want stale", err)
+	}
+	res := a.Challenge(req, "pbx", false, errors.Is(err, ErrStaleNonce))
+	for _, h := range res.GetHeaders("WWW-Authenticate") {
+		c, err := digest.ParseChallenge(h.Value())
+		if err != nil || !c.Stale {
+			t.Fatalf("challenge %q: stale=%v err=%v", h.Value(), c != nil && c.Stale, err)
+		}
+	}
+	// The client retries with the fresh nonce and the same password.
+	answer(t, req, res, 0, "1000", "secret")
+	if _, _, err := a.Verify(req, false); err != nil {
+		t.Fatalf("retry after stale: %v", err)
+	}
+}
+
+func TestVerifyWithoutQOP(t *testing.T) {
+	a, _ := newAuth(t, []string{"MD5", "SHA-256"})
+	for _, alg := range []string{"MD5", "SHA-256"} {
+		req := register(t)
+		chal := &digest.Challenge{Realm: "pbx", Nonce: a.newNonce("pbx"), Algorithm: alg} // RFC 2069 style
+		cred, err := digest.Digest(chal, digest.Options{Method: "REGISTER", URI: req.Recipient.Addr(), Username: "1000", Password: "secret"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.AppendHeader(sip.NewHeader("Authorization", cred.String()))
+		if _, _, err := a.Verify(req, false); err != nil {
+			t.Fatalf("%s without qop: %v", alg, err)
+		}
+	}
+}
+
+func TestVerifySkipsOtherSchemesAndRealms(t *testing.T) {
+	a, _ := newAuth(t, nil)
+	req := register(t)
+	res := a.Challenge(req, "other", false, false)
+	req.AppendHeader(sip.NewHeader("Authorization", "NoOneKnowsThisScheme opaque-data=here"))
+	req.AppendHeader(sip.NewHeader("Authorization", `Digest username="x", realm="nowhere", nonce="n", uri="sip:a", response="r"`))
+	answer2 := register(t)
+	answer(t, answer2, res, 0, "1000", "other-secret")
+	req.AppendHeader(answer2.GetHeader("Authorization"))
+	user, realm, err := a.Verify(req, false)
+	if err != nil || user != "1000" || realm != "other" {
+		t.Fatalf("Verify = %q %q %v", user, realm, err)
+	}
+}
+
+func TestNewRejectsBadConfig(t *testing.T) {
+	tests := []struct {
+		name   string
+		realms []Realm
+		creds  Credentials
+	}{
+		{"no realm", nil, users{}},
+		{"no credentials", []Realm{{Name: "a"}}, nil},
+		{"duplicate", []Realm{{Name: "a"}, {Name: "a"}}, users{}},
+		{"unknown algorithm", []Realm{{Name: "a", Algorithms: []string{"MD5-sess"}}}, users{}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := New(tc.realms, tc.creds); !errors.Is(err, ErrConfig) {
+				t.Fatalf("err = %v, want ErrConfig", err)
+			}
+		})
+	}
+}

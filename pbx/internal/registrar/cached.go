@@ -1,0 +1,107 @@
+package registrar
+
+import (
+	"context"
+	"fmt"
+	"hash/fnv"
+	"slices"
+	"sync"
+	"time"
+)
+
+// Cached is a write-through cache in front of a Store (normally an
+// SQLStore): reads are served from memory, every write goes to the backend
+// first and reaches memory only after the backend accepted it. A binding
+// that a 200 acknowledged is therefore committed, and a restart reloads it.
+//
+// Writes for one AOR are serialised (striped locks) so memory and backend
+// see them in the same order; writes for different AORs run concurrently,
+// which lets the backend batch them into one commit.
+type Cached struct {
+	back  Store
+	mem   *MemStore
+	locks [64]sync.Mutex
+}
+
+// NewCached loads every binding of back into memory.
+func NewCached(ctx context.Context, back Store) (*Cached, error) {
+	all, err := back.All(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("load binding cache: %w", err)
+	}
+	c := &Cached{back: back, mem: NewMemStore()}
+	_ = c.mem.Put(ctx, all...) // MemStore never fails
+	return c, nil
+}
+
+// lock locks the stripes of aors in index order and returns the unlock.
+func (c *Cached) lock(aors ...string) func() {
+	var idx []int
+	for _, a := range aors {
+		h := fnv.New32a()
+		h.Write([]byte(a))
+		i := int(h.Sum32() % uint32(len(c.locks)))
+		if !slices.Contains(idx, i) {
+			idx = append(idx, i)
+		}
+	}
+	slices.Sort(idx)
+	for _, i := range idx {
+		c.locks[i].Lock()
+	}
+	return func() {
+		for _, i := range idx {
+			c.locks[i].Unlock()
+		}
+	}
+}
+
+// Put implements Store.
+func (c *Cached) Put(ctx context.Context, bs ...Binding) error {
+	aors := make([]string, len(bs))
+	for i, b := range bs {
+		aors[i] = b.AOR
+	}
+	defer c.lock(aors...)()
+	if err := c.back.Put(ctx, bs...); err != nil {
+		return err
+	}
+	return c.mem.Put(ctx, bs...)
+}
+
+// Delete implements Store.
+func (c *Cached) Delete(ctx context.Context, aor string, contacts ...string) error {
+	defer c.lock(aor)()
+	if err := c.back.Delete(ctx, aor, contacts...); err != nil {
+		return err
+	}
+	return c.mem.Delete(ctx, aor, contacts...)
+}
+
+// DeleteAOR implements Store.
+func (c *Cached) DeleteAOR(ctx context.Context, aor string) error {
+	defer c.lock(aor)()
+	if err := c.back.DeleteAOR(ctx, aor); err != nil {
+		return err
+	}
+	return c.mem.DeleteAOR(ctx, aor)
+}
+
+// Purge implements Store. It needs no lock: a binding refreshed meanwhile
+// has an Expires after now and survives in both places.
+func (c *Cached) Purge(ctx context.Context, now time.Time) (int, error) {
+	n, err := c.back.Purge(ctx, now)
+	if err != nil {
+		return 0, err
+	}
+	_, _ = c.mem.Purge(ctx, now)
+	return n, nil
+}
+
+// Lookup implements Store, from memory.
+func (c *Cached) Lookup(ctx context.Context, aor string) ([]Binding, error) {
+	return c.mem.Lookup(ctx, aor)
+}
+
+// All implements Store, from memory.
+func (c *Cached) All(ctx context.Context) ([]Binding, error) { return c.mem.All(ctx) }

@@ -1,0 +1,292 @@
+package store
+
+import (
+	"bufio"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func testCtx(t *testing.T) context.Context {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func TestOpenPragmas(t *testing.T) {
+	checkNoLeak(t)
+	ctx := testCtx(t)
+	tests := []struct {
+		name     string
+		path     string
+		wantMode string
+		wantSync int // 1 = NORMAL
+	}{
+		{"file", filepath.Join(t.TempDir(), "pbx.db"), "wal", 1},
+		{"memory", "", "memory", -1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			db, err := Open(ctx, tc.path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			var mode string
+			var busy, fk, syncMode int
+			if err := db.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
+				t.Fatal(err)
+			}
+			if err := db.QueryRowContext(ctx, "PRAGMA busy_timeout").Scan(&busy); err != nil {
+				t.Fatal(err)
+			}
+			if err := db.QueryRowContext(ctx, "PRAGMA foreign_keys").Scan(&fk); err != nil {
+				t.Fatal(err)
+			}
+			if err := db.QueryRowContext(ctx, "PRAGMA synchronous").Scan(&syncMode); err != nil {
+				t.Fatal(err)
+			}
+			if mode != tc.wantMode || busy != busyTimeoutMS || fk != 1 {
+				t.Fatalf("journal_mode=%q busy_timeout=%d foreign_keys=%d", mode, busy, fk)
+			}
+			if tc.wantSync >= 0 && syncMode != tc.wantSync {
+				t.Fatalf("synchronous=%d, want %d", syncMode, tc.wantSync)
+			}
+		})
+	}
+}
+
+func TestOpenMemoryIsPrivate(t *testing.T) {
+	checkNoLeak(t)
+	ctx := testCtx(t)
+	a, err := Open(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := Open(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if _, err := a.ExecContext(ctx, "CREATE TABLE only_in_a(x)"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.ExecContext(ctx, "SELECT * FROM only_in_a"); err == nil {
+		t.Fatal("second in-memory database sees the first one's table")
+	}
+}
+
+func TestMigrate(t *testing.T) {
+	checkNoLeak(t)
+	ctx := testCtx(t)
+	db, err := Open(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	v1 := Schema{Name: "a", Steps: []string{"CREATE TABLE a1(x); CREATE TABLE a2(y)"}}
+	v2 := Schema{Name: "a", Steps: append(v1.Steps, "ALTER TABLE a1 ADD COLUMN z")}
+	other := Schema{Name: "b", Steps: []string{"CREATE TABLE b1(x)"}}
+	for _, s := range []Schema{v1, v1, other, v2, v2} {
+		if err := Migrate(ctx, db, s); err != nil {
+			t.Fatalf("migrate %s (%d steps): %v", s.Name, len(s.Steps), err)
+		}
+	}
+	if _, err := db.ExecContext(ctx, "INSERT INTO a1(x, z) VALUES (1, 2); INSERT INTO a2(y) VALUES (3); INSERT INTO b1(x) VALUES (4)"); err != nil {
+		t.Fatal(err)
+	}
+	if err := Migrate(ctx, db, v1); !errors.Is(err, ErrSchema) {
+		t.Fatalf("downgrade: err = %v, want ErrSchema", err)
+	}
+	bad := Schema{Name: "c", Steps: []string{"CREATE TABLE c1(x)", "NOT SQL"}}
+	if err := Migrate(ctx, db, bad); err == nil {
+		t.Fatal("bad step accepted")
+	}
+	var ver int
+	if err := db.QueryRowContext(ctx, "SELECT version FROM schema_migrations WHERE name='c'").Scan(&ver); err != nil || ver != 1 {
+		t.Fatalf("after failed step 2: version %d, %v; want 1", ver, err)
+	}
+}
+
+func newTable(t *testing.T, ctx context.Context) *sql.DB {
+	t.Helper()
+	db, err := Open(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if _, err := db.ExecContext(ctx, "CREATE TABLE kv(k INTEGER PRIMARY KEY, v TEXT NOT NULL)"); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+func insert(k int, v string) Op {
+	return func(ctx context.Context, tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, "INSERT INTO kv(k, v) VALUES(?, ?)", k, v)
+		return err
+	}
+}
+
+func count(t *testing.T, ctx context.Context, db *sql.DB) int {
+	t.Helper()
+	var n int
+	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM kv").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestBatcherConcurrentDoAllCommitted(t *testing.T) {
+	checkNoLeak(t)
+	ctx := testCtx(t)
+	db := newTable(t, ctx)
+	b := NewBatcher(db, WithMaxBatch(8))
+	const n = 200
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs <- b.Do(ctx, insert(i, fmt.Sprint(i)))
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got := count(t, ctx, db); got != n {
+		t.Fatalf("rows = %d, want %d", got, n)
+	}
+	if err := b.Do(ctx, insert(n+1, "late")); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Do after Close: %v, want ErrClosed", err)
+	}
+}
+
+func TestBatcherFailingOpIsolated(t *testing.T) {
+	checkNoLeak(t)
+	ctx := testCtx(t)
+	db := newTable(t, ctx)
+	b := NewBatcher(db)
+	defer b.Close()
+	if err := b.Do(ctx, insert(1, "one")); err != nil {
+		t.Fatal(err)
+	}
+	// An op that writes and then fails must leave nothing behind.
+	failing := func(ctx context.Context, tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, "INSERT INTO kv(k, v) VALUES(2, 'two')"); err != nil {
+			return err
+		}
+		return insert(1, "dup")(ctx, tx)
+	}
+	if err := b.Do(ctx, failing); err == nil {
+		t.Fatal("duplicate key accepted")
+	}
+	if err := b.Do(ctx, insert(3, "three")); err != nil {
+		t.Fatal(err)
+	}
+	if got := count(t, ctx, db); got != 2 {
+		t.Fatalf("rows = %d, want 2 (1 and 3)", got)
+	}
+}
+
+func TestBatcherCancelledBeforeStartIsSkipped(t *testing.T) {
+	checkNoLeak(t)
+	ctx := testCtx(t)
+	db := newTable(t, ctx)
+	b := NewBatcher(db)
+	defer b.Close()
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := b.Do(cctx, insert(1, "x")); !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	if got := count(t, ctx, db); got != 0 {
+		t.Fatalf("rows = %d, want 0", got)
+	}
+}
+
+// TestCommitSurvivesKill runs a child process that commits through a
+// Batcher, reports it, and is then killed with SIGKILL; the committed rows
+// must be there when the database is opened again.
+func TestCommitSurvivesKill(t *testing.T) {
+	if os.Getenv("PBXLAB_STORE_CHILD") != "" {
+		childCommitAndHang()
+		return
+	}
+	ctx := testCtx(t)
+	path := filepath.Join(t.TempDir(), "kill.db")
+	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestCommitSurvivesKill$")
+	cmd.Env = append(os.Environ(), "PBXLAB_STORE_CHILD="+path)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(out)
+	committed := false
+	for sc.Scan() {
+		if sc.Text() == "committed" {
+			committed = true
+			break
+		}
+	}
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	if !committed {
+		t.Fatal("child never reported its commit")
+	}
+	db, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if got := count(t, ctx, db); got != 50 {
+		t.Fatalf("rows after kill -9 = %d, want 50", got)
+	}
+}
+
+func childCommitAndHang() {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	db, err := Open(ctx, os.Getenv("PBXLAB_STORE_CHILD"))
+	if err != nil {
+		return
+	}
+	if _, err := db.ExecContext(ctx, "CREATE TABLE kv(k INTEGER PRIMARY KEY, v TEXT NOT NULL)"); err != nil {
+		return
+	}
+	b := NewBatcher(db)
+	var wg sync.WaitGroup
+	for i := range 50 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_ = b.Do(ctx, insert(i, "v"))
+		}()
+	}
+	wg.Wait()
+	os.Stdout.WriteString("committed\n")
+	<-ctx.Done() // killed long before this
+}
