@@ -56,4 +56,3 @@ func FuzzHandle(f *testing.F) {
 		}
 	})
 }
-
