@@ -39,6 +39,7 @@ type Server struct {
 	db     *sql.DB
 	auth   *digestauth.Auth
 	reg    *registrar.Registrar
+	regDB  *registrar.SQLStore
 	cdrs   *cdr.Store
 	calls  *call.Manager
 	ua     *sipgo.UserAgent
@@ -205,6 +206,9 @@ func (s *Server) Close() error {
 		}
 		if s.reg != nil {
 			errs = append(errs, s.reg.Close())
+		}
+		if s.regDB != nil {
+			errs = append(errs, s.regDB.Close())
 		}
 		if s.cdrs != nil {
 			errs = append(errs, s.cdrs.Close())

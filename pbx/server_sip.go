@@ -130,6 +130,7 @@ func (s *Server) initAuth(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	s.regDB = back
 	st, err := registrar.NewCached(ctx, back)
 	if err != nil {
 		return err

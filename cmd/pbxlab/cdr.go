@@ -8,8 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"pbxlab/pbx/internal/cdr"
-	"pbxlab/pbx/internal/store"
+	"pbxlab/pbx"
 )
 
 func cmdCDR(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -34,7 +33,7 @@ func cmdCDR(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if path == "" {
 		return fmt.Errorf("no store: the configuration keeps CDRs in memory; pass --store FILE: %w", errUsage)
 	}
-	f := cdr.Filter{Limit: *limit}
+	f := pbx.CDRFilter{Limit: *limit}
 	if *since != "" {
 		t, err := parseSince(*since, time.Now())
 		if err != nil {
@@ -42,21 +41,7 @@ func cmdCDR(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		}
 		f.Since = t
 	}
-	db, err := store.Open(ctx, path)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	s, err := cdr.Open(ctx, db, cdr.ReadOnly())
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	recs, err := s.List(ctx, f)
-	if err != nil {
-		return err
-	}
-	return cdr.Format(stdout, recs, strings.ToLower(*format))
+	return pbx.WriteCDRs(ctx, path, f, strings.ToLower(*format), stdout)
 }
 
 // parseSince accepts a duration before now or an RFC 3339 time.

@@ -151,9 +151,15 @@ func (s *Store) Finish(ctx context.Context, id int64, r Record) error {
 		return fmt.Errorf("finish cdr %d: %w", id, ErrReadOnly)
 	}
 	err := s.b.Do(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE cdr SET callee = ?, answer_ns = ?, end_ns = ?, disposition = ?, cause = ?, reason = ? WHERE id = ?`,
+		res, err := tx.ExecContext(ctx, `UPDATE cdr SET callee = ?, answer_ns = ?, end_ns = ?, disposition = ?, cause = ?, reason = ? WHERE id = ?`,
 			r.Callee, ns(r.Answer), ns(r.End), r.Disposition, r.Cause, r.Reason, id)
-		return err
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return ErrNoRecord
+		}
+		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("finish cdr %d: %w", id, err)
@@ -169,10 +175,11 @@ func (s *Store) List(ctx context.Context, f Filter) ([]Record, error) {
 		q += ` AND setup_ns < ?`
 		args = append(args, ns(f.Until))
 	}
-	q += ` ORDER BY setup_ns, id`
 	if f.Limit > 0 {
-		q += fmt.Sprintf(` LIMIT %d`, f.Limit)
+		// the newest Limit records, still listed oldest first
+		q = fmt.Sprintf(`SELECT * FROM (%s ORDER BY setup_ns DESC, id DESC LIMIT %d)`, q, f.Limit)
 	}
+	q += ` ORDER BY setup_ns, id`
 	rows, err := s.db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list cdr: %w", err)

@@ -88,6 +88,7 @@ func TestListFilters(t *testing.T) {
 		{"since", Filter{Since: t0.Add(2 * time.Hour)}, 3},
 		{"until", Filter{Until: t0.Add(2 * time.Hour)}, 2},
 		{"window+limit", Filter{Since: t0.Add(time.Hour), Until: t0.Add(4 * time.Hour), Limit: 2}, 2},
+		{"limit keeps newest", Filter{Limit: 1}, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			recs, err := s.List(ctx, tc.f)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
 )
@@ -62,6 +63,12 @@ func formatTable(w io.Writer, recs []Record) error {
 			if c == "" {
 				c = "-"
 			}
+			c = strings.Map(func(r rune) rune {
+				if r == '\t' || r == '\n' || r == '\r' {
+					return ' '
+				}
+				return r
+			}, c)
 			fmt.Fprint(tw, c)
 		}
 		fmt.Fprintln(tw)

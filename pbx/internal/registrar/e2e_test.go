@@ -18,6 +18,7 @@ import (
 // (RFC 3581 §4); the binding must record that source, and Target must use
 // it.
 func TestSipgoClientOverLoopback(t *testing.T) {
+	checkNoLeak(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	r, _ := newReg(t, nil, true)

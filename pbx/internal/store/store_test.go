@@ -32,6 +32,7 @@ func TestOpenPragmas(t *testing.T) {
 		wantSync int // 1 = NORMAL
 	}{
 		{"file", filepath.Join(t.TempDir(), "pbx.db"), "wal", 1},
+		{"file name needing escapes", filepath.Join(t.TempDir(), "a b?c#d%20.db"), "wal", 1},
 		{"memory", "", "memory", -1},
 	}
 	for _, tc := range tests {
@@ -41,6 +42,11 @@ func TestOpenPragmas(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer db.Close()
+			if tc.path != "" {
+				if _, err := os.Stat(tc.path); err != nil {
+					t.Fatalf("database not created at the exact path: %v", err)
+				}
+			}
 			var mode string
 			var busy, fk, syncMode int
 			if err := db.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
