@@ -41,6 +41,11 @@ type Call struct {
 
 	acked     chan struct{}
 	ackedOnce sync.Once
+	// answered closes once the caller's INVITE has its final response:
+	// sipgo terminates a server transaction whose handler returns before
+	// that, so HandleInvite waits on it.
+	answered     chan struct{}
+	answeredOnce sync.Once
 	retrans   clock.Timer
 	noAnswer  clock.Timer
 	ended     chan struct{}
@@ -69,6 +74,8 @@ func (c *Call) markAcked() {
 		c.mu.Unlock()
 	})
 }
+
+func (c *Call) markAnswered() { c.answeredOnce.Do(func() { close(c.answered) }) }
 
 // waitAcked lets a BYE that overtook the ACK sent just before it (each
 // request runs in its own goroutine) wait briefly for that ACK, so each

@@ -122,7 +122,7 @@ func (m *Manager) startCall(req *sip.Request, tx sipx.Tx, rec cdr.Record, target
 	} else {
 		a.remoteTarget = *req.From().Address.Clone()
 	}
-	c := &Call{m: m, a: a, aInvite: req, aTx: tx, acked: make(chan struct{}), ended: make(chan struct{}),
+	c := &Call{m: m, a: a, aInvite: req, aTx: tx, acked: make(chan struct{}), ended: make(chan struct{}), answered: make(chan struct{}),
 		lateOffer: len(req.Body()) == 0, rec: rec}
 	c.ctx, c.cancel = context.WithCancel(m.base)
 	m.track(c)
@@ -155,6 +155,13 @@ func (m *Manager) startCall(req *sip.Request, tx sipx.Tx, rec cdr.Record, target
 		m.addDialog(f.leg, c, sideB)
 		go f.run()
 	}
+	// Keep the handler (and with it sipgo's server transaction) alive until
+	// the caller has a final response: 2xx, the best failure, 480 on no
+	// answer, or the 487 the transaction layer sends on CANCEL.
+	select {
+	case <-c.answered:
+	case <-c.ended:
+	}
 	return nil
 }
 
@@ -181,6 +188,9 @@ func (c *Call) respondCaller(code int, reason string, body []byte) *sip.Response
 	}
 	if err := c.aTx.Respond(res); err != nil && !errors.Is(err, context.Canceled) {
 		c.m.log.Debug("respond to caller", "call_id", c.a.callID, "status", code, "error", err)
+	}
+	if code >= 200 {
+		c.markAnswered()
 	}
 	return res
 }
