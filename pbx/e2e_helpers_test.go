@@ -1,0 +1,124 @@
+package pbx_test
+
+import (
+	"context"
+	"net/netip"
+	"runtime"
+	"testing"
+	"time"
+
+	"pbxlab/pbx"
+	"pbxlab/pbx/config"
+	"pbxlab/pbx/pbxtest"
+	"pbxlab/sim/phone"
+)
+
+// startPBX runs the demo configuration in-process, adjusted by tweak.
+func startPBX(t *testing.T, tweak func(*config.Config), o pbxtest.Options) *pbxtest.Instance {
+	t.Helper()
+	cfg := config.Demo()
+	if tweak != nil {
+		tweak(cfg)
+	}
+	in, err := pbxtest.Start(cfg, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := in.Close(); err != nil {
+			t.Errorf("close pbx: %v", err)
+		}
+	})
+	return in
+}
+
+// registered returns a phone for each number on one agent, all registered.
+func registered(ctx context.Context, t *testing.T, target string, lc phone.Config, numbers ...string) map[string]*phone.Phone {
+	t.Helper()
+	lc.Target = target
+	ag, err := phone.NewAgent(lc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ag.Close() })
+	out := map[string]*phone.Phone{}
+	for _, n := range numbers {
+		p, err := ag.NewPhone(phone.PhoneConfig{Number: n, Password: "demo" + n})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := p.Register(ctx); err != nil {
+			t.Fatalf("register %s: %v", n, err)
+		}
+		out[n] = p
+	}
+	return out
+}
+
+// waitCDRs polls until pred holds for the PBX's records or the deadline.
+func waitCDRs(ctx context.Context, t *testing.T, in *pbxtest.Instance, pred func([]pbx.CDR) bool) []pbx.CDR {
+	t.Helper()
+	var recs []pbx.CDR
+	for {
+		var err error
+		recs, err = in.ListCDRs(ctx, pbx.CDRFilter{})
+		if err == nil && pred(recs) {
+			return recs
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("CDRs never matched: %+v", recs)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// talk dials to from `from`, waits for the answer and checks audio both ways.
+func talk(ctx context.Context, t *testing.T, from, to *phone.Phone) (*phone.Call, *phone.Call) {
+	t.Helper()
+	c, err := from.Dial(ctx, to.Number())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.WaitAnswer(ctx); err != nil {
+		t.Fatalf("answer: %v (code %d)", err, c.Code())
+	}
+	var callee *phone.Call
+	for _, k := range to.Calls() {
+		if k.State() == phone.Answered {
+			callee = k
+		}
+	}
+	if callee == nil {
+		t.Fatal("callee has no answered call")
+	}
+	actx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if _, err := c.TwoWayAudio(actx); err != nil {
+		t.Errorf("%s does not hear %s: %v", from.Number(), to.Number(), err)
+	}
+	if _, err := callee.TwoWayAudio(actx); err != nil {
+		t.Errorf("%s does not hear %s: %v", to.Number(), from.Number(), err)
+	}
+	return c, callee
+}
+
+// checkGoroutines fails if the goroutine count does not come back to base.
+func checkGoroutines(t *testing.T, base int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		n := runtime.NumGoroutine()
+		if n <= base+2 {
+			return
+		}
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<16)
+			buf = buf[:runtime.Stack(buf, true)]
+			t.Fatalf("goroutines: %d now, %d before\n%s", n, base, buf)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+var loopback6 = netip.IPv6Loopback()
