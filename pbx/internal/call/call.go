@@ -46,10 +46,10 @@ type Call struct {
 	// that, so HandleInvite waits on it.
 	answered     chan struct{}
 	answeredOnce sync.Once
-	retrans   clock.Timer
-	noAnswer  clock.Timer
-	ended     chan struct{}
-	endOnce   sync.Once
+	retrans      clock.Timer
+	noAnswer     clock.Timer
+	ended        chan struct{}
+	endOnce      sync.Once
 
 	rec   cdr.Record
 	cdrID int64
