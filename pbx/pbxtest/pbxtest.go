@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"pbxlab/pbx"
@@ -26,6 +27,8 @@ type Instance struct {
 	ownDir bool
 	cancel context.CancelFunc
 	done   chan error
+	once   sync.Once
+	err    error
 }
 
 // Options for Start.
@@ -86,8 +89,13 @@ func StartYAML(yaml string, o Options) (*Instance, error) {
 func (in *Instance) Target() string { return in.UDP.String() }
 
 // Close shuts the PBX down gracefully (bounded) and removes its temporary
-// directory.
+// directory. Later calls return the first call's result.
 func (in *Instance) Close() error {
+	in.once.Do(func() { in.err = in.close() })
+	return in.err
+}
+
+func (in *Instance) close() error {
 	in.cancel()
 	var err error
 	select {
