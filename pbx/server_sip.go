@@ -269,7 +269,11 @@ func (s *Server) locate(ctx context.Context, number string) ([]call.Target, erro
 		if port == 0 {
 			port = 5060
 		}
-		out = append(out, call.Target{URI: u, Transport: transport, Dest: net.JoinHostPort(strings.Trim(u.Host, "[]"), strconv.Itoa(port))})
+		var contact sip.Uri
+		if err := sip.ParseUri(b.Contact, &contact); err != nil {
+			contact = u
+		}
+		out = append(out, call.Target{URI: u, Contact: contact, Transport: transport, Dest: net.JoinHostPort(strings.Trim(u.Host, "[]"), strconv.Itoa(port))})
 	}
 	return out, nil
 }

@@ -181,7 +181,11 @@ func (m *Manager) redirect(req *sip.Request, tx sipx.Tx, rec rec, code int, targ
 	}
 	res := sip.NewResponseFromRequest(req, code, reason, nil)
 	for _, t := range targets {
-		res.AppendHeader(&sip.ContactHeader{Address: *t.URI.Clone(), Params: sip.NewParams()})
+		c := t.Contact
+		if c.Host == "" {
+			c = t.URI
+		}
+		res.AppendHeader(&sip.ContactHeader{Address: *c.Clone(), Params: sip.NewParams()})
 	}
 	err := tx.Respond(res)
 	rec.End = m.clock.Now()

@@ -31,7 +31,11 @@ type Sender interface {
 // Target is one place a subscriber can be reached: a registered or static
 // contact, with where to send and over which transport.
 type Target struct {
-	URI       sip.Uri
+	// URI is where requests go: the contact, with host:port replaced by the
+	// address its REGISTER came from when they differ (RFC 3581 NAT).
+	URI sip.Uri
+	// Contact is the contact as registered; a redirect (301/302) gives it.
+	Contact   sip.Uri
 	Transport string // "udp" | "tcp"
 	Dest      string // host:port
 }

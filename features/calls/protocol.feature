@@ -1,0 +1,19 @@
+# Manual, Process Server: SIP per RFC 3261, and the proxy role
+# authenticates and authorises callers. The requests are raw fixtures
+# (features/steps/fixtures) sent byte for byte.
+@manual
+Feature: Protocol guards on INVITE
+  The PBX refuses INVITEs it must not process before anything rings.
+
+  Scenario: An INVITE with Max-Forwards 0 is refused with 483
+    Given phone 1002 is registered
+    When an INVITE from 1001 to 1002 arrives with Max-Forwards 0
+    Then the PBX answers 483 Too Many Hops
+    And 1002 does not ring
+
+  Scenario: An INVITE without credentials is challenged with 407
+    Given phone 1002 is registered
+    When an INVITE from 1001 to 1002 arrives without credentials
+    Then the PBX answers 407 Proxy Authentication Required
+    And the answer carries a digest challenge
+    And 1002 does not ring

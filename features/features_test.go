@@ -1,0 +1,219 @@
+package features
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"pbxlab/pbx/config"
+	"pbxlab/pbx/pbxtest"
+)
+
+// outputDir is where scenario captures go: $PBXLAB_FEATURES_OUT, else a
+// temporary directory of the test.
+func outputDir(t *testing.T) string {
+	if d := os.Getenv("PBXLAB_FEATURES_OUT"); d != "" {
+		return d
+	}
+	return t.TempDir()
+}
+
+// TestFeatures runs every feature (but @wip) against a fresh in-process
+// PBX per scenario, each scenario a subtest.
+func TestFeatures(t *testing.T) {
+	checkNoLeaks(t)
+	var out bytes.Buffer
+	suite, rec, err := newSuite(t.Context(), Options{
+		Target:    &InProcess{},
+		Tags:      os.Getenv("PBXLAB_FEATURES_TAGS"), // "" = DefaultTags
+		Output:    outputDir(t),
+		Format:    "pretty",
+		Out:       &out,
+		Randomize: -1,
+	}, files, dirs())
+	if err != nil {
+		t.Fatal(err)
+	}
+	suite.Options.TestingT = t
+	status := suite.Run()
+	res := rec.result()
+	t.Logf("scenarios %d, passed %d, failed %d, skipped %d", res.Scenarios, res.Passed, res.Failed, res.Skipped)
+	if status != 0 || !res.OK() {
+		t.Errorf("suite failed (status %d):\n%s\n%s", status, strings.Join(res.Failures, "\n"), out.String())
+	}
+	if (os.Getenv("PBXLAB_FEATURES_TAGS") == "" && res.Scenarios < 20) || res.Skipped != 0 {
+		t.Errorf("want every scenario run in-process, got %+v", res)
+	}
+}
+
+// TestAfterHookFailsUncheckedCall: a scenario that places a call and never
+// asserts how it ended must fail, with ErrUnchecked's message.
+func TestAfterHookFailsUncheckedCall(t *testing.T) {
+	checkNoLeaks(t)
+	suite, rec, err := newSuite(t.Context(), Options{Target: &InProcess{}, Output: t.TempDir()}, os.DirFS("testdata"), []string{"unchecked"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	status := suite.Run()
+	res := rec.result()
+	if status == 0 || res.Scenarios != 1 || res.Failed != 1 {
+		t.Fatalf("want the one scenario to fail, got status %d, %+v", status, res)
+	}
+	msg := res.Failures[0]
+	for _, want := range []string{"call outcome not asserted", "call 1 (1001 -> 1002)", ".pcapng"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("failure %q does not mention %q", msg, want)
+		}
+	}
+}
+
+// TestRunLive runs the features through Run against a PBX reached by
+// address only, as `pbxlab demo` does: numbers come from a pool, several
+// scenarios at once, @in-process scenarios skipped.
+func TestRunLive(t *testing.T) {
+	checkNoLeaks(t)
+	cfg := config.Demo()
+	cfg.Call.ShutdownGrace = 0
+	inst, err := pbxtest.Start(cfg, pbxtest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := inst.Close(); err != nil {
+			t.Error(err)
+		}
+	}()
+	var numbers []string
+	for n := 1050; n <= 1099; n++ {
+		numbers = append(numbers, strconv.Itoa(n))
+	}
+	var out bytes.Buffer
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
+	defer cancel()
+	res, err := Run(ctx, Options{
+		Target: &Live{
+			Addr:     inst.UDP.String(),
+			Numbers:  numbers,
+			Password: func(n string) string { return "demo" + n },
+		},
+		Output:      outputDir(t),
+		Format:      "progress",
+		Out:         &out,
+		Concurrency: 4,
+	})
+	if err != nil {
+		t.Fatalf("run: %v\n%s", err, out.String())
+	}
+	t.Logf("scenarios %d, passed %d, failed %d, skipped %d", res.Scenarios, res.Passed, res.Failed, res.Skipped)
+	if !res.OK() {
+		t.Errorf("live run failed:\n%s\n%s", strings.Join(res.Failures, "\n"), out.String())
+	}
+	if res.Skipped == 0 || res.Passed == 0 || res.Scenarios != res.Passed+res.Skipped+res.Failed {
+		t.Errorf("want in-process scenarios skipped and the rest passed, got %+v", res)
+	}
+}
+
+func TestRunRejectsBadOptions(t *testing.T) {
+	tests := []struct {
+		name string
+		o    Options
+	}{
+		{"no target", Options{}},
+		{"unknown format", Options{Target: &InProcess{}, Format: "nope", Tags: "@none"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := Run(t.Context(), tt.o); err == nil {
+				t.Fatal("want an error")
+			}
+		})
+	}
+}
+
+// checkNoLeaks fails the test if goroutines started during it are still
+// running a while after it ends.
+func checkNoLeaks(t *testing.T) {
+	t.Helper()
+	before, _ := goroutines()
+	t.Cleanup(func() {
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			n, stacks := goroutines()
+			if n <= before {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Errorf("%d goroutines leaked (%d before, %d after)\n%s", n-before, before, n, stacks)
+				return
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	})
+}
+
+// goroutines counts the running goroutines and returns their stacks.
+func goroutines() (int, string) {
+	buf := make([]byte, 4<<20)
+	buf = buf[:runtime.Stack(buf, true)]
+	return runtime.NumGoroutine(), string(buf)
+}
+
+// TestFeaturesTCP runs the features in-process over TCP (phones, raw
+// fixtures and the PBX), several scenarios at once.
+func TestFeaturesTCP(t *testing.T) {
+	checkNoLeaks(t)
+	var out bytes.Buffer
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
+	defer cancel()
+	res, err := Run(ctx, Options{
+		Target:      &InProcess{Transport: "tcp"},
+		Tags:        "~@wip",
+		Output:      outputDir(t),
+		Format:      "progress",
+		Out:         &out,
+		Concurrency: 4,
+	})
+	if err != nil {
+		t.Fatalf("run: %v\n%s", err, out.String())
+	}
+	t.Logf("scenarios %d, passed %d, failed %d, skipped %d", res.Scenarios, res.Passed, res.Failed, res.Skipped)
+	if !res.OK() || res.Skipped != 0 || res.Passed == 0 {
+		t.Errorf("tcp run: %+v\n%s\n%s", res, strings.Join(res.Failures, "\n"), out.String())
+	}
+}
+
+// TestEveryScenarioSaysWhereItComesFrom: each scenario is tagged exactly
+// one of @manual and @project-default.
+func TestEveryScenarioSaysWhereItComesFrom(t *testing.T) {
+	suite, _, err := newSuite(t.Context(), Options{Target: &InProcess{}}, files, dirs())
+	if err != nil {
+		t.Fatal(err)
+	}
+	suite.Options.Tags = "" // every scenario, @wip included
+	feats, err := suite.RetrieveFeatures()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, f := range feats {
+		for _, p := range f.Pickles {
+			n++
+			var manual, ours bool
+			for _, tag := range p.Tags {
+				manual = manual || tag.Name == "@manual"
+				ours = ours || tag.Name == "@project-default"
+			}
+			if manual == ours {
+				t.Errorf("%s / %s: want exactly one of @manual and @project-default", p.Uri, p.Name)
+			}
+		}
+	}
+	if n < 20 {
+		t.Errorf("only %d scenarios found", n)
+	}
+}

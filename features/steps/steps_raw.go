@@ -1,0 +1,165 @@
+package steps
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/cucumber/godog"
+	"github.com/icholy/digest"
+)
+
+// registerRawSteps: requests sent byte for byte from fixtures.
+func registerRawSteps(sc *godog.ScenarioContext) {
+	sc.When(`^an INVITE from (\d+) to (\d+) arrives without credentials$`, step2(func(ctx context.Context, w *world, a, b string) error {
+		return sendRawInvite(ctx, w, a, b, "invite-no-credentials.sip")
+	}))
+	sc.When(`^an INVITE from (\d+) to (\d+) arrives with Max-Forwards 0$`, step2(func(ctx context.Context, w *world, a, b string) error {
+		return sendRawInvite(ctx, w, a, b, "invite-max-forwards-0.sip")
+	}))
+	sc.Then(`^the PBX answers (\d+) [A-Za-z ]+$`, step1(func(_ context.Context, w *world, code int) error {
+		rec, err := w.currentCall()
+		if err != nil {
+			return err
+		}
+		rec.checked = true
+		return rawAnswered(rec, code)
+	}))
+	sc.Then(`^the answer carries a digest challenge$`, step0(digestChallenge))
+	sc.When(`^(\d+) declines the call$`, step1(func(ctx context.Context, w *world, name string) error {
+		w.mu.Lock()
+		rp := w.raws[name]
+		w.mu.Unlock()
+		if rp == nil {
+			return fmt.Errorf("%w: %s is not played by a fixture endpoint", ErrUsage, name)
+		}
+		wctx, cancel := w.waitCtx(ctx)
+		defer cancel()
+		return rp.ua.decline(wctx, 486, "Busy Here")
+	}))
+	sc.Then(`^(\d+) rings at the address its REGISTER came from$`, step1(func(ctx context.Context, w *world, name string) error {
+		w.mu.Lock()
+		rp := w.raws[name]
+		w.mu.Unlock()
+		if rp == nil || !rp.registered {
+			return fmt.Errorf("%w: %s has no fixture registration", ErrUsage, name)
+		}
+		wctx, cancel := w.waitCtx(ctx)
+		defer cancel()
+		return rawRings(wctx, rp)
+	}))
+}
+
+// sendRawInvite sends an INVITE fixture from a's raw endpoint to b and waits
+// for its final response (acknowledged by the rawUA).
+func sendRawInvite(ctx context.Context, w *world, a, b, fixture string) error {
+	rp, err := w.rawPhoneOf(ctx, a)
+	if err != nil {
+		return err
+	}
+	callee, err := w.subscriber(b)
+	if err != nil {
+		return err
+	}
+	d := fixtureData{
+		Transport: strings.ToUpper(w.ep.Transport),
+		SentBy:    rp.ua.Local().String(),
+		Branch:    newBranch(),
+		Domain:    w.ep.Domain,
+		User:      rp.sub.Number,
+		Callee:    callee.Number,
+		FromTag:   randomHex(8),
+		CallID:    randomHex(12),
+		CSeq:      1,
+		Contact:   fmt.Sprintf("<sip:%s@%s%s>", rp.sub.Number, rp.ua.Local(), transportParam(w.ep.Transport)),
+	}
+	wire, req, err := render(fixture, d)
+	if err != nil {
+		return err
+	}
+	rec := &callRec{caller: a, callee: b, base: map[phoneKey]int{}}
+	for _, dev := range w.devicesOf(b) {
+		rec.base[dev.key] = dev.incomingCount()
+	}
+	w.addCall(rec)
+	wctx, cancel := w.waitCtx(ctx)
+	defer cancel()
+	res, err := rp.ua.transact(wctx, wire, req)
+	rec.raw = &res
+	if err != nil {
+		return fmt.Errorf("%w: %s: %w", ErrExpectation, rec, err)
+	}
+	return nil
+}
+
+func rawAnswered(rec *callRec, code int) error {
+	if rec.raw == nil || rec.raw.Final == nil {
+		return fmt.Errorf("%w: %s got no final response", ErrExpectation, rec)
+	}
+	if got := rec.raw.Final.StatusCode; got != code {
+		return fmt.Errorf("%w: %s: want %d, got %d %s", ErrExpectation, rec, code, got, rec.raw.Final.Reason)
+	}
+	return nil
+}
+
+func digestChallenge(_ context.Context, w *world) error {
+	rec, err := w.currentCall()
+	if err != nil {
+		return err
+	}
+	if rec.raw == nil || rec.raw.Final == nil {
+		return fmt.Errorf("%w: %s got no final response", ErrExpectation, rec)
+	}
+	res := rec.raw.Final
+	name := "Proxy-Authenticate"
+	if res.StatusCode == 401 {
+		name = "WWW-Authenticate"
+	}
+	hs := res.GetHeaders(name)
+	if len(hs) == 0 {
+		return fmt.Errorf("%w: %d without %s", ErrExpectation, res.StatusCode, name)
+	}
+	for _, h := range hs {
+		c, err := digest.ParseChallenge(h.Value())
+		if err != nil {
+			return fmt.Errorf("%w: %s %q: %w", ErrExpectation, name, h.Value(), err)
+		}
+		if c.Realm == "" || c.Nonce == "" || !digest.CanDigest(c) {
+			return fmt.Errorf("%w: %s %q is not a usable digest challenge", ErrExpectation, name, h.Value())
+		}
+	}
+	return nil
+}
+
+// rawRings waits for an INVITE at the raw endpoint's socket.
+func rawRings(ctx context.Context, rp *rawPhone) error {
+	for {
+		invs, changed := rp.ua.Invites()
+		if len(invs) > 0 {
+			return nil
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return fmt.Errorf("%w: no INVITE reached %s at %s: %w", ErrExpectation, rp.name, rp.ua.Local(), ctx.Err())
+		}
+	}
+}
+
+// rawCancelled waits until the PBX cancelled the INVITE it sent to the raw endpoint.
+func rawCancelled(ctx context.Context, rp *rawPhone) error {
+	for {
+		invs, changed := rp.ua.Invites()
+		if len(invs) == 0 {
+			return fmt.Errorf("%w: %s never rang", ErrExpectation, rp.name)
+		}
+		if invs[len(invs)-1].cancelled {
+			return nil
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return fmt.Errorf("%w: %s was not cancelled at %s: %w", ErrExpectation, rp.name, rp.ua.Local(), ctx.Err())
+		}
+	}
+}
