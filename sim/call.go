@@ -1,0 +1,118 @@
+package sim
+
+import (
+	"context"
+	"time"
+
+	"pbxlab/sim/phone"
+	"pbxlab/sim/report"
+)
+
+// legWait bounds how long the runner looks for the callee's leg of an
+// answered call (it exists from the INVITE on, so this is generous).
+const legWait = 2 * time.Second
+
+// placeCall makes one call from caller to callee through the target and
+// records its outcome: ring until answered (or ring_timeout, then CANCEL),
+// prove two-way audio during the hold, hang up.
+func (r *runner) placeCall(ctx context.Context, caller, callee *phone.Phone) {
+	mode := r.modes[callee.Number()]
+	log := r.cfg.log.With("caller", caller.Number(), "callee", callee.Number(), "behaviour", mode)
+	call, err := caller.Dial(ctx, callee.Number())
+	if err != nil {
+		log.Info("dial failed", "error", err)
+		r.col.Call(report.CallOutcome{Expected: false})
+		return
+	}
+	ringCtx, stopRing := withClockTimeout(ctx, r.cfg.clock, r.sc.Calls.RingTimeout)
+	err = call.WaitAnswer(ringCtx)
+	stopRing()
+	if err != nil && call.State() != phone.Ended {
+		// Ring timeout (or the run is stopping): CANCEL.
+		hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), requestTimeout)
+		if herr := call.Hangup(hctx); herr != nil {
+			log.Info("cancel failed", "error", herr)
+		}
+		cancel()
+	}
+	if call.Code() >= 200 && call.Code() < 300 {
+		r.hold(ctx, call, caller, callee)
+	}
+	out := report.CallOutcome{Code: call.Code(), Expected: expected(mode, call.Code())}
+	if d, ok := call.SetupTime(); ok {
+		out.Setup = d
+	}
+	if d, ok := call.RingTime(); ok {
+		out.Ring = d
+	}
+	r.col.Call(out)
+	log.Debug("call done", "code", out.Code, "expected", out.Expected, "end", call.End())
+}
+
+// hold keeps an answered call up for the scenario's hold, checking two-way
+// audio meanwhile, then hangs up.
+func (r *runner) hold(ctx context.Context, call *phone.Call, caller, callee *phone.Phone) {
+	holdCtx, stop := withClockTimeout(ctx, r.cfg.clock, r.sc.Calls.Hold)
+	defer stop()
+	var leg *phone.Call
+	if r.sc.Audio.Verify {
+		leg = r.findLeg(holdCtx, callee, caller)
+		if leg == nil {
+			r.cfg.log.Info("audio not verified", "error", wrapCall(caller, callee, errNoCalleeLeg))
+			r.col.Audio(false)
+		} else {
+			defer r.claimed.Delete(leg)
+			tw, err := phone.VerifyTwoWay(holdCtx, call, leg)
+			if err != nil {
+				r.cfg.log.Info("audio not verified", "error", wrapCall(caller, callee, err),
+					"caller_heard", tw.A.Heard, "callee_heard", tw.B.Heard)
+			}
+			r.col.Audio(err == nil)
+		}
+	}
+	select {
+	case <-holdCtx.Done():
+	case <-call.Done():
+	}
+	hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), requestTimeout)
+	defer cancel()
+	if err := call.Hangup(hctx); err != nil {
+		r.cfg.log.Info("hangup failed", "error", wrapCall(caller, callee, err))
+	}
+	if leg != nil {
+		wctx, wcancel := context.WithTimeout(hctx, legWait)
+		_, _ = leg.Wait(wctx)
+		wcancel()
+	}
+}
+
+// findLeg finds the callee's answered incoming leg of a call from caller
+// and claims it (so a concurrent call between the same pair takes the other
+// one). A PBX may rewrite the caller ID, so after a while any unclaimed
+// answered incoming call is taken; it is then told which tone to expect.
+func (r *runner) findLeg(ctx context.Context, callee, caller *phone.Phone) *phone.Call {
+	ctx, cancel := context.WithTimeout(ctx, legWait)
+	defer cancel()
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for start := time.Now(); ; {
+		anyCaller := time.Since(start) > legWait/2
+		for _, c := range callee.Calls() {
+			if c.Direction() != phone.Incoming || c.State() != phone.Answered {
+				continue
+			}
+			if c.Remote() != caller.Number() && !anyCaller {
+				continue
+			}
+			if _, taken := r.claimed.LoadOrStore(c, struct{}{}); !taken {
+				c.ExpectTone(caller.Tone())
+				return c
+			}
+		}
+		select {
+		case <-tick.C:
+		case <-ctx.Done():
+			return nil
+		}
+	}
+}

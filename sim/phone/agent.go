@@ -1,0 +1,426 @@
+// Package phone simulates SIP phones. One Agent owns one sipgo user agent
+// and one signalling socket (UDP, or a TCP listener) on a local IP and hosts
+// any number of Phones, dispatching incoming requests to them by Request-URI
+// user. Phones register with digest authentication (RFC 3261 §10, §22),
+// place and receive calls (RFC 3261 §13-§15) and send a tone derived from
+// their number over a per-call G.711 RTP stream, so that each side can prove
+// it hears the other (two-way audio).
+//
+// The package drives any PBX by address: it knows nothing of pbxlab's own PBX.
+package phone
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+
+	"pbxlab/internal/clock"
+	"pbxlab/internal/pcapio"
+	"pbxlab/internal/sdpneg"
+)
+
+// closeGrace is how long Close lets in-flight sipgo message goroutines settle.
+const closeGrace = 20 * time.Millisecond
+
+// Transports an Agent can use.
+const (
+	UDP = "udp"
+	TCP = "tcp"
+)
+
+// Config says where an Agent listens and which PBX it talks to.
+type Config struct {
+	// LocalIP is the address to bind and advertise. If invalid, the address
+	// routing to Target is used, else 127.0.0.1.
+	LocalIP netip.Addr
+	// Port is the SIP port; 0 picks a free one.
+	Port int
+	// Transport is "udp" (default) or "tcp".
+	Transport string
+	// Target is the PBX (registrar and outbound proxy) as host:port. It may
+	// be empty for phones that only dial URIs directly.
+	Target string
+	// Domain is the SIP domain of the phones' addresses of record; default
+	// Target's host.
+	Domain string
+}
+
+// Agent hosts many simulated phones on one SIP socket.
+type Agent struct {
+	cfg         Config
+	clock       clock.Clock
+	log         *slog.Logger
+	capture     *pcapio.Writer
+	uaName      string
+	retry       time.Duration
+	audioWindow time.Duration
+	codecs      []sdpneg.Codec
+
+	ua     *sipgo.UserAgent
+	client *sipgo.Client
+	server *sipgo.Server
+	addr   netip.AddrPort // where we listen and what Contacts advertise
+	laddr  sip.Addr       // forced source of UDP requests (the listening socket)
+	udp    net.PacketConn
+	tcp    net.Listener
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup // handlers, calls, refreshes
+	served sync.WaitGroup // the serving goroutines
+	dialer *dialListener  // TCP connections we dial when capturing
+	dialMu sync.Mutex
+
+	mu     sync.Mutex
+	closed bool
+	phones map[string]*Phone
+	calls  map[string]*Call // by dialogKey
+}
+
+// NewAgent starts an Agent listening on cfg.LocalIP:cfg.Port. Close releases it.
+func NewAgent(cfg Config, opts ...Option) (*Agent, error) {
+	a := &Agent{
+		cfg:         cfg,
+		clock:       clock.New(),
+		log:         slog.New(slog.DiscardHandler),
+		uaName:      "pbxlab-sim",
+		retry:       30 * time.Second,
+		audioWindow: 200 * time.Millisecond,
+		codecs:      sdpneg.DefaultCodecs(),
+		phones:      map[string]*Phone{},
+		calls:       map[string]*Call{},
+	}
+	for _, o := range opts {
+		o(a)
+	}
+	a.cfg.Transport = strings.ToLower(a.cfg.Transport)
+	if a.cfg.Transport == "" {
+		a.cfg.Transport = UDP
+	}
+	if a.cfg.Transport != UDP && a.cfg.Transport != TCP {
+		return nil, fmt.Errorf("new agent transport %q: %w", cfg.Transport, sip.ErrTransportNotSuported)
+	}
+	if a.cfg.Domain == "" && a.cfg.Target != "" {
+		host, _, err := net.SplitHostPort(a.cfg.Target)
+		if err != nil {
+			return nil, fmt.Errorf("new agent target %q: %w", a.cfg.Target, err)
+		}
+		a.cfg.Domain = host
+	}
+	// An IPv6 literal domain is kept in brackets, as it appears in a SIP
+	// URI: sipgo's Uri.Addr (used for the digest uri) does not add them.
+	if ip, err := netip.ParseAddr(a.cfg.Domain); err == nil && ip.Is6() && !ip.Is4In6() {
+		a.cfg.Domain = "[" + ip.String() + "]"
+	}
+	if !a.cfg.LocalIP.IsValid() {
+		a.cfg.LocalIP = localIPFor(a.cfg.Target)
+	}
+	if a.cfg.LocalIP.IsUnspecified() {
+		return nil, fmt.Errorf("new agent local ip %s: must be a concrete address", a.cfg.LocalIP)
+	}
+	if err := a.start(); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// localIPFor returns the local address the OS would use to reach target
+// (no packet is sent), or 127.0.0.1.
+func localIPFor(target string) netip.Addr {
+	loop := netip.AddrFrom4([4]byte{127, 0, 0, 1})
+	if target == "" {
+		return loop
+	}
+	c, err := net.Dial("udp", target)
+	if err != nil {
+		return loop
+	}
+	defer c.Close()
+	ap, err := netip.ParseAddrPort(c.LocalAddr().String())
+	if err != nil {
+		return loop
+	}
+	return ap.Addr().Unmap()
+}
+
+func (a *Agent) start() error {
+	txLog := sip.WithTransactionLayerLogger(a.log)
+	ua, err := sipgo.NewUA(
+		sipgo.WithUserAgent(a.uaName),
+		sipgo.WithUserAgentHostname(a.cfg.LocalIP.String()),
+		sipgo.WithUserAgentTransactionLayerOptions(txLog, sip.WithTransactionLayerUnhandledResponseHandler(func(r *sip.Response) {
+			a.log.Debug("unmatched response", "status", r.StatusCode, "call_id", callID(r))
+		})),
+		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(a.log)),
+	)
+	if err != nil {
+		return fmt.Errorf("start agent: %w", err)
+	}
+	a.ua = ua
+	a.ctx, a.cancel = context.WithCancel(context.Background())
+	bind := netip.AddrPortFrom(a.cfg.LocalIP, uint16(a.cfg.Port))
+
+	var clientOpts []sipgo.ClientOption
+	clientOpts = append(clientOpts, sipgo.WithClientLogger(a.log), sipgo.WithClientHostname(a.cfg.LocalIP.String()))
+	switch a.cfg.Transport {
+	case UDP:
+		pc, err := net.ListenPacket("udp", bind.String())
+		if err != nil {
+			ua.Close()
+			return fmt.Errorf("listen udp %s: %w", bind, err)
+		}
+		a.udp = pc
+		a.addr = addrPortOf(pc.LocalAddr())
+		// Every UDP request leaves from the listening socket, so the far end
+		// sees one address for us (responses, in-dialog requests, capture).
+		a.laddr = sip.Addr{IP: net.IP(a.addr.Addr().AsSlice()), Port: int(a.addr.Port()), Hostname: a.addr.Addr().String()}
+		clientOpts = append(clientOpts, sipgo.WithClientConnectionAddr(a.addr.String()))
+	case TCP:
+		l, err := net.Listen("tcp", bind.String())
+		if err != nil {
+			ua.Close()
+			return fmt.Errorf("listen tcp %s: %w", bind, err)
+		}
+		a.tcp = l
+		a.addr = addrPortOf(l.Addr())
+	}
+	if a.client, err = sipgo.NewClient(ua, clientOpts...); err != nil {
+		a.closeSockets()
+		ua.Close()
+		return fmt.Errorf("start agent: %w", err)
+	}
+	if a.server, err = sipgo.NewServer(ua, sipgo.WithServerLogger(a.log)); err != nil {
+		a.closeSockets()
+		ua.Close()
+		return fmt.Errorf("start agent: %w", err)
+	}
+	a.route()
+
+	a.serve(func() error {
+		if a.udp != nil {
+			return a.server.ServeUDP(pcapio.WrapPacketConn(a.udp, a.capture))
+		}
+		return a.server.ServeTCP(pcapio.WrapListener(a.tcp, a.capture))
+	})
+	if a.tcp != nil && a.capture != nil {
+		a.dialer = newDialListener(a.tcp.Addr())
+		a.serve(func() error { return a.server.ServeTCP(a.dialer) })
+	}
+	if a.udp != nil {
+		// Requests are forced out of the listening socket: wait until sipgo
+		// has put it in its connection pool.
+		pool := ua.TransportLayer().Pool(UDP)
+		for i := 0; pool.Size() == 0; i++ {
+			if i > 2000 {
+				a.Close()
+				return fmt.Errorf("start agent %s: udp listener not ready", a.addr)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	return nil
+}
+
+func (a *Agent) serve(f func() error) {
+	a.served.Go(func() {
+		if err := f(); err != nil && !errors.Is(err, net.ErrClosed) {
+			a.log.Warn("sip serve stopped", "error", err)
+		}
+	})
+}
+
+func (a *Agent) route() {
+	s := a.server
+	s.OnInvite(a.tracked(a.onInvite))
+	s.OnAck(a.tracked(a.onAck))
+	s.OnBye(a.tracked(a.onBye))
+	s.OnCancel(a.tracked(a.onCancel))
+	s.OnUpdate(a.tracked(a.onUpdate))
+	ok := func(req *sip.Request, tx sip.ServerTransaction) { a.respond(tx, req, 200, "OK") }
+	s.OnOptions(ok)
+	s.OnNotify(ok)
+	s.OnInfo(ok)
+	s.OnMessage(ok)
+}
+
+// tracked makes Close wait for in-flight request handlers.
+func (a *Agent) tracked(h sipgo.RequestHandler) sipgo.RequestHandler {
+	return func(req *sip.Request, tx sip.ServerTransaction) {
+		a.mu.Lock()
+		if a.closed {
+			a.mu.Unlock()
+			a.respond(tx, req, 503, "Service Unavailable")
+			return
+		}
+		a.wg.Add(1)
+		a.mu.Unlock()
+		defer a.wg.Done()
+		h(req, tx)
+	}
+}
+
+// Addr is the SIP address the Agent listens on (and advertises in Contacts).
+func (a *Agent) Addr() netip.AddrPort { return a.addr }
+
+// Transport is "udp" or "tcp".
+func (a *Agent) Transport() string { return a.cfg.Transport }
+
+// Domain is the SIP domain of the phones' addresses of record.
+func (a *Agent) Domain() string { return a.cfg.Domain }
+
+// Phone returns the phone with the given number, or nil.
+func (a *Agent) Phone(number string) *Phone {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.phones[number]
+}
+
+// Calls returns the number of calls in progress on all phones.
+func (a *Agent) Calls() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return len(a.calls)
+}
+
+// Close stops every phone's timers, drops every call (without signalling:
+// hang up first for a clean end), closes the sockets and waits for the
+// Agent's goroutines. It is idempotent.
+func (a *Agent) Close() error {
+	a.mu.Lock()
+	if a.closed {
+		a.mu.Unlock()
+		return nil
+	}
+	a.closed = true
+	phones := make([]*Phone, 0, len(a.phones))
+	for _, p := range a.phones {
+		phones = append(phones, p)
+	}
+	calls := make([]*Call, 0, len(a.calls))
+	for _, c := range a.calls {
+		calls = append(calls, c)
+	}
+	a.mu.Unlock()
+
+	for _, p := range phones {
+		p.stopRefresh()
+	}
+	a.cancel()
+	for _, c := range calls {
+		c.finish(End{By: Local, Reason: ReasonClosed})
+	}
+	// Stop reading first; sipgo handles every message on its own goroutine,
+	// so give those already read a moment to take their connection before
+	// the pool is cleared (a connection created after that would leak).
+	a.closeSockets()
+	a.served.Wait()
+	time.Sleep(closeGrace)
+	err := a.ua.Close()
+	a.wg.Wait()
+	if err != nil && !errors.Is(err, net.ErrClosed) {
+		return fmt.Errorf("close agent %s: %w", a.addr, err)
+	}
+	return nil
+}
+
+func (a *Agent) closeSockets() {
+	if a.udp != nil {
+		_ = a.udp.Close()
+	}
+	if a.tcp != nil {
+		_ = a.tcp.Close()
+	}
+	if a.dialer != nil {
+		_ = a.dialer.Close()
+	}
+}
+
+// dialogKey identifies a call on this Agent: Call-ID plus our own tag
+// (From tag of our INVITEs, To tag of the INVITEs we answer). Two phones on
+// the same Agent calling each other share a Call-ID but not a local tag.
+func dialogKey(callID, localTag string) string { return callID + "|" + localTag }
+
+func (a *Agent) addCall(c *Call) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.closed {
+		return ErrClosed
+	}
+	a.calls[c.key] = c
+	return nil
+}
+
+func (a *Agent) dropCall(c *Call) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.calls[c.key] == c {
+		delete(a.calls, c.key)
+	}
+}
+
+// callFor finds the call an in-dialog request belongs to (RFC 3261 §12.2.2):
+// our tag is in To.
+func (a *Agent) callFor(req *sip.Request) *Call {
+	to := req.To()
+	if to == nil || req.CallID() == nil {
+		return nil
+	}
+	tag, _ := to.Params.Get("tag")
+	if tag == "" {
+		return nil
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.calls[dialogKey(req.CallID().Value(), tag)]
+}
+
+// phoneFor finds the phone a dialog-creating request is for: the
+// Request-URI user (our Contact), else the To user.
+func (a *Agent) phoneFor(req *sip.Request) *Phone {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if p := a.phones[req.Recipient.User]; p != nil {
+		return p
+	}
+	if to := req.To(); to != nil {
+		return a.phones[to.Address.User]
+	}
+	return nil
+}
+
+func (a *Agent) respond(tx sip.ServerTransaction, req *sip.Request, code int, reason string) {
+	if tx == nil || req.IsAck() { // an ACK is never answered (RFC 3261 §17.1.1.3)
+		return
+	}
+	if err := tx.Respond(sip.NewResponseFromRequest(req, code, reason, nil)); err != nil {
+		a.log.Debug("respond failed", "method", req.Method, "status", code, "error", err)
+	}
+}
+
+// withLocalAddr pins a request we build to the listening socket (UDP).
+func (a *Agent) withLocalAddr(req *sip.Request) {
+	if a.laddr.IP != nil {
+		a.laddr.Copy(&req.Laddr)
+	}
+}
+
+func addrPortOf(addr net.Addr) netip.AddrPort {
+	ap, _ := netip.ParseAddrPort(addr.String())
+	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+}
+
+func callID(m sip.Message) string {
+	if h := m.CallID(); h != nil {
+		return h.Value()
+	}
+	return ""
+}

@@ -1,0 +1,115 @@
+package phone
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+
+	"github.com/emiago/sipgo/sip"
+
+	"pbxlab/internal/sdpneg"
+)
+
+// Dial calls number through the Agent's Target (the PBX): the INVITE goes
+// to Target with Request-URI sip:number@domain. It returns once the INVITE
+// is sent; follow the call with WaitRinging, WaitAnswer and Wait.
+func (p *Phone) Dial(ctx context.Context, number string) (*Call, error) {
+	a := p.agent
+	if a.cfg.Target == "" {
+		return nil, fmt.Errorf("dial %s: %w", number, ErrNoTarget)
+	}
+	return p.dial(ctx, a.aor(number), number, a.cfg.Target)
+}
+
+// DialURI calls a SIP URI directly, without the Target: the INVITE goes to
+// the URI's host and port, e.g. another phone's Contact() for calls without
+// any PBX.
+func (p *Phone) DialURI(ctx context.Context, uri string) (*Call, error) {
+	var u sip.Uri
+	if err := sip.ParseUri(uri, &u); err != nil {
+		return nil, fmt.Errorf("dial %q: %w: %w", uri, ErrBadURI, err)
+	}
+	if u.Scheme != "sip" || u.Host == "" {
+		return nil, fmt.Errorf("dial %q: %w: want sip:user@host[:port]", uri, ErrBadURI)
+	}
+	return p.dial(ctx, u, u.User, "")
+}
+
+func (p *Phone) dial(ctx context.Context, ruri sip.Uri, remote, dest string) (*Call, error) {
+	a := p.agent
+	_, mute := p.settings()
+	m, err := a.openMedia(p.cfg.Tone, mute)
+	if err != nil {
+		return nil, fmt.Errorf("dial %s: %w", remote, err)
+	}
+	offer, err := sdpneg.Offer(m.local(), a.codecs, rand.Uint64N(1<<62))
+	if err != nil {
+		m.close()
+		return nil, fmt.Errorf("dial %s: %w", remote, err)
+	}
+
+	fromTag := sip.GenerateTagN(16)
+	cid := randomID()
+	req := sip.NewRequest(sip.INVITE, ruri)
+	from := &sip.FromHeader{Address: a.aor(p.cfg.Number), Params: sip.NewParams()}
+	from.Params.Add("tag", fromTag)
+	to := &sip.ToHeader{Address: sip.Uri{Scheme: ruri.Scheme, User: ruri.User, Host: ruri.Host, Port: ruri.Port}}
+	if a.cfg.Domain == "" { // direct dialling without a domain: use our address
+		from.Address.Host = a.addr.Addr().String()
+	}
+	callID := sip.CallIDHeader(cid)
+	contact := p.contactHeader()
+	req.AppendHeader(from)
+	req.AppendHeader(to)
+	req.AppendHeader(&callID)
+	req.AppendHeader(&sip.CSeqHeader{SeqNo: 1, MethodName: sip.INVITE})
+	req.AppendHeader(&contact)
+	req.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO, NOTIFY"))
+	req.AppendHeader(sip.NewHeader("User-Agent", a.uaName))
+	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+	req.SetBody(offer)
+	req.SetTransport(strings.ToUpper(a.cfg.Transport))
+	if dest != "" {
+		req.SetDestination(dest)
+	}
+
+	c := newCall(p, Outgoing, cid, fromTag, remote)
+	c.media = m
+	c.localSDP = offer
+	c.invite = req
+	if err := a.track(c); err != nil {
+		m.close()
+		return nil, fmt.Errorf("dial %s: %w", remote, err)
+	}
+	p.addCall(c)
+	c.invitedAt = a.clock.Now()
+	err = a.prepare(ctx, req)
+	var tx sip.ClientTransaction
+	if err == nil {
+		tx, err = a.client.TransactionRequest(ctx, req)
+	}
+	if err != nil {
+		c.finish(End{By: Local, Reason: ReasonError, Err: err})
+		a.wg.Done()
+		return nil, fmt.Errorf("dial %s: %w", remote, err)
+	}
+	go func() {
+		defer a.wg.Done()
+		c.runOutgoing(tx)
+	}()
+	return c, nil
+}
+
+// track registers a call on the Agent and counts its goroutine (the caller
+// must a.wg.Done when that goroutine ends).
+func (a *Agent) track(c *Call) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.closed {
+		return ErrClosed
+	}
+	a.calls[c.key] = c
+	a.wg.Add(1)
+	return nil
+}

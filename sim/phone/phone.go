@@ -1,0 +1,204 @@
+package phone
+
+import (
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+
+	"pbxlab/internal/clock"
+)
+
+// Behaviour is what a phone does with an incoming call.
+type Behaviour int
+
+// Answer behaviours.
+const (
+	// Answer rings (180, or 183 with early media) for Answer.Delay, then answers 200.
+	Answer Behaviour = iota
+	// Busy answers 486 Busy Here at once.
+	Busy
+	// NoAnswer rings forever; the caller's CANCEL ends it with 487.
+	NoAnswer
+	// Reject answers 603 Decline at once.
+	Reject
+	// Manual rings until the test calls Call.Answer, Call.Reject or Call.Hangup.
+	Manual
+)
+
+// String returns the scenario name of the behaviour.
+func (b Behaviour) String() string {
+	switch b {
+	case Answer:
+		return "answer"
+	case Busy:
+		return "busy"
+	case NoAnswer:
+		return "no_answer"
+	case Reject:
+		return "reject"
+	case Manual:
+		return "manual"
+	}
+	return fmt.Sprintf("behaviour(%d)", int(b))
+}
+
+// AnswerMode configures how a phone treats incoming calls.
+type AnswerMode struct {
+	Behaviour Behaviour
+	// Delay is how long an Answer phone rings before answering.
+	Delay time.Duration
+	// EarlyMedia makes a ringing phone send 183 Session Progress with SDP
+	// and play its tone before answering (RFC 3960 gateway model).
+	EarlyMedia bool
+}
+
+// PhoneConfig describes one simulated phone.
+type PhoneConfig struct {
+	// Number is the phone's user part (extension); required and unique per Agent.
+	Number string
+	// Username is the digest username; default Number.
+	Username string
+	// Password is the digest password ("" answers challenges with nothing).
+	Password string
+	// Expires is the registration lifetime asked for; default 3600 s.
+	Expires time.Duration
+	// Answer is the behaviour for incoming calls; default answer at once.
+	Answer AnswerMode
+	// Tone is the frequency this phone sends, Hz; default ToneFor(Number).
+	Tone float64
+	// Mute makes the phone send no RTP at all (negative control for the
+	// two-way audio check). It still receives.
+	Mute bool
+	// OnRegister, if set, is called after every REGISTER this phone sends
+	// on its own (refreshes), with the outcome.
+	OnRegister func(Registration, error)
+	// OnIncoming, if set, is called (on the handler goroutine, must not
+	// block) for every new incoming call before it is answered.
+	OnIncoming func(*Call)
+}
+
+// Phone is one simulated SIP phone hosted by an Agent.
+type Phone struct {
+	agent  *Agent
+	cfg    PhoneConfig
+	dialog sipgo.DialogUA
+
+	mu      sync.Mutex
+	answer  AnswerMode
+	mute    bool
+	calls   []*Call
+	reg     Registration
+	regCall string // Call-ID of our registrations (RFC 3261 §10.2)
+	cseq    uint32
+	refresh clock.Timer
+	// refreshing is set by Register and cleared by Unregister and Close.
+	refreshing bool
+	regMu      sync.Mutex // one REGISTER in flight per phone
+}
+
+// NewPhone adds a phone to the Agent.
+func (a *Agent) NewPhone(cfg PhoneConfig) (*Phone, error) {
+	if cfg.Number == "" {
+		return nil, fmt.Errorf("new phone: empty number")
+	}
+	if cfg.Username == "" {
+		cfg.Username = cfg.Number
+	}
+	if cfg.Expires <= 0 {
+		cfg.Expires = time.Hour
+	}
+	if cfg.Tone <= 0 {
+		cfg.Tone = ToneFor(cfg.Number)
+	}
+	p := &Phone{
+		agent:   a,
+		cfg:     cfg,
+		answer:  cfg.Answer,
+		mute:    cfg.Mute,
+		regCall: randomID(),
+	}
+	p.dialog = sipgo.DialogUA{Client: a.client, ContactHDR: p.contactHeader()}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.closed {
+		return nil, fmt.Errorf("new phone %s: %w", cfg.Number, ErrClosed)
+	}
+	if a.phones[cfg.Number] != nil {
+		return nil, fmt.Errorf("new phone %s: %w", cfg.Number, ErrDuplicateNumber)
+	}
+	a.phones[cfg.Number] = p
+	return p, nil
+}
+
+// Number returns the phone's number.
+func (p *Phone) Number() string { return p.cfg.Number }
+
+// Tone returns the frequency the phone sends, Hz.
+func (p *Phone) Tone() float64 { return p.cfg.Tone }
+
+// Agent returns the Agent hosting the phone.
+func (p *Phone) Agent() *Agent { return p.agent }
+
+// Contact returns the phone's contact URI, e.g. "sip:1000@127.0.0.1:5062"
+// (with ";transport=tcp" on TCP). Dialling it reaches this phone directly.
+func (p *Phone) Contact() string {
+	h := p.contactHeader()
+	return h.Address.String()
+}
+
+// SetAnswer changes how the phone treats the next incoming calls.
+func (p *Phone) SetAnswer(m AnswerMode) {
+	p.mu.Lock()
+	p.answer = m
+	p.mu.Unlock()
+}
+
+// SetMute turns sending RTP off (true) or on for calls started afterwards.
+func (p *Phone) SetMute(mute bool) {
+	p.mu.Lock()
+	p.mute = mute
+	p.mu.Unlock()
+}
+
+// Calls returns the phone's calls in progress, oldest first.
+func (p *Phone) Calls() []*Call {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.calls)
+}
+
+func (p *Phone) settings() (AnswerMode, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.answer, p.mute
+}
+
+func (p *Phone) addCall(c *Call) {
+	p.mu.Lock()
+	p.calls = append(p.calls, c)
+	p.mu.Unlock()
+}
+
+func (p *Phone) dropCall(c *Call) {
+	p.mu.Lock()
+	p.calls = slices.DeleteFunc(p.calls, func(x *Call) bool { return x == c })
+	p.mu.Unlock()
+}
+
+func (p *Phone) contactHeader() sip.ContactHeader {
+	a := p.agent
+	uri := sip.Uri{Scheme: "sip", User: p.cfg.Number, Host: a.addr.Addr().String(), Port: int(a.addr.Port())}
+	if a.cfg.Transport == TCP {
+		uri.UriParams = sip.HeaderParams{{K: "transport", V: TCP}}
+	}
+	return sip.ContactHeader{Address: uri}
+}
+
+// aor is the phone's (or another number's) address of record in the domain.
+func (a *Agent) aor(user string) sip.Uri {
+	return sip.Uri{Scheme: "sip", User: user, Host: a.cfg.Domain}
+}

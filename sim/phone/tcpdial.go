@@ -1,0 +1,106 @@
+package phone
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+
+	"pbxlab/internal/pcapio"
+)
+
+// sipgo v1.7.3 dials its own TCP connections and offers no hook to wrap
+// them, so with a capture writer the Agent dials them itself, wraps them
+// with pcapio.WrapConn and hands them to sipgo through a listener whose
+// Accept returns those connections: sipgo then pools and reads them as if
+// they had been accepted, and reuses them for requests to that address.
+
+// dialListener is a net.Listener fed with connections the Agent dialled.
+type dialListener struct {
+	addr   net.Addr
+	conns  chan net.Conn
+	closed chan struct{}
+	once   sync.Once
+}
+
+func newDialListener(addr net.Addr) *dialListener {
+	return &dialListener{addr: addr, conns: make(chan net.Conn), closed: make(chan struct{})}
+}
+
+// Accept returns the next dialled connection.
+func (l *dialListener) Accept() (net.Conn, error) {
+	select {
+	case c := <-l.conns:
+		return c, nil
+	case <-l.closed:
+		return nil, net.ErrClosed
+	}
+}
+
+// Close stops Accept.
+func (l *dialListener) Close() error {
+	l.once.Do(func() { close(l.closed) })
+	return nil
+}
+
+// Addr is the Agent's listening address.
+func (l *dialListener) Addr() net.Addr { return l.addr }
+
+// dialTimeout bounds connecting to a peer over TCP.
+const dialTimeout = 5 * time.Second
+
+// prepare readies a request we are about to send: UDP requests leave from
+// the listening socket; TCP requests, when capturing, get a recorded
+// connection to their destination first.
+func (a *Agent) prepare(ctx context.Context, req *sip.Request) error {
+	a.withLocalAddr(req)
+	if a.dialer == nil {
+		return nil
+	}
+	return a.ensureConn(ctx, req.Destination())
+}
+
+// ensureConn dials dest (host:port) unless sipgo already has a connection to it.
+func (a *Agent) ensureConn(ctx context.Context, dest string) error {
+	raddr, err := net.ResolveTCPAddr("tcp", dest)
+	if err != nil {
+		return fmt.Errorf("resolve %s: %w", dest, err)
+	}
+	key := raddr.String()
+	pool := a.ua.TransportLayer().Pool(TCP)
+	a.dialMu.Lock()
+	defer a.dialMu.Unlock()
+	if pool.Size() > 0 {
+		if c := pool.Get(key); c != nil {
+			_, _ = c.TryClose() // undo Get's reference
+			return nil
+		}
+	}
+	d := net.Dialer{Timeout: dialTimeout}
+	conn, err := d.DialContext(ctx, "tcp", key)
+	if err != nil {
+		return fmt.Errorf("dial tcp %s: %w", key, err)
+	}
+	select {
+	case a.dialer.conns <- pcapio.WrapConn(conn, a.capture):
+	case <-ctx.Done():
+		_ = conn.Close()
+		return ctx.Err()
+	case <-a.ctx.Done():
+		_ = conn.Close()
+		return ErrClosed
+	}
+	for i := 0; ; i++ { // sipgo pools it on its serving goroutine
+		if c := pool.Get(key); c != nil {
+			_, _ = c.TryClose()
+			return nil
+		}
+		if i > 1000 {
+			return fmt.Errorf("dial tcp %s: connection not pooled", key)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}

@@ -1,0 +1,148 @@
+// Package scenario loads and validates the YAML files that describe a
+// simulator run: a population of phones that register against a PBX, the mix
+// of answer behaviours of the callees, and the rate and length of the calls
+// placed between them. The schema is documented in scenarios/README.md.
+package scenario
+
+import (
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Transports a population may use.
+const (
+	TransportUDP = "udp"
+	TransportTCP = "tcp"
+)
+
+// Defaults applied by Parse to fields left out of a scenario file.
+const (
+	DefaultRegisterExpires     = time.Hour
+	DefaultRegisterConcurrency = 50
+	DefaultRingTimeout         = 10 * time.Second
+	DefaultMaxConcurrent       = 100
+)
+
+// Scenario is one simulator run, as read from a YAML file.
+type Scenario struct {
+	// Name identifies the scenario in reports.
+	Name string `yaml:"name"`
+	// Population is the set of simulated phones.
+	Population Population `yaml:"population"`
+	// Behaviours is the percentage of callees answering, busy, never
+	// answering and rejecting; the four sum to 100.
+	Behaviours Behaviours `yaml:"behaviours"`
+	// AnswerDelay is how long an answering callee rings before it answers.
+	AnswerDelay time.Duration `yaml:"answer_delay"`
+	// Calls is the call load.
+	Calls Calls `yaml:"calls"`
+	// Audio says whether answered calls must prove two-way audio.
+	Audio Audio `yaml:"audio"`
+	// Seed makes the choice of callers, callees and behaviours repeatable.
+	Seed int64 `yaml:"seed"`
+
+	// File is the path the scenario was loaded from ("" when parsed from bytes).
+	File string `yaml:"-"`
+}
+
+// Population describes the simulated phones: Count numbers starting at First.
+type Population struct {
+	// Count is how many phones to start.
+	Count int `yaml:"count"`
+	// First is the first number (decimal digits; leading zeros are kept).
+	First string `yaml:"first"`
+	// Password is the digest password; "{n}" is replaced by the phone's number.
+	Password string `yaml:"password"`
+	// RegisterExpires is the Expires each phone asks for in REGISTER.
+	RegisterExpires time.Duration `yaml:"register_expires"`
+	// Transport is "udp" (default) or "tcp".
+	Transport string `yaml:"transport"`
+	// RegisterConcurrency bounds how many REGISTERs are in flight at once.
+	RegisterConcurrency int `yaml:"register_concurrency"`
+}
+
+// Behaviours is the answer mix of callees, in percent.
+type Behaviours struct {
+	Answer   int `yaml:"answer"`
+	Busy     int `yaml:"busy"`
+	NoAnswer int `yaml:"no_answer"`
+	Reject   int `yaml:"reject"`
+}
+
+// Calls is the call load: Rate new calls per second for Duration, each held
+// for Hold once answered.
+type Calls struct {
+	// Rate is how many calls per second are started (0: registration only).
+	Rate float64 `yaml:"rate"`
+	// Hold is how long an answered call lasts before the caller hangs up.
+	Hold time.Duration `yaml:"hold"`
+	// Duration is how long new calls keep being started.
+	Duration time.Duration `yaml:"duration"`
+	// MaxConcurrent caps the calls in progress; a call due while the cap is
+	// reached is skipped and counted.
+	MaxConcurrent int `yaml:"max_concurrent"`
+	// RingTimeout is how long a caller waits for an answer before it cancels.
+	RingTimeout time.Duration `yaml:"ring_timeout"`
+}
+
+// Audio configures the media check.
+type Audio struct {
+	// Verify makes every answered call check that both legs hear each other.
+	Verify bool `yaml:"verify"`
+}
+
+// Numbers returns the Count numbers of the population, First, First+1, ...
+// keeping First's width (leading zeros). It assumes a validated scenario.
+func (p Population) Numbers() []string {
+	first, err := strconv.ParseUint(p.First, 10, 64)
+	if err != nil || p.Count <= 0 {
+		return nil
+	}
+	out := make([]string, p.Count)
+	for i := range out {
+		s := strconv.FormatUint(first+uint64(i), 10)
+		if len(s) < len(p.First) {
+			s = strings.Repeat("0", len(p.First)-len(s)) + s
+		}
+		out[i] = s
+	}
+	return out
+}
+
+// PasswordFor returns the password of the phone with the given number.
+func (p Population) PasswordFor(number string) string {
+	return strings.ReplaceAll(p.Password, "{n}", number)
+}
+
+// Total is the sum of the percentages.
+func (b Behaviours) Total() int { return b.Answer + b.Busy + b.NoAnswer + b.Reject }
+
+// RunLength estimates how long a run lasts once registered: the calling
+// window plus the longest a call started at its very end can take.
+func (s *Scenario) RunLength() time.Duration {
+	if s.Calls.Rate <= 0 {
+		return s.Calls.Duration
+	}
+	tail := max(s.AnswerDelay+s.Calls.Hold, s.Calls.RingTimeout)
+	return s.Calls.Duration + tail
+}
+
+func (s *Scenario) applyDefaults() {
+	if s.Population.RegisterExpires == 0 {
+		s.Population.RegisterExpires = DefaultRegisterExpires
+	}
+	if s.Population.Transport == "" {
+		s.Population.Transport = TransportUDP
+	}
+	s.Population.Transport = strings.ToLower(s.Population.Transport)
+	if s.Population.RegisterConcurrency == 0 {
+		s.Population.RegisterConcurrency = DefaultRegisterConcurrency
+	}
+	if s.Calls.MaxConcurrent == 0 {
+		s.Calls.MaxConcurrent = DefaultMaxConcurrent
+	}
+	if s.Calls.RingTimeout == 0 {
+		s.Calls.RingTimeout = DefaultRingTimeout
+	}
+}
