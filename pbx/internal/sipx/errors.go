@@ -89,6 +89,7 @@ func StatusOf(err error) (int, string, []sip.Header) {
 func ErrorResponse(req *sip.Request, err error) *sip.Response {
 	code, reason, hdrs := StatusOf(err)
 	res := sip.NewResponseFromRequest(req, code, reason, nil)
+	res.SipVersion = "SIP/2.0" // even when answering SIP/7.0 with 505 (RFC 3261 §7.2)
 	for _, h := range hdrs {
 		res.AppendHeader(h)
 	}

@@ -119,3 +119,11 @@ func TestAdaptAnswersErrorsOnceAndRecoversPanics(t *testing.T) {
 		})
 	}
 }
+
+func TestVersionNotSupportedAnswersOnSIP20(t *testing.T) {
+	req := parse(t, "OPTIONS sip:1001@h SIP/7.0\n"+base+"CSeq: 1 OPTIONS\nContent-Length: 0\n\n")
+	res := ErrorResponse(req, Validate(req))
+	if res.StatusCode != 505 || res.SipVersion != "SIP/2.0" {
+		t.Fatalf("got %s %d", res.SipVersion, res.StatusCode)
+	}
+}
