@@ -32,8 +32,43 @@ func startPBX(t *testing.T, tweak func(*config.Config), o pbxtest.Options) *pbxt
 	return in
 }
 
+// testPhone is a simulated phone that records every incoming call.
+type testPhone struct {
+	*phone.Phone
+	in chan *phone.Call
+}
+
+// nextIncoming returns the next call that reached the phone.
+func (p *testPhone) nextIncoming(ctx context.Context, t *testing.T) *phone.Call {
+	t.Helper()
+	select {
+	case c := <-p.in:
+		return c
+	case <-ctx.Done():
+		t.Fatalf("no call reached %s", p.Number())
+		return nil
+	}
+}
+
+func newTestPhone(t *testing.T, ag *phone.Agent, cfg phone.PhoneConfig) *testPhone {
+	t.Helper()
+	tp := &testPhone{in: make(chan *phone.Call, 16)}
+	cfg.OnIncoming = func(c *phone.Call) {
+		select {
+		case tp.in <- c:
+		default:
+		}
+	}
+	p, err := ag.NewPhone(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tp.Phone = p
+	return tp
+}
+
 // registered returns a phone for each number on one agent, all registered.
-func registered(ctx context.Context, t *testing.T, target string, lc phone.Config, numbers ...string) map[string]*phone.Phone {
+func registered(ctx context.Context, t *testing.T, target string, lc phone.Config, numbers ...string) map[string]*testPhone {
 	t.Helper()
 	lc.Target = target
 	ag, err := phone.NewAgent(lc)
@@ -41,12 +76,9 @@ func registered(ctx context.Context, t *testing.T, target string, lc phone.Confi
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = ag.Close() })
-	out := map[string]*phone.Phone{}
+	out := map[string]*testPhone{}
 	for _, n := range numbers {
-		p, err := ag.NewPhone(phone.PhoneConfig{Number: n, Password: "demo" + n})
-		if err != nil {
-			t.Fatal(err)
-		}
+		p := newTestPhone(t, ag, phone.PhoneConfig{Number: n, Password: "demo" + n})
 		if _, err := p.Register(ctx); err != nil {
 			t.Fatalf("register %s: %v", n, err)
 		}
@@ -74,7 +106,7 @@ func waitCDRs(ctx context.Context, t *testing.T, in *pbxtest.Instance, pred func
 }
 
 // talk dials to from `from`, waits for the answer and checks audio both ways.
-func talk(ctx context.Context, t *testing.T, from, to *phone.Phone) (*phone.Call, *phone.Call) {
+func talk(ctx context.Context, t *testing.T, from, to *testPhone) (*phone.Call, *phone.Call) {
 	t.Helper()
 	c, err := from.Dial(ctx, to.Number())
 	if err != nil {
@@ -83,15 +115,7 @@ func talk(ctx context.Context, t *testing.T, from, to *phone.Phone) (*phone.Call
 	if err := c.WaitAnswer(ctx); err != nil {
 		t.Fatalf("answer: %v (code %d)", err, c.Code())
 	}
-	var callee *phone.Call
-	for _, k := range to.Calls() {
-		if k.State() == phone.Answered {
-			callee = k
-		}
-	}
-	if callee == nil {
-		t.Fatal("callee has no answered call")
-	}
+	callee := to.nextIncoming(ctx, t)
 	actx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	if _, err := c.TwoWayAudio(actx); err != nil {

@@ -30,18 +30,15 @@ func TestForkingEarlyMediaAndLosingForks(t *testing.T) {
 	}
 	in := startPBX(t, nil, pbxtest.Options{PBX: []pbx.Option{pbx.WithCapture(w)}})
 	caller := registered(ctx, t, in.Target(), phone.Config{}, "1000")["1000"]
-	var devices []*phone.Phone
+	var devices []*testPhone
 	for i, delay := range []time.Duration{time.Second, 4 * time.Second} {
 		ag, err := phone.NewAgent(phone.Config{Target: in.Target()})
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { _ = ag.Close() })
-		p, err := ag.NewPhone(phone.PhoneConfig{Number: "1001", Password: "demo1001",
+		p := newTestPhone(t, ag, phone.PhoneConfig{Number: "1001", Password: "demo1001",
 			Answer: phone.AnswerMode{Behaviour: phone.Answer, Delay: delay, EarlyMedia: true}})
-		if err != nil {
-			t.Fatal(err)
-		}
 		if _, err := p.Register(ctx); err != nil {
 			t.Fatalf("register device %d: %v", i, err)
 		}
@@ -58,11 +55,7 @@ func TestForkingEarlyMediaAndLosingForks(t *testing.T) {
 	if n := countOf(prov, 183); n != 1 || !c.EarlyMedia() {
 		t.Errorf("caller saw provisional %v (early media %v): want exactly one 183 with SDP", prov, c.EarlyMedia())
 	}
-	loser := devices[1].Calls()
-	if len(loser) != 1 {
-		t.Fatalf("second device has %d calls", len(loser))
-	}
-	if end, err := loser[0].Wait(ctx); err != nil || end.Reason != phone.ReasonCancel {
+	if end, err := devices[1].nextIncoming(ctx, t).Wait(ctx); err != nil || end.Reason != phone.ReasonCancel {
 		t.Errorf("losing fork ended %+v, %v; want CANCEL", end, err)
 	}
 	if err := c.Hangup(ctx); err != nil {

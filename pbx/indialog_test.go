@@ -78,6 +78,7 @@ func TestReINVITEIsRelayedAndByeBeforeAckIsOrdered(t *testing.T) {
 	t.Run("re-INVITE relayed", func(t *testing.T) {
 		u := newRawUAC(t, in.UDP)
 		ok := u.answered(t, "reinvite-1", "1001")
+		callee.nextIncoming(ctx, t)
 		u.inDialog("ACK", 1, ok, "")
 		offer := "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 40002 RTP/AVP 0\r\na=sendonly\r\n"
 		u.inDialog("INVITE", 2, ok, offer)
@@ -99,9 +100,7 @@ func TestReINVITEIsRelayedAndByeBeforeAckIsOrdered(t *testing.T) {
 		if r := u.finalFor(t, "BYE"); r.StatusCode != 200 {
 			t.Fatalf("BYE answered %d", r.StatusCode)
 		}
-		calls := callee.Calls()
-		last := calls[len(calls)-1]
-		if end, err := last.Wait(ctx); err != nil || end.Reason != phone.ReasonBye {
+		if end, err := callee.nextIncoming(ctx, t).Wait(ctx); err != nil || end.Reason != phone.ReasonBye {
 			t.Fatalf("callee leg ended %+v, %v", end, err)
 		}
 	})
