@@ -41,7 +41,10 @@ func (s *Server) initSIP() error {
 	ua, err := sipgo.NewUA(
 		sipgo.WithUserAgent(s.cfg.SIP.UserAgent),
 		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(s.log.With("layer", "sip-transport"))),
-		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(s.log.With("layer", "sip-transaction"))),
+		sipgo.WithUserAgentTransactionLayerOptions(
+			sip.WithTransactionLayerLogger(s.log.With("layer", "sip-transaction")),
+			sip.WithTransactionLayerUnhandledResponseHandler(s.strayResponse),
+		),
 	)
 	if err != nil {
 		return fmt.Errorf("sip user agent: %w", err)
@@ -54,6 +57,15 @@ func (s *Server) initSIP() error {
 		return fmt.Errorf("sip client: %w", err)
 	}
 	return nil
+}
+
+// strayResponse hands responses that matched no transaction to the B2BUA
+// (retransmitted 2xx need a new ACK). The call manager is built after the
+// user agent, hence the indirection.
+func (s *Server) strayResponse(res *sip.Response) {
+	if s.calls != nil {
+		s.calls.HandleStrayResponse(res)
+	}
 }
 
 func bind(la config.ListenAddr) (*listener, error) {

@@ -197,3 +197,34 @@ func (m *Manager) redirect(req *sip.Request, tx sipx.Tx, rec rec, code int, targ
 }
 
 type rec = cdr.Record
+
+// HandleStrayResponse takes a response that matched no client transaction.
+// A retransmitted 2xx for an INVITE we sent means our ACK was lost or is
+// still in flight: ACK it again (RFC 3261 §13.2.2.4); for a fork that is no
+// longer wanted, ACK and BYE it.
+func (m *Manager) HandleStrayResponse(res *sip.Response) {
+	if !res.IsSuccess() || res.CSeq() == nil || res.CSeq().MethodName != sip.INVITE || res.From() == nil || res.CallID() == nil {
+		return
+	}
+	m.mu.Lock()
+	d, ok := m.dialogs[dialogKey(res.CallID().Value(), tagOf(res.From().Params))]
+	m.mu.Unlock()
+	if !ok || d.side != sideB {
+		return
+	}
+	c := d.call
+	c.mu.Lock()
+	var f *fork
+	for _, g := range c.forks {
+		if g.leg.key() == dialogKey(res.CallID().Value(), tagOf(res.From().Params)) {
+			f = g
+		}
+	}
+	winner := f != nil && c.winner == f
+	late := c.lateOffer
+	c.mu.Unlock()
+	if f == nil || (winner && late) {
+		return // a late-offer ACK is sent once the caller's ACK brings the answer
+	}
+	c.ackFork(f, res, nil)
+}
