@@ -6,13 +6,13 @@ import (
 	"net"
 	"net/netip"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
 
+	"pbxlab/internal/leakcheck"
 	"pbxlab/internal/sdpneg"
 	"pbxlab/pbx"
 	"pbxlab/pbx/config"
@@ -32,7 +32,7 @@ func TestCallsOverEveryTransport(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
-			base := runtime.NumGoroutine()
+			leakcheck.Check(t)
 			in := startPBX(t, func(c *config.Config) {
 				if tc.v6 {
 					c.SIP.Listen = []string{"udp:[::1]:0", "tcp:[::1]:0"}
@@ -58,7 +58,6 @@ func TestCallsOverEveryTransport(t *testing.T) {
 			if recs[0].Reason != "callee hung up" {
 				t.Errorf("CDR reason %q", recs[0].Reason)
 			}
-			_ = base
 		})
 	}
 }

@@ -3,7 +3,6 @@ package pbx_test
 import (
 	"context"
 	"net/netip"
-	"runtime"
 	"testing"
 	"time"
 
@@ -125,24 +124,6 @@ func talk(ctx context.Context, t *testing.T, from, to *testPhone) (*phone.Call, 
 		t.Errorf("%s does not hear %s: %v", to.Number(), from.Number(), err)
 	}
 	return c, callee
-}
-
-// checkGoroutines fails if the goroutine count does not come back to base.
-func checkGoroutines(t *testing.T, base int) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		n := runtime.NumGoroutine()
-		if n <= base+2 {
-			return
-		}
-		if time.Now().After(deadline) {
-			buf := make([]byte, 1<<16)
-			buf = buf[:runtime.Stack(buf, true)]
-			t.Fatalf("goroutines: %d now, %d before\n%s", n, base, buf)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }
 
 var loopback6 = netip.IPv6Loopback()

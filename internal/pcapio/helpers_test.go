@@ -3,7 +3,7 @@ package pcapio
 import (
 	"bytes"
 	"net/netip"
-	"runtime"
+	"pbxlab/internal/leakcheck"
 	"strings"
 	"testing"
 	"time"
@@ -13,28 +13,8 @@ import (
 	"pbxlab/internal/clock"
 )
 
-// checkGoroutines fails t if, at cleanup, more goroutines run than when it
-// was called (retrying for a while: exiting goroutines take a moment).
-func checkGoroutines(t *testing.T) {
-	t.Helper()
-	before := runtime.NumGoroutine()
-	t.Cleanup(func() {
-		deadline := time.Now().Add(5 * time.Second)
-		for {
-			n := runtime.NumGoroutine()
-			if n <= before {
-				return
-			}
-			if time.Now().After(deadline) {
-				buf := make([]byte, 1<<20)
-				buf = buf[:runtime.Stack(buf, true)]
-				t.Errorf("goroutines leaked: %d before, %d after\n%s", before, n, buf)
-				return
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-	})
-}
+// checkGoroutines fails t if goroutines outlive it (see internal/leakcheck).
+func checkGoroutines(t *testing.T) { t.Helper(); leakcheck.Check(t) }
 
 var epoch = time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
 

@@ -5,7 +5,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"os"
-	"runtime"
+	"pbxlab/internal/leakcheck"
 	"strings"
 	"testing"
 	"time"
@@ -13,28 +13,8 @@ import (
 
 var loopback = netip.MustParseAddr("127.0.0.1")
 
-// checkLeaks fails the test if goroutines started during it outlive it.
-// Register it first so it runs after every other cleanup.
-func checkLeaks(t *testing.T) {
-	t.Helper()
-	before := runtime.NumGoroutine()
-	t.Cleanup(func() {
-		deadline := time.Now().Add(10 * time.Second)
-		for {
-			n := runtime.NumGoroutine()
-			if n <= before {
-				return
-			}
-			if time.Now().After(deadline) {
-				buf := make([]byte, 1<<20)
-				buf = buf[:runtime.Stack(buf, true)]
-				t.Errorf("goroutine leak: %d before, %d after\n%s", before, n, buf)
-				return
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-	})
-}
+// checkLeaks fails t if goroutines outlive it (see internal/leakcheck).
+func checkLeaks(t *testing.T) { t.Helper(); leakcheck.Check(t) }
 
 func testCtx(t *testing.T, d time.Duration) context.Context {
 	t.Helper()
