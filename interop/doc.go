@@ -1,0 +1,16 @@
+// Package interop holds the interoperability tests of pbxlab against real
+// SIP implementations run as separate processes: SIPp (sip-tester) as UAC,
+// UAS and registering clients, talking to the pbxlab binary built from
+// ./cmd/pbxlab. The tests skip, loudly, only when a peer binary is missing;
+// .ci/run installs them.
+//
+// Run them with
+//
+//	go test -race -count=1 -v ./interop/...
+//
+// TestMain builds ../cmd/pbxlab once (with -race when the tests run with
+// -race, so a data race under SIPp load fails the PBX's exit status) unless
+// PBXLAB_BIN names a binary to test. PBXLAB_INTEROP_CALLS sets the number of
+// calls of TestSIPpUACThroughPBX (default 1000, at 50 calls/s, about 25 s).
+// The SIPp scenarios are in testdata/sipp and are also used by bench/run.sh.
+package interop

@@ -1,0 +1,49 @@
+package interop
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+)
+
+// binEnv names the pbxlab binary under test. TestMain builds ../cmd/pbxlab
+// into a temporary directory and sets it, unless it is already set (CI may
+// pass a binary it built once).
+const binEnv = "PBXLAB_BIN"
+
+// TestMain builds the pbxlab binary once for every test of the package,
+// with the race detector when the tests themselves run with -race, so that
+// a data race under real SIP load fails the PBX's exit status.
+func TestMain(m *testing.M) {
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
+	if os.Getenv(binEnv) != "" {
+		return m.Run()
+	}
+	dir, err := os.MkdirTemp("", "pbxlab-interop-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "interop:", err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	bin := filepath.Join(dir, "pbxlab")
+	args := []string{"build", "-o", bin}
+	if raceBuild {
+		args = append(args, "-race")
+	}
+	cmd := exec.Command("go", append(args, "../cmd/pbxlab")...)
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "interop: go build ../cmd/pbxlab:", err)
+		return 1
+	}
+	if err := os.Setenv(binEnv, bin); err != nil {
+		fmt.Fprintln(os.Stderr, "interop:", err)
+		return 1
+	}
+	return m.Run()
+}
