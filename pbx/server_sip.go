@@ -68,6 +68,9 @@ func (s *Server) strayResponse(res *sip.Response) {
 	}
 }
 
+// udpSocketBuffer is the send and receive buffer asked for on SIP UDP sockets.
+const udpSocketBuffer = 8 << 20
+
 func bind(la config.ListenAddr) (*listener, error) {
 	network := la.Transport
 	if la.AddrPort.Addr().Is6() && !la.AddrPort.Addr().Is4In6() {
@@ -83,6 +86,14 @@ func bind(la config.ListenAddr) (*listener, error) {
 		pc, err := net.ListenPacket(network, addr)
 		if err != nil {
 			return nil, fmt.Errorf("listen %s: %w", la, err)
+		}
+		if uc, ok := pc.(*net.UDPConn); ok {
+			// Bursts of thousands of requests a second overflow the default
+			// ~200 KB socket buffer and the kernel drops datagrams (seen as
+			// lost ACKs and BYEs under SIPp load). The kernel caps this at
+			// net.core.rmem_max / wmem_max.
+			_ = uc.SetReadBuffer(udpSocketBuffer)
+			_ = uc.SetWriteBuffer(udpSocketBuffer)
 		}
 		l.pc, local = pc, pc.LocalAddr()
 	case "tcp":

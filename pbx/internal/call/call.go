@@ -129,10 +129,21 @@ func (c *Call) terminate(reason string) {
 	case stateCalling:
 		c.stopRinging(480, "Temporarily Unavailable", cdr.Failed, reason)
 	case stateConfirmed:
-		go c.sendBye(sideA)
-		c.sendBye(sideB)
+		// the record first: a peer that never answers the BYE must not
+		// hold the CDR (or a shutdown) for 64*T1
 		c.finish(cdr.Answered, 200, reason)
+		c.m.goBye(c, sideA)
+		c.m.goBye(c, sideB)
 	}
+}
+
+// goBye sends BYE on one leg in the background; Shutdown waits for these.
+func (m *Manager) goBye(c *Call, s side) {
+	m.byes.Add(1)
+	go func() {
+		defer m.byes.Done()
+		c.sendBye(s)
+	}()
 }
 
 // sendBye sends BYE on one leg and waits for its response (bounded).

@@ -115,7 +115,9 @@ func (m *Manager) HandleAck(_ context.Context, req *sip.Request, _ sipx.Tx) erro
 	}
 	c := d.call
 	c.mu.Lock()
-	isInitial := c.answer200 != nil && req.CSeq().SeqNo == c.aInvite.CSeq().SeqNo
+	// state, not answer200: the caller's ACK can arrive before
+	// respondCaller has returned the 200 it answers.
+	isInitial := c.state == stateConfirmed && req.CSeq().SeqNo == c.aInvite.CSeq().SeqNo
 	w := c.winner
 	late := c.lateOffer
 	c.mu.Unlock()

@@ -92,7 +92,8 @@ type Manager struct {
 	dialogs  map[string]*dialogRef // by Call-ID|local tag
 	calls    map[*Call]struct{}
 	draining atomic.Bool
-	wg       sync.WaitGroup
+	wg       sync.WaitGroup // calls in progress
+	byes     sync.WaitGroup // BYEs sent by the PBX itself (terminate)
 }
 
 type dialogRef struct {
@@ -206,7 +207,7 @@ func (m *Manager) untrack(c *Call) {
 // and waits for their CDRs to be written or ctx to end.
 func (m *Manager) Shutdown(ctx context.Context) error {
 	m.draining.Store(true)
-	done := make(chan struct{})
+	done, byesDone := make(chan struct{}), make(chan struct{})
 	go func() { m.wg.Wait(); close(done) }()
 	select {
 	case <-done:
@@ -224,8 +225,9 @@ func (m *Manager) Shutdown(ctx context.Context) error {
 	for _, c := range calls {
 		c.terminate("shutdown")
 	}
+	go func() { m.byes.Wait(); <-done; close(byesDone) }()
 	select {
-	case <-done:
+	case <-byesDone:
 		m.cancel()
 		return nil
 	case <-ctx.Done():
