@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -28,10 +30,11 @@ func outputDir(t *testing.T) string {
 func TestFeatures(t *testing.T) {
 	checkNoLeaks(t)
 	var out bytes.Buffer
+	dir := outputDir(t)
 	suite, rec, err := newSuite(t.Context(), Options{
 		Target:    &InProcess{},
 		Tags:      os.Getenv("PBXLAB_FEATURES_TAGS"), // "" = DefaultTags
-		Output:    outputDir(t),
+		Output:    dir,
 		Format:    "pretty",
 		Out:       &out,
 		Randomize: -1,
@@ -43,11 +46,41 @@ func TestFeatures(t *testing.T) {
 	status := suite.Run()
 	res := rec.result()
 	t.Logf("scenarios %d, passed %d, failed %d, skipped %d", res.Scenarios, res.Passed, res.Failed, res.Skipped)
+	checkCapturesWithTshark(t, dir)
 	if status != 0 || !res.OK() {
 		t.Errorf("suite failed (status %d):\n%s\n%s", status, strings.Join(res.Failures, "\n"), out.String())
 	}
 	if (os.Getenv("PBXLAB_FEATURES_TAGS") == "" && res.Scenarios < 20) || res.Skipped != 0 {
 		t.Errorf("want every scenario run in-process, got %+v", res)
+	}
+}
+
+// checkCapturesWithTshark has Wireshark's dissector read every scenario
+// capture: each must open, and each PBX-side capture must hold SIP.
+func checkCapturesWithTshark(t *testing.T, dir string) {
+	t.Helper()
+	tshark, err := exec.LookPath("tshark")
+	if err != nil {
+		t.Log("########## tshark not installed: scenario captures not cross-checked (.ci/run installs it) ##########")
+		return
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "*.pcapng"))
+	if len(files) == 0 {
+		t.Fatalf("no scenario captures in %s", dir)
+	}
+	withSIP := 0
+	for _, f := range files {
+		out, err := exec.Command(tshark, "-r", f, "-Y", "sip").CombinedOutput()
+		if err != nil {
+			t.Errorf("tshark -r %s: %v\n%s", f, err, out)
+			continue
+		}
+		if bytes.Contains(out, []byte("SIP")) {
+			withSIP++
+		}
+	}
+	if withSIP < len(files)/2 {
+		t.Errorf("tshark dissected SIP in only %d of %d captures", withSIP, len(files))
 	}
 }
 
