@@ -2,7 +2,9 @@ package pbx
 
 import (
 	"context"
+	"fmt"
 	"io"
+	"os"
 
 	"pbxlab/pbx/internal/cdr"
 	"pbxlab/pbx/internal/store"
@@ -37,6 +39,9 @@ func (s *Server) ListCDRs(ctx context.Context, f CDRFilter) ([]CDR, error) {
 // WriteCDRs lists the CDRs in the SQLite store at path (read-only: a running
 // PBX keeps owning it) and writes them as table, csv or json.
 func WriteCDRs(ctx context.Context, path string, f CDRFilter, format string, w io.Writer) error {
+	if _, err := os.Stat(path); err != nil {
+		return fmt.Errorf("open store %s: %w", path, err)
+	}
 	db, err := store.Open(ctx, path)
 	if err != nil {
 		return err
@@ -48,7 +53,7 @@ func WriteCDRs(ctx context.Context, path string, f CDRFilter, format string, w i
 	}
 	recs, err := s.List(ctx, f)
 	if err != nil {
-		return err
+		return fmt.Errorf("%s is not a pbxlab store (or predates CDRs): %w", path, err)
 	}
 	return cdr.Format(w, recs, format)
 }
