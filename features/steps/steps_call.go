@@ -229,12 +229,9 @@ func doesNotRing(ctx context.Context, w *world, name string) error {
 }
 
 func hearsRinging(ctx context.Context, w *world, name string) error {
-	rec, err := w.currentCall()
+	rec, err := w.placedBy(name)
 	if err != nil {
 		return err
-	}
-	if rec.caller != name || rec.out == nil {
-		return fmt.Errorf("%w: %s did not place the current call %s", ErrUsage, name, rec)
 	}
 	wctx, cancel := w.waitCtx(ctx)
 	defer cancel()
@@ -348,12 +345,9 @@ func hears(ctx context.Context, w *world, a, b string, want bool) error {
 }
 
 func receivesEarlyMedia(ctx context.Context, w *world, name string) error {
-	rec, err := w.currentCall()
+	rec, err := w.placedBy(name)
 	if err != nil {
 		return err
-	}
-	if rec.caller != name || rec.out == nil {
-		return fmt.Errorf("%w: %s did not place the current call %s", ErrUsage, name, rec)
 	}
 	wctx, cancel := w.waitCtx(ctx)
 	defer cancel()

@@ -255,6 +255,18 @@ func (w *world) simPhoneOf(name, device string) (*simPhone, error) {
 }
 
 // currentCall is "the call": the last one placed.
+// placedBy returns the current call, which name must have placed.
+func (w *world) placedBy(name string) (*callRec, error) {
+	rec, err := w.currentCall()
+	if err != nil {
+		return nil, err
+	}
+	if rec.caller != name || rec.out == nil {
+		return nil, fmt.Errorf("%w: %s did not place the current call %s", ErrUsage, name, rec)
+	}
+	return rec, nil
+}
+
 func (w *world) currentCall() (*callRec, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
