@@ -189,8 +189,9 @@ func (c *Call) onFork2xx(f *fork, res *sip.Response, retransmission bool) {
 	for _, l := range losers {
 		c.cancelFork(l)
 	}
+	ok := c.respondCaller(200, "OK", res.Body())
 	c.mu.Lock()
-	c.answer200 = c.respondCaller(200, "OK", res.Body())
+	c.answer200 = ok
 	c.mu.Unlock()
 	c.startRetransmit()
 }

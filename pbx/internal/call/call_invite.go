@@ -132,7 +132,11 @@ func (m *Manager) startCall(req *sip.Request, tx sipx.Tx, rec cdr.Record, target
 	}
 	c.cdrID = id
 	m.addDialog(a, c, sideA)
-	tx.OnCancel(func(*sip.Request) { go c.onCallerCancel() })
+	if !tx.OnCancel(func(*sip.Request) { go c.onCallerCancel() }) {
+		// the CANCEL beat us: the transaction layer already sent 487
+		c.finish(cdr.Cancelled, 487, "caller cancelled")
+		return nil
+	}
 
 	c.mu.Lock()
 	for _, t := range targets {
