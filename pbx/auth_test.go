@@ -89,3 +89,32 @@ func TestUnacceptableSDPAndUpdate(t *testing.T) {
 		t.Fatalf("callee leg ended %+v, %v", end, err)
 	}
 }
+
+// TestPerRealmSubscribers: a subscriber of a second realm registers in that
+// realm (challenged with its own algorithm list, SHA-256 only here) and is
+// called by a subscriber of the default realm.
+func TestPerRealmSubscribers(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	in := startPBX(t, func(c *config.Config) {
+		c.Auth.Realms = append(c.Auth.Realms, config.Realm{Name: "sales", Algorithms: []config.Algorithm{config.AlgorithmSHA256}})
+		c.ExplicitSubscribers = []config.Subscriber{{Number: "3000", Password: "demo3000", Realm: "sales"}}
+	}, pbxtest.Options{})
+	u := newRawUAC(t, in.UDP)
+	u.send(fmt.Sprintf("REGISTER sip:127.0.0.1 SIP/2.0\nVia: SIP/2.0/UDP %s;branch=z9hG4bKreg3;rport\nMax-Forwards: 70\n"+
+		"From: <sip:3000@127.0.0.1>;tag=r\nTo: <sip:3000@127.0.0.1>\nCall-ID: reg-realm\nCSeq: 1 REGISTER\n"+
+		"Contact: <sip:3000@%s>\nContent-Length: 0\n\n", u.addr(), u.addr()))
+	res, ok := u.next(5 * time.Second).(*sip.Response)
+	if !ok || res.StatusCode != 401 {
+		t.Fatalf("REGISTER without credentials: %v", res)
+	}
+	ch := res.GetHeaders("WWW-Authenticate")
+	if len(ch) != 1 || !strings.Contains(ch[0].Value(), `realm="sales"`) || !strings.Contains(ch[0].Value(), "SHA-256") {
+		t.Fatalf("challenge for a sales subscriber: %v", ch)
+	}
+	ps := registered(ctx, t, in.Target(), phone.Config{}, "1000", "3000")
+	c, _ := talk(ctx, t, ps["1000"], ps["3000"])
+	if err := c.Hangup(ctx); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -166,6 +166,7 @@ func (s *Server) initAuth(ctx context.Context) error {
 		registrar.WithMaxExpires(s.cfg.Registrar.MaxExpires),
 		registrar.WithPurgeInterval(s.cfg.Registrar.PurgeInterval),
 		registrar.WithRealm(s.cfg.DefaultRealm().Name),
+		registrar.WithRealmFor(func(aor string) string { return s.subs[aor].Realm }),
 		registrar.WithAORExists(func(aor string) bool { _, ok := s.subs[aor]; return ok }),
 	}
 	for _, sub := range s.subs {

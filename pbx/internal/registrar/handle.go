@@ -67,13 +67,14 @@ func (r *Registrar) handle(ctx context.Context, req *sip.Request) (*status, *sip
 		return fail(400, "To Has No User"), nil
 	}
 	if r.auth != nil {
+		want := r.realmOf(aor)
 		user, realm, err := r.auth.Verify(req, false)
-		if err == nil && realm != r.realm {
+		if err == nil && realm != want {
 			err = digestauth.ErrUnknownRealm
 		}
 		if err != nil {
 			r.log.Debug("register challenged", "aor", aor, "error", err)
-			return nil, r.auth.Challenge(req, r.realm, false, errors.Is(err, digestauth.ErrStaleNonce))
+			return nil, r.auth.Challenge(req, want, false, errors.Is(err, digestauth.ErrStaleNonce))
 		}
 		if CanonicalUser(user) != aor {
 			r.log.Debug("register forbidden", "aor", aor, "user", user)

@@ -28,6 +28,7 @@ type Registrar struct {
 	defExpires time.Duration
 	purgeEvery time.Duration
 	realm      string
+	realmFor   func(aor string) string
 	aorExists  func(aor string) bool
 	static     map[string][]Binding
 	staticErr  error
@@ -64,6 +65,20 @@ func WithPurgeInterval(d time.Duration) Option { return func(r *Registrar) { r.p
 // WithRealm sets the digest realm REGISTERs must authenticate in (default:
 // the Auth's first realm). Credentials of another realm are re-challenged.
 func WithRealm(realm string) Option { return func(r *Registrar) { r.realm = realm } }
+
+// WithRealmFor names the realm each AOR authenticates in (its subscriber's
+// realm); "" falls back to WithRealm's.
+func WithRealmFor(f func(aor string) string) Option { return func(r *Registrar) { r.realmFor = f } }
+
+// realmOf is the realm aor's REGISTERs are challenged in.
+func (r *Registrar) realmOf(aor string) string {
+	if r.realmFor != nil {
+		if realm := r.realmFor(aor); realm != "" {
+			return realm
+		}
+	}
+	return r.realm
+}
 
 // WithAORExists makes REGISTERs for AORs it rejects fail with 404. It gets
 // the canonical AOR (CanonicalUser of the To user).
