@@ -313,8 +313,8 @@ func (u *rawUA) decline(ctx context.Context, code int, reason string) error {
 	u.notifyLocked()
 	u.mu.Unlock()
 	interval := 500 * time.Millisecond
+	u.write(final, from)
 	for {
-		u.write(final, from)
 		_, changed := u.Invites()
 		u.mu.Lock()
 		acked := inv.acked
@@ -324,8 +324,9 @@ func (u *rawUA) decline(ctx context.Context, code int, reason string) error {
 		}
 		t := time.NewTimer(interval)
 		select {
-		case <-changed:
+		case <-changed: // re-check for the ACK; retransmit only on timer G
 		case <-t.C:
+			u.write(final, from)
 			interval = min(2*interval, 4*time.Second)
 		case <-ctx.Done():
 			t.Stop()
