@@ -3,7 +3,7 @@ GO       ?= go
 BIN      := bin/pbxlab
 PKGS     := ./...
 # the peers the interop tests, capture cross-checks and benchmarks use (Debian 12 package names)
-PEERS_PKGS := sip-tester tshark kamailio
+PEERS_PKGS := sip-tester tshark kamailio baresip-core
 export TESTCONTAINERS_RYUK_DISABLED := true
 
 .PHONY: all build demo test test-go peers interop bench fuzz vet lint clean

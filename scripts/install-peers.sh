@@ -7,6 +7,7 @@ for pkg in "$@"; do
   case "$pkg" in
     sip-tester) bin=sipp ;;
     kamailio) bin=kamailio ;;
+    baresip-core) bin=baresip ;;
     *) bin=$pkg ;;
   esac
   command -v "$bin" >/dev/null 2>&1 || [ -x "/usr/sbin/$bin" ] || missing+=("$pkg")
