@@ -60,7 +60,14 @@ func TestFailureResponses(t *testing.T) {
 			}
 		})
 	}
-	recs := waitCDRs(ctx, t, in, func(r []pbx.CDR) bool { return len(r) == 4 })
+	recs := waitCDRs(ctx, t, in, func(r []pbx.CDR) bool {
+		for _, x := range r {
+			if x.Disposition == pbx.InProgress {
+				return false
+			}
+		}
+		return len(r) == 4
+	})
 	want := map[string]pbx.Disposition{"1999999": pbx.Failed, "2001": pbx.Failed, "2000": pbx.Failed, "1001": pbx.Redirected}
 	for _, r := range recs {
 		if r.Disposition != want[r.Dialled] {

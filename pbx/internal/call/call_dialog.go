@@ -152,19 +152,23 @@ func (m *Manager) HandleBye(_ context.Context, req *sip.Request, tx sipx.Tx) err
 	st := c.state
 	isWinner := d.side == sideA || (c.winner != nil && c.winner.leg.key() == dialogKey(req.CallID().Value(), tagOf(req.To().Params)))
 	c.mu.Unlock()
-	if err := tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil)); err != nil {
-		m.log.Debug("respond BYE", "error", err)
-	}
-	if st != stateConfirmed || !isWinner {
-		return nil
-	}
-	c.markAcked()
+	ends := st == stateConfirmed && isWinner
 	other, why := sideB, "caller hung up"
 	if d.side == sideB {
 		other, why = sideA, "callee hung up"
 	}
-	c.finish(cdr.Answered, 200, why)
-	c.sendBye(other)
+	if ends {
+		// the record is committed before the 200: whoever saw the call
+		// end also finds its CDR, even if the PBX dies right after
+		c.markAcked()
+		c.finish(cdr.Answered, 200, why)
+	}
+	if err := tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil)); err != nil {
+		m.log.Debug("respond BYE", "error", err)
+	}
+	if ends {
+		c.sendBye(other)
+	}
 	return nil
 }
 

@@ -192,8 +192,14 @@ func (c *Call) onFork2xx(f *fork, res *sip.Response, retransmission bool) {
 	ok := c.respondCaller(200, "OK", res.Body())
 	c.mu.Lock()
 	c.answer200 = ok
+	id, at := c.cdrID, c.rec.Answer
 	c.mu.Unlock()
 	c.startRetransmit()
+	ctx, cancel := context.WithTimeout(context.Background(), 4*c.m.timers.T2)
+	defer cancel()
+	if err := c.m.deps.CDR.Answered(ctx, id, at); err != nil {
+		c.m.log.Warn("record answer", "call_id", c.a.callID, "error", err)
+	}
 }
 
 // losers are the forks other than w still without a final response.

@@ -52,6 +52,7 @@ type fakeCDR struct{}
 
 func (fakeCDR) Begin(context.Context, cdr.Record) (int64, error) { return 1, nil }
 func (fakeCDR) Finish(context.Context, int64, cdr.Record) error  { return nil }
+func (fakeCDR) Answered(context.Context, int64, time.Time) error { return nil }
 
 func fuzzManager(t testing.TB) *Manager {
 	local := sipx.Local{Transport: "udp", Addr: netip.MustParseAddrPort("127.0.0.1:5060")}

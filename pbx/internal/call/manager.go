@@ -67,6 +67,9 @@ type Deps struct {
 // CDRStore records call attempts (pbx/internal/cdr in production).
 type CDRStore interface {
 	Begin(ctx context.Context, r cdr.Record) (int64, error)
+	// Answered records the answer time of a call in progress, so a crash
+	// during the conversation still leaves it in the record.
+	Answered(ctx context.Context, id int64, at time.Time) error
 	Finish(ctx context.Context, id int64, r cdr.Record) error
 }
 

@@ -145,6 +145,21 @@ func (s *Store) Begin(ctx context.Context, r Record) (int64, error) {
 	return id, nil
 }
 
+// Answered sets the answer time of record id; it returns once committed.
+func (s *Store) Answered(ctx context.Context, id int64, at time.Time) error {
+	if s.b == nil {
+		return fmt.Errorf("answer cdr %d: %w", id, ErrReadOnly)
+	}
+	err := s.b.Do(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE cdr SET answer_ns = ? WHERE id = ? AND end_ns = 0`, ns(at), id)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("answer cdr %d: %w", id, err)
+	}
+	return nil
+}
+
 // Finish completes record id with r's outcome; it returns once committed.
 func (s *Store) Finish(ctx context.Context, id int64, r Record) error {
 	if s.b == nil {

@@ -47,7 +47,14 @@ func TestRecordsSurviveReopenAndInterruptedCallsAreRecovered(t *testing.T) {
 	if err := s.Finish(ctx, id, done); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Begin(ctx, Record{CallID: "b", Caller: "1000", Dialled: "1002", Setup: t0.Add(time.Minute)}); err != nil {
+	idB, err := s.Begin(ctx, Record{CallID: "b", Caller: "1000", Dialled: "1002", Setup: t0.Add(time.Minute)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Answered(ctx, idB, t0.Add(61*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Answered(ctx, id, t0.Add(time.Hour)); err != nil { // a late answer never rewrites a finished record
 		t.Fatal(err)
 	}
 	// "crash": reopen the same file without finishing call b.
@@ -63,8 +70,11 @@ func TestRecordsSurviveReopenAndInterruptedCallsAreRecovered(t *testing.T) {
 	if recs[0].Disposition != Answered || recs[0].Cause != 200 || !recs[0].End.Equal(t0.Add(5*time.Second)) {
 		t.Errorf("finished record = %+v", recs[0])
 	}
-	if recs[1].Disposition != Interrupted || !recs[1].End.Equal(t0.Add(time.Hour)) {
-		t.Errorf("in-flight record after restart = %+v, want INTERRUPTED ended at recovery", recs[1])
+	if recs[1].Disposition != Interrupted || !recs[1].End.Equal(t0.Add(time.Hour)) || !recs[1].Answer.Equal(t0.Add(61*time.Second)) {
+		t.Errorf("in-flight record after restart = %+v, want INTERRUPTED ended at recovery, answer time kept", recs[1])
+	}
+	if !recs[0].Answer.Equal(t0.Add(time.Second)) {
+		t.Errorf("finished record's answer rewritten: %v", recs[0].Answer)
 	}
 	if n, _ := s2.Count(ctx); n != 2 {
 		t.Errorf("Count = %d", n)
