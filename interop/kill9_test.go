@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"pbxlab/pbx"
 	"strconv"
 	"strings"
 	"sync"
@@ -48,8 +49,8 @@ func TestKill9UnderLoad(t *testing.T) {
 	}
 	store := filepath.Join(dir, "pbx.db")
 	startSIPp(t, sipp, dir, "uas", "-sf", scenario(t, "uas.xml"), "-i", "127.0.0.1", "-p", strconv.Itoa(uasPort))
-	pbx := startPBX(t, cfgPath, store, pbxPort, "pbx1.log")
-	target := pbx.addr
+	proc := startPBX(t, cfgPath, store, pbxPort, "pbx1.log")
+	target := proc.addr
 
 	// contact[user] is the contact SIPp registered for user and saw 200 for.
 	contact := make(map[string]string)
@@ -92,7 +93,7 @@ func TestKill9UnderLoad(t *testing.T) {
 			"-r", "30", "-m", "150", "-d", "200", "-recv_timeout", "3000", target)
 	}()
 	time.Sleep(2500 * time.Millisecond)
-	pbx.kill9()
+	proc.kill9()
 	t.Log("pbxlab killed with SIGKILL under load")
 	wg.Wait()
 	for _, e := range []error{reg2Err, callsErr} {
@@ -118,7 +119,7 @@ func TestKill9UnderLoad(t *testing.T) {
 
 	// 3. Restart on the same store; fetch every binding SIPp saw
 	// acknowledged.
-	pbx = startPBX(t, cfgPath, store, pbxPort, "pbx2.log")
+	proc = startPBX(t, cfgPath, store, pbxPort, "pbx2.log")
 	users := make([]int, 0, len(contact))
 	for u := range contact {
 		n, _ := strconv.Atoi(u)
@@ -150,11 +151,11 @@ func TestKill9UnderLoad(t *testing.T) {
 	if lost > 0 {
 		t.Errorf("%d of %d acknowledged registrations lost by kill -9", lost, len(contact))
 	}
-	pbx.stop()
+	proc.stop()
 
 	// CDRs of the calls SIPp completed before the kill.
 	recs := listCDRs(t, store)
-	byID := make(map[string]cdrRecord, len(recs))
+	byID := make(map[string]pbx.CDR, len(recs))
 	for _, r := range recs {
 		byID[r.CallID] = r
 	}
@@ -167,9 +168,9 @@ func TestKill9UnderLoad(t *testing.T) {
 			if missing <= 10 {
 				t.Errorf("call %s completed before the kill (BYE answered 200) has no CDR", id)
 			}
-		case r.Answer.IsZero() || (r.Disposition != "ANSWERED" && r.Disposition != "INTERRUPTED"):
+		case r.Answer.IsZero() || (r.Disposition != pbx.Answered && r.Disposition != pbx.Interrupted):
 			t.Errorf("call %s completed before the kill: CDR %+v, want ANSWERED (or INTERRUPTED) with an answer time", id, r)
-		case r.Disposition == "INTERRUPTED":
+		case r.Disposition == pbx.Interrupted:
 			interrupted++
 		}
 	}
@@ -178,7 +179,7 @@ func TestKill9UnderLoad(t *testing.T) {
 	}
 	counted := 0
 	for _, r := range recs {
-		if !r.Answer.IsZero() && (r.Disposition == "ANSWERED" || r.Disposition == "INTERRUPTED") {
+		if !r.Answer.IsZero() && (r.Disposition == pbx.Answered || r.Disposition == pbx.Interrupted) {
 			counted++
 		}
 	}

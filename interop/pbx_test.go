@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"pbxlab/pbx"
 	"strconv"
 	"strings"
 	"syscall"
@@ -163,22 +164,9 @@ func (p *pbxProc) kill() {
 	}
 }
 
-// cdrRecord holds the fields of `pbxlab cdr --format json` the tests use
-// (pbx/internal/cdr.Record).
-type cdrRecord struct {
-	CallID      string    `json:"call_id"`
-	Caller      string    `json:"caller"`
-	Dialled     string    `json:"dialled"`
-	Callee      string    `json:"callee"`
-	Setup       time.Time `json:"setup"`
-	Answer      time.Time `json:"answer"`
-	End         time.Time `json:"end"`
-	Disposition string    `json:"disposition"`
-	Cause       int       `json:"cause"`
-}
-
 // listCDRs runs `pbxlab cdr --store store --format json`.
-func listCDRs(t *testing.T, store string) []cdrRecord {
+// Decoding into the PBX's own record type checks the JSON keeps its shape.
+func listCDRs(t *testing.T, store string) []pbx.CDR {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -189,7 +177,7 @@ func listCDRs(t *testing.T, store string) []cdrRecord {
 	if err != nil {
 		t.Fatalf("pbxlab cdr: %v\n%s", err, stderr.String())
 	}
-	var recs []cdrRecord
+	var recs []pbx.CDR
 	if err := json.Unmarshal(out, &recs); err != nil {
 		t.Fatalf("pbxlab cdr output is not a JSON array of records: %v\n%.2000s", err, out)
 	}

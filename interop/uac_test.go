@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"pbxlab/pbx"
 	"strconv"
 	"testing"
 	"time"
@@ -32,8 +33,8 @@ func TestSIPpUACThroughPBX(t *testing.T) {
 	store := filepath.Join(dir, "pbx.db")
 
 	uas := startSIPp(t, sipp, dir, "uas", "-sf", scenario(t, "uas.xml"), "-i", "127.0.0.1", "-p", strconv.Itoa(uasPort))
-	pbx := startPBX(t, cfgPath, store, pbxPort, "pbx.log")
-	target := pbx.addr
+	proc := startPBX(t, cfgPath, store, pbxPort, "pbx.log")
+	target := proc.addr
 
 	t.Run("untrusted INVITE is challenged with 407", func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
@@ -77,15 +78,15 @@ func TestSIPpUACThroughPBX(t *testing.T) {
 		}
 	})
 
-	pbx.stop()
+	proc.stop()
 
 	t.Run("one ANSWERED CDR per call", func(t *testing.T) {
 		recs := listCDRs(t, store)
-		byID := make(map[string]cdrRecord, len(recs))
+		byID := make(map[string]pbx.CDR, len(recs))
 		answered := 0
 		for _, r := range recs {
 			byID[r.CallID] = r
-			if r.Disposition == "ANSWERED" {
+			if r.Disposition == pbx.Answered {
 				answered++
 			}
 		}
@@ -101,7 +102,7 @@ func TestSIPpUACThroughPBX(t *testing.T) {
 				if missing <= 5 {
 					t.Errorf("call %s: no CDR", id)
 				}
-			case r.Disposition != "ANSWERED" || r.Callee != "2000" || r.Answer.IsZero() || r.End.Before(r.Answer):
+			case r.Disposition != pbx.Answered || r.Callee != "2000" || r.Answer.IsZero() || r.End.Before(r.Answer):
 				t.Errorf("call %s: CDR %+v, want ANSWERED to 2000 with answer <= end", id, r)
 			}
 		}
