@@ -17,14 +17,7 @@ func TestCallAnsweredWithTwoWayAudio(t *testing.T) {
 		t.Fatal("consecutive numbers share a tone")
 	}
 
-	call, err := a.DialURI(ctx, b.Contact())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := call.WaitAnswer(ctx); err != nil {
-		t.Fatalf("WaitAnswer: %v", err)
-	}
-	in := incoming(t, ctx, inc)
+	call, in := answered(t, ctx, a, b, inc)
 	if in.Remote() != "1000" || in.Direction() != Incoming || call.Direction() != Outgoing {
 		t.Fatalf("incoming call from %q dir %s", in.Remote(), in.Direction())
 	}
@@ -69,14 +62,7 @@ func TestCalleeHangsUp(t *testing.T) {
 	a := newTestPhone(t, agentA, PhoneConfig{Number: "1000"})
 	b, inc := callee(t, agentB, "1001", AnswerMode{Behaviour: Answer})
 
-	call, err := a.DialURI(ctx, b.Contact())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := call.WaitAnswer(ctx); err != nil {
-		t.Fatal(err)
-	}
-	in := incoming(t, ctx, inc)
+	call, in := answered(t, ctx, a, b, inc)
 	if err := in.Hangup(ctx); err != nil {
 		t.Fatalf("callee Hangup: %v", err)
 	}
@@ -222,14 +208,7 @@ func TestMutedLegFailsTwoWayAudio(t *testing.T) {
 	inc := make(chan *Call, 1)
 	b := newTestPhone(t, agentB, PhoneConfig{Number: "5001", Mute: true, OnIncoming: func(c *Call) { inc <- c }})
 
-	call, err := a.DialURI(ctx, b.Contact())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := call.WaitAnswer(ctx); err != nil {
-		t.Fatal(err)
-	}
-	in := incoming(t, ctx, inc)
+	call, in := answered(t, ctx, a, b, inc)
 	tw, err := VerifyTwoWay(testCtx(t, 1500*time.Millisecond), call, in)
 	if err == nil || tw.OK() {
 		t.Fatalf("two-way audio passed with a muted leg: %+v", tw)
@@ -255,14 +234,7 @@ func TestPhonesOnOneAgentCallEachOther(t *testing.T) {
 	a := newTestPhone(t, ag, PhoneConfig{Number: "6000"})
 	b, inc := callee(t, ag, "6001", AnswerMode{Behaviour: Answer})
 
-	call, err := a.DialURI(ctx, b.Contact())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := call.WaitAnswer(ctx); err != nil {
-		t.Fatal(err)
-	}
-	in := incoming(t, ctx, inc)
+	call, in := answered(t, ctx, a, b, inc)
 	if in.CallID() != call.CallID() {
 		t.Fatalf("call ids differ: %s %s", in.CallID(), call.CallID())
 	}
@@ -333,14 +305,7 @@ func TestCallOverTCP(t *testing.T) {
 	b, inc := callee(t, agentB, "9001", AnswerMode{Behaviour: Answer, Delay: 50 * time.Millisecond})
 	mustContain(t, b.Contact(), "transport=tcp")
 
-	call, err := a.DialURI(ctx, b.Contact())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := call.WaitAnswer(ctx); err != nil {
-		t.Fatalf("WaitAnswer over TCP: %v", err)
-	}
-	in := incoming(t, ctx, inc)
+	call, in := answered(t, ctx, a, b, inc)
 	if tw, err := VerifyTwoWay(testCtx(t, 5*time.Second), call, in); err != nil {
 		t.Fatalf("two-way over TCP: %v %+v", err, tw)
 	}

@@ -30,14 +30,7 @@ func TestCaptureRecordsSIPAndRTP(t *testing.T) {
 			a := newTestPhone(t, agentA, PhoneConfig{Number: "1100"})
 			b, inc := callee(t, agentB, "1101", AnswerMode{Behaviour: Answer})
 
-			call, err := a.DialURI(ctx, b.Contact())
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := call.WaitAnswer(ctx); err != nil {
-				t.Fatal(err)
-			}
-			in := incoming(t, ctx, inc)
+			call, in := answered(t, ctx, a, b, inc)
 			if _, err := VerifyTwoWay(testCtx(t, 5*time.Second), call, in); err != nil {
 				t.Fatal(err)
 			}

@@ -79,6 +79,19 @@ func wantEnd(t *testing.T, who string, got End, by Party, reason Reason, code in
 	}
 }
 
+// answered has a dial b directly and returns both legs once b answered.
+func answered(t *testing.T, ctx context.Context, a, b *Phone, inc <-chan *Call) (out, in *Call) {
+	t.Helper()
+	out, err := a.DialURI(ctx, b.Contact())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := out.WaitAnswer(ctx); err != nil {
+		t.Fatalf("WaitAnswer: %v", err)
+	}
+	return out, incoming(t, ctx, inc)
+}
+
 func containsCode(codes []int, want int) bool {
 	for _, c := range codes {
 		if c == want {

@@ -19,14 +19,7 @@ func TestSessionRefreshAnswersWithCurrentSDP(t *testing.T) {
 	agentB := newTestAgent(t, Config{})
 	a := newTestPhone(t, agentA, PhoneConfig{Number: "1200"})
 	b, inc := callee(t, agentB, "1201", AnswerMode{Behaviour: Answer})
-	call, err := a.DialURI(ctx, b.Contact())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := call.WaitAnswer(ctx); err != nil {
-		t.Fatal(err)
-	}
-	in := incoming(t, ctx, inc)
+	call, in := answered(t, ctx, a, b, inc)
 
 	moved := netip.MustParseAddrPort("127.0.0.1:40000")
 	for _, method := range []sip.RequestMethod{sip.UPDATE, sip.INVITE} {
