@@ -94,21 +94,28 @@ func newWriter(dst io.Writer, opts []Option) (*Writer, error) {
 // written as IPv4; if one side is IPv4 and the other IPv6, both are written
 // as IPv6 (the IPv4 one mapped). Zones are dropped.
 func (w *Writer) UDP(src, dst netip.AddrPort, payload []byte) {
+	w.record(src, dst, func(src, dst netip.AddrPort) {
+		if len(payload) > maxPayload(src.Addr(), udpHeaderLen) {
+			w.log.Warn("capture skipped a datagram", "src", src, "dst", dst, "len", len(payload), "error", ErrPayloadTooLarge)
+			return
+		}
+		frame, err := w.frames.udp(src, dst, payload)
+		w.emit(frame, err)
+	})
+}
+
+// record runs fn with the normalised addresses under the writer's lock,
+// unless w is nil or the capture has stopped.
+func (w *Writer) record(a, b netip.AddrPort, fn func(a, b netip.AddrPort)) {
 	if w == nil {
 		return
 	}
-	src, dst = normalisePair(src, dst)
-	if len(payload) > maxPayload(src.Addr(), udpHeaderLen) {
-		w.log.Warn("capture skipped a datagram", "src", src, "dst", dst, "len", len(payload), "error", ErrPayloadTooLarge)
-		return
-	}
+	a, b = normalisePair(a, b)
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if !w.recording() {
-		return
+	if w.recording() {
+		fn(a, b)
 	}
-	frame, err := w.frames.udp(src, dst, payload)
-	w.emit(frame, err)
 }
 
 // TCP records payload sent from src to dst on a TCP connection. The first
@@ -117,79 +124,49 @@ func (w *Writer) UDP(src, dst netip.AddrPort, payload []byte) {
 // bytes recorded in each direction; large payloads are split into several
 // segments. Empty payloads are ignored. Addresses are normalised as for UDP.
 func (w *Writer) TCP(src, dst netip.AddrPort, payload []byte) {
-	if w == nil || len(payload) == 0 {
+	if len(payload) == 0 {
 		return
 	}
-	src, dst = normalisePair(src, dst)
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if !w.recording() {
-		return
-	}
-	fl, from := w.flowFor(src, dst)
-	if fl.fin[from] {
-		// src already closed its side: this is a new connection that
-		// reuses the addresses.
-		w.forget(fl)
-		fl, from = w.flowFor(src, dst)
-	}
-	for chunk := range slices.Chunk(payload, maxPayload(src.Addr(), tcpHeaderLen)) {
-		w.segment(fl, from, tcpPSH|tcpACK, chunk)
-	}
+	w.record(src, dst, func(src, dst netip.AddrPort) {
+		fl, from := w.flowFor(src, dst)
+		if fl.fin[from] {
+			// src already closed its side: this is a new connection that
+			// reuses the addresses.
+			w.forget(fl)
+			fl, from = w.flowFor(src, dst)
+		}
+		for chunk := range slices.Chunk(payload, maxPayload(src.Addr(), tcpHeaderLen)) {
+			w.segment(fl, from, tcpPSH|tcpACK, chunk)
+		}
+	})
 }
 
 // TCPClose records a FIN from src to dst and dst's acknowledgement. Once
 // both directions are closed the flow is forgotten, so later segments on the
 // same addresses start a new connection. Closing an unknown flow does nothing.
-func (w *Writer) TCPClose(src, dst netip.AddrPort) {
-	if w == nil {
-		return
-	}
-	src, dst = normalisePair(src, dst)
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if !w.recording() {
-		return
-	}
-	w.fin(src, dst)
-}
+func (w *Writer) TCPClose(src, dst netip.AddrPort) { w.record(src, dst, w.fin) }
 
 // tcpOpen records the handshake of a connection from client to server,
 // replacing any state of a flow on the same addresses.
 func (w *Writer) tcpOpen(client, server netip.AddrPort) {
-	if w == nil {
-		return
-	}
-	client, server = normalisePair(client, server)
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if !w.recording() {
-		return
-	}
-	if fl, ok := w.flows[keyOf(client, server)]; ok {
-		w.forget(fl)
-	}
-	w.open(client, server)
+	w.record(client, server, func(client, server netip.AddrPort) {
+		if fl, ok := w.flows[keyOf(client, server)]; ok {
+			w.forget(fl)
+		}
+		w.open(client, server)
+	})
 }
 
 // tcpTeardown records FINs from local and then from remote, for the sides
 // not closed yet, and forgets the flow. The remote FIN is synthetic: after
 // closing its socket the local side reads nothing more.
 func (w *Writer) tcpTeardown(local, remote netip.AddrPort) {
-	if w == nil {
-		return
-	}
-	local, remote = normalisePair(local, remote)
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if !w.recording() {
-		return
-	}
-	if _, ok := w.flows[keyOf(local, remote)]; !ok {
-		return
-	}
-	w.fin(local, remote)
-	w.fin(remote, local)
+	w.record(local, remote, func(local, remote netip.AddrPort) {
+		if _, ok := w.flows[keyOf(local, remote)]; ok {
+			w.fin(local, remote)
+			w.fin(remote, local)
+		}
+	})
 }
 
 // Flush writes buffered packets to the underlying writer. It returns the
