@@ -180,7 +180,7 @@ func (m *Manager) HandleCancel(_ context.Context, _ *sip.Request, _ sipx.Tx) err
 
 // redirect answers as the manual's redirect server: 301 or 302 whose
 // Contacts are the subscriber's registered locations.
-func (m *Manager) redirect(req *sip.Request, tx sipx.Tx, rec rec, code int, targets []Target) error {
+func (m *Manager) redirect(req *sip.Request, tx sipx.Tx, rec cdr.Record, code int, targets []Target) error {
 	reason := "Moved Temporarily"
 	if code == 301 {
 		reason = "Moved Permanently"
@@ -202,8 +202,6 @@ func (m *Manager) redirect(req *sip.Request, tx sipx.Tx, rec rec, code int, targ
 	return err
 }
 
-type rec = cdr.Record
-
 // HandleStrayResponse takes a response that matched no client transaction.
 // A retransmitted 2xx for an INVITE we sent means our ACK was lost or is
 // still in flight: ACK it again (RFC 3261 §13.2.2.4); for a fork that is no
@@ -212,8 +210,9 @@ func (m *Manager) HandleStrayResponse(res *sip.Response) {
 	if !res.IsSuccess() || res.CSeq() == nil || res.CSeq().MethodName != sip.INVITE || res.From() == nil || res.CallID() == nil {
 		return
 	}
+	key := dialogKey(res.CallID().Value(), tagOf(res.From().Params))
 	m.mu.Lock()
-	d, ok := m.dialogs[dialogKey(res.CallID().Value(), tagOf(res.From().Params))]
+	d, ok := m.dialogs[key]
 	m.mu.Unlock()
 	if !ok || d.side != sideB {
 		return
@@ -222,7 +221,7 @@ func (m *Manager) HandleStrayResponse(res *sip.Response) {
 	c.mu.Lock()
 	var f *fork
 	for _, g := range c.forks {
-		if g.leg.key() == dialogKey(res.CallID().Value(), tagOf(res.From().Params)) {
+		if g.leg.key() == key {
 			f = g
 		}
 	}
