@@ -113,10 +113,12 @@ func bind(la config.ListenAddr) (*listener, error) {
 	return l, nil
 }
 
-// local returns the socket facing a peer of the given transport and family.
-// An unspecified listen address presents itself as loopback until an
-// advertised address is configurable.
-func (s *Server) local(transport string, v6 bool) (sipx.Local, bool) {
+// local returns the socket facing peer over transport: the first listener of
+// that transport and the peer's address family. An unspecified listen
+// address presents itself as loopback until an advertised address is
+// configurable.
+func (s *Server) local(transport string, peer netip.AddrPort) (sipx.Local, bool) {
+	v6 := peer.Addr().Unmap().Is6()
 	for _, l := range s.listeners {
 		a := l.addr.AddrPort.Addr()
 		if l.addr.Transport != transport || a.Is6() != v6 {

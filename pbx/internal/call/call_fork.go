@@ -33,7 +33,7 @@ func (c *Call) newFork(t Target) (*fork, error) {
 	if err != nil {
 		return nil, fmt.Errorf("fork to %s: %w", t.Dest, err)
 	}
-	local, ok := c.m.deps.Local(t.Transport, ap.Addr().Unmap().Is6())
+	local, ok := c.m.deps.Local(t.Transport, ap)
 	if !ok {
 		return nil, fmt.Errorf("fork to %s over %s: %w", t.Dest, t.Transport, sipx.ErrUnavailable)
 	}

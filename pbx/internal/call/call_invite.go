@@ -171,9 +171,8 @@ func (m *Manager) startCall(req *sip.Request, tx sipx.Tx, rec cdr.Record, target
 
 // localFor picks the socket that faces a peer at addr over transport.
 func (m *Manager) localFor(transport, addr string) (sipx.Local, bool) {
-	ap, err := netip.ParseAddrPort(addr)
-	v6 := err == nil && ap.Addr().Unmap().Is6()
-	return m.deps.Local(strings.ToLower(transport), v6)
+	ap, _ := netip.ParseAddrPort(addr)
+	return m.deps.Local(strings.ToLower(transport), ap)
 }
 
 // respondCaller sends a response to the caller's INVITE with our To tag and

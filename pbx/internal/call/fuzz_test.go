@@ -63,7 +63,7 @@ func fuzzManager(t testing.TB) *Manager {
 		Locate: func(context.Context, string) ([]Target, error) {
 			return []Target{{URI: sip.Uri{Scheme: "sip", User: "1001", Host: "127.0.0.1", Port: 5070}, Transport: "udp", Dest: "127.0.0.1:5070"}}, nil
 		},
-		Local: func(string, bool) (sipx.Local, bool) { return local, true },
+		Local: func(string, netip.AddrPort) (sipx.Local, bool) { return local, true },
 		CDR:   fakeCDR{},
 		Token: sipx.NewBranchToken(),
 	})

@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -57,9 +58,9 @@ type Deps struct {
 	Analyse func(dialled string) (Subscriber, bool)
 	// Locate returns the subscriber's current contacts.
 	Locate func(ctx context.Context, number string) ([]Target, error)
-	// Local returns how the PBX presents itself towards a transport and
-	// address family.
-	Local func(transport string, ipv6 bool) (sipx.Local, bool)
+	// Local returns how the PBX presents itself to peer over transport
+	// ("udp" or "tcp"): the socket, Via sent-by and Contact host.
+	Local func(transport string, peer netip.AddrPort) (sipx.Local, bool)
 	CDR   CDRStore
 	Token sipx.BranchToken
 }
