@@ -5,6 +5,7 @@ import (
 
 	"pbxlab/internal/clock"
 	"pbxlab/internal/pcapio"
+	"pbxlab/pbx/internal/call"
 )
 
 // Option configures a Server.
@@ -18,3 +19,9 @@ func WithClock(c clock.Clock) Option { return func(s *Server) { s.clock = c } }
 
 // WithCapture writes every SIP message the PBX sends or receives to w.
 func WithCapture(w *pcapio.Writer) Option { return func(s *Server) { s.capture = w } }
+
+// WithCallOptions passes options to the call layer (tests: a media seam
+// that marks what crosses it, short timers).
+func WithCallOptions(opts ...call.Option) Option {
+	return func(s *Server) { s.callOpts = append(s.callOpts, opts...) }
+}

@@ -51,6 +51,7 @@ type Server struct {
 	trusted []netip.Prefix
 
 	listeners []*listener
+	callOpts  []call.Option
 	closeOnce sync.Once
 	closeErr  error
 }

@@ -197,18 +197,16 @@ func (c credentials) Password(realm, user string) (string, bool) {
 
 func (s *Server) initCalls() error {
 	m, err := call.New(call.Deps{
-		Sender:       clientSender{s.client},
-		Authenticate: s.authenticate,
-		Analyse:      s.analyse,
-		Locate:       s.locate,
-		Local:        s.local,
-		CDR:          s.cdrs,
-		Token:        s.token,
-	},
+		Sender: clientSender{s.client},
+		Policy: call.Funcs{ClassifyFunc: s.authenticate, RouteFunc: s.route},
+		Local:  s.local,
+		CDR:    s.cdrs,
+		Token:  s.token,
+	}, append([]call.Option{
 		call.WithClock(s.clock),
 		call.WithLogger(s.log.With("component", "call")),
 		call.WithTimers(call.Timers{T1: s.cfg.SIP.T1, T2: s.cfg.SIP.T2, NoAnswer: s.cfg.Call.NoAnswerTimeout, ShutdownGrace: s.cfg.Call.ShutdownGrace}),
-	)
+	}, s.callOpts...)...)
 	if err != nil {
 		return err
 	}
@@ -221,6 +219,9 @@ func (s *Server) initCalls() error {
 	s.sipSrv.OnBye(h(m.HandleBye))
 	s.sipSrv.OnCancel(h(m.HandleCancel))
 	s.sipSrv.OnOptions(h(m.HandleOptions))
+	for _, method := range sipx.InDialogOnly {
+		s.sipSrv.OnRequest(method, h(m.HandleInDialog))
+	}
 	s.sipSrv.OnUpdate(h(m.HandleInDialog))
 	s.sipSrv.OnInfo(h(m.HandleInDialog))
 	s.sipSrv.OnNoRoute(h(func(context.Context, *sip.Request, sipx.Tx) error { return sipx.ErrNotImplemented }))
@@ -234,12 +235,12 @@ func (s *Server) handleRegister(ctx context.Context, req *sip.Request, tx sipx.T
 // authenticate identifies the caller of an INVITE: a trusted peer by its
 // source address, anyone else by digest (407 challenge, 403 on bad
 // credentials or a From user other than the authenticated one).
-func (s *Server) authenticate(_ context.Context, req *sip.Request) (string, error) {
+func (s *Server) authenticate(_ context.Context, req *sip.Request) (call.Caller, error) {
 	from := req.From().Address.User
 	if ap, err := netip.ParseAddrPort(req.Source()); err == nil {
 		for _, p := range s.trusted {
 			if p.Contains(ap.Addr().Unmap()) {
-				return from, nil
+				return call.Caller{Number: from, Trusted: true}, nil
 			}
 		}
 	}
@@ -247,27 +248,41 @@ func (s *Server) authenticate(_ context.Context, req *sip.Request) (string, erro
 	switch {
 	case err == nil:
 		if user != from {
-			return "", &sipx.StatusError{Code: 403, Reason: "Forbidden", Err: fmt.Errorf("authenticated %s calling as %s: %w", user, from, sipx.ErrForbidden)}
+			return call.Caller{}, &sipx.StatusError{Code: 403, Reason: "Forbidden", Err: fmt.Errorf("authenticated %s calling as %s: %w", user, from, sipx.ErrForbidden)}
 		}
-		return user, nil
+		return call.Caller{Number: user}, nil
 	case errors.Is(err, digestauth.ErrNoCredentials), errors.Is(err, digestauth.ErrStaleNonce), errors.Is(err, digestauth.ErrBadNonce), errors.Is(err, digestauth.ErrUnknownRealm):
 		realm := s.cfg.DefaultRealm().Name
 		if sub, ok := s.subs[from]; ok && sub.Realm != "" {
 			realm = sub.Realm
 		}
 		ch := s.auth.Challenge(req, realm, true, errors.Is(err, digestauth.ErrStaleNonce))
-		return "", &sipx.StatusError{Code: ch.StatusCode, Reason: ch.Reason, Headers: ch.GetHeaders("Proxy-Authenticate"), Err: err}
+		return call.Caller{}, &sipx.StatusError{Code: ch.StatusCode, Reason: ch.Reason, Headers: ch.GetHeaders("Proxy-Authenticate"), Err: err}
 	default:
-		return "", &sipx.StatusError{Code: 403, Reason: "Forbidden", Err: err}
+		return call.Caller{}, &sipx.StatusError{Code: 403, Reason: "Forbidden", Err: err}
 	}
 }
 
-func (s *Server) analyse(dialled string) (call.Subscriber, bool) {
-	sub, ok := s.subs[dialled]
+// route is number analysis for now: a dialled subscriber number rings its
+// contacts (or redirects, per the subscriber's redirect setting); any other
+// number is vacant (404).
+func (s *Server) route(ctx context.Context, in call.Incoming) (call.Decision, error) {
+	sub, ok := s.subs[in.Dialled]
 	if !ok {
-		return call.Subscriber{}, false
+		return call.Decision{Kind: call.Reject, Err: sipx.ErrNotFound}, nil
 	}
-	return call.Subscriber{Number: sub.Number, Redirect: s.cfg.RedirectFor(sub).StatusCode()}, true
+	targets, err := s.locate(ctx, sub.Number)
+	if err != nil {
+		return call.Decision{}, err
+	}
+	d := call.Decision{Kind: call.ToSubscriber, Callee: sub.Number, Targets: targets}
+	if code := s.cfg.RedirectFor(sub).StatusCode(); code == 301 || code == 302 {
+		if len(targets) == 0 {
+			return call.Decision{Kind: call.Reject, Callee: sub.Number, Err: sipx.ErrUnavailable}, nil
+		}
+		d.Kind, d.Code = call.Redirect, code
+	}
+	return d, nil
 }
 
 // locate turns the subscriber's bindings into targets; a binding behind NAT

@@ -275,3 +275,23 @@ func TestMirror(t *testing.T) {
 		}
 	}
 }
+
+func TestDeclineRejectsEveryStream(t *testing.T) {
+	offer, err := Offer(netip.MustParseAddrPort("192.0.2.1:4000"), DefaultCodecs(), 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ans, err := Decline(offer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, err := Parse(ans); err != nil || s.Addr.Port() != 0 {
+		t.Fatalf("declined answer keeps a live audio stream (%+v, %v):\n%s", s, err, ans)
+	}
+	if !strings.Contains(string(ans), "m=audio 0 RTP/AVP 0") {
+		t.Errorf("answer does not reject the stream with port 0:\n%s", ans)
+	}
+	if _, err := Decline([]byte("not sdp")); !errors.Is(err, ErrMalformed) {
+		t.Errorf("Decline(garbage) = %v, want ErrMalformed", err)
+	}
+}

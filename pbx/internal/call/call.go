@@ -2,6 +2,8 @@ package call
 
 import (
 	"context"
+	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -12,186 +14,205 @@ import (
 	"pbxlab/pbx/internal/sipx"
 )
 
-type state int
+// phase is where the call as a whole stands.
+type phase uint8
 
 const (
-	stateCalling    state = iota // INVITE forked, no final response yet
-	stateConfirmed               // 2xx sent to the caller
-	stateTerminated              // final non-2xx sent, or BYE exchanged
+	phaseRinging  phase = iota // targets are being tried
+	phaseAnswered              // a target answered; the caller has its 2xx
+	phaseEnded                 // the call is over and recorded
 )
 
-// Call is one B2BUA call: the caller's leg a, its forks, and once a fork
-// answers, the callee's leg b.
+var phaseNames = [...]string{"ringing", "answered", "ended"}
+
+func (p phase) String() string { return phaseNames[p] }
+
+// Call is one B2BUA call: the caller's leg, the legs the PBX originated
+// for it, and the bridge that joins them. Every field is owned by the
+// call's executor.
 type Call struct {
-	m      *Manager
-	ctx    context.Context
-	cancel context.CancelFunc
+	m   *Manager
+	ex  executor
+	log *slog.Logger
+	ctx context.Context
+	end context.CancelFunc
+	id  string // the caller's Call-ID
 
-	mu        sync.Mutex
-	state     state
-	a         *leg
-	aInvite   *sip.Request
-	aTx       sipx.Tx
-	forks     []*fork
-	winner    *fork
-	early     *fork // the fork whose early-media SDP the caller was given
-	cancelled bool  // the caller CANCELled or the no-answer timer fired
-	answer200 *sip.Response
-	lateOffer bool // the caller's INVITE had no SDP: ACK to the callee waits for the caller's ACK
+	caller    Caller
+	a         *Leg          // the caller's leg (PBX = UAS)
+	aInv      *serverInvite // the caller's INVITE transaction
+	legs      []*Leg // every leg the call has had, a first
+	bridge    *Bridge
+	offer     []byte // the caller's initial offer (nil: late offer)
+	lateOffer bool
 
-	acked     chan struct{}
-	ackedOnce sync.Once
-	// answered closes once the caller's INVITE has its final response:
+	phase    phase
+	decision Decision
+	branches []*branch // the INVITEs of the current decision
+	next     int       // sequential decision: the next target to ring
+	winner   *Leg
+	noAnswer clock.Timer
+	nLegs    int
+	// nDecisions counts the decisions applied (forwarding chains are
+	// bounded by maxDecisions).
+	nDecisions int
+
+	// finalSent closes once the caller's INVITE has a final response:
 	// sipgo terminates a server transaction whose handler returns before
 	// that, so HandleInvite waits on it.
-	answered     chan struct{}
-	answeredOnce sync.Once
-	retrans      clock.Timer
-	noAnswer     clock.Timer
-	ended        chan struct{}
-	endOnce      sync.Once
+	finalSent chan struct{}
+	ended     chan struct{}
 
 	rec   cdr.Record
 	cdrID int64
 }
 
-func (c *Call) legs() []*leg {
-	out := []*leg{c.a}
-	for _, f := range c.forks {
-		out = append(out, f.leg)
+// ID returns the call's identifier in logs and CDRs (the caller's Call-ID).
+func (c *Call) ID() string { return c.id }
+
+// Caller returns the leg of the party that placed the call.
+func (c *Call) Caller() *Leg { return c.a }
+
+// Bridge returns the call's current bridge.
+func (c *Call) Bridge() *Bridge { return c.bridge }
+
+func (c *Call) setPhase(p phase) {
+	if c.phase != p {
+		c.log.Debug("call phase", "from", c.phase, "to", p)
+		c.phase = p
 	}
-	return out
 }
 
-// markAcked records the caller's ACK for our 2xx (RFC 3261 §13.3.1.4).
-func (c *Call) markAcked() {
-	c.ackedOnce.Do(func() {
-		close(c.acked)
-		c.mu.Lock()
-		if c.retrans != nil {
-			c.retrans.Stop()
+// newLegID names the next leg ("b1", "b2", ...).
+func (c *Call) newLegID() string {
+	c.nLegs++
+	return fmt.Sprintf("b%d", c.nLegs)
+}
+
+// addLeg records l as part of the call and indexes its dialog.
+func (c *Call) addLeg(l *Leg) {
+	l.call = c
+	c.legs = append(c.legs, l)
+	c.m.addDialog(l)
+}
+
+// legFor finds the leg an in-dialog request from a peer belongs to: our
+// tag is its To tag, the peer's its From tag.
+func (c *Call) legFor(req *sip.Request) *Leg {
+	local, remote := tagOf(req.To().Params), tagOf(req.From().Params)
+	for _, l := range c.legs {
+		if l.callID == req.CallID().Value() && l.localTag == local && (l.remoteTag == remote || l.remoteTag == "") {
+			return l
 		}
-		c.mu.Unlock()
+	}
+	return nil
+}
+
+// after runs f on the executor after d, unless the call has ended.
+func (c *Call) after(d time.Duration, f func()) clock.Timer {
+	return c.m.clock.AfterFunc(d, func() {
+		c.ex.post(func() {
+			if c.phase != phaseEnded {
+				f()
+			}
+		})
 	})
 }
 
-func (c *Call) markAnswered() { c.answeredOnce.Do(func() { close(c.answered) }) }
-
-// waitAcked lets a BYE that overtook the ACK sent just before it (each
-// request runs in its own goroutine) wait briefly for that ACK, so each
-// dialog's requests are handled in order.
-func (c *Call) waitAcked(d time.Duration) {
+// markFinalSent releases HandleInvite once the caller's INVITE is answered.
+func (c *Call) markFinalSent() {
 	select {
-	case <-c.acked:
-	case <-c.m.clock.After(d):
+	case <-c.finalSent:
+	default:
+		close(c.finalSent)
 	}
 }
 
-// finish writes the CDR and forgets the call. It runs once.
+// finish records the call and forgets it. It runs once; the CDR is
+// committed before it returns, so whoever sees the call end (a 200 to a
+// BYE goes out after this) also finds its record.
 func (c *Call) finish(disp cdr.Disposition, cause int, reason string) {
-	c.endOnce.Do(func() {
-		c.mu.Lock()
-		if c.noAnswer != nil {
-			c.noAnswer.Stop()
-		}
-		if c.retrans != nil {
-			c.retrans.Stop()
-		}
-		c.state = stateTerminated
-		c.rec.End = c.m.clock.Now()
-		c.rec.Disposition = disp
-		c.rec.Cause = cause
-		c.rec.Reason = reason
-		rec := c.rec
-		id := c.cdrID
-		c.mu.Unlock()
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := c.m.deps.CDR.Finish(ctx, id, rec); err != nil {
-			c.m.log.Error("write CDR", "call_id", rec.CallID, "error", err)
-		}
-		c.m.log.Info("call ended", "call_id", rec.CallID, "caller", rec.Caller, "dialled", rec.Dialled,
-			"disposition", disp, "cause", cause, "reason", reason)
-		close(c.ended)
-		c.cancel()
-		c.m.untrack(c)
-	})
-}
-
-// terminate ends the call from the PBX side (shutdown, no ACK): BYE on
-// both confirmed legs, or CANCEL the forks and 480 to the caller while
-// ringing.
-func (c *Call) terminate(reason string) {
-	c.mu.Lock()
-	st := c.state
-	c.mu.Unlock()
-	switch st {
-	case stateCalling:
-		c.stopRinging(480, "Temporarily Unavailable", cdr.Failed, reason)
-	case stateConfirmed:
-		// the record first: a peer that never answers the BYE must not
-		// hold the CDR (or a shutdown) for 64*T1
-		c.finish(cdr.Answered, 200, reason)
-		c.m.goBye(c, sideA)
-		c.m.goBye(c, sideB)
-	}
-}
-
-// goBye sends BYE on one leg in the background; Shutdown waits for these.
-func (m *Manager) goBye(c *Call, s side) {
-	m.byes.Add(1)
-	go func() {
-		defer m.byes.Done()
-		c.sendBye(s)
-	}()
-}
-
-// sendBye sends BYE on one leg and waits for its response (bounded).
-func (c *Call) sendBye(s side) {
-	l := c.legOf(s)
-	if l == nil {
+	if c.phase == phaseEnded {
 		return
 	}
-	req := l.request(c.m.deps.Token, sip.BYE, l.nextSeq(), nil, "")
-	ctx, cancel := context.WithTimeout(context.Background(), 64*c.m.timers.T1)
-	defer cancel()
-	if _, err := c.m.do(ctx, req); err != nil {
-		c.m.log.Debug("BYE", "call_id", l.callID, "error", err)
+	c.setPhase(phaseEnded)
+	if c.noAnswer != nil {
+		c.noAnswer.Stop()
 	}
-}
-
-func (c *Call) legOf(s side) *leg {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if s == sideA {
-		return c.a
-	}
-	if c.winner == nil {
-		return nil
-	}
-	return c.winner.leg
-}
-
-// do sends req in a client transaction and returns its final response.
-func (m *Manager) do(ctx context.Context, req *sip.Request) (*sip.Response, error) {
-	tx, err := m.deps.Sender.Request(ctx, req)
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Terminate()
-	for {
-		select {
-		case res, ok := <-tx.Responses():
-			if !ok {
-				return nil, tx.Err()
-			}
-			if res.StatusCode >= 200 {
-				return res, nil
-			}
-		case <-tx.Done():
-			return nil, tx.Err()
-		case <-ctx.Done():
-			return nil, ctx.Err()
+	for _, l := range c.legs {
+		if l.inv != nil {
+			l.inv.stop()
 		}
+	}
+	c.rec.End = c.m.clock.Now()
+	c.rec.Disposition = disp
+	c.rec.Cause = cause
+	c.rec.Reason = reason
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := c.m.deps.CDR.Finish(ctx, c.cdrID, c.rec); err != nil {
+		c.log.Error("write CDR", "error", err)
+	}
+	c.log.Info("call ended", "caller", c.rec.Caller, "dialled", c.rec.Dialled, "callee", c.rec.Callee,
+		"disposition", disp, "cause", cause, "reason", reason)
+	if c.bridge != nil {
+		c.bridge.media.Close()
+	}
+	c.markFinalSent()
+	close(c.ended)
+	c.end()
+	c.m.untrack(c)
+	c.m.deps.Policy.OnHangup(c.ctx, Ended{Record: c.rec})
+}
+
+// terminate ends the call from the PBX's side (shutdown, no ACK): BYE on
+// the answered legs, or CANCEL the forks and 480 to the caller while
+// ringing.
+func (c *Call) terminate(reason string) {
+	switch c.phase {
+	case phaseRinging:
+		c.stopRinging(480, "Temporarily Unavailable", cdr.Failed, reason)
+	case phaseAnswered:
+		// the record first: a peer that never answers the BYE must not
+		// hold the CDR (or a shutdown) for 64*T1
+		legs := c.bridge.Legs()
+		c.m.ending.Add(len(legs))
+		c.finish(cdr.Answered, 200, reason)
+		for _, l := range legs {
+			c.bye(l, nil, &c.m.ending)
+			c.m.ending.Done()
+		}
+	}
+}
+
+// bye ends leg l with BYE in the background (bounded by 64*T1), carrying
+// the given Reason headers; wg, if not nil, counts it.
+func (c *Call) bye(l *Leg, reasons []sip.Header, wg ...*sync.WaitGroup) {
+	if !l.state.Up() {
+		return
+	}
+	l.event(EvBye)
+	req := l.request(c.m.deps.Token, sip.BYE, l.nextSeq(), nil, "", -1)
+	for _, h := range reasons {
+		req.AppendHeader(sip.HeaderClone(h))
+	}
+	var g *sync.WaitGroup
+	if len(wg) > 0 {
+		g = wg[0]
+	}
+	c.m.background(g, func(ctx context.Context) {
+		ctx, cancel := context.WithTimeout(ctx, 64*c.m.timers.T1)
+		defer cancel()
+		if _, err := c.m.do(ctx, req); err != nil {
+			c.log.Debug("BYE", "leg", l.id, "error", err)
+		}
+		c.ex.post(func() { l.event(EvEnd) })
+	})
+}
+
+// respond sends a response on a server transaction; errors are logged.
+func (c *Call) respond(tx sipx.Tx, res *sip.Response) {
+	if err := tx.Respond(res); err != nil {
+		c.log.Debug("respond", "status", res.StatusCode, "error", err)
 	}
 }

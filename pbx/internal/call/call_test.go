@@ -63,14 +63,14 @@ func TestInDialogRequest(t *testing.T) {
 	if err := sip.ParseUri("sip:proxy.example.com;lr", &route); err != nil {
 		t.Fatal(err)
 	}
-	l := &leg{
+	l := &Leg{
 		callID: "cid", localTag: "lt", remoteTag: "rt",
 		local:        sip.Uri{Scheme: "sip", User: "1000", Host: "127.0.0.1"},
 		remote:       sip.Uri{Scheme: "sip", User: "1001", Host: "127.0.0.1"},
 		remoteTarget: target, routeSet: []sip.Uri{route}, dest: "192.0.2.7:5062",
 		via: sipx.Local{Transport: "udp", Addr: netip.MustParseAddrPort("127.0.0.1:5060")}, contactUser: "1000",
 	}
-	req := l.request(tok, sip.BYE, l.nextSeq(), nil, "")
+	req := l.request(tok, sip.BYE, l.nextSeq(), nil, "", -1)
 	if req.Recipient.String() != target.String() {
 		t.Errorf("Request-URI = %s", req.Recipient.String())
 	}
@@ -89,8 +89,8 @@ func TestInDialogRequest(t *testing.T) {
 	if req.Destination() != "192.0.2.7:5062" {
 		t.Errorf("destination = %s", req.Destination())
 	}
-	if next := l.request(tok, sip.INFO, l.nextSeq(), []byte("x"), "text/plain"); next.CSeq().SeqNo != 2 || next.GetHeaders("Contact") != nil {
-		t.Errorf("second request CSeq %d, Contact %v", next.CSeq().SeqNo, next.GetHeaders("Contact"))
+	if next := l.request(tok, sip.INFO, l.nextSeq(), []byte("x"), "text/plain", 5); next.CSeq().SeqNo != 2 || next.GetHeaders("Contact") != nil || next.MaxForwards().Val() != 5 {
+		t.Errorf("second request CSeq %d, Contact %v, Max-Forwards %v", next.CSeq().SeqNo, next.GetHeaders("Contact"), next.MaxForwards())
 	}
 }
 

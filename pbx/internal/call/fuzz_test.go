@@ -56,13 +56,15 @@ func (fakeCDR) Answered(context.Context, int64, time.Time) error { return nil }
 
 func fuzzManager(t testing.TB) *Manager {
 	local := sipx.Local{Transport: "udp", Addr: netip.MustParseAddrPort("127.0.0.1:5060")}
+	target := Target{URI: sip.Uri{Scheme: "sip", User: "1001", Host: "127.0.0.1", Port: 5070}, Transport: "udp", Dest: "127.0.0.1:5070"}
 	m, err := New(Deps{
-		Sender:       fakeSender{},
-		Authenticate: func(_ context.Context, req *sip.Request) (string, error) { return req.From().Address.User, nil },
-		Analyse:      func(d string) (Subscriber, bool) { return Subscriber{Number: d}, d == "1001" },
-		Locate: func(context.Context, string) ([]Target, error) {
-			return []Target{{URI: sip.Uri{Scheme: "sip", User: "1001", Host: "127.0.0.1", Port: 5070}, Transport: "udp", Dest: "127.0.0.1:5070"}}, nil
-		},
+		Sender: fakeSender{},
+		Policy: Funcs{RouteFunc: func(_ context.Context, in Incoming) (Decision, error) {
+			if in.Dialled != "1001" {
+				return Decision{Kind: Reject, Err: sipx.ErrNotFound}, nil
+			}
+			return Decision{Kind: ToSubscriber, Callee: "1001", Targets: []Target{target}}, nil
+		}},
 		Local: func(string, netip.AddrPort) (sipx.Local, bool) { return local, true },
 		CDR:   fakeCDR{},
 		Token: sipx.NewBranchToken(),
@@ -91,6 +93,7 @@ func FuzzHandlers(f *testing.F) {
 	handlers := map[sip.RequestMethod]sipx.Handler{
 		sip.INVITE: m.HandleInvite, sip.ACK: m.HandleAck, sip.BYE: m.HandleBye, sip.CANCEL: m.HandleCancel,
 		sip.OPTIONS: m.HandleOptions, sip.UPDATE: m.HandleInDialog, sip.INFO: m.HandleInDialog,
+		sip.REFER: m.HandleInDialog, sip.SUBSCRIBE: m.HandleInDialog, sip.NOTIFY: m.HandleInDialog, sip.MESSAGE: m.HandleInDialog,
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		msg, err := sip.ParseMessage(data)

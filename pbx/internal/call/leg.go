@@ -2,17 +2,43 @@ package call
 
 import (
 	"strings"
-	"sync"
 
 	"github.com/emiago/sipgo/sip"
 
+	"pbxlab/internal/clock"
 	"pbxlab/pbx/internal/sipx"
 )
 
-// leg is one dialog of a call as the PBX sees it (RFC 3261 §12): the PBX is
-// the UAS of the caller's leg and the UAC of the callee's leg.
-type leg struct {
-	mu           sync.Mutex
+// Role says which side of a leg's initial INVITE the PBX is on.
+type Role uint8
+
+// Roles.
+const (
+	// UAS: the PBX received the INVITE (the caller's leg).
+	UAS Role = iota
+	// UAC: the PBX sent the INVITE (a callee's leg).
+	UAC
+)
+
+func (r Role) String() string {
+	if r == UAS {
+		return "uas"
+	}
+	return "uac"
+}
+
+// Leg is one SIP dialog of a call as the PBX sees it (RFC 3261 §12): the PBX
+// is the UAS of the caller's leg and the UAC of each leg towards a callee.
+// A UAC leg is created when its INVITE is built; provisional or 2xx
+// responses from other To tags of the same INVITE (a forking proxy
+// downstream) make sibling legs, one per early dialog. A leg is only ever
+// touched on its call's executor.
+type Leg struct {
+	id    string
+	role  Role
+	state LegState
+	call  *Call
+
 	callID       string
 	localTag     string
 	remoteTag    string
@@ -21,33 +47,73 @@ type leg struct {
 	remote       sip.Uri // the peer's identity (To of our requests)
 	remoteName   string
 	localSeq     uint32
-	remoteSeq    uint32
-	remoteTarget sip.Uri   // the peer's Contact
-	routeSet     []sip.Uri // RFC 3261 §12.1
-	dest         string    // host:port in-dialog requests are sent to
+	remoteSeq    uint32 // 0 = empty (RFC 3261 §12.2.2)
+	remoteTarget sip.Uri
+	routeSet     []sip.Uri
+	dest         string // host:port in-dialog requests go to
 	via          sipx.Local
 	contactUser  string
+
+	// branch is the INVITE client transaction a UAC leg came from.
+	branch *branch
+	// inv is the INVITE server transaction of a UAS leg that still waits
+	// for its final response or for the ACK of its 2xx.
+	inv *serverInvite
+	// acks holds the ACK the PBX sent for each 2xx it received on this leg
+	// (by CSeq), resent when that 2xx is retransmitted (RFC 3261 §13.2.2.4).
+	acks map[uint32]*sip.Request
+	// outInvite is a re-INVITE the PBX sent on this leg and has no final
+	// response for yet (glare detection, RFC 3261 §14.1).
+	outInvite bool
+	// deferred are requests that arrived before the ACK of our 2xx on this
+	// leg; they run once it arrives (or AckWait passes).
+	deferred   []func()
+	deferTimer clock.Timer
+	// sawSDP is set once any SDP crossed this leg (early media rule).
+	sawSDP bool
 }
 
-func (l *leg) key() string { return dialogKey(l.callID, l.localTag) }
+// ID is the leg's name within its call, for logs ("a", "b1", "b1.2").
+func (l *Leg) ID() string { return l.id }
+
+// State is the leg's dialog state.
+func (l *Leg) State() LegState { return l.state }
+
+// Role is the PBX's side of the leg's initial INVITE.
+func (l *Leg) Role() Role { return l.role }
+
+// event moves the leg's state machine and logs every change with the call.
+func (l *Leg) event(ev LegEvent) {
+	to, err := nextLegState(l.state, ev)
+	if err != nil {
+		l.call.log.Debug("leg transition ignored", "leg", l.id, "error", err)
+		return
+	}
+	if to != l.state {
+		l.call.log.Debug("leg state", "leg", l.id, "from", l.state, "to", to, "event", ev)
+		l.state = to
+	}
+}
+
+func (l *Leg) key() string { return dialogKey(l.callID, l.localTag) }
 
 func dialogKey(callID, localTag string) string { return callID + "|" + localTag }
 
 // nextSeq returns the CSeq number of the next request we send on the leg.
-func (l *leg) nextSeq() uint32 {
-	l.mu.Lock()
-	defer l.mu.Unlock()
+func (l *Leg) nextSeq() uint32 {
 	l.localSeq++
 	return l.localSeq
 }
 
-// request builds an in-dialog request (RFC 3261 §12.2.1.1).
-func (l *leg) request(tok sipx.BranchToken, method sip.RequestMethod, seq uint32, body []byte, contentType string) *sip.Request {
-	l.mu.Lock()
-	defer l.mu.Unlock()
+// request builds an in-dialog request (RFC 3261 §12.2.1.1). maxForwards
+// below zero means the default 70.
+func (l *Leg) request(tok sipx.BranchToken, method sip.RequestMethod, seq uint32, body []byte, contentType string, maxForwards int) *sip.Request {
 	req := sip.NewRequest(method, *l.remoteTarget.Clone())
 	req.AppendHeader(l.via.Via(tok.Branch()))
-	mf := sip.MaxForwardsHeader(70)
+	if maxForwards < 0 {
+		maxForwards = 70
+	}
+	mf := sip.MaxForwardsHeader(maxForwards)
 	req.AppendHeader(&mf)
 	for _, r := range l.routeSet {
 		req.AppendHeader(&sip.RouteHeader{Address: *r.Clone()})
@@ -63,8 +129,11 @@ func (l *leg) request(tok sipx.BranchToken, method sip.RequestMethod, seq uint32
 	cid := sip.CallIDHeader(l.callID)
 	req.AppendHeader(&cid)
 	req.AppendHeader(&sip.CSeqHeader{SeqNo: seq, MethodName: method})
-	if method == sip.INVITE || method == sip.UPDATE {
+	if isTargetRefresh(method) {
 		req.AppendHeader(l.via.Contact(l.contactUser))
+	}
+	if method == sip.INVITE || method == sip.UPDATE {
+		req.AppendHeader(sip.NewHeader("Allow", sipx.Allowed))
 	}
 	if len(body) > 0 {
 		ct := sip.ContentTypeHeader(contentType)
@@ -73,6 +142,34 @@ func (l *leg) request(tok sipx.BranchToken, method sip.RequestMethod, seq uint32
 	req.SetBody(body)
 	l.via.Prepare(req, l.dest)
 	return req
+}
+
+// sibling returns a new UAC leg for another To tag of the same INVITE (an
+// early dialog with another downstream fork).
+func (l *Leg) sibling(id, remoteTag string) *Leg {
+	s := *l
+	s.id = id
+	s.remoteTag = remoteTag
+	s.state = l.state
+	s.acks = nil
+	s.deferred = nil
+	s.routeSet = append([]sip.Uri(nil), l.routeSet...)
+	s.sawSDP = false
+	return &s
+}
+
+// isTargetRefresh reports whether method carries a Contact that replaces the
+// dialog's remote target (RFC 3261 §12.2, RFC 3311).
+func isTargetRefresh(method sip.RequestMethod) bool {
+	return method == sip.INVITE || method == sip.UPDATE
+}
+
+// refreshTarget takes the remote target from a target refresh request or
+// its 2xx (RFC 3261 §12.2.1.2, §12.2.2).
+func (l *Leg) refreshTarget(m sip.Message) {
+	if uri, ok := contactOf(m); ok {
+		l.remoteTarget = uri
+	}
 }
 
 // routeSetFrom returns the route set from Record-Route headers, reversed
@@ -94,13 +191,10 @@ func routeSetFrom(m sip.Message, reverse bool) []sip.Uri {
 
 // contactOf returns the first Contact URI of m, if any.
 func contactOf(m sip.Message) (sip.Uri, bool) {
-	hs := m.GetHeaders("Contact")
-	if len(hs) == 0 {
-		return sip.Uri{}, false
-	}
-	h := hs[0]
-	if c, ok := h.(*sip.ContactHeader); ok {
-		return *c.Address.Clone(), true
+	for _, h := range m.GetHeaders("Contact") {
+		if c, ok := h.(*sip.ContactHeader); ok {
+			return *c.Address.Clone(), true
+		}
 	}
 	return sip.Uri{}, false
 }

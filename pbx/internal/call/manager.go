@@ -1,8 +1,13 @@
-// Package call is the B2BUA (the manual's "process server"): every call has
-// two dialogs, the caller's leg where the PBX is the UAS and one leg per
-// callee contact where the PBX is the UAC. The package owns the dialog
-// state; policy (who the caller is, what a number means, where a subscriber
-// is) comes through the small interfaces in Deps.
+// Package call is the B2BUA (the manual's "process server"). A call is a
+// set of legs, each one SIP dialog with an explicit state machine
+// (leg_state.go), joined by a bridge whose Media seam every SDP crosses
+// (media.go). Operations (ops.go) originate legs, fork to targets in
+// parallel or in sequence, answer, join, split, replace and add legs;
+// today's flows are built from them. Each call runs on its own executor,
+// so the messages of a dialog are handled in the order they arrive and no
+// call state needs a lock. Policy (who the caller is, where a number goes,
+// what happens on busy or no answer, in-dialog requests the call layer does
+// not handle) is asked through the Policy interface (policy.go).
 package call
 
 import (
@@ -29,42 +34,6 @@ type Sender interface {
 	Write(req *sip.Request) error
 }
 
-// Target is one place a subscriber can be reached: a registered or static
-// contact, with where to send and over which transport.
-type Target struct {
-	// URI is where requests go: the contact, with host:port replaced by the
-	// address its REGISTER came from when they differ (RFC 3581 NAT).
-	URI sip.Uri
-	// Contact is the contact as registered; a redirect (301/302) gives it.
-	Contact   sip.Uri
-	Transport string // "udp" | "tcp"
-	Dest      string // host:port
-}
-
-// Subscriber is what number analysis found for a dialled number.
-type Subscriber struct {
-	Number   string
-	Redirect int // 0 = proxy the call; 301 or 302 = answer as a redirect server
-}
-
-// Deps are the policies and services the B2BUA asks; tests fake each with
-// a struct of funcs.
-type Deps struct {
-	Sender Sender
-	// Authenticate returns the caller's number or an error mapped to the
-	// response (407 with a challenge, 403).
-	Authenticate func(ctx context.Context, req *sip.Request) (string, error)
-	// Analyse maps a dialled number to a subscriber (number analysis).
-	Analyse func(dialled string) (Subscriber, bool)
-	// Locate returns the subscriber's current contacts.
-	Locate func(ctx context.Context, number string) ([]Target, error)
-	// Local returns how the PBX presents itself to peer over transport
-	// ("udp" or "tcp"): the socket, Via sent-by and Contact host.
-	Local func(transport string, peer netip.AddrPort) (sipx.Local, bool)
-	CDR   CDRStore
-	Token sipx.BranchToken
-}
-
 // CDRStore records call attempts (pbx/internal/cdr in production).
 type CDRStore interface {
 	Begin(ctx context.Context, r cdr.Record) (int64, error)
@@ -74,12 +43,23 @@ type CDRStore interface {
 	Finish(ctx context.Context, id int64, r cdr.Record) error
 }
 
+// Deps are what the B2BUA needs; tests fake each.
+type Deps struct {
+	Sender Sender
+	Policy Policy
+	// Local returns how the PBX presents itself to peer over transport
+	// ("udp" or "tcp"): the socket, Via sent-by and Contact host.
+	Local func(transport string, peer netip.AddrPort) (sipx.Local, bool)
+	CDR   CDRStore
+	Token sipx.BranchToken
+}
+
 // Timers are the call-level durations; all are configurable so tests can
 // shorten them.
 type Timers struct {
 	T1, T2        time.Duration // RFC 3261 §17.1.1.1
 	NoAnswer      time.Duration // ringing longer than this ends the attempt
-	AckWait       time.Duration // how long a BYE waits for the ACK sent before it
+	AckWait       time.Duration // how long a request waits for the ACK sent before it
 	ShutdownGrace time.Duration
 }
 
@@ -89,28 +69,18 @@ type Manager struct {
 	timers Timers
 	clock  clock.Clock
 	log    *slog.Logger
+	media  MediaFactory
 	base   context.Context
 	cancel context.CancelFunc
 
 	mu       sync.Mutex
-	dialogs  map[string]*dialogRef // by Call-ID|local tag
+	dialogs  map[string]*Call // by Call-ID|local tag
 	calls    map[*Call]struct{}
 	draining atomic.Bool
 	wg       sync.WaitGroup // calls in progress
-	byes     sync.WaitGroup // BYEs sent by the PBX itself (terminate)
+	// ending are the BYEs Shutdown itself caused; it waits for them.
+	ending sync.WaitGroup
 }
-
-type dialogRef struct {
-	call *Call
-	side side
-}
-
-type side int
-
-const (
-	sideA side = iota // the caller's leg (PBX is UAS)
-	sideB             // the answering callee's leg (PBX is UAC)
-)
 
 // Option configures a Manager.
 type Option func(*Manager)
@@ -121,30 +91,26 @@ func WithClock(c clock.Clock) Option { return func(m *Manager) { m.clock = c } }
 // WithLogger sets the logger.
 func WithLogger(l *slog.Logger) Option { return func(m *Manager) { m.log = l } }
 
+// WithMedia sets the seam every new bridge gets (default PassThrough).
+func WithMedia(f MediaFactory) Option { return func(m *Manager) { m.media = f } }
+
 // WithTimers overrides the default timers (zero fields keep their default).
 func WithTimers(t Timers) Option {
 	return func(m *Manager) {
-		if t.T1 > 0 {
-			m.timers.T1 = t.T1
-		}
-		if t.T2 > 0 {
-			m.timers.T2 = t.T2
-		}
-		if t.NoAnswer > 0 {
-			m.timers.NoAnswer = t.NoAnswer
-		}
-		if t.AckWait > 0 {
-			m.timers.AckWait = t.AckWait
-		}
-		if t.ShutdownGrace > 0 {
-			m.timers.ShutdownGrace = t.ShutdownGrace
+		for _, p := range []struct{ dst, src *time.Duration }{
+			{&m.timers.T1, &t.T1}, {&m.timers.T2, &t.T2}, {&m.timers.NoAnswer, &t.NoAnswer},
+			{&m.timers.AckWait, &t.AckWait}, {&m.timers.ShutdownGrace, &t.ShutdownGrace},
+		} {
+			if *p.src > 0 {
+				*p.dst = *p.src
+			}
 		}
 	}
 }
 
 // New returns a Manager.
 func New(deps Deps, opts ...Option) (*Manager, error) {
-	if deps.Sender == nil || deps.Authenticate == nil || deps.Analyse == nil || deps.Locate == nil || deps.Local == nil || deps.CDR == nil {
+	if deps.Sender == nil || deps.Policy == nil || deps.Local == nil || deps.CDR == nil {
 		return nil, fmt.Errorf("new call manager: %w", ErrMissingDeps)
 	}
 	m := &Manager{
@@ -152,7 +118,8 @@ func New(deps Deps, opts ...Option) (*Manager, error) {
 		timers:  Timers{T1: 500 * time.Millisecond, T2: 4 * time.Second, NoAnswer: 60 * time.Second, AckWait: 500 * time.Millisecond, ShutdownGrace: 5 * time.Second},
 		clock:   clock.New(),
 		log:     slog.New(slog.DiscardHandler),
-		dialogs: make(map[string]*dialogRef),
+		media:   func(*Call) Media { return PassThrough{} },
+		dialogs: make(map[string]*Call),
 		calls:   make(map[*Call]struct{}),
 	}
 	for _, o := range opts {
@@ -169,28 +136,33 @@ func (m *Manager) Active() int {
 	return len(m.calls)
 }
 
-func (m *Manager) addDialog(l *leg, c *Call, s side) {
+func (m *Manager) addDialog(l *Leg) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.dialogs[l.key()] = &dialogRef{call: c, side: s}
+	m.dialogs[l.key()] = l.call
 }
 
-func (m *Manager) lookup(req *sip.Request) (*dialogRef, bool) {
+// lookup finds the call of an in-dialog request: our tag is its To tag.
+func (m *Manager) lookup(req *sip.Request) (*Call, bool) {
 	to := req.To()
 	if to == nil || req.CallID() == nil {
 		return nil, false
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	d, ok := m.dialogs[dialogKey(req.CallID().Value(), tagOf(to.Params))]
-	return d, ok
+	c, ok := m.dialogs[dialogKey(req.CallID().Value(), tagOf(to.Params))]
+	return c, ok
 }
 
-func (m *Manager) track(c *Call) {
+func (m *Manager) track(c *Call) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.draining.Load() {
+		return false
+	}
 	m.calls[c] = struct{}{}
 	m.wg.Add(1)
+	return true
 }
 
 func (m *Manager) untrack(c *Call) {
@@ -200,18 +172,37 @@ func (m *Manager) untrack(c *Call) {
 		return
 	}
 	delete(m.calls, c)
-	for _, l := range c.legs() {
-		delete(m.dialogs, l.key())
+	for _, l := range c.legs {
+		if m.dialogs[l.key()] == c {
+			delete(m.dialogs, l.key())
+		}
 	}
 	m.wg.Done()
+}
+
+// background runs f, a request the PBX sends on its own (BYE, CANCEL, a
+// relayed request), with a context that Close and the end of Shutdown
+// cancel; a call ending in shutdown counts its BYEs in wg.
+func (m *Manager) background(wg *sync.WaitGroup, f func(ctx context.Context)) {
+	if wg != nil {
+		wg.Add(1)
+	}
+	go func() {
+		if wg != nil {
+			defer wg.Done()
+		}
+		f(m.base)
+	}()
 }
 
 // Shutdown stops taking new calls (503), waits up to the grace period for
 // calls to end, then ends the rest with BYE (or CANCEL/480 while ringing)
 // and waits for their CDRs to be written or ctx to end.
 func (m *Manager) Shutdown(ctx context.Context) error {
+	m.mu.Lock()
 	m.draining.Store(true)
-	done, byesDone := make(chan struct{}), make(chan struct{})
+	m.mu.Unlock()
+	done := make(chan struct{})
 	go func() { m.wg.Wait(); close(done) }()
 	select {
 	case <-done:
@@ -227,11 +218,12 @@ func (m *Manager) Shutdown(ctx context.Context) error {
 	}
 	m.mu.Unlock()
 	for _, c := range calls {
-		c.terminate("shutdown")
+		c.ex.post(func() { c.terminate("shutdown") })
 	}
-	go func() { m.byes.Wait(); <-done; close(byesDone) }()
+	all := make(chan struct{})
+	go func() { <-done; m.ending.Wait(); close(all) }()
 	select {
-	case <-byesDone:
+	case <-all:
 		m.cancel()
 		return nil
 	case <-ctx.Done():
@@ -253,4 +245,28 @@ func (m *Manager) HandleOptions(_ context.Context, req *sip.Request, tx sipx.Tx)
 	res.AppendHeader(sip.NewHeader("Allow", sipx.Allowed))
 	res.AppendHeader(sip.NewHeader("Accept", "application/sdp"))
 	return tx.Respond(res)
+}
+
+// do sends req in a client transaction and returns its final response.
+func (m *Manager) do(ctx context.Context, req *sip.Request) (*sip.Response, error) {
+	tx, err := m.deps.Sender.Request(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Terminate()
+	for {
+		select {
+		case res, ok := <-tx.Responses():
+			if !ok {
+				return nil, tx.Err()
+			}
+			if res.StatusCode >= 200 {
+				return res, nil
+			}
+		case <-tx.Done():
+			return nil, tx.Err()
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
 }

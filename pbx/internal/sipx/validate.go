@@ -10,16 +10,30 @@ import (
 // Allowed lists the methods the PBX implements (the Allow header).
 const Allowed = "INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER, UPDATE, INFO"
 
-// known are methods the PBX recognises but does not (yet) implement: they
-// get 405 with Allow; anything else gets 501 (RFC 3261 §8.2.1).
+// known are methods the PBX recognises but does not implement out of a
+// dialog: they get 405 with Allow; anything else gets 501 (RFC 3261 §8.2.1).
 var known = map[sip.RequestMethod]bool{
 	sip.PRACK: true, sip.REFER: true, sip.SUBSCRIBE: true, sip.NOTIFY: true,
 	sip.MESSAGE: true, sip.PUBLISH: true,
 }
 
+// InDialogOnly are the methods passed to the call layer when they arrive
+// inside a dialog (a To tag), where services (transfer, presence ...) take
+// them through the call layer's Policy; out of a dialog they get 405.
+var InDialogOnly = []sip.RequestMethod{sip.REFER, sip.SUBSCRIBE, sip.NOTIFY, sip.MESSAGE}
+
 var implemented = map[sip.RequestMethod]bool{
 	sip.INVITE: true, sip.ACK: true, sip.BYE: true, sip.CANCEL: true, sip.OPTIONS: true,
 	sip.REGISTER: true, sip.UPDATE: true, sip.INFO: true,
+}
+
+func inDialogOnly(m sip.RequestMethod) bool {
+	for _, x := range InDialogOnly {
+		if x == m {
+			return true
+		}
+	}
+	return false
 }
 
 // singleValued may appear once only (RFC 3261 §7.3.1, RFC 4475 §3.3.8).
@@ -44,7 +58,7 @@ func Validate(req *sip.Request) error {
 			return &StatusError{Code: 400, Reason: "Multiple " + name, Err: ErrBadRequest}
 		}
 	}
-	if !implemented[req.Method] {
+	if !implemented[req.Method] && !(inDialogOnly(req.Method) && tagOf(req.To()) != "") {
 		allow := sip.NewHeader("Allow", Allowed)
 		if known[req.Method] {
 			return Status(405, "Method Not Allowed", allow)
@@ -111,4 +125,9 @@ func String(req *sip.Request) string {
 		id = c.Value()
 	}
 	return fmt.Sprintf("%s %s (%s)", req.Method, req.Recipient.String(), id)
+}
+
+func tagOf(to *sip.ToHeader) string {
+	t, _ := to.Params.Get("tag")
+	return t
 }

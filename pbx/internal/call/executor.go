@@ -1,0 +1,66 @@
+package call
+
+import (
+	"runtime/debug"
+	"sync"
+)
+
+// executor runs a call's work one function at a time, in the order it was
+// posted. Every message, response and timer of a call goes through it, so
+// the call's state needs no locks and the messages of each dialog are
+// handled in order. No goroutine idles between bursts: one is started when
+// work arrives on an empty queue and ends when the queue is empty again.
+type executor struct {
+	mu      sync.Mutex
+	q       []func()
+	running bool
+	onPanic func(r any, stack []byte)
+}
+
+// post queues f and returns at once.
+func (e *executor) post(f func()) {
+	e.mu.Lock()
+	e.q = append(e.q, f)
+	if e.running {
+		e.mu.Unlock()
+		return
+	}
+	e.running = true
+	e.mu.Unlock()
+	go e.drain()
+}
+
+// run queues f and waits until it has run.
+func (e *executor) run(f func()) {
+	done := make(chan struct{})
+	e.post(func() {
+		defer close(done)
+		f()
+	})
+	<-done
+}
+
+func (e *executor) drain() {
+	for {
+		e.mu.Lock()
+		if len(e.q) == 0 {
+			e.running = false
+			e.mu.Unlock()
+			return
+		}
+		f := e.q[0]
+		e.q[0] = nil
+		e.q = e.q[1:]
+		e.mu.Unlock()
+		e.safe(f)
+	}
+}
+
+func (e *executor) safe(f func()) {
+	defer func() {
+		if r := recover(); r != nil && e.onPanic != nil {
+			e.onPanic(r, debug.Stack())
+		}
+	}()
+	f()
+}

@@ -1,0 +1,288 @@
+package call
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+
+	"github.com/emiago/sipgo/sip"
+
+	"pbxlab/internal/clock"
+	"pbxlab/internal/sdpneg"
+	"pbxlab/pbx/internal/sipx"
+)
+
+// branch is one INVITE client transaction the PBX sent for a call: one
+// target. Its first leg is the dialog in formation; responses with other To
+// tags (a forking proxy behind the target) add sibling legs.
+type branch struct {
+	target Target
+	invite *sip.Request
+	tx     sip.ClientTransaction
+	legs   []*Leg // legs[0] is the leg the INVITE was built for
+
+	provisional   bool // a provisional arrived, so CANCEL may be sent (RFC 3261 §9.1)
+	cancelPending bool // CANCEL wanted before any provisional arrived
+	cancelSent    bool
+	cancelReasons []sip.Header
+	final         *sip.Response
+	ring          clock.Timer // sequential decisions: how long this target rings
+}
+
+// originate builds a UAC leg towards t and its INVITE, carrying the offer
+// that arrived on leg from as the bridge's seam maps it (none for a late
+// offer), and starts the transaction. Responses come back to the call's
+// executor.
+func (c *Call) originate(t Target, from *Leg, offer []byte) (*branch, error) {
+	ap, err := netip.ParseAddrPort(t.Dest)
+	if err != nil {
+		return nil, fmt.Errorf("originate to %s: %w", t.Dest, err)
+	}
+	local, ok := c.m.deps.Local(t.Transport, ap)
+	if !ok {
+		return nil, fmt.Errorf("originate to %s over %s: %w", t.Dest, t.Transport, sipx.ErrUnavailable)
+	}
+	host := local.Addr.Addr().String()
+	l := &Leg{
+		id:           c.newLegID(),
+		role:         UAC,
+		callID:       sipx.NewCallID(),
+		localTag:     sipx.NewTag(),
+		local:        sip.Uri{Scheme: "sip", User: c.rec.Caller, Host: host, UriParams: sip.NewParams(), Headers: sip.NewParams()},
+		localName:    c.a.remoteName,
+		remote:       sip.Uri{Scheme: "sip", User: c.rec.Callee, Host: host, UriParams: sip.NewParams(), Headers: sip.NewParams()},
+		remoteTarget: *t.URI.Clone(),
+		dest:         t.Dest,
+		via:          local,
+		contactUser:  c.rec.Caller,
+	}
+	c.addLeg(l)
+	var body []byte
+	if c.bridge != nil {
+		c.bridge.legs = append(c.bridge.legs, l)
+		var err error
+		if body, err = c.bridge.offer(from, l, offer); err != nil {
+			c.bridge.remove(l)
+			l.event(EvEnd)
+			return nil, fmt.Errorf("originate to %s: %w", t.Dest, err)
+		}
+	}
+	ct := ""
+	if len(body) > 0 {
+		ct = "application/sdp"
+	}
+	// Max-Forwards is decremented, never reset (RFC 3261 §16.6 (3)); the
+	// PBX offers only what it does itself (Allow, no Supported).
+	inv := l.request(c.m.deps.Token, sip.INVITE, l.nextSeq(), body, ct, c.maxForwards(c.aInv.req))
+	b := &branch{target: t, invite: inv, legs: []*Leg{l}}
+	l.branch = b
+	l.event(EvInvite)
+	c.branches = append(c.branches, b)
+	go c.runBranch(b)
+	return b, nil
+}
+
+// maxForwards is the Max-Forwards for a request the PBX sends because of
+// req: one less than req's, or 70 when it has none.
+func (c *Call) maxForwards(req *sip.Request) int {
+	if mf := req.MaxForwards(); mf != nil {
+		return max(int(mf.Val())-1, 0)
+	}
+	return 70
+}
+
+// runBranch sends the branch's INVITE and posts its responses to the call.
+// The transaction lives on the manager's context, not the call's: a fork
+// that answers after the call ended must still be ACKed and BYEd.
+func (c *Call) runBranch(b *branch) {
+	tx, err := c.m.deps.Sender.Request(c.m.base, b.invite)
+	if err != nil {
+		c.log.Warn("send INVITE", "target", b.target.Dest, "error", err)
+		res := sip.NewResponseFromRequest(b.invite, 503, "Service Unavailable", nil)
+		c.ex.post(func() { c.onBranchResponse(b, res) })
+		return
+	}
+	c.ex.post(func() { b.tx = tx })
+	tx.OnRetransmission(func(res *sip.Response) {
+		if res.IsSuccess() {
+			c.ex.post(func() { c.onUAC2xx(b.legs[0], res) })
+		}
+	})
+	for {
+		select {
+		case res, ok := <-tx.Responses():
+			if !ok {
+				res := timeoutResponse(b.invite, tx.Err())
+				c.ex.post(func() { c.onBranchResponse(b, res) })
+				return
+			}
+			c.ex.post(func() { c.onBranchResponse(b, res) })
+			if res.StatusCode >= 200 {
+				return
+			}
+		case <-tx.Done():
+			res := timeoutResponse(b.invite, tx.Err())
+			c.ex.post(func() { c.onBranchResponse(b, res) })
+			return
+		}
+	}
+}
+
+func timeoutResponse(req *sip.Request, err error) *sip.Response {
+	if errors.Is(err, sip.ErrTransactionTransport) {
+		return sip.NewResponseFromRequest(req, 503, "Service Unavailable", nil)
+	}
+	return sip.NewResponseFromRequest(req, 408, "Request Timeout", nil)
+}
+
+// branchLeg returns the leg of b for a response's To tag: the dialog in
+// formation takes the first tag, any other tag makes a sibling leg (an
+// early dialog with another fork behind the target).
+func (c *Call) branchLeg(b *branch, res *sip.Response) *Leg {
+	tag := tagOf(res.To().Params)
+	first := b.legs[0]
+	if tag == "" {
+		return first
+	}
+	for _, l := range b.legs {
+		if l.remoteTag == tag {
+			return l
+		}
+	}
+	if first.remoteTag == "" {
+		first.remoteTag = tag
+		first.routeSet = routeSetFrom(res, true)
+		return first
+	}
+	s := first.sibling(c.newLegID(), tag)
+	s.routeSet = routeSetFrom(res, true)
+	b.legs = append(b.legs, s)
+	c.addLeg(s)
+	c.log.Debug("early dialog", "leg", s.id, "of", first.id, "to_tag", tag)
+	return s
+}
+
+// ack sends the ACK for a 2xx on leg l (RFC 3261 §13.2.2.4): a new
+// transaction with the INVITE's CSeq number, sent straight to the
+// transport. The ACK is kept and resent if the 2xx is retransmitted.
+func (c *Call) ack(l *Leg, seq uint32, body []byte) {
+	ct := ""
+	if len(body) > 0 {
+		ct = "application/sdp"
+	}
+	a := l.request(c.m.deps.Token, sip.ACK, seq, body, ct, -1)
+	if l.acks == nil {
+		l.acks = map[uint32]*sip.Request{}
+	}
+	l.acks[seq] = a
+	if l.branch != nil && seq == l.branch.invite.CSeq().SeqNo {
+		l.event(EvAck)
+	}
+	c.send(a)
+}
+
+// send writes a request outside any transaction (ACK).
+func (c *Call) send(req *sip.Request) {
+	if err := c.m.deps.Sender.Write(req); err != nil {
+		c.log.Warn("send", "method", req.Method, "error", err)
+	}
+}
+
+// onUAC2xx handles a 2xx for an INVITE the PBX sent that is not news: a
+// retransmission of a 2xx we already ACKed gets the same ACK again; one
+// still waiting for the other leg's late-offer answer is left for it; a 2xx
+// from a dialog the call does not want (another To tag, a leg no longer in
+// the bridge) is ACKed and ended with BYE (RFC 3261 §13.2.2.4).
+func (c *Call) onUAC2xx(l *Leg, res *sip.Response) {
+	if b := l.branch; b != nil && tagOf(res.To().Params) != l.remoteTag {
+		l = c.branchLeg(b, res)
+	}
+	seq := res.CSeq().SeqNo
+	if a, ok := l.acks[seq]; ok {
+		c.send(a)
+		return
+	}
+	if l == c.winner || (c.bridge != nil && c.bridge.has(l) && l.state.Up()) {
+		return // its ACK waits for the other leg's answer
+	}
+	c.ackAndBye(l, res)
+}
+
+// ackAndBye takes a 2xx the call does not want: ACK (with an answer that
+// declines every stream if the 2xx carried an offer) then BYE.
+func (c *Call) ackAndBye(l *Leg, res *sip.Response) {
+	if l.state != LegAnswered && l.state != LegConfirmed {
+		l.event(EvAnswer)
+	}
+	l.refreshTarget(res)
+	var body []byte
+	if l.branch != nil && len(l.branch.invite.Body()) == 0 && hasSDP(res) {
+		if d, err := sdpneg.Decline(res.Body()); err == nil {
+			body = d
+		}
+	}
+	c.ack(l, res.CSeq().SeqNo, body)
+	c.bye(l, nil)
+}
+
+// cancelBranch sends CANCEL now if the branch has had a provisional
+// response, or as soon as one arrives (RFC 3261 §9.1).
+func (c *Call) cancelBranch(b *branch, reasons []sip.Header) {
+	if b.final != nil || b.cancelSent || b.cancelPending {
+		// answered, failed, or already being cancelled
+		return
+	}
+	b.cancelReasons = reasons
+	for _, l := range b.legs {
+		l.event(EvCancel)
+	}
+	if !b.provisional {
+		b.cancelPending = true
+		return
+	}
+	c.sendCancel(b)
+}
+
+func (c *Call) sendCancel(b *branch) {
+	if b.cancelSent {
+		return
+	}
+	b.cancelSent = true
+	req := cancelFor(b.invite)
+	for _, h := range b.cancelReasons {
+		req.AppendHeader(sip.HeaderClone(h))
+	}
+	b.legs[0].via.Prepare(req, b.legs[0].dest)
+	c.m.background(nil, func(ctx context.Context) {
+		ctx, cancel := context.WithTimeout(ctx, 64*c.m.timers.T1)
+		defer cancel()
+		if _, err := c.m.do(ctx, req); err != nil {
+			c.log.Debug("CANCEL", "leg", b.legs[0].id, "error", err)
+		}
+	})
+}
+
+// cancelFor builds a CANCEL for an INVITE we sent (RFC 3261 §9.1): same
+// Request-URI, top Via, Call-ID, From, To and CSeq number.
+func cancelFor(inv *sip.Request) *sip.Request {
+	req := sip.NewRequest(sip.CANCEL, *inv.Recipient.Clone())
+	req.AppendHeader(inv.Via().Clone())
+	mf := sip.MaxForwardsHeader(70)
+	req.AppendHeader(&mf)
+	for _, h := range inv.GetHeaders("Route") {
+		req.AppendHeader(sip.HeaderClone(h))
+	}
+	req.AppendHeader(sip.HeaderClone(inv.From()))
+	req.AppendHeader(sip.HeaderClone(inv.To()))
+	req.AppendHeader(sip.HeaderClone(inv.CallID()))
+	req.AppendHeader(&sip.CSeqHeader{SeqNo: inv.CSeq().SeqNo, MethodName: sip.CANCEL})
+	req.SetBody(nil)
+	return req
+}
+
+// reasonHeaders returns m's Reason headers (RFC 3326), to carry them to
+// the other leg.
+func reasonHeaders(m sip.Message) []sip.Header {
+	return m.GetHeaders("Reason")
+}
