@@ -41,7 +41,7 @@ type Call struct {
 	caller    Caller
 	a         *Leg          // the caller's leg (PBX = UAS)
 	aInv      *serverInvite // the caller's INVITE transaction
-	legs      []*Leg // every leg the call has had, a first
+	legs      []*Leg        // every leg the call has had, a first
 	bridge    *Bridge
 	offer     []byte // the caller's initial offer (nil: late offer)
 	lateOffer bool
