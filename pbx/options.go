@@ -2,6 +2,7 @@ package pbx
 
 import (
 	"log/slog"
+	"net"
 
 	"pbxlab/internal/clock"
 	"pbxlab/internal/pcapio"
@@ -18,3 +19,17 @@ func WithClock(c clock.Clock) Option { return func(s *Server) { s.clock = c } }
 
 // WithCapture writes every SIP message the PBX sends or receives to w.
 func WithCapture(w *pcapio.Writer) Option { return func(s *Server) { s.capture = w } }
+
+// WithPacketListener opens the UDP listen sockets with listen instead of
+// net.ListenPacket: e.g. memnet.Network.ListenPacket, to run the PBX on an
+// in-memory network inside a testing/synctest bubble (see
+// docs/VIRTUAL_TIME.md). listen gets net.ListenPacket's arguments ("udp4" or
+// "udp6", "ip:port"). TCP listen addresses still bind real sockets: a
+// virtual-time PBX must listen on UDP only. A nil listen is ignored.
+func WithPacketListener(listen func(network, address string) (net.PacketConn, error)) Option {
+	return func(s *Server) {
+		if listen != nil {
+			s.listenPacket = listen
+		}
+	}
+}
