@@ -84,9 +84,11 @@ func WithQueueLen(n int) Option {
 // WithFilter sets the impairment hook (default: deliver everything at once).
 func WithFilter(f Filter) Option { return func(nw *Network) { nw.filter = f } }
 
-// Stats counts what happened to the packets sent on a Network.
+// Stats counts what happened to the packets sent on a Network. Once no
+// delayed packet is in flight, Sent = Delivered + NoListener + QueueFull +
+// Filtered.
 type Stats struct {
-	Sent       uint64 // datagrams accepted by WriteTo (each duplicate counts once more)
+	Sent       uint64 // datagrams accepted by WriteTo, plus the Filter's duplicates
 	Delivered  uint64 // datagrams queued at a receiving socket
 	NoListener uint64 // dropped: nobody listens at the destination
 	QueueFull  uint64 // dropped: the receiving socket's queue was full
@@ -254,12 +256,14 @@ func (nw *Network) send(src, dst netip.AddrPort, data []byte) {
 	if filter != nil {
 		v = filter(Packet{From: src, To: dst, Data: data})
 	}
+	nw.sent.Add(1)
 	if v.Drop {
 		nw.filtered.Add(1)
 		return
 	}
-	for range 1 + max(v.Duplicates, 0) {
-		nw.sent.Add(1)
+	copies := 1 + max(v.Duplicates, 0)
+	nw.sent.Add(uint64(copies - 1))
+	for range copies {
 		if v.Delay > 0 {
 			time.AfterFunc(v.Delay, func() { nw.deliver(src, dst, data) })
 			continue

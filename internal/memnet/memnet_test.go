@@ -359,7 +359,7 @@ func TestFilter(t *testing.T) {
 			t.Fatalf("received %v, want %s", got, want)
 		}
 		s := nw.Stats()
-		if s.Filtered != 2 || s.Delivered != 4 {
+		if s.Filtered != 2 || s.Delivered != 4 || s.Sent != s.Delivered+s.Filtered+s.NoListener+s.QueueFull {
 			t.Fatalf("stats %+v", s)
 		}
 		nw.SetFilter(nil)
