@@ -19,8 +19,8 @@ type options struct {
 	pbx     []pbx.Option
 }
 
-// WithPBXAddr sets the PBX's UDP address (default DefaultPBXAddr,
-// 127.0.0.1:5060; the demo configuration refuses non-loopback addresses).
+// WithPBXAddr sets the PBX's UDP address (default 127.0.0.1:5060; the demo
+// configuration refuses non-loopback addresses).
 // An IPv6 address makes every phone IPv6 too.
 func WithPBXAddr(ap netip.AddrPort) Option { return func(o *options) { o.pbxAddr = ap } }
 

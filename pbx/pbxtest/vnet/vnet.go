@@ -23,7 +23,6 @@ package vnet
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -43,14 +42,6 @@ type TB interface {
 	Errorf(format string, args ...any)
 	Context() context.Context
 }
-
-// Default addresses: the PBX and the first phone's address. Phones get
-// consecutive addresses from the first one.
-var (
-	DefaultPBXAddr  = netip.MustParseAddrPort("127.0.0.1:5060")
-	firstPhoneAddr4 = netip.MustParseAddr("10.0.0.1")
-	firstPhoneAddr6 = netip.MustParseAddr("fd00::1")
-)
 
 // Harness is one PBX and its phones on one in-memory network.
 type Harness struct {
@@ -78,7 +69,7 @@ type Harness struct {
 // registers the cleanup that stops it. It fails t if the PBX does not start.
 func Start(t TB, cfg *config.Config, opts ...Option) *Harness {
 	t.Helper()
-	o := options{pbxAddr: DefaultPBXAddr, log: slog.New(slog.DiscardHandler)}
+	o := options{pbxAddr: netip.MustParseAddrPort("127.0.0.1:5060"), log: slog.New(slog.DiscardHandler)}
 	for _, f := range opts {
 		f(&o)
 	}
@@ -92,9 +83,9 @@ func Start(t TB, cfg *config.Config, opts ...Option) *Harness {
 		opts:   o,
 		done:   make(chan error, 1),
 	}
-	h.nextIP = firstPhoneAddr4
+	h.nextIP = netip.MustParseAddr("10.0.0.1") // phones: 10.0.0.1, 10.0.0.2, ...
 	if o.pbxAddr.Addr().Is6() {
-		h.nextIP = firstPhoneAddr6
+		h.nextIP = netip.MustParseAddr("fd00::1")
 	}
 	cfg.SIP.Listen = []string{config.ListenAddr{Transport: config.TransportUDP, AddrPort: o.pbxAddr}.String()}
 	cfg.Admin.Listen = ""
@@ -197,6 +188,3 @@ func (h *Harness) Password(number string) string {
 	}
 	return ""
 }
-
-// String describes the harness for failure messages.
-func (h *Harness) String() string { return fmt.Sprintf("virtual pbx %s", h.Addr) }
