@@ -2,6 +2,7 @@ package pbx
 
 import (
 	"log/slog"
+	"net"
 
 	"pbxlab/internal/clock"
 	"pbxlab/internal/pcapio"
@@ -24,4 +25,18 @@ func WithCapture(w *pcapio.Writer) Option { return func(s *Server) { s.capture =
 // that marks what crosses it, short timers).
 func WithCallOptions(opts ...call.Option) Option {
 	return func(s *Server) { s.callOpts = append(s.callOpts, opts...) }
+}
+
+// WithPacketListener opens the UDP listen sockets with listen instead of
+// net.ListenPacket: e.g. memnet.Network.ListenPacket, to run the PBX on an
+// in-memory network inside a testing/synctest bubble (see
+// docs/VIRTUAL_TIME.md). listen gets net.ListenPacket's arguments ("udp4" or
+// "udp6", "ip:port"). TCP listen addresses still bind real sockets: a
+// virtual-time PBX must listen on UDP only. A nil listen is ignored.
+func WithPacketListener(listen func(network, address string) (net.PacketConn, error)) Option {
+	return func(s *Server) {
+		if listen != nil {
+			s.listenPacket = listen
+		}
+	}
 }

@@ -50,6 +50,8 @@ type Server struct {
 	subs    map[string]config.Subscriber
 	trusted []netip.Prefix
 
+	listenPacket func(network, address string) (net.PacketConn, error) // UDP sockets (WithPacketListener)
+
 	listeners []*listener
 	callOpts  []call.Option
 	closeOnce sync.Once
@@ -71,7 +73,7 @@ func New(cfg *config.Config, opts ...Option) (*Server, error) {
 	if err := cfg.RequireLoopbackForDemo(); err != nil {
 		return nil, fmt.Errorf("new pbx: %w", err)
 	}
-	s := &Server{cfg: cfg, log: slog.New(slog.DiscardHandler), clock: clock.New(), token: sipx.NewBranchToken()}
+	s := &Server{cfg: cfg, log: slog.New(slog.DiscardHandler), clock: clock.New(), token: sipx.NewBranchToken(), listenPacket: net.ListenPacket}
 	for _, o := range opts {
 		o(s)
 	}

@@ -24,7 +24,7 @@ import (
 // set) and builds the sipgo user agent, server and client.
 func (s *Server) initSIP() error {
 	for _, la := range s.cfg.Listen() {
-		l, err := bind(la)
+		l, err := bind(la, s.listenPacket)
 		if err != nil {
 			return err
 		}
@@ -71,7 +71,9 @@ func (s *Server) strayResponse(res *sip.Response) {
 // udpSocketBuffer is the send and receive buffer asked for on SIP UDP sockets.
 const udpSocketBuffer = 8 << 20
 
-func bind(la config.ListenAddr) (*listener, error) {
+// bind opens one listen address; UDP sockets come from listenPacket
+// (net.ListenPacket unless WithPacketListener replaced it).
+func bind(la config.ListenAddr, listenPacket func(network, address string) (net.PacketConn, error)) (*listener, error) {
 	network := la.Transport
 	if la.AddrPort.Addr().Is6() && !la.AddrPort.Addr().Is4In6() {
 		network += "6"
@@ -83,7 +85,7 @@ func bind(la config.ListenAddr) (*listener, error) {
 	var local net.Addr
 	switch la.Transport {
 	case "udp":
-		pc, err := net.ListenPacket(network, addr)
+		pc, err := listenPacket(network, addr)
 		if err != nil {
 			return nil, fmt.Errorf("listen %s: %w", la, err)
 		}

@@ -52,6 +52,17 @@ type Config struct {
 	// Domain is the SIP domain of the phones' addresses of record; default
 	// Target's host.
 	Domain string
+	// ListenPacket, if set, opens the UDP signalling socket instead of
+	// net.ListenPacket, e.g. memnet.Network.ListenPacket to run the Agent on
+	// an in-memory network in virtual time (docs/VIRTUAL_TIME.md). It gets
+	// ("udp", LocalIP:Port). UDP only; without LocalIP, 127.0.0.1 is used
+	// (no route lookup).
+	ListenPacket func(network, address string) (net.PacketConn, error)
+	// SignallingOnly runs the phones without media: no RTP socket is
+	// opened, SDP offers and answers carry a placeholder (LocalIP, port 9,
+	// the discard port) so any PBX accepts them, and audio checks fail
+	// with ErrNoAudio.
+	SignallingOnly bool
 }
 
 // Agent hosts many simulated phones on one SIP socket.
@@ -121,6 +132,12 @@ func NewAgent(cfg Config, opts ...Option) (*Agent, error) {
 	if ip, err := netip.ParseAddr(a.cfg.Domain); err == nil && ip.Is6() && !ip.Is4In6() {
 		a.cfg.Domain = "[" + ip.String() + "]"
 	}
+	if a.cfg.ListenPacket != nil && a.cfg.Transport != UDP {
+		return nil, fmt.Errorf("new agent transport %q with ListenPacket: %w", cfg.Transport, sip.ErrTransportNotSuported)
+	}
+	if !a.cfg.LocalIP.IsValid() && a.cfg.ListenPacket != nil {
+		a.cfg.LocalIP = netip.AddrFrom4([4]byte{127, 0, 0, 1})
+	}
 	if !a.cfg.LocalIP.IsValid() {
 		a.cfg.LocalIP = localIPFor(a.cfg.Target)
 	}
@@ -173,7 +190,11 @@ func (a *Agent) start() error {
 	clientOpts = append(clientOpts, sipgo.WithClientLogger(a.log), sipgo.WithClientHostname(a.cfg.LocalIP.String()))
 	switch a.cfg.Transport {
 	case UDP:
-		pc, err := net.ListenPacket("udp", bind.String())
+		listen := a.cfg.ListenPacket
+		if listen == nil {
+			listen = net.ListenPacket
+		}
+		pc, err := listen("udp", bind.String())
 		if err != nil {
 			ua.Close()
 			return fmt.Errorf("listen udp %s: %w", bind, err)

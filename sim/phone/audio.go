@@ -69,6 +69,9 @@ func (c *Call) TwoWayAudio(ctx context.Context) (AudioResult, error) {
 	state, early, far := c.state, c.early, c.farTone
 	c.mu.Unlock()
 	res := AudioResult{Expected: far, Own: c.phone.cfg.Tone}
+	if c.agent.cfg.SignallingOnly {
+		return res, fmt.Errorf("audio check %s: %w", c.callID, ErrNoAudio)
+	}
 	if c.media == nil || !(state == Answered || (state == Early && early)) {
 		return res, fmt.Errorf("audio check %s: %w: %s", c.callID, ErrCallState, state)
 	}

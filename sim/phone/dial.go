@@ -39,13 +39,13 @@ func (p *Phone) DialURI(ctx context.Context, uri string) (*Call, error) {
 func (p *Phone) dial(ctx context.Context, ruri sip.Uri, remote, dest string) (*Call, error) {
 	a := p.agent
 	_, mute := p.settings()
-	m, err := a.openMedia(p.cfg.Tone, mute)
+	m, sdpAddr, err := a.callMedia(p.cfg.Tone, mute)
 	if err != nil {
 		return nil, fmt.Errorf("dial %s: %w", remote, err)
 	}
-	offer, err := sdpneg.Offer(m.local(), a.codecs, rand.Uint64N(1<<62))
+	offer, err := sdpneg.Offer(sdpAddr, a.codecs, rand.Uint64N(1<<62))
 	if err != nil {
-		m.close()
+		closeMedia(m)
 		return nil, fmt.Errorf("dial %s: %w", remote, err)
 	}
 
@@ -79,7 +79,7 @@ func (p *Phone) dial(ctx context.Context, ruri sip.Uri, remote, dest string) (*C
 	c.localSDP = offer
 	c.invite = req
 	if err := a.track(c); err != nil {
-		m.close()
+		closeMedia(m)
 		return nil, fmt.Errorf("dial %s: %w", remote, err)
 	}
 	p.addCall(c)

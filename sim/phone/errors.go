@@ -29,6 +29,9 @@ var (
 	// ErrNotHeard means the far end's tone was not detected before the
 	// audio check's context ended.
 	ErrNotHeard = errors.New("far tone not heard")
+	// ErrNoAudio means the Agent is signalling-only (Config.SignallingOnly):
+	// its calls carry no RTP, so there is no audio to check.
+	ErrNoAudio = errors.New("signalling-only agent: no audio")
 )
 
 // StatusError is a final non-2xx response to one of our requests.

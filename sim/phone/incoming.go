@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
+	"net/netip"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
@@ -44,15 +45,15 @@ func (p *Phone) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 		}
 	}
 	mode, mute := p.settings()
-	m, err := a.openMedia(p.cfg.Tone, mute)
+	m, sdpAddr, err := a.callMedia(p.cfg.Tone, mute)
 	if err != nil {
 		a.log.Warn("incoming call without media", "error", err)
 		_ = dss.Respond(500, "Server Internal Error", nil)
 		return
 	}
-	local, far, err := p.answerSDP(offer, m)
+	local, far, err := p.answerSDP(offer, sdpAddr)
 	if err != nil {
-		m.close()
+		closeMedia(m)
 		_ = dss.Respond(488, "Not Acceptable Here", nil)
 		return
 	}
@@ -68,7 +69,7 @@ func (p *Phone) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 	c.dss = dss
 	c.invitedAt = a.clock.Now()
 	if err := a.track(c); err != nil {
-		m.close()
+		closeMedia(m)
 		_ = dss.Respond(503, "Service Unavailable", nil)
 		return
 	}
@@ -83,14 +84,14 @@ func (p *Phone) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 // answerSDP builds our SDP: an answer to the offer, or our own offer when
 // the INVITE had none (the answer then comes in the ACK, RFC 3261 §13.2.1).
 // far is the negotiated far end, nil until known.
-func (p *Phone) answerSDP(offer *sdpneg.Session, m *media) (local []byte, far *sdpneg.Session, err error) {
+func (p *Phone) answerSDP(offer *sdpneg.Session, addr netip.AddrPort) (local []byte, far *sdpneg.Session, err error) {
 	a := p.agent
 	id := rand.Uint64N(1 << 62)
 	if offer == nil {
-		local, err = sdpneg.Offer(m.local(), a.codecs, id)
+		local, err = sdpneg.Offer(addr, a.codecs, id)
 		return local, nil, err
 	}
-	local, neg, err := sdpneg.Answer(offer, m.local(), a.codecs, id)
+	local, neg, err := sdpneg.Answer(offer, addr, a.codecs, id)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -113,7 +114,7 @@ func (c *Call) ring(mode AnswerMode, far *sdpneg.Session) {
 		c.mu.Lock()
 		c.early = true
 		c.mu.Unlock()
-		_ = c.media.apply(far)
+		_ = c.applyMedia(far)
 		c.setProvisional(183)
 		if err := c.dss.Respond(183, "Session Progress", c.localSDP, sip.NewHeader("Content-Type", "application/sdp")); err != nil {
 			c.finish(End{By: Remote, Reason: ReasonError, Err: err})
@@ -194,7 +195,7 @@ func (c *Call) answerNow(far *sdpneg.Session) {
 		return
 	}
 	if far != nil {
-		_ = c.media.apply(far)
+		_ = c.applyMedia(far)
 	}
 	if err := c.dss.RespondSDP(c.localSDP); err != nil {
 		if c.State() == Ended {

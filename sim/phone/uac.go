@@ -142,7 +142,7 @@ func (c *Call) runOutgoing(tx sip.ClientTransaction) {
 // media (RFC 3960): we listen to the far end before the answer.
 func (c *Call) onResponse(res *sip.Response) {
 	if res.StatusCode == 183 && len(res.Body()) > 0 {
-		if s, err := sdpneg.Parse(res.Body()); err == nil && c.media.apply(s) == nil {
+		if s, err := sdpneg.Parse(res.Body()); err == nil && c.applyMedia(s) == nil {
 			c.mu.Lock()
 			c.early = true
 			c.mu.Unlock()
@@ -229,7 +229,7 @@ func (c *Call) confirm(tx sip.ClientTransaction, req *sip.Request, res *sip.Resp
 	}
 	s, err := sdpneg.Parse(res.Body())
 	if err == nil {
-		err = c.media.apply(s)
+		err = c.applyMedia(s)
 	}
 	if err != nil {
 		a.log.Info("answer without usable sdp, hanging up", "call_id", c.callID, "error", err)

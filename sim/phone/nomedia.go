@@ -1,0 +1,46 @@
+package phone
+
+import (
+	"fmt"
+	"net/netip"
+
+	"pbxlab/internal/sdpneg"
+)
+
+// discardPort is the port a signalling-only phone puts in its SDP: the
+// discard service (RFC 863), the conventional "no media here" placeholder.
+const discardPort = 9
+
+// callMedia opens the RTP stream of a new call and returns it with the
+// address our SDP advertises. A signalling-only Agent opens nothing: the
+// stream is nil and the address a placeholder.
+func (a *Agent) callMedia(freq float64, mute bool) (*media, netip.AddrPort, error) {
+	if a.cfg.SignallingOnly {
+		return nil, netip.AddrPortFrom(a.cfg.LocalIP, discardPort), nil
+	}
+	m, err := a.openMedia(freq, mute)
+	if err != nil {
+		return nil, netip.AddrPort{}, err
+	}
+	return m, m.local(), nil
+}
+
+// applyMedia points the call's stream at the far end of a negotiated
+// session. Without a stream (signalling-only) it only checks that the
+// session is usable, so a bad SDP fails the same way in both modes.
+func (c *Call) applyMedia(far *sdpneg.Session) error {
+	if c.media != nil {
+		return c.media.apply(far)
+	}
+	if _, ok := far.AudioCodec(); !ok || !far.Addr.IsValid() {
+		return fmt.Errorf("apply media: %w", ErrNoMedia)
+	}
+	return nil
+}
+
+// closeMedia releases a stream callMedia opened, if any.
+func closeMedia(m *media) {
+	if m != nil {
+		m.close()
+	}
+}
