@@ -42,8 +42,9 @@ type Call struct {
 	a         *Leg          // the caller's leg (PBX = UAS)
 	aInv      *serverInvite // the caller's INVITE transaction
 	legs      []*Leg        // every leg the call has had, a first
-	bridge    *Bridge
-	offer     []byte // the caller's initial offer (nil: late offer)
+	bridge    *Bridge   // the bridge the call was set up in
+	bridges   []*Bridge // every bridge the call made (their seams close at the end)
+	offer     []byte    // the caller's initial offer (nil: late offer)
 	lateOffer bool
 
 	phase    phase
@@ -155,8 +156,8 @@ func (c *Call) finish(disp cdr.Disposition, cause int, reason string) {
 	}
 	c.log.Info("call ended", "caller", c.rec.Caller, "dialled", c.rec.Dialled, "callee", c.rec.Callee,
 		"disposition", disp, "cause", cause, "reason", reason)
-	if c.bridge != nil {
-		c.bridge.media.Close()
+	for _, b := range c.bridges {
+		b.media.Close()
 	}
 	c.markFinalSent()
 	close(c.ended)
@@ -175,7 +176,7 @@ func (c *Call) terminate(reason string) {
 	case phaseAnswered:
 		// the record first: a peer that never answers the BYE must not
 		// hold the CDR (or a shutdown) for 64*T1
-		legs := c.bridge.Legs()
+		legs := c.upLegs()
 		c.m.ending.Add(len(legs))
 		c.finish(cdr.Answered, 200, reason)
 		for _, l := range legs {
@@ -183,6 +184,24 @@ func (c *Call) terminate(reason string) {
 			c.m.ending.Done()
 		}
 	}
+}
+
+// upLegs are the call's legs whose dialog is up.
+func (c *Call) upLegs() []*Leg {
+	var out []*Leg
+	for _, l := range c.legs {
+		if l.state.Up() {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// newBridge makes a bridge with its own seam from the manager's factory.
+func (c *Call) newBridge(legs ...*Leg) *Bridge {
+	b := newBridge(c.m.media(c), legs...)
+	c.bridges = append(c.bridges, b)
+	return b
 }
 
 // bye ends leg l with BYE in the background (bounded by 64*T1), carrying

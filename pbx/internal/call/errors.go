@@ -12,3 +12,17 @@ var (
 	// to the call layer's default answer.
 	ErrNotHandled = errors.New("request not handled")
 )
+
+// Errors of the call operations (ops.go).
+var (
+	// ErrNoPendingInvite: Answer on a leg with no INVITE waiting for a 2xx.
+	ErrNoPendingInvite = errors.New("no INVITE to answer")
+	// ErrLegNotUp: the operation needs a leg whose dialog is up.
+	ErrLegNotUp = errors.New("leg not up")
+	// ErrNotBridged: the leg is in no two-party bridge.
+	ErrNotBridged = errors.New("leg not bridged")
+	// ErrNeedsMixer: more than two parties need a seam that mixes.
+	ErrNeedsMixer = errors.New("bridge cannot mix more than two legs")
+	// ErrJoinRefused: a leg refused the re-INVITE that joins it.
+	ErrJoinRefused = errors.New("leg refused to join")
+)

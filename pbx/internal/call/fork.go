@@ -44,7 +44,11 @@ func (c *Call) Fork(d Decision) {
 // startBranch originates a leg towards t with the caller's offer passed
 // through the bridge's seam.
 func (c *Call) startBranch(t Target) (*branch, error) {
-	return c.originate(t, c.a, c.offer)
+	b, err := c.originate(t, c.a, c.offer, c.onBranchResponse)
+	if err == nil {
+		c.branches = append(c.branches, b)
+	}
+	return b, err
 }
 
 // ringNext starts the next target of a sequential decision.
@@ -281,7 +285,11 @@ func (c *Call) answered(w *Leg, res *sip.Response) {
 			c.cancelBranch(b, elsewhere)
 		}
 	}
-	c.bridge.legs = []*Leg{c.a, w}
+	for _, l := range c.bridge.Legs() {
+		if l != c.a && l != w {
+			c.bridge.remove(l)
+		}
+	}
 	c.bridge.early = nil
 	seq := res.CSeq().SeqNo
 	var (

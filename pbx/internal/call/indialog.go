@@ -116,7 +116,7 @@ func (m *Manager) HandleStrayResponse(res *sip.Response) {
 	}
 	c.ex.post(func() {
 		for _, l := range c.legs {
-			if l.role == UAC && l.callID == res.CallID().Value() && l.localTag == tagOf(res.From().Params) {
+			if l.callID == res.CallID().Value() && l.localTag == tagOf(res.From().Params) && (l.remoteTag == tagOf(res.To().Params) || l.branch != nil) {
 				c.onUAC2xx(l, res)
 				return
 			}
@@ -180,7 +180,7 @@ func (c *Call) onBye(l *Leg, in *inbound) {
 		l.event(EvEnd)
 		c.stopRinging(487, "Request Terminated", cdr.Cancelled, "caller hung up")
 		return
-	case c.bridge == nil || !c.bridge.has(l) || c.phase != phaseAnswered:
+	case l.bridge == nil || c.phase != phaseAnswered:
 		// a leg the call already let go (a late fork being BYEd)
 		in.reply(c, ok)
 		l.event(EvEnd)
@@ -194,7 +194,7 @@ func (c *Call) onBye(l *Leg, in *inbound) {
 	in.reply(c, ok)
 	l.event(EvBye)
 	l.event(EvEnd)
-	for _, o := range c.bridge.Legs() {
+	for _, o := range c.upLegs() {
 		if o != l {
 			c.bye(o, reasonHeaders(in.req))
 		}
@@ -207,7 +207,10 @@ func (c *Call) onBye(l *Leg, in *inbound) {
 // answer in the ACK) completes when the sender's ACK brings the answer.
 func (c *Call) relay(l *Leg, in *inbound) {
 	req := in.req
-	o := c.bridge.other(l)
+	var o *Leg
+	if l.bridge != nil {
+		o = l.bridge.other(l)
+	}
 	if c.phase != phaseAnswered || o == nil {
 		in.fail(c, sipx.ErrNoDialog)
 		return
@@ -233,7 +236,7 @@ func (c *Call) relay(l *Leg, in *inbound) {
 	body := req.Body()
 	if offer {
 		var err error
-		if body, err = c.bridge.offer(l, o, body); err != nil {
+		if body, err = l.bridge.offer(l, o, body); err != nil {
 			in.reply(c, sip.NewResponseFromRequest(req, 488, "Not Acceptable Here", nil))
 			return
 		}
@@ -245,22 +248,34 @@ func (c *Call) relay(l *Leg, in *inbound) {
 		si = newServerInvite(l, req, in.tx)
 		si.done = in.done // the handler waits on the request's completion
 		l.inv = si
-		o.outInvite = true
+	}
+	c.sendRequest(o, out, func(res *sip.Response, err error) { c.relayed(l, o, in, si, out, offer, res, err) })
+}
+
+// sendRequest sends an in-dialog request the PBX built on leg l and runs
+// then on the executor with its final response (or the error that stands
+// for none). A re-INVITE marks the leg busy until then (glare, §14.1).
+func (c *Call) sendRequest(l *Leg, out *sip.Request, then func(*sip.Response, error)) {
+	invite := out.Method == sip.INVITE
+	if invite {
+		l.outInvite = true
 	}
 	c.m.background(nil, func(ctx context.Context) {
 		ctx, cancel := context.WithTimeout(ctx, 64*c.m.timers.T1+time.Second)
 		defer cancel()
 		res, err := c.m.do(ctx, out)
-		c.ex.post(func() { c.relayed(l, o, in, si, out, offer, res, err) })
+		c.ex.post(func() {
+			if invite {
+				l.outInvite = false
+			}
+			then(res, err)
+		})
 	})
 }
 
 // relayed takes the final response to a relayed request.
 func (c *Call) relayed(l, o *Leg, in *inbound, si *serverInvite, out *sip.Request, offer bool, res *sip.Response, err error) {
 	req := in.req
-	if si != nil {
-		o.outInvite = false
-	}
 	if c.phase == phaseEnded {
 		if si != nil && res != nil && res.IsSuccess() {
 			c.ack(o, out.CSeq().SeqNo, nil)
@@ -309,11 +324,11 @@ func (c *Call) relayed2xx(l, o *Leg, in *inbound, si *serverInvite, out *sip.Req
 	case !hasSDP(res):
 		body = res.Body()
 	case offer:
-		body, err = c.bridge.answer(o, l, res.Body())
+		body, err = l.bridge.answer(o, l, res.Body())
 	default: // late offer: the 2xx carries the offer, the sender's ACK the answer
-		body, err = c.bridge.offer(o, l, res.Body())
+		body, err = l.bridge.offer(o, l, res.Body())
 		onAck = func(ack *sip.Request) {
-			ans, err := c.bridge.answer(l, o, ack.Body())
+			ans, err := l.bridge.answer(l, o, ack.Body())
 			if err != nil {
 				c.log.Warn("late-offer answer", "leg", l.id, "error", err)
 			}
@@ -346,7 +361,7 @@ func (c *Call) endBroken(o *Leg, code int) {
 		why = "in-dialog 481 from the far end"
 	}
 	c.finish(cdr.Answered, 200, why)
-	for _, x := range c.bridge.Legs() {
+	for _, x := range c.upLegs() {
 		if x == o && code == 481 {
 			x.event(EvEnd)
 			continue

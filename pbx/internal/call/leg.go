@@ -54,6 +54,8 @@ type Leg struct {
 	via          sipx.Local
 	contactUser  string
 
+	// bridge is the bridge the leg is in, nil when in none.
+	bridge *Bridge
 	// branch is the INVITE client transaction a UAC leg came from.
 	branch *branch
 	// inv is the INVITE server transaction of a UAS leg that still waits
@@ -71,6 +73,15 @@ type Leg struct {
 	deferTimer clock.Timer
 	// sawSDP is set once any SDP crossed this leg (early media rule).
 	sawSDP bool
+	// lateOffer is the offer of a 2xx the PBX has not ACKed yet because its
+	// INVITE carried none: the ACK waits for an answer from another leg.
+	lateOffer *pendingOffer
+}
+
+// pendingOffer is an offer received in a 2xx, waiting for its answer.
+type pendingOffer struct {
+	sdp []byte
+	seq uint32 // the INVITE's CSeq, for the ACK
 }
 
 // ID is the leg's name within its call, for logs ("a", "b1", "b1.2").
@@ -155,6 +166,7 @@ func (l *Leg) sibling(id, remoteTag string) *Leg {
 	s.deferred = nil
 	s.routeSet = append([]sip.Uri(nil), l.routeSet...)
 	s.sawSDP = false
+	s.bridge = nil
 	return &s
 }
 

@@ -94,6 +94,11 @@ func WithLogger(l *slog.Logger) Option { return func(m *Manager) { m.log = l } }
 // WithMedia sets the seam every new bridge gets (default PassThrough).
 func WithMedia(f MediaFactory) Option { return func(m *Manager) { m.media = f } }
 
+// WrapPolicy wraps the Policy of Deps (tests: fake one hook, keep the rest).
+func WrapPolicy(wrap func(Policy) Policy) Option {
+	return func(m *Manager) { m.deps.Policy = wrap(m.deps.Policy) }
+}
+
 // WithTimers overrides the default timers (zero fields keep their default).
 func WithTimers(t Timers) Option {
 	return func(m *Manager) {
@@ -110,9 +115,6 @@ func WithTimers(t Timers) Option {
 
 // New returns a Manager.
 func New(deps Deps, opts ...Option) (*Manager, error) {
-	if deps.Sender == nil || deps.Policy == nil || deps.Local == nil || deps.CDR == nil {
-		return nil, fmt.Errorf("new call manager: %w", ErrMissingDeps)
-	}
 	m := &Manager{
 		deps:    deps,
 		timers:  Timers{T1: 500 * time.Millisecond, T2: 4 * time.Second, NoAnswer: 60 * time.Second, AckWait: 500 * time.Millisecond, ShutdownGrace: 5 * time.Second},
@@ -124,6 +126,9 @@ func New(deps Deps, opts ...Option) (*Manager, error) {
 	}
 	for _, o := range opts {
 		o(m)
+	}
+	if m.deps.Sender == nil || m.deps.Policy == nil || m.deps.Local == nil || m.deps.CDR == nil {
+		return nil, fmt.Errorf("new call manager: %w", ErrMissingDeps)
 	}
 	m.base, m.cancel = context.WithCancel(context.Background())
 	return m, nil

@@ -43,7 +43,22 @@ type Bridge struct {
 }
 
 func newBridge(m Media, legs ...*Leg) *Bridge {
-	return &Bridge{media: m, legs: legs}
+	b := &Bridge{media: m}
+	for _, l := range legs {
+		b.add(l)
+	}
+	return b
+}
+
+// add puts l in the bridge (out of any other).
+func (b *Bridge) add(l *Leg) {
+	if l.bridge != nil && l.bridge != b {
+		l.bridge.remove(l)
+	}
+	if !b.has(l) {
+		b.legs = append(b.legs, l)
+	}
+	l.bridge = b
 }
 
 // Legs returns the legs the bridge joins.
@@ -80,6 +95,9 @@ func (b *Bridge) remove(l *Leg) {
 	b.legs = out
 	if b.early == l {
 		b.early = nil
+	}
+	if l.bridge == b {
+		l.bridge = nil
 	}
 }
 

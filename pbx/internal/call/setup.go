@@ -115,7 +115,7 @@ func (m *Manager) newCall(ctx context.Context, req *sip.Request, tx sipx.Tx, cal
 		c.offer = req.Body()
 	}
 	c.lateOffer = len(req.Body()) == 0
-	c.bridge = newBridge(m.media(c), a)
+	c.bridge = c.newBridge(a)
 	c.rec = cdr.Record{CallID: c.id, Caller: caller.Number, Dialled: dialled, Setup: m.clock.Now()}
 	id, err := m.deps.CDR.Begin(ctx, c.rec)
 	if err != nil {

@@ -28,13 +28,15 @@ type branch struct {
 	cancelReasons []sip.Header
 	final         *sip.Response
 	ring          clock.Timer // sequential decisions: how long this target rings
+	// onResponse takes every response on the executor.
+	onResponse func(*branch, *sip.Response)
 }
 
 // originate builds a UAC leg towards t and its INVITE, carrying the offer
 // that arrived on leg from as the bridge's seam maps it (none for a late
 // offer), and starts the transaction. Responses come back to the call's
 // executor.
-func (c *Call) originate(t Target, from *Leg, offer []byte) (*branch, error) {
+func (c *Call) originate(t Target, from *Leg, offer []byte, onResponse func(*branch, *sip.Response)) (*branch, error) {
 	ap, err := netip.ParseAddrPort(t.Dest)
 	if err != nil {
 		return nil, fmt.Errorf("originate to %s: %w", t.Dest, err)
@@ -59,11 +61,12 @@ func (c *Call) originate(t Target, from *Leg, offer []byte) (*branch, error) {
 	}
 	c.addLeg(l)
 	var body []byte
-	if c.bridge != nil {
-		c.bridge.legs = append(c.bridge.legs, l)
+	if len(offer) > 0 && from != nil && from.bridge != nil {
+		br := from.bridge
+		br.add(l)
 		var err error
-		if body, err = c.bridge.offer(from, l, offer); err != nil {
-			c.bridge.remove(l)
+		if body, err = br.offer(from, l, offer); err != nil {
+			br.remove(l)
 			l.event(EvEnd)
 			return nil, fmt.Errorf("originate to %s: %w", t.Dest, err)
 		}
@@ -75,10 +78,9 @@ func (c *Call) originate(t Target, from *Leg, offer []byte) (*branch, error) {
 	// Max-Forwards is decremented, never reset (RFC 3261 §16.6 (3)); the
 	// PBX offers only what it does itself (Allow, no Supported).
 	inv := l.request(c.m.deps.Token, sip.INVITE, l.nextSeq(), body, ct, c.maxForwards(c.aInv.req))
-	b := &branch{target: t, invite: inv, legs: []*Leg{l}}
+	b := &branch{target: t, invite: inv, legs: []*Leg{l}, onResponse: onResponse}
 	l.branch = b
 	l.event(EvInvite)
-	c.branches = append(c.branches, b)
 	go c.runBranch(b)
 	return b, nil
 }
@@ -100,7 +102,7 @@ func (c *Call) runBranch(b *branch) {
 	if err != nil {
 		c.log.Warn("send INVITE", "target", b.target.Dest, "error", err)
 		res := sip.NewResponseFromRequest(b.invite, 503, "Service Unavailable", nil)
-		c.ex.post(func() { c.onBranchResponse(b, res) })
+		c.ex.post(func() { b.onResponse(b, res) })
 		return
 	}
 	c.ex.post(func() { b.tx = tx })
@@ -114,16 +116,16 @@ func (c *Call) runBranch(b *branch) {
 		case res, ok := <-tx.Responses():
 			if !ok {
 				res := timeoutResponse(b.invite, tx.Err())
-				c.ex.post(func() { c.onBranchResponse(b, res) })
+				c.ex.post(func() { b.onResponse(b, res) })
 				return
 			}
-			c.ex.post(func() { c.onBranchResponse(b, res) })
+			c.ex.post(func() { b.onResponse(b, res) })
 			if res.StatusCode >= 200 {
 				return
 			}
 		case <-tx.Done():
 			res := timeoutResponse(b.invite, tx.Err())
-			c.ex.post(func() { c.onBranchResponse(b, res) })
+			c.ex.post(func() { b.onResponse(b, res) })
 			return
 		}
 	}
@@ -203,7 +205,7 @@ func (c *Call) onUAC2xx(l *Leg, res *sip.Response) {
 		c.send(a)
 		return
 	}
-	if l == c.winner || (c.bridge != nil && c.bridge.has(l) && l.state.Up()) {
+	if l == c.winner || (l.bridge != nil && l.state.Up()) || l.lateOffer != nil {
 		return // its ACK waits for the other leg's answer
 	}
 	c.ackAndBye(l, res)

@@ -1,0 +1,245 @@
+package call
+
+import (
+	"fmt"
+
+	"github.com/emiago/sipgo/sip"
+)
+
+// The call operations. Today's flows are built from them (Fork, and the
+// answer and join of setup); services drive a call through them. All run
+// on the call's executor: call them from a Policy hook, a Decision.Service,
+// or a callback they were given.
+
+// Originate calls t from the PBX on behalf of the call: a new UAC leg whose
+// INVITE carries offer, as the seam of from's bridge maps it (the new leg
+// joins that bridge), or no offer (nil), in which case the leg's 2xx offer
+// waits un-ACKed for Join to bring it an answer. progress gets every
+// response; with an offer the 2xx is ACKed before progress sees it.
+func (c *Call) Originate(t Target, from *Leg, offer []byte, progress func(l *Leg, res *sip.Response)) (*Leg, error) {
+	b, err := c.originate(t, from, offer, func(b *branch, res *sip.Response) {
+		l := c.branchLeg(b, res)
+		switch {
+		case res.StatusCode < 200:
+			b.provisional = true
+			if b.cancelPending && !b.cancelSent {
+				c.sendCancel(b)
+				return
+			}
+			if tagOf(res.To().Params) != "" {
+				l.event(EvEarly)
+			}
+		case res.IsSuccess():
+			if l.state == LegAnswered || l.state == LegConfirmed || b.final != nil {
+				c.onUAC2xx(l, res)
+				return
+			}
+			b.final = res
+			l.event(EvAnswer)
+			l.refreshTarget(res)
+			if len(b.invite.Body()) > 0 {
+				c.ack(l, res.CSeq().SeqNo, c.answerFor(l, res))
+			} else if hasSDP(res) {
+				l.lateOffer = &pendingOffer{sdp: res.Body(), seq: res.CSeq().SeqNo}
+			}
+		default:
+			if b.final == nil {
+				b.final = res
+			}
+			l.event(EvReject)
+		}
+		if progress != nil {
+			progress(l, res)
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	return b.legs[0], nil
+}
+
+// answerFor passes the answer in a 2xx on l back through l's bridge and
+// returns nothing: the ACK of an offer-in-INVITE carries no body.
+func (c *Call) answerFor(l *Leg, res *sip.Response) []byte {
+	if l.bridge != nil && hasSDP(res) {
+		for _, o := range l.bridge.Legs() {
+			if o != l {
+				if _, err := l.bridge.answer(l, o, res.Body()); err != nil {
+					c.log.Warn("answer through the media seam", "leg", l.id, "error", err)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// Cancel stops a leg the PBX originated that has not answered (CANCEL,
+// RFC 3261 §9.1); a leg that is up gets BYE instead.
+func (c *Call) Cancel(l *Leg) {
+	switch {
+	case l.state.Up() && l.state != LegEarly:
+		c.bye(l, nil)
+	case l.branch != nil:
+		c.cancelBranch(l.branch, nil)
+	}
+}
+
+// Answer answers a UAS leg's pending INVITE with 200 and body; onAck gets
+// its ACK. The 2xx is retransmitted until then (RFC 3261 §13.3.1.4).
+func (c *Call) Answer(l *Leg, body []byte, onAck func(*sip.Request)) error {
+	if l.inv == nil || l.inv.ok != nil {
+		return fmt.Errorf("answer leg %s: %w", l.id, ErrNoPendingInvite)
+	}
+	if l == c.a {
+		c.setPhase(phaseAnswered)
+		c.rec.Answer = c.m.clock.Now()
+	}
+	l.event(EvAnswer)
+	c.respondInvite(l.inv, c.inviteResponse(l.inv, 200, "OK", body), onAck)
+	return nil
+}
+
+// Join bridges legs x and y, both up, by third-party call control (RFC
+// 3725 §4.1): x's offer — the one its un-ACKed 2xx carries, or a fresh one
+// asked for with a re-INVITE without SDP — goes to y in a re-INVITE through
+// the new bridge's seam, and y's answer returns to x in the ACK. done runs
+// on the executor with the outcome.
+func (c *Call) Join(x, y *Leg, done func(*Bridge, error)) {
+	if !x.state.Up() || !y.state.Up() {
+		done(nil, fmt.Errorf("join %s and %s: %w", x.id, y.id, ErrLegNotUp))
+		return
+	}
+	b := c.newBridge(x, y)
+	withOffer := func(offer []byte, ackX func([]byte)) {
+		off, err := b.offer(x, y, offer)
+		if err != nil {
+			ackX(nil)
+			done(nil, fmt.Errorf("join %s and %s: %w", x.id, y.id, err))
+			return
+		}
+		c.reinvite(y, off, func(res *sip.Response, err error) {
+			if err == nil && !res.IsSuccess() {
+				err = fmt.Errorf("re-INVITE answered %d: %w", res.StatusCode, ErrJoinRefused)
+			}
+			if err != nil {
+				ackX(nil)
+				done(nil, fmt.Errorf("join %s and %s: %w", x.id, y.id, err))
+				return
+			}
+			ans, err := b.answer(y, x, res.Body())
+			ackX(ans)
+			done(b, err)
+		})
+	}
+	if p := x.lateOffer; p != nil {
+		x.lateOffer = nil
+		withOffer(p.sdp, func(ans []byte) { c.ack(x, p.seq, ans) })
+		return
+	}
+	c.reinvite(x, nil, func(res *sip.Response, err error) {
+		if err == nil && (!res.IsSuccess() || !hasSDP(res)) {
+			err = fmt.Errorf("offerless re-INVITE answered %d: %w", res.StatusCode, ErrJoinRefused)
+		}
+		if err != nil {
+			done(nil, fmt.Errorf("join %s and %s: %w", x.id, y.id, err))
+			return
+		}
+		seq := res.CSeq().SeqNo
+		withOffer(res.Body(), func(ans []byte) { c.ack(x, seq, ans) })
+	})
+}
+
+// reinvite sends a re-INVITE on l with body (nil: ask for an offer) and
+// runs then with its final response; a 2xx that answered our offer is
+// ACKed here, one carrying an offer is left for then to ACK.
+func (c *Call) reinvite(l *Leg, body []byte, then func(*sip.Response, error)) {
+	ct := ""
+	if len(body) > 0 {
+		ct = "application/sdp"
+	}
+	out := l.request(c.m.deps.Token, sip.INVITE, l.nextSeq(), body, ct, -1)
+	c.sendRequest(l, out, func(res *sip.Response, err error) {
+		if err == nil && res.IsSuccess() {
+			l.refreshTarget(res)
+			if len(body) > 0 {
+				c.ack(l, res.CSeq().SeqNo, nil)
+			}
+		}
+		then(res, err)
+	})
+}
+
+// Split takes every leg out of bridge b: each keeps its dialog and the
+// media it last negotiated (with the pass-through seam, the phones keep
+// sending to each other until one of them is re-INVITEd).
+func (c *Call) Split(b *Bridge) []*Leg {
+	legs := b.Legs()
+	for _, l := range legs {
+		b.remove(l)
+	}
+	return legs
+}
+
+// Replace puts leg n in old's place: old's bridge is split, old is ended
+// with BYE, and the leg that stays is joined with n (Join). This is the
+// core of a transfer.
+func (c *Call) Replace(old, n *Leg, done func(*Bridge, error)) {
+	b := old.bridge
+	if b == nil {
+		done(nil, fmt.Errorf("replace %s: %w", old.id, ErrNotBridged))
+		return
+	}
+	stay := b.other(old)
+	if stay == nil {
+		done(nil, fmt.Errorf("replace %s: %w", old.id, ErrNotBridged))
+		return
+	}
+	c.Split(b)
+	c.bye(old, nil)
+	c.Join(n, stay, done)
+}
+
+// Mixer is a Media seam that can carry more than two legs (a conference
+// bridge of the media server). Add returns the offer for a leg joining.
+type Mixer interface {
+	Media
+	Add(l *Leg) ([]byte, error)
+}
+
+// Add puts leg l into bridge b as one more party: only a bridge whose seam
+// mixes (Mixer) can hold more than two legs. l is re-INVITEd with the
+// mixer's offer and its answer returns through the seam.
+func (c *Call) Add(b *Bridge, l *Leg, done func(error)) {
+	mx, ok := b.media.(Mixer)
+	if !ok {
+		done(fmt.Errorf("add %s: %w", l.id, ErrNeedsMixer))
+		return
+	}
+	if !l.state.Up() {
+		done(fmt.Errorf("add %s: %w", l.id, ErrLegNotUp))
+		return
+	}
+	offer, err := mx.Add(l)
+	if err != nil {
+		done(fmt.Errorf("add %s: %w", l.id, err))
+		return
+	}
+	b.add(l)
+	c.reinvite(l, offer, func(res *sip.Response, err error) {
+		if err == nil && !res.IsSuccess() {
+			err = fmt.Errorf("re-INVITE answered %d: %w", res.StatusCode, ErrJoinRefused)
+		}
+		if err == nil {
+			_, err = b.media.Answer(l, nil, res.Body())
+		}
+		if err != nil {
+			b.remove(l)
+		}
+		done(err)
+	})
+}
+
+// Reject ends the caller's pending INVITE with err's response (the one
+// error→SIP map) and records the attempt.
+func (c *Call) Reject(err error) { c.failWith(err) }
+
