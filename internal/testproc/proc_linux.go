@@ -171,3 +171,9 @@ func sweepLeft(token string, _ []int) []int {
 	}
 	return out
 }
+
+// Alive reports whether process pid runs (a zombie does not).
+func Alive(pid int) bool {
+	st, err := readStat(pid)
+	return err == nil && st.live()
+}

@@ -57,3 +57,7 @@ func sweepLeft(_ string, pgids []int) []int {
 	}
 	return left
 }
+
+// Alive reports whether process pid exists (zombies included: without
+// /proc they cannot be told apart).
+func Alive(pid int) bool { return !errors.Is(syscall.Kill(pid, 0), syscall.ESRCH) }

@@ -59,17 +59,11 @@ func helper(runDir string) int {
 	return 1
 }
 
-// live reports whether pid runs (a zombie does not).
-func live(pid int) bool {
-	st, err := readStat(pid)
-	return err == nil && st.live()
-}
-
 // waitDead polls until pid no longer runs, failing t after a deadline.
 func waitDead(t *testing.T, pid int, why string) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
-	for live(pid) {
+	for Alive(pid) {
 		if time.Now().After(deadline) {
 			t.Fatalf("process %d still runs 20s after %s", pid, why)
 		}
@@ -160,7 +154,7 @@ func TestCloseKillsTheWholeGroup(t *testing.T) {
 		t.Errorf("members left after Close: %v", left)
 	}
 	for _, pid := range members {
-		if live(pid) {
+		if Alive(pid) {
 			t.Errorf("member %d still runs", pid)
 		}
 	}
@@ -272,20 +266,20 @@ func TestChildrenDieWithTestBinary(t *testing.T) {
 		}
 		pids[k] = n
 	}
-	if !live(pids["direct"]) || !live(pids["grand"]) {
+	if !Alive(pids["direct"]) || !Alive(pids["grand"]) {
 		t.Fatalf("helper's processes %v not running", pids)
 	}
 	if err := h.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	waitDead(t, pids["direct"], "the helper died (Pdeathsig)")
-	if !live(pids["grand"]) {
+	if !Alive(pids["grand"]) {
 		t.Fatal("the grandchild died with the helper: nothing left for Sweep to prove")
 	}
 	if s, err := Sweep(helperRun); err != nil || len(s) != 1 || !slices.Contains(s[0].PIDs, pids["grand"]) {
 		t.Fatalf("sweep = %v, %v; want the grandchild %d", s, err, pids["grand"])
 	}
-	if live(pids["grand"]) {
+	if Alive(pids["grand"]) {
 		t.Error("grandchild still runs after Sweep")
 	}
 	if ents, _ := os.ReadDir(helperRun); len(ents) != 0 {
@@ -317,7 +311,7 @@ func TestSweepSparesRunningOwners(t *testing.T) {
 	if err != nil || len(s) != 0 {
 		t.Fatalf("sweep = %v, %v; want nothing killed", s, err)
 	}
-	if !live(p.Pid()) {
+	if !Alive(p.Pid()) {
 		t.Fatal("sweep killed a running owner's process")
 	}
 	if _, err := os.Stat(dead); !errors.Is(err, os.ErrNotExist) {
