@@ -217,3 +217,12 @@ func hasAll(dir string, names []string) bool {
 	}
 	return true
 }
+
+// A module directory that cannot be found is an error that says where it
+// looked (the test then skips, or fails under CI, naming baresip).
+func TestBaresipModulesNotFound(t *testing.T) {
+	_, err := baresipModules("/nonexistent/bin/baresip", []string{"pbxlab-no-such-module.so"})
+	if err == nil || !strings.Contains(err.Error(), "pbxlab-no-such-module.so") || !strings.Contains(err.Error(), "/usr/lib/baresip/modules") {
+		t.Fatalf("err = %v, want one naming the module and the directories searched", err)
+	}
+}
