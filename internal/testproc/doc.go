@@ -5,7 +5,10 @@
 //   - each command runs in its own process group (Setpgid), so that
 //     workers it forks (Kamailio's) are signalled with it;
 //   - on Linux the kernel sends it SIGKILL when the test binary dies
-//     (Pdeathsig), even by panic, timeout or SIGKILL;
+//     (Pdeathsig), even by panic, timeout or SIGKILL; and a guard (a
+//     shell reading a pipe only the test binary holds) sees that death as
+//     end of file and sends SIGKILL to the whole group, which Pdeathsig
+//     alone does not reach;
 //   - Close sends SIGTERM to the whole group, waits a bounded while for
 //     every member to exit, then sends SIGKILL to the group, and reaps;
 //   - a pidfile per group, under a run directory per test binary
@@ -19,8 +22,9 @@
 // middle of its test. Start therefore forks from a goroutine of its own
 // that locks its thread (runtime.LockOSThread) for the whole life of the
 // child and waits for it there: that thread cannot exit before the child
-// does. Pdeathsig reaches only the direct child; grandchildren (Kamailio's
-// workers) that survive their parent's death are what Sweep is for.
+// does. Pdeathsig reaches only the direct child; the guard kills the rest
+// of the group (Kamailio's workers); Sweep is for what escaped the group
+// (a daemon calling setsid) or outlived a guard that was itself killed.
 //
 // Processes are marked with the environment variable MarkerEnv, whose
 // value names the test binary that started them; Sweep kills only marked

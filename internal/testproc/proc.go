@@ -58,6 +58,10 @@ type Proc struct {
 	done    chan struct{} // closed when the leader is reaped
 	waitErr error         // cmd.Wait's result, set before done is closed
 
+	guard     *exec.Cmd     // kills the group when the test binary dies
+	guardPipe *os.File      // its stdin's write end, held only by us
+	guardDone chan struct{} // closed when the guard is reaped
+
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -110,7 +114,55 @@ func Start(cmd *exec.Cmd, opts ...Option) (*Proc, error) {
 	if err := os.WriteFile(p.pidfile, []byte(line), 0o644); err != nil {
 		return nil, errors.Join(fmt.Errorf("write pidfile of %s: %w", p.name, err), p.Close())
 	}
+	if err := p.startGuard(cmd.Env); err != nil {
+		return nil, errors.Join(fmt.Errorf("start the guard of %s: %w", p.name, err), p.Close())
+	}
 	return p, nil
+}
+
+// guardScript waits for end of file on its stdin, which comes when the
+// test binary closes the pipe (Close, once the group is gone) or dies,
+// and then kills the group whose id is its argument.
+const guardScript = `read -r _; kill -s KILL -- "-$0" 2>/dev/null`
+
+// startGuard starts the group's guard: a shell in a group of its own,
+// without Pdeathsig, that outlives a test binary that dies and then kills
+// the whole group (Pdeathsig reaches only the leader, not Kamailio's
+// workers).
+func (p *Proc) startGuard(env []string) error {
+	r, w, err := os.Pipe()
+	if err != nil {
+		return err
+	}
+	g := exec.Command("/bin/sh", "-c", guardScript, strconv.Itoa(p.pgid))
+	g.Stdin, g.Env = r, env
+	g.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	err = g.Start()
+	_ = r.Close()
+	if err != nil {
+		_ = w.Close()
+		return err
+	}
+	p.guard, p.guardPipe, p.guardDone = g, w, make(chan struct{})
+	go func() {
+		_ = g.Wait()
+		close(p.guardDone)
+	}()
+	return nil
+}
+
+// endGuard lets the guard go (its group is gone) and reaps it.
+func (p *Proc) endGuard() {
+	if p.guard == nil {
+		return
+	}
+	_ = p.guardPipe.Close()
+	select {
+	case <-p.guardDone:
+	case <-time.After(p.o.killWait):
+		_ = p.guard.Process.Kill()
+		<-p.guardDone
+	}
 }
 
 // run forks and waits on one locked OS thread, so that the thread whose
@@ -179,16 +231,25 @@ func (p *Proc) Close() error {
 }
 
 func (p *Proc) stop() error {
+	err := p.endGroup()
+	p.endGuard()
+	if err != nil {
+		return err
+	}
+	return p.removePidfile()
+}
+
+func (p *Proc) endGroup() error {
 	if p.gone(0) {
-		return p.removePidfile()
+		return nil
 	}
 	_ = signalGroup(p.pgid, syscall.SIGTERM)
 	if p.gone(p.o.grace) {
-		return p.removePidfile()
+		return nil
 	}
 	_ = signalGroup(p.pgid, syscall.SIGKILL)
 	if p.gone(p.o.killWait) {
-		return p.removePidfile()
+		return nil
 	}
 	members, _ := groupMembers(p.pgid)
 	return fmt.Errorf("stop %s (group %d, members %v): %w", p.name, p.pgid, members, ErrSurvived)

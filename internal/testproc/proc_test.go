@@ -31,15 +31,16 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// helper starts a direct child and a grandchild through testproc, prints
-// their pids and waits to be killed (a minute at most).
+// helper starts, through testproc, a direct child, a grandchild in the
+// child's group and one that leaves the group (setsid), prints their pids
+// and waits to be killed (a minute at most).
 func helper(runDir string) int {
 	direct, err := Start(exec.Command("sleep", "300"), WithRunDir(runDir))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	sh := exec.Command("sh", "-c", "sleep 300 & echo $!; wait")
+	sh := exec.Command("sh", "-c", "sleep 300 & echo $!; setsid sleep 300 & echo $!; wait")
 	out, err := sh.StdoutPipe()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -49,12 +50,18 @@ func helper(runDir string) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	grand, err := bufio.NewReader(out).ReadString('\n')
+	r := bufio.NewReader(out)
+	grand, err := r.ReadString('\n')
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	fmt.Printf("direct %d\ngrand %s", direct.Pid(), grand)
+	escaped, err := r.ReadString('\n')
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	fmt.Printf("direct %d\ngrand %sescaped %s", direct.Pid(), grand, escaped)
 	time.Sleep(time.Minute)
 	return 1
 }
@@ -248,8 +255,9 @@ func TestChildSurvivesTheCallersThread(t *testing.T) {
 	}
 }
 
-// A test binary killed with SIGKILL takes its direct children with it
-// (Pdeathsig); what they forked is left, and Sweep kills it later.
+// A test binary killed with SIGKILL takes its children with it: the
+// direct child by Pdeathsig, the rest of its group by the guard. What left
+// the group (setsid) is left, and Sweep kills it later.
 func TestChildrenDieWithTestBinary(t *testing.T) {
 	leakcheck.Check(t)
 	helperRun := t.TempDir()
@@ -258,7 +266,7 @@ func TestChildrenDieWithTestBinary(t *testing.T) {
 	cmd.Stderr = os.Stderr
 	h, r := startWithPipe(t, cmd)
 	pids := make(map[string]int)
-	for _, l := range readLines(t, r, 2) {
+	for _, l := range readLines(t, r, 3) {
 		k, v, _ := strings.Cut(l, " ")
 		n, err := strconv.Atoi(v)
 		if err != nil {
@@ -266,21 +274,24 @@ func TestChildrenDieWithTestBinary(t *testing.T) {
 		}
 		pids[k] = n
 	}
-	if !Alive(pids["direct"]) || !Alive(pids["grand"]) {
-		t.Fatalf("helper's processes %v not running", pids)
+	for _, k := range []string{"direct", "grand", "escaped"} {
+		if !Alive(pids[k]) {
+			t.Fatalf("helper's %s process %d not running", k, pids[k])
+		}
 	}
 	if err := h.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	waitDead(t, pids["direct"], "the helper died (Pdeathsig)")
-	if !Alive(pids["grand"]) {
-		t.Fatal("the grandchild died with the helper: nothing left for Sweep to prove")
+	waitDead(t, pids["grand"], "the helper died (the guard)")
+	if !Alive(pids["escaped"]) {
+		t.Fatal("the process that left its group died with the helper: nothing left for Sweep to prove")
 	}
-	if s, err := Sweep(helperRun); err != nil || len(s) != 1 || !slices.Contains(s[0].PIDs, pids["grand"]) {
-		t.Fatalf("sweep = %v, %v; want the grandchild %d", s, err, pids["grand"])
+	if s, err := Sweep(helperRun); err != nil || len(s) != 1 || !slices.Contains(s[0].PIDs, pids["escaped"]) {
+		t.Fatalf("sweep = %v, %v; want the escaped process %d", s, err, pids["escaped"])
 	}
-	if Alive(pids["grand"]) {
-		t.Error("grandchild still runs after Sweep")
+	if Alive(pids["escaped"]) {
+		t.Error("the escaped process still runs after Sweep")
 	}
 	if ents, _ := os.ReadDir(helperRun); len(ents) != 0 {
 		t.Errorf("sweep left %d entries in the run directory", len(ents))
