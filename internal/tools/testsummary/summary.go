@@ -157,7 +157,9 @@ func (s *summary) finish() int {
 		s.flush(name, true)
 	}
 	status := 0
-	if len(s.skips) > 0 {
+	if len(s.skips) == 0 {
+		fmt.Fprintln(s.out, "\n=== SKIPPED: none")
+	} else {
 		fmt.Fprintf(s.out, "\n=== SKIPPED: %d tests\n", len(s.skips))
 		for _, sk := range s.skips {
 			fmt.Fprintf(s.out, "--- SKIP: %s %s\n        %s\n", sk.pkg, sk.test, sk.reason)

@@ -109,7 +109,7 @@ func TestSummaryShowsFailures(t *testing.T) {
 	if code == 0 {
 		t.Errorf("exit 0 for a failed test:\n%s", out)
 	}
-	for _, want := range []string{"b_test.go:5: boom", "--- FAIL: TestBad", "FAIL\tpbxlab/b", "--- FAIL: pbxlab/b TestBad\n", "tests: 1 passed, 1 failed, 0 skipped\n"} {
+	for _, want := range []string{"=== SKIPPED: none\n", "b_test.go:5: boom", "--- FAIL: TestBad", "FAIL\tpbxlab/b", "--- FAIL: pbxlab/b TestBad\n", "tests: 1 passed, 1 failed, 0 skipped\n"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
