@@ -5,6 +5,8 @@ PKGS     := ./...
 # the peers the interop tests, capture cross-checks and benchmarks use (Debian 12 package names)
 PEERS_PKGS := sip-tester tshark kamailio baresip-core
 export TESTCONTAINERS_RYUK_DISABLED := true
+# test-go pipes go test into the summary and needs pipefail
+SHELL    := bash
 
 .PHONY: all build demo test test-go peers interop bench fuzz vet lint clean
 
@@ -18,11 +20,13 @@ demo: build
 	./$(BIN) demo
 
 ## test: everything, with -race; installs the Debian peers where it can (root + apt-get), else the
-## tests that need them skip with a loud message
+## tests that need them skip with a loud message ("peer missing: NAME"). The output is plain go test's
+## (ok/FAIL per package, the output of failed tests) and ends with every skipped test and its reason;
+## under CI=true a skip for a missing peer fails the run (internal/tools/testsummary).
 test: peers vet test-go
 
 test-go:
-	$(GO) test -race -count=1 -timeout 25m $(PKGS)
+	set -o pipefail; $(GO) test -json -race -count=1 -timeout 25m $(PKGS) | $(GO) run ./internal/tools/testsummary
 
 vet:
 	$(GO) vet $(PKGS)

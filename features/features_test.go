@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"pbxlab/internal/testpeer"
+	"pbxlab/internal/testproc"
 	"pbxlab/pbx/config"
 	"pbxlab/pbx/pbxtest"
 )
@@ -56,32 +58,37 @@ func TestFeatures(t *testing.T) {
 }
 
 // checkCapturesWithTshark has Wireshark's dissector read every scenario
-// capture: each must open, and each PBX-side capture must hold SIP.
+// capture: each must open, and each PBX-side capture must hold SIP. It is
+// a subtest of its own, so that a missing tshark skips it alone (loudly;
+// under CI=true it fails).
 func checkCapturesWithTshark(t *testing.T, dir string) {
 	t.Helper()
-	tshark, err := exec.LookPath("tshark")
-	if err != nil {
-		t.Log("########## tshark not installed: scenario captures not cross-checked (.ci/run installs it) ##########")
-		return
-	}
-	files, _ := filepath.Glob(filepath.Join(dir, "*.pcapng"))
-	if len(files) == 0 {
-		t.Fatalf("no scenario captures in %s", dir)
-	}
-	withSIP := 0
-	for _, f := range files {
-		out, err := exec.Command(tshark, "-r", f, "-Y", "sip").CombinedOutput()
-		if err != nil {
-			t.Errorf("tshark -r %s: %v\n%s", f, err, out)
-			continue
+	t.Run("tshark cross-check", func(t *testing.T) {
+		tshark := testpeer.Require(t, testpeer.Tshark)
+		files, _ := filepath.Glob(filepath.Join(dir, "*.pcapng"))
+		if len(files) == 0 {
+			t.Fatalf("no scenario captures in %s", dir)
 		}
-		if bytes.Contains(out, []byte("SIP")) {
-			withSIP++
+		withSIP := 0
+		for _, f := range files {
+			ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+			var out bytes.Buffer
+			cmd := exec.Command(tshark, "-r", f, "-Y", "sip")
+			cmd.Stdout, cmd.Stderr = &out, &out
+			err := testproc.Run(ctx, cmd)
+			cancel()
+			if err != nil {
+				t.Errorf("tshark -r %s: %v\n%s", f, err, out.Bytes())
+				continue
+			}
+			if bytes.Contains(out.Bytes(), []byte("SIP")) {
+				withSIP++
+			}
 		}
-	}
-	if withSIP < len(files)/2 {
-		t.Errorf("tshark dissected SIP in only %d of %d captures", withSIP, len(files))
-	}
+		if withSIP < len(files)/2 {
+			t.Errorf("tshark dissected SIP in only %d of %d captures", withSIP, len(files))
+		}
+	})
 }
 
 // TestAfterHookFailsUncheckedCall: a scenario that places a call and never

@@ -1,6 +1,7 @@
 package interop
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"fmt"
@@ -8,9 +9,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
+	"pbxlab/internal/testpeer"
+	"pbxlab/internal/testproc"
 	"pbxlab/internal/tone"
 	"pbxlab/pbx/config"
 	"pbxlab/pbx/pbxtest"
@@ -28,12 +32,11 @@ const baresipTone = 1000.0
 // (even after MD5), so this realm offers MD5 only — what the per-realm
 // algorithm list is for.
 func TestBaresipThroughPBX(t *testing.T) {
-	bin, err := exec.LookPath("baresip")
+	bin := testpeer.Require(t, testpeer.Baresip)
+	// the modules the configuration below loads
+	modules, err := baresipModules(bin, []string{"ausine.so", "g711.so", "aubridge.so", "sndfile.so", "account.so", "menu.so"})
 	if err != nil {
-		t.Skip("########## baresip not installed: softphone interop skipped; .ci/run installs it ##########")
-	}
-	if _, err := os.Stat("/usr/lib/baresip/modules/ausine.so"); err != nil {
-		t.Skip("########## baresip has no ausine module: softphone interop skipped ##########")
+		testpeer.Missing(t, testpeer.Baresip, err.Error())
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -55,7 +58,7 @@ subscriber_ranges: [{from: "1050", to: "1059", password: "pw{n}"}]
 	files := map[string]string{
 		"config": strings.Join([]string{
 			"poll_method epoll", fmt.Sprintf("sip_listen 127.0.0.1:%d", bport),
-			"module_path /usr/lib/baresip/modules", "module g711.so", "module ausine.so", "module aubridge.so", "module sndfile.so", "snd_path " + dir,
+			"module_path " + modules, "module g711.so", "module ausine.so", "module aubridge.so", "module sndfile.so", "snd_path " + dir,
 			"module_app account.so", "module_app menu.so",
 			fmt.Sprintf("audio_source ausine,%d", int(baresipTone)), "audio_player aubridge,pbxlab", "audio_alert aubridge,pbxlab",
 			"ausrc_srate 48000", "auplay_srate 8000", "ausrc_channels 2", "auplay_channels 1", "rtp_ports 27100-27300", "",
@@ -72,13 +75,10 @@ subscriber_ranges: [{from: "1050", to: "1059", password: "pw{n}"}]
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer logf.Close()
-	bs := exec.CommandContext(ctx, bin, "-4", "-f", dir, "-t", "40")
+	defer logf.Close() // baresip has its own descriptor
+	bs := exec.Command(bin, "-4", "-f", dir, "-t", "40")
 	bs.Stdout, bs.Stderr = logf, logf
-	if err := bs.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = bs.Process.Kill(); _ = bs.Wait() }()
+	proc := startProc(t, bs, fmt.Sprintf("udp:127.0.0.1:%d", bport))
 	for {
 		bs, err := in.Registrar().Lookup(ctx, "1050")
 		if err == nil && len(bs) > 0 {
@@ -123,8 +123,13 @@ subscriber_ranges: [{from: "1050", to: "1059", password: "pw{n}"}]
 	if end, err := c.Wait(ctx); err != nil || end.Code != 200 {
 		t.Fatalf("call end %+v, %v", end, err)
 	}
-	_ = bs.Process.Signal(os.Interrupt)
-	time.Sleep(500 * time.Millisecond)
+	// baresip quits on SIGINT, closing its recording
+	if err := proc.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	if err := proc.Wait(ctx); ctx.Err() != nil {
+		t.Fatalf("baresip did not quit on SIGINT: %v\n%s", err, tail(filepath.Join(dir, "baresip.log"), 20))
+	}
 	// sndfile writes what baresip decoded as dump-<call>-dec.wav
 	decoded, _ := filepath.Glob(filepath.Join(dir, "dump-*-dec.wav"))
 	if len(decoded) != 1 {
@@ -172,4 +177,52 @@ func readWAV16(t *testing.T, path string) ([]int16, int) {
 		out[k] = int16(binary.LittleEndian.Uint16(pcm[2*k*channels:]))
 	}
 	return out, rate
+}
+
+// baresipModules finds the directory of baresip's modules that holds every
+// one of names: where the Debian package put them (dpkg -L baresip-core),
+// else the usual library directories, else next to the binary.
+func baresipModules(bin string, names []string) (string, error) {
+	var candidates []string
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var out bytes.Buffer
+	dpkg := exec.Command("dpkg", "-L", testpeer.Package(testpeer.Baresip))
+	dpkg.Stdout = &out
+	if err := testproc.Run(ctx, dpkg); err == nil {
+		for l := range strings.SplitSeq(out.String(), "\n") {
+			if strings.HasSuffix(l, "/"+names[0]) {
+				candidates = append(candidates, filepath.Dir(l))
+			}
+		}
+	}
+	multiarch, _ := filepath.Glob("/usr/lib/*/baresip/modules")
+	candidates = append(candidates, multiarch...)
+	candidates = append(candidates, "/usr/lib/baresip/modules", "/usr/lib64/baresip/modules",
+		"/usr/local/lib/baresip/modules", filepath.Join(filepath.Dir(filepath.Dir(bin)), "lib", "baresip", "modules"))
+	for _, dir := range candidates {
+		if hasAll(dir, names) {
+			return dir, nil
+		}
+	}
+	return "", fmt.Errorf("no directory of baresip modules holds %s (looked in dpkg -L %s and %s)",
+		strings.Join(names, ", "), testpeer.Package(testpeer.Baresip), strings.Join(candidates, ", "))
+}
+
+func hasAll(dir string, names []string) bool {
+	for _, n := range names {
+		if _, err := os.Stat(filepath.Join(dir, n)); err != nil {
+			return false
+		}
+	}
+	return true
+}
+
+// A module directory that cannot be found is an error that says where it
+// looked (the test then skips, or fails under CI, naming baresip).
+func TestBaresipModulesNotFound(t *testing.T) {
+	_, err := baresipModules("/nonexistent/bin/baresip", []string{"pbxlab-no-such-module.so"})
+	if err == nil || !strings.Contains(err.Error(), "pbxlab-no-such-module.so") || !strings.Contains(err.Error(), "/usr/lib/baresip/modules") {
+		t.Fatalf("err = %v, want one naming the module and the directories searched", err)
+	}
 }

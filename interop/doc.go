@@ -1,8 +1,15 @@
 // Package interop holds the interoperability tests of pbxlab against real
 // SIP implementations run as separate processes: SIPp (sip-tester) as UAC,
 // UAS and registering clients, talking to the pbxlab binary built from
-// ./cmd/pbxlab. The tests skip, loudly, only when a peer binary is missing;
-// .ci/run installs them.
+// ./cmd/pbxlab; the simulator against Kamailio; baresip through pbxlab.
+// The tests skip, loudly ("peer missing: NAME", internal/testpeer), only
+// when a peer is missing, and fail instead under CI=true; .ci/run installs
+// the peers.
+//
+// Every process a test starts runs in its own process group that dies with
+// the test binary (internal/testproc); the test's cleanup ends the group
+// and fails the test if any process of it (Kamailio's workers included)
+// outlives it or its port is still bound.
 //
 // Run them with
 //

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"pbxlab/internal/testpeer"
+	"pbxlab/internal/testproc"
 	"pbxlab/sim"
 	simscenario "pbxlab/sim/scenario"
 )
@@ -20,17 +22,12 @@ import (
 // is verified on every answered call. This is what "sim works against any
 // SIP PBX" means.
 func TestSimAgainstKamailio(t *testing.T) {
-	kam, err := exec.LookPath("kamailio")
-	if err != nil {
-		if _, serr := os.Stat("/usr/sbin/kamailio"); serr != nil {
-			t.Skip("########## kamailio not installed: sim-vs-Kamailio interop skipped; .ci/run installs it ##########")
-		}
-		kam = "/usr/sbin/kamailio"
-	}
+	kam := testpeer.Require(t, testpeer.Kamailio)
 	dir := t.TempDir()
 	port := freePort(t, "udp", "127.0.0.1")
+	listen := fmt.Sprintf("udp:127.0.0.1:%d", port)
 	cmd := exec.Command(kam, "-f", "../bench/kamailio.cfg", "-DD", "-E", "-m", "64", "-M", "8",
-		"-l", fmt.Sprintf("udp:127.0.0.1:%d", port), "-A", `UAS_ADDR="127.0.0.1:9"`,
+		"-l", listen, "-A", `UAS_ADDR="127.0.0.1:9"`,
 		"-Y", dir, "-P", filepath.Join(dir, "kamailio.pid"))
 	logf, err := os.Create(filepath.Join(dir, "kamailio.log"))
 	if err != nil {
@@ -38,14 +35,11 @@ func TestSimAgainstKamailio(t *testing.T) {
 	}
 	defer logf.Close()
 	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
+	// the cleanup ends Kamailio's group and checks that no worker is left
+	// and its port is free again
+	proc := startProc(t, cmd, listen)
 	time.Sleep(time.Second) // Kamailio forks its workers
+	waitWorkers(t, proc)
 
 	sc, err := simscenario.Parse("kamailio.yaml", []byte(`
 name: kamailio
@@ -75,5 +69,24 @@ seed: 7
 		t.Errorf("calls: %+v", rep.Calls)
 	case rep.Audio.Checked != rep.Calls.Answered || rep.Audio.Verified != rep.Audio.Checked:
 		t.Errorf("two-way audio verified on %d of %d answered calls", rep.Audio.Verified, rep.Calls.Answered)
+	}
+}
+
+// waitWorkers waits (30 s at most) until Kamailio's process group holds
+// its workers as well as its main process: the group is what the cleanup
+// ends, so the workers must be in it.
+func waitWorkers(t *testing.T, proc *testproc.Proc) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		m, err := proc.Members()
+		if err == nil && len(m) >= 2 {
+			t.Logf("Kamailio: %d processes in group %d", len(m), proc.Pid())
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("Kamailio's group %d holds %v (%v) after 30s: want its main process and its workers", proc.Pid(), m, err)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

@@ -1,11 +1,15 @@
 package interop
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
+	"time"
+
+	"pbxlab/internal/testproc"
 )
 
 // binEnv names the pbxlab binary under test. TestMain builds ../cmd/pbxlab
@@ -13,14 +17,23 @@ import (
 // pass a binary it built once).
 const binEnv = "PBXLAB_BIN"
 
-// TestMain builds the pbxlab binary once for every test of the package,
-// with the race detector when the tests themselves run with -race, so that
-// a data race under real SIP load fails the PBX's exit status.
+// TestMain first kills what an earlier test binary that died (panic,
+// timeout, SIGKILL) left running (internal/testproc.Sweep), then builds
+// the pbxlab binary once for every test of the package, with the race
+// detector when the tests themselves run with -race, so that a data race
+// under real SIP load fails the PBX's exit status.
 func TestMain(m *testing.M) {
 	os.Exit(run(m))
 }
 
 func run(m *testing.M) int {
+	swept, err := testproc.Sweep(testproc.DefaultRunDir())
+	for _, s := range swept {
+		fmt.Fprintln(os.Stderr, "interop: killed what a dead test binary left:", s)
+	}
+	if err != nil { // loud, but the tests use ports of their own
+		fmt.Fprintln(os.Stderr, "interop: sweep:", err)
+	}
 	if os.Getenv(binEnv) != "" {
 		return m.Run()
 	}
@@ -37,7 +50,9 @@ func run(m *testing.M) int {
 	}
 	cmd := exec.Command("go", append(args, "../cmd/pbxlab")...)
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Run(); err != nil {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	if err := testproc.Run(ctx, cmd); err != nil {
 		fmt.Fprintln(os.Stderr, "interop: go build ../cmd/pbxlab:", err)
 		return 1
 	}

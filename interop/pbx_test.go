@@ -1,21 +1,23 @@
 package interop
 
 import (
-	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"pbxlab/pbx"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"pbxlab/internal/testproc"
+	"pbxlab/pbx"
 )
 
 // pbxConfig is the per-test configuration, modelled on
@@ -64,14 +66,14 @@ trusted_peers:
 // pbxProc is a running `pbxlab serve`.
 type pbxProc struct {
 	t      *testing.T
-	cmd    *exec.Cmd
-	done   chan error
+	proc   *testproc.Proc
 	stderr string
 	addr   string // UDP host:port
 }
 
 // startPBX runs `pbxlab serve --config cfg --listen udp:127.0.0.1:port
-// --store store` and waits until it reports its listen address.
+// --store store` and waits until it reports its listen address. The
+// test's cleanup ends it and checks that its port is free again.
 func startPBX(t *testing.T, cfgPath, store string, port int, logName string) *pbxProc {
 	t.Helper()
 	bin := os.Getenv(binEnv)
@@ -81,86 +83,80 @@ func startPBX(t *testing.T, cfgPath, store string, port int, logName string) *pb
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer logf.Close() // pbxlab has its own descriptor
 	cmd := exec.Command(bin, "serve", "--config", cfgPath, "--listen", "udp:"+addr, "--store", store)
 	cmd.Stderr = logf
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start pbxlab: %v", err)
-	}
-	p := &pbxProc{t: t, cmd: cmd, done: make(chan error, 1), stderr: logPath, addr: addr}
-	ready := make(chan struct{})
-	go func() {
-		sc := bufio.NewScanner(out)
-		signalled := false
-		for sc.Scan() {
-			if !signalled && strings.Contains(sc.Text(), "listening on") {
-				close(ready)
-				signalled = true
-			}
-		}
-		_, _ = io.Copy(io.Discard, out)
-		p.done <- cmd.Wait()
-		_ = logf.Close()
-	}()
-	t.Cleanup(func() { p.kill() })
+	ready := &lineWatch{want: "listening on", seen: make(chan struct{})}
+	cmd.Stdout = ready
+	p := &pbxProc{t: t, proc: startProc(t, cmd, "udp:"+addr), stderr: logPath, addr: addr}
 	select {
-	case <-ready:
-	case err := <-p.done:
-		p.done <- err
-		t.Fatalf("pbxlab exited before listening: %v\n%s", err, tail(logPath, 30))
+	case <-ready.seen:
+	case <-p.proc.Done():
+		t.Fatalf("pbxlab exited before listening: %v\n%s", p.proc.Wait(context.Background()), tail(logPath, 30))
 	case <-time.After(30 * time.Second):
 		t.Fatalf("pbxlab did not report listening within 30s\n%s", tail(logPath, 30))
 	}
 	return p
 }
 
+// lineWatch is an io.Writer that closes seen once a line holding want has
+// been written, and discards everything.
+type lineWatch struct {
+	want string
+	seen chan struct{}
+	mu   sync.Mutex
+	line []byte
+	done bool
+}
+
+func (w *lineWatch) Write(b []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.done {
+		return len(b), nil
+	}
+	w.line = append(w.line, b...)
+	for {
+		i := bytes.IndexByte(w.line, '\n')
+		if i < 0 {
+			return len(b), nil
+		}
+		if bytes.Contains(w.line[:i], []byte(w.want)) {
+			w.done, w.line = true, nil
+			close(w.seen)
+			return len(b), nil
+		}
+		w.line = w.line[i+1:]
+	}
+}
+
 // stop sends SIGTERM and requires a graceful exit with status 0.
 func (p *pbxProc) stop() {
 	p.t.Helper()
-	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := p.proc.Signal(syscall.SIGTERM); err != nil {
 		p.t.Fatalf("SIGTERM pbxlab: %v", err)
 	}
-	select {
-	case err := <-p.done:
-		p.done <- err
-		if err != nil {
-			p.t.Fatalf("pbxlab exited with %v after SIGTERM, want status 0\n%s", err, tail(p.stderr, 40))
-		}
-	case <-time.After(60 * time.Second):
-		p.kill()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	err := p.proc.Wait(ctx)
+	switch {
+	case ctx.Err() != nil:
 		p.t.Fatalf("pbxlab did not stop within 60s of SIGTERM\n%s", tail(p.stderr, 40))
+	case err != nil:
+		p.t.Fatalf("pbxlab exited with %v after SIGTERM, want status 0\n%s", err, tail(p.stderr, 40))
 	}
 }
 
 // kill9 sends SIGKILL and waits for the process to be gone.
 func (p *pbxProc) kill9() {
 	p.t.Helper()
-	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+	if err := p.proc.Signal(syscall.SIGKILL); err != nil {
 		p.t.Fatalf("SIGKILL pbxlab: %v", err)
 	}
-	select {
-	case err := <-p.done:
-		p.done <- err
-	case <-time.After(30 * time.Second):
-		p.t.Fatal("pbxlab still running 30s after SIGKILL")
-	}
-}
-
-// kill ends the process if it still runs (test cleanup).
-func (p *pbxProc) kill() {
-	select {
-	case err := <-p.done:
-		p.done <- err
-	default:
-		_ = p.cmd.Process.Kill()
-		select {
-		case err := <-p.done:
-			p.done <- err
-		case <-time.After(10 * time.Second):
-		}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := p.proc.Wait(ctx); ctx.Err() != nil {
+		p.t.Fatalf("pbxlab still running 30s after SIGKILL: %v", err)
 	}
 }
 
@@ -170,16 +166,15 @@ func listCDRs(t *testing.T, store string) []pbx.CDR {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, os.Getenv(binEnv), "cdr", "--store", store, "--format", "json")
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
+	cmd := exec.Command(os.Getenv(binEnv), "cdr", "--store", store, "--format", "json")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := testproc.Run(ctx, cmd); err != nil {
 		t.Fatalf("pbxlab cdr: %v\n%s", err, stderr.String())
 	}
 	var recs []pbx.CDR
-	if err := json.Unmarshal(out, &recs); err != nil {
-		t.Fatalf("pbxlab cdr output is not a JSON array of records: %v\n%.2000s", err, out)
+	if err := json.Unmarshal(stdout.Bytes(), &recs); err != nil {
+		t.Fatalf("pbxlab cdr output is not a JSON array of records: %v\n%.2000s", err, stdout.Bytes())
 	}
 	return recs
 }

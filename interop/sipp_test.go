@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,22 +13,16 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"pbxlab/internal/testpeer"
+	"pbxlab/internal/testproc"
 )
 
-// skipMessage is the one reason an interop test may skip.
-const skipMessage = "SIPp not installed: interop skipped; .ci/run installs sip-tester"
-
-// requireSIPp returns the sipp binary or skips the test, loudly.
+// requireSIPp returns the sipp binary or skips the test, loudly (fails it
+// under CI).
 func requireSIPp(t *testing.T) string {
 	t.Helper()
-	p, err := exec.LookPath("sipp")
-	if err != nil {
-		t.Log("**************************************************************")
-		t.Log("** " + skipMessage)
-		t.Log("**************************************************************")
-		t.Skip(skipMessage)
-	}
-	return p
+	return testpeer.Require(t, testpeer.SIPp)
 }
 
 // scenario returns the path of a SIPp scenario in testdata/sipp.
@@ -65,7 +60,7 @@ func (r sippResult) diagnostics() string {
 
 // sippCmd builds a SIPp command that writes its statistics, errors, logs
 // and final screen into dir with the prefix name.
-func sippCmd(ctx context.Context, bin, dir, name string, args ...string) (*exec.Cmd, *os.File, error) {
+func sippCmd(bin, dir, name string, args ...string) (*exec.Cmd, *os.File, error) {
 	all := append([]string{
 		"-nostdin",
 		"-trace_stat", "-stf", filepath.Join(dir, name+".csv"), "-fd", "1",
@@ -76,10 +71,9 @@ func sippCmd(ctx context.Context, bin, dir, name string, args ...string) (*exec.
 	if err != nil {
 		return nil, nil, err
 	}
-	cmd := exec.CommandContext(ctx, bin, all...)
+	cmd := exec.Command(bin, all...)
 	cmd.Dir = dir
 	cmd.Stdout, cmd.Stderr = screen, screen
-	cmd.WaitDelay = 5 * time.Second
 	return cmd, screen, nil
 }
 
@@ -95,15 +89,23 @@ func runSIPp(ctx context.Context, t *testing.T, bin, dir, name string, args ...s
 	return res
 }
 
-// execSIPp is runSIPp without testing.T, for goroutines.
+// execSIPp is runSIPp without testing.T, for goroutines. SIPp runs in its
+// own process group (internal/testproc), ended before execSIPp returns.
 func execSIPp(ctx context.Context, bin, dir, name string, args ...string) (sippResult, error) {
 	res := sippResult{dir: dir, name: name}
-	cmd, screen, err := sippCmd(ctx, bin, dir, name, args...)
+	cmd, screen, err := sippCmd(bin, dir, name, args...)
 	if err != nil {
 		return res, err
 	}
-	err = cmd.Run()
-	_ = screen.Close()
+	p, err := testproc.Start(cmd)
+	_ = screen.Close() // SIPp has its own descriptor
+	if err != nil {
+		return res, err
+	}
+	err = p.Wait(ctx)
+	if cerr := p.Close(); cerr != nil {
+		return res, fmt.Errorf("sipp %s: %w", name, cerr)
+	}
 	var ee *exec.ExitError
 	switch {
 	case ctx.Err() != nil:
@@ -184,37 +186,45 @@ func logged(lines []string, tag string) []string {
 
 // sippBackground is a SIPp running until the test ends (the UAS).
 type sippBackground struct {
-	cmd  *exec.Cmd
-	done chan error
+	proc *testproc.Proc
 	res  sippResult
 }
 
-// startSIPp starts SIPp in the background; it is stopped at cleanup.
+// startSIPp starts SIPp in the background; the test's cleanup ends it and
+// checks that its port (-i, -p) is free again.
 func startSIPp(t *testing.T, bin, dir, name string, args ...string) *sippBackground {
 	t.Helper()
-	cmd, screen, err := sippCmd(context.Background(), bin, dir, name, args...)
+	cmd, screen, err := sippCmd(bin, dir, name, args...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("start: sipp %s", strings.Join(cmd.Args[1:], " "))
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start sipp %s: %v", name, err)
-	}
-	b := &sippBackground{cmd: cmd, done: make(chan error, 1), res: sippResult{dir: dir, name: name}}
-	go func() {
-		b.done <- cmd.Wait()
-		_ = screen.Close()
-	}()
-	t.Cleanup(b.stop)
+	proc := startProc(t, cmd, sippListen(args))
+	_ = screen.Close() // SIPp has its own descriptor
+	b := &sippBackground{proc: proc, res: sippResult{dir: dir, name: name}}
 	// SIPp binds its socket right after start; give it a moment and make
 	// sure it did not exit (port in use, bad scenario).
 	select {
-	case err := <-b.done:
-		b.done <- err
-		t.Fatalf("sipp %s exited at start: %v\n%s", name, err, b.res.diagnostics())
+	case <-proc.Done():
+		t.Fatalf("sipp %s exited at start: %v\n%s", name, proc.Wait(context.Background()), b.res.diagnostics())
 	case <-time.After(700 * time.Millisecond):
 	}
 	return b
+}
+
+// sippListen returns the UDP address SIPp's arguments make it bind:
+// "udp:<-i>:<-p>".
+func sippListen(args []string) string {
+	ip, port := "127.0.0.1", "5060"
+	for i := 0; i+1 < len(args); i++ {
+		switch args[i] {
+		case "-i":
+			ip = args[i+1]
+		case "-p":
+			port = args[i+1]
+		}
+	}
+	return "udp:" + net.JoinHostPort(ip, port)
 }
 
 // waitCalls polls the statistics SIPp dumps every second (-fd 1) until it
@@ -238,21 +248,6 @@ func (b *sippBackground) waitCalls(n int, timeout time.Duration) (sippResult, er
 			return res, err
 		}
 		time.Sleep(500 * time.Millisecond)
-	}
-}
-
-func (b *sippBackground) stop() {
-	select {
-	case err := <-b.done:
-		b.done <- err
-		return
-	default:
-	}
-	_ = b.cmd.Process.Kill()
-	select {
-	case err := <-b.done:
-		b.done <- err
-	case <-time.After(10 * time.Second):
 	}
 }
 

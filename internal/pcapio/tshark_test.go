@@ -1,6 +1,7 @@
 package pcapio
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"os/exec"
@@ -10,29 +11,27 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"pbxlab/internal/testpeer"
+	"pbxlab/internal/testproc"
 )
 
-// tshark runs tshark with args and returns its non-empty output lines.
+// tshark runs tshark with args and returns its non-empty output lines. A
+// missing tshark skips the test, loudly (fails it under CI=true).
 func tshark(t *testing.T, args ...string) []string {
 	t.Helper()
-	bin, err := exec.LookPath("tshark")
-	if err != nil {
-		t.Skip("tshark not installed: capture cross-check skipped; .ci/run installs it")
-	}
+	bin := testpeer.Require(t, testpeer.Tshark)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, append([]string{"-n"}, args...)...)
+	cmd := exec.Command(bin, append([]string{"-n"}, args...)...)
 	cmd.Env = append(os.Environ(), "HOME="+t.TempDir()) // no user preferences
-	out, err := cmd.Output()
-	if err != nil {
-		stderr := ""
-		if ee, ok := err.(*exec.ExitError); ok {
-			stderr = string(ee.Stderr)
-		}
-		t.Fatalf("tshark %v: %v\n%s", args, err, stderr)
+	var out, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &stderr
+	if err := testproc.Run(ctx, cmd); err != nil {
+		t.Fatalf("tshark %v: %v\n%s", args, err, stderr.String())
 	}
 	var lines []string
-	for l := range strings.SplitSeq(string(out), "\n") {
+	for l := range strings.SplitSeq(out.String(), "\n") {
 		if l = strings.TrimSpace(l); l != "" {
 			lines = append(lines, l)
 		}

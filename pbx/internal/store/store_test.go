@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"pbxlab/internal/testproc"
 )
 
 func testCtx(t *testing.T) context.Context {
@@ -241,13 +243,14 @@ func TestCommitSurvivesKill(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "kill.db")
 	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestCommitSurvivesKill$")
 	cmd.Env = append(os.Environ(), "PBXLAB_STORE_CHILD="+path)
-	out, err := cmd.StdoutPipe()
+	out, w, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	defer out.Close()
+	cmd.Stdout = w
+	child := testproc.StartTB(t, cmd) // own process group, dies with this test
+	_ = w.Close()
 	sc := bufio.NewScanner(out)
 	committed := false
 	for sc.Scan() {
@@ -256,10 +259,10 @@ func TestCommitSurvivesKill(t *testing.T) {
 			break
 		}
 	}
-	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+	if err := child.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	_ = cmd.Wait()
+	_ = child.Wait(ctx)
 	if !committed {
 		t.Fatal("child never reported its commit")
 	}
