@@ -339,9 +339,13 @@ func (a *Agent) Close() error {
 	for _, c := range calls {
 		c.finish(End{By: Local, Reason: ReasonClosed})
 	}
-	// Stop reading first; sipgo handles every message on its own goroutine,
-	// so give those already read a moment to take their connection before
-	// the pool is cleared (a connection created after that would leak).
+	// End every transaction first: a retransmission timer firing after the
+	// socket closed would make sipgo open a new socket to send it (a real
+	// one even on an in-memory network). Then stop reading; sipgo handles
+	// every message on its own goroutine, so give those already read a
+	// moment to take their connection before the pool is cleared (a
+	// connection created after that would leak).
+	a.ua.TransactionLayer().Close()
 	a.closeSockets()
 	a.served.Wait()
 	time.Sleep(closeGrace)

@@ -62,7 +62,8 @@ type Call struct {
 	// sipgo terminates a server transaction whose handler returns before
 	// that, so HandleInvite waits on it.
 	finalSent chan struct{}
-	ended     chan struct{}
+	ended     chan struct{} // closed when the call is recorded as over
+	gone      chan struct{} // closed when its dialogs are forgotten
 
 	rec   cdr.Record
 	cdrID int64
@@ -109,15 +110,9 @@ func (c *Call) legFor(req *sip.Request) *Leg {
 	return nil
 }
 
-// after runs f on the executor after d, unless the call has ended.
+// after runs f on the executor after d (f checks whether it still applies).
 func (c *Call) after(d time.Duration, f func()) clock.Timer {
-	return c.m.clock.AfterFunc(d, func() {
-		c.ex.post(func() {
-			if c.phase != phaseEnded {
-				f()
-			}
-		})
-	})
+	return c.m.clock.AfterFunc(d, func() { c.ex.post(f) })
 }
 
 // markFinalSent releases HandleInvite once the caller's INVITE is answered.
@@ -142,7 +137,7 @@ func (c *Call) finish(disp cdr.Disposition, cause int, reason string) {
 	}
 	for _, l := range c.legs {
 		if l.inv != nil {
-			l.inv.stop()
+			l.inv.release() // a 2xx still waiting for its ACK keeps waiting
 		}
 	}
 	c.rec.End = c.m.clock.Now()
@@ -161,9 +156,12 @@ func (c *Call) finish(disp cdr.Disposition, cause int, reason string) {
 	}
 	c.markFinalSent()
 	close(c.ended)
-	c.end()
 	c.m.untrack(c)
 	c.m.deps.Policy.OnHangup(c.ctx, Ended{Record: c.rec})
+	c.end()
+	// The dialogs linger for 64*T1 so that late ACKs, BYE answers and
+	// retransmitted 2xx still find their legs (RFC 3261 §13.3.1.4, §17).
+	c.m.clock.AfterFunc(64*c.m.timers.T1, func() { c.ex.post(func() { c.m.forget(c) }) })
 }
 
 // terminate ends the call from the PBX's side (shutdown, no ACK): BYE on
@@ -177,11 +175,10 @@ func (c *Call) terminate(reason string) {
 		// the record first: a peer that never answers the BYE must not
 		// hold the CDR (or a shutdown) for 64*T1
 		legs := c.upLegs()
-		c.m.ending.Add(len(legs))
+		c.m.ending.Add(len(legs)) // before the call is forgotten: Shutdown waits for these
 		c.finish(cdr.Answered, 200, reason)
 		for _, l := range legs {
 			c.bye(l, nil, &c.m.ending)
-			c.m.ending.Done()
 		}
 	}
 }
@@ -205,21 +202,35 @@ func (c *Call) newBridge(legs ...*Leg) *Bridge {
 }
 
 // bye ends leg l with BYE in the background (bounded by 64*T1), carrying
-// the given Reason headers; wg, if not nil, counts it.
-func (c *Call) bye(l *Leg, reasons []sip.Header, wg ...*sync.WaitGroup) {
-	if !l.state.Up() {
+// the given Reason headers. On a leg whose 2xx from the PBX still waits
+// for its ACK, the BYE waits for the ACK or for the 2xx's retransmission to
+// give up (RFC 3261 §15). reserved, if not nil, was Add(1)ed by the caller
+// for this BYE (Shutdown waits on it); bye calls Done when the BYE is over.
+func (c *Call) bye(l *Leg, reasons []sip.Header, reserved ...*sync.WaitGroup) {
+	var g *sync.WaitGroup
+	if len(reserved) > 0 {
+		g = reserved[0]
+	}
+	if !l.state.Up() || l.byeSent {
+		if g != nil {
+			g.Done()
+		}
 		return
 	}
+	if l.inv.waitingAck() {
+		l.inv.afterAck = append(l.inv.afterAck, func() { c.bye(l, reasons, reserved...) })
+		return
+	}
+	l.byeSent = true
 	l.event(EvBye)
 	req := l.request(c.m.deps.Token, sip.BYE, l.nextSeq(), nil, "", -1)
 	for _, h := range reasons {
 		req.AppendHeader(sip.HeaderClone(h))
 	}
-	var g *sync.WaitGroup
-	if len(wg) > 0 {
-		g = wg[0]
-	}
-	c.m.background(g, func(ctx context.Context) {
+	c.m.background(func(ctx context.Context) {
+		if g != nil {
+			defer g.Done()
+		}
 		ctx, cancel := context.WithTimeout(ctx, 64*c.m.timers.T1)
 		defer cancel()
 		if _, err := c.m.do(ctx, req); err != nil {

@@ -260,7 +260,7 @@ func (c *Call) sendRequest(l *Leg, out *sip.Request, then func(*sip.Response, er
 	if invite {
 		l.outInvite = true
 	}
-	c.m.background(nil, func(ctx context.Context) {
+	c.m.background(func(ctx context.Context) {
 		ctx, cancel := context.WithTimeout(ctx, 64*c.m.timers.T1+time.Second)
 		defer cancel()
 		res, err := c.m.do(ctx, out)

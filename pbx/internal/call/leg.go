@@ -64,6 +64,8 @@ type Leg struct {
 	// acks holds the ACK the PBX sent for each 2xx it received on this leg
 	// (by CSeq), resent when that 2xx is retransmitted (RFC 3261 §13.2.2.4).
 	acks map[uint32]*sip.Request
+	// byeSent: the PBX sent its BYE on this leg.
+	byeSent bool
 	// outInvite is a re-INVITE the PBX sent on this leg and has no final
 	// response for yet (glare detection, RFC 3261 §14.1).
 	outInvite bool

@@ -177,27 +177,26 @@ func (m *Manager) untrack(c *Call) {
 		return
 	}
 	delete(m.calls, c)
+	m.wg.Done()
+}
+
+// forget drops an ended call's dialogs from the index.
+func (m *Manager) forget(c *Call) {
+	m.mu.Lock()
 	for _, l := range c.legs {
 		if m.dialogs[l.key()] == c {
 			delete(m.dialogs, l.key())
 		}
 	}
-	m.wg.Done()
+	m.mu.Unlock()
+	close(c.gone)
 }
 
 // background runs f, a request the PBX sends on its own (BYE, CANCEL, a
 // relayed request), with a context that Close and the end of Shutdown
-// cancel; a call ending in shutdown counts its BYEs in wg.
-func (m *Manager) background(wg *sync.WaitGroup, f func(ctx context.Context)) {
-	if wg != nil {
-		wg.Add(1)
-	}
-	go func() {
-		if wg != nil {
-			defer wg.Done()
-		}
-		f(m.base)
-	}()
+// cancel.
+func (m *Manager) background(f func(ctx context.Context)) {
+	go f(m.base)
 }
 
 // Shutdown stops taking new calls (503), waits up to the grace period for

@@ -96,7 +96,7 @@ func (m *Manager) newCall(ctx context.Context, req *sip.Request, tx sipx.Tx, cal
 	} else {
 		a.remoteTarget = *req.From().Address.Clone()
 	}
-	c := &Call{m: m, id: a.callID, caller: caller, a: a, finalSent: make(chan struct{}), ended: make(chan struct{})}
+	c := &Call{m: m, id: a.callID, caller: caller, a: a, finalSent: make(chan struct{}), ended: make(chan struct{}), gone: make(chan struct{})}
 	c.log = m.log.With("call_id", c.id)
 	c.ex.onPanic = func(r any, stack []byte) {
 		c.log.Error("call panic", "panic", r, "stack", string(stack))

@@ -256,7 +256,7 @@ func (c *Call) sendCancel(b *branch) {
 		req.AppendHeader(sip.HeaderClone(h))
 	}
 	b.legs[0].via.Prepare(req, b.legs[0].dest)
-	c.m.background(nil, func(ctx context.Context) {
+	c.m.background(func(ctx context.Context) {
 		ctx, cancel := context.WithTimeout(ctx, 64*c.m.timers.T1)
 		defer cancel()
 		if _, err := c.m.do(ctx, req); err != nil {

@@ -32,6 +32,22 @@ type serverInvite struct {
 	onAck func(ack *sip.Request)
 	// noAckWait: requests already waited AckWait for this ACK once.
 	noAckWait bool
+	// afterAck run once the ACK arrived or the 2xx gave up waiting for it
+	// (a BYE the PBX wants to send on the leg, RFC 3261 §15).
+	afterAck []func()
+	gaveUp   bool
+}
+
+// acked ends the wait for the ACK and runs what waited for it.
+func (si *serverInvite) ackDone() {
+	if si.timer != nil {
+		si.timer.Stop()
+	}
+	fs := si.afterAck
+	si.afterAck = nil
+	for _, f := range fs {
+		f()
+	}
 }
 
 func newServerInvite(l *Leg, req *sip.Request, tx sipx.Tx) *serverInvite {
@@ -55,7 +71,7 @@ func (si *serverInvite) stop() {
 
 // waitingAck reports whether a 2xx of this transaction awaits its ACK.
 func (si *serverInvite) waitingAck() bool {
-	if si == nil || si.ok == nil {
+	if si == nil || si.ok == nil || si.gaveUp {
 		return false
 	}
 	select {
@@ -122,7 +138,7 @@ func (c *Call) respondInvite(si *serverInvite, res *sip.Response, onAck func(*si
 			c.ex.post(func() { c.onAck(si.leg, ack) })
 		case <-si.acked:
 		case <-si.tx.Done():
-		case <-c.ended:
+		case <-c.gone:
 		}
 	}()
 }
@@ -135,6 +151,8 @@ func (c *Call) retransmit2xx(si *serverInvite) {
 	now := c.m.clock.Now()
 	if !now.Before(si.deadline) {
 		c.log.Warn("no ACK for 2xx, ending call", "leg", si.leg.id, "cseq", si.seq)
+		si.gaveUp = true
+		si.ackDone()
 		c.terminate("no ACK")
 		return
 	}
@@ -158,9 +176,6 @@ func (c *Call) onAck(l *Leg, ack *sip.Request) {
 		return
 	}
 	close(si.acked)
-	if si.timer != nil {
-		si.timer.Stop()
-	}
 	l.inv = nil
 	if si.req.CSeq().SeqNo == si.seq && l.state == LegAnswered {
 		l.event(EvAck)
@@ -168,6 +183,7 @@ func (c *Call) onAck(l *Leg, ack *sip.Request) {
 	if si.onAck != nil {
 		si.onAck(ack)
 	}
+	si.ackDone()
 	c.flushDeferred(l)
 }
 

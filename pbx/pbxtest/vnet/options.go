@@ -17,6 +17,7 @@ type options struct {
 	log     *slog.Logger
 	network []memnet.Option
 	pbx     []pbx.Option
+	settle  func()
 }
 
 // WithPBXAddr sets the PBX's UDP address (default 127.0.0.1:5060; the demo
@@ -41,3 +42,9 @@ func WithNetwork(opts ...memnet.Option) Option {
 func WithPBXOptions(opts ...pbx.Option) Option {
 	return func(o *options) { o.pbx = append(o.pbx, opts...) }
 }
+
+// WithSettle runs settle before each cleanup closes a phone, a socket or the
+// PBX. Pass testing/synctest.Wait: every message in flight is then handled
+// before its receiver closes (a sipgo transaction answering on a closed
+// socket would open a real one, which stops virtual time).
+func WithSettle(settle func()) Option { return func(o *options) { o.settle = settle } }

@@ -108,6 +108,7 @@ func Start(t TB, cfg *config.Config, opts ...Option) *Harness {
 // close stops the PBX gracefully (calls still up get BYE after the grace
 // period, in virtual time inside a bubble) and waits for it.
 func (h *Harness) close() {
+	h.settle()
 	h.stop()
 	if err := <-h.done; err != nil {
 		h.t.Errorf("virtual pbx: %v", err)
@@ -136,7 +137,10 @@ func (h *Harness) Listen(addr string) net.PacketConn {
 		h.t.Fatalf("listen %s: %v", addr, err)
 		return nil
 	}
-	h.t.Cleanup(func() { _ = pc.Close() })
+	h.t.Cleanup(func() {
+		h.settle()
+		_ = pc.Close()
+	})
 	return pc
 }
 
@@ -172,11 +176,18 @@ func (h *Harness) NewAgent(cfg phone.Config, opts ...phone.Option) *phone.Agent 
 		return nil
 	}
 	h.t.Cleanup(func() {
+		h.settle()
 		if err := ag.Close(); err != nil {
 			h.t.Errorf("close agent %s: %v", cfg.LocalIP, err)
 		}
 	})
 	return ag
+}
+
+func (h *Harness) settle() {
+	if h.opts.settle != nil {
+		h.opts.settle()
+	}
 }
 
 // Password returns the configured password of subscriber number ("" if none).
