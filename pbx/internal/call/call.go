@@ -42,9 +42,9 @@ type Call struct {
 	a         *Leg          // the caller's leg (PBX = UAS)
 	aInv      *serverInvite // the caller's INVITE transaction
 	legs      []*Leg        // every leg the call has had, a first
-	bridge    *Bridge   // the bridge the call was set up in
-	bridges   []*Bridge // every bridge the call made (their seams close at the end)
-	offer     []byte    // the caller's initial offer (nil: late offer)
+	bridge    *Bridge       // the bridge the call was set up in
+	bridges   []*Bridge     // every bridge the call made (their seams close at the end)
+	offer     []byte        // the caller's initial offer (nil: late offer)
 	lateOffer bool
 
 	phase    phase

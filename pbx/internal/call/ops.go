@@ -243,7 +243,6 @@ func (c *Call) Add(b *Bridge, l *Leg, done func(error)) {
 // error→SIP map) and records the attempt.
 func (c *Call) Reject(err error) { c.failWith(err) }
 
-
 // Hangup ends the call from the PBX's side: BYE on every leg that is up,
 // or, while it rings, CANCEL the branches and 480 to the caller.
 func (c *Call) Hangup(why string) { c.terminate(why) }
