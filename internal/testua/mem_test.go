@@ -77,7 +77,7 @@ func (c *memConn) Close() error {
 	return nil
 }
 
-func (c *memConn) LocalAddr() net.Addr                { return net.UDPAddrFromAddrPort(c.local) }
+func (c *memConn) LocalAddr() net.Addr              { return net.UDPAddrFromAddrPort(c.local) }
 func (c *memConn) SetDeadline(time.Time) error      { return nil }
 func (c *memConn) SetReadDeadline(time.Time) error  { return nil }
 func (c *memConn) SetWriteDeadline(time.Time) error { return nil }
