@@ -173,7 +173,9 @@ func (tx *ClientTx) stopLocked() {
 	}
 }
 
-// onResponse files a response and gives it to its transaction.
+// onResponse acts on a response (ACKs of AutoAckError and AutoReAck),
+// then files it and gives it to its transaction: a test that sees the
+// response sees what the UA sent for it.
 func (u *UA) onResponse(rec *Record, res *sip.Response) {
 	cs := res.CSeq()
 	var ack []byte
@@ -182,6 +184,19 @@ func (u *UA) onResponse(rec *Record, res *sip.Response) {
 	if cs != nil {
 		tx = u.txs[txKey(branchOf(res), cs.MethodName)]
 	}
+	auto := u.auto
+	if cs != nil && cs.MethodName == sip.INVITE && res.StatusCode >= 200 && res.StatusCode < 300 && auto&AutoReAck != 0 {
+		ack = u.acks[ackKey(res)]
+	}
+	u.mu.Unlock()
+	if ack != nil {
+		_ = u.write(ack, nil, netip.AddrPort{})
+	}
+	if tx != nil && tx.req.Method == sip.INVITE && res.StatusCode >= 300 && auto&AutoAckError != 0 {
+		_ = u.write([]byte(nonSuccessAck(tx.req, res).String()), nil, netip.AddrPort{})
+	}
+	u.mu.Lock()
+	defer u.mu.Unlock()
 	if tx != nil {
 		tx.responses = append(tx.responses, rec)
 		if tx.req.Method == sip.INVITE || res.StatusCode >= 200 {
@@ -191,18 +206,7 @@ func (u *UA) onResponse(rec *Record, res *sip.Response) {
 			tx.dlg.refreshLocked(res)
 		}
 	}
-	auto := u.auto
-	if cs != nil && cs.MethodName == sip.INVITE && res.StatusCode >= 200 && res.StatusCode < 300 && auto&AutoReAck != 0 {
-		ack = u.acks[ackKey(res)]
-	}
 	u.fileLocked(rec)
-	u.mu.Unlock()
-	if ack != nil {
-		_ = u.write(ack, nil, netip.AddrPort{})
-	}
-	if tx != nil && tx.req.Method == sip.INVITE && res.StatusCode >= 300 && auto&AutoAckError != 0 {
-		_ = u.write([]byte(nonSuccessAck(tx.req, res).String()), nil, netip.AddrPort{})
-	}
 }
 
 // nonSuccessAck is the ACK of a non-2xx final response, part of the

@@ -80,15 +80,21 @@ func serverKey(req *sip.Request, method sip.RequestMethod) string {
 }
 
 // complete reports whether req has what RFC 3261 §8.1.1 requires of every
-// request (the UA acts on no other).
+// request, with a top Via a response can be sent along (the UA acts on no
+// other).
 func complete(req *sip.Request) bool {
-	return req.Via() != nil && req.From() != nil && req.To() != nil && req.CallID() != nil && req.CSeq() != nil
+	via := req.Via()
+	return req.SipVersion == "SIP/2.0" && via != nil && via.ProtocolName == "SIP" && via.Transport != "" && via.Host != "" &&
+		req.From() != nil && req.To() != nil && req.CallID() != nil && req.CSeq() != nil
 }
 
-// onRequest files a request and does what Auto says.
+// onRequest acts on a request as Auto says, then files it: a test that
+// sees the request (Await, AwaitIncoming) sees the auto answers already
+// sent. Only the reader goroutine calls it, so requests are handled in
+// arrival order.
 func (u *UA) onRequest(rec *Record, req *sip.Request) {
 	if !complete(req) {
-		rec.Err = fmt.Errorf("%w: request without Via, From, To, Call-ID or CSeq", ErrIncomplete)
+		rec.Err = fmt.Errorf("%w: request without a usable Via, From, To, Call-ID or CSeq", ErrIncomplete)
 		u.file(rec)
 		return
 	}
@@ -107,16 +113,18 @@ func (u *UA) onRequest(rec *Record, req *sip.Request) {
 		if inc.key != key {
 			continue
 		}
-		inc.copies = append(inc.copies, rec) // a retransmission
-		var last *sip.Response
+		var last *sip.Response // a retransmission
 		if auto&AutoResend != 0 && len(inc.responses) > 0 {
 			last = inc.responses[len(inc.responses)-1]
 		}
-		u.fileLocked(rec)
 		u.mu.Unlock()
 		if last != nil {
 			_ = u.write([]byte(last.String()), last, inc.from)
 		}
+		u.mu.Lock()
+		inc.copies = append(inc.copies, rec)
+		u.fileLocked(rec)
+		u.mu.Unlock()
 		return
 	}
 	inc := &Incoming{ua: u, req: req, rec: rec, from: rec.Peer, key: key, copies: []*Record{rec}}
@@ -128,18 +136,20 @@ func (u *UA) onRequest(rec *Record, req *sip.Request) {
 		ik := serverKey(req, sip.INVITE)
 		for _, inv := range u.incoming {
 			if inv.key == ik {
-				inc.invite, inv.cancel = inv, inc
+				inc.invite = inv
 			}
 		}
 	}
-	u.incoming = append(u.incoming, inc)
-	u.fileLocked(rec)
+	u.incoming = append(u.incoming, inc) // not ready: invisible to waits
 	u.mu.Unlock()
 
 	u.autoAnswer(inc, auto)
 	u.mu.Lock()
+	if inc.invite != nil {
+		inc.invite.cancel = inc
+	}
 	inc.ready = true
-	u.notifyLocked()
+	u.fileLocked(rec)
 	u.mu.Unlock()
 }
 
