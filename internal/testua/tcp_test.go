@@ -39,7 +39,9 @@ func frame(chunks ...[]byte) []framed {
 	defer f.close()
 	var out []framed
 	for _, c := range chunks {
-		f.feed(c, func(raw []byte, m sip.Message, err error) { out = append(out, framed{string(raw), err == nil && m != nil}) })
+		f.feed(c, func(raw []byte, m sip.Message, err error) {
+			out = append(out, framed{string(raw), err == nil && m != nil})
+		})
 	}
 	return out
 }
