@@ -72,7 +72,8 @@ type Registration struct {
 	// Contact is the Contact header value: "" for the UA's own
 	// <ContactURI>, "*" to remove every binding, or any value.
 	Contact string
-	// Expires is the Expires header value (0 removes the binding).
+	// Expires is the Expires header value (0 removes the binding); negative
+	// leaves the header out.
 	Expires int
 }
 
@@ -99,7 +100,9 @@ func (u *UA) NewRegister(r Registration) *sip.Request {
 	default:
 		req.AppendHeader(sip.NewHeader("Contact", r.Contact))
 	}
-	req.AppendHeader(sip.NewHeader("Expires", strconv.Itoa(r.Expires)))
+	if r.Expires >= 0 {
+		req.AppendHeader(sip.NewHeader("Expires", strconv.Itoa(r.Expires)))
+	}
 	req.SetBody(nil)
 	return req
 }
