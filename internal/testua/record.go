@@ -155,6 +155,29 @@ func (u *UA) Sent(m Matcher) []*Record {
 	return out
 }
 
+// Until waits until cond holds, checking it now and after every change of
+// the UA's state (a message received, an Incoming ready, Close). cond runs
+// without the UA's lock, so it may call Received, Incoming, Sent, ...; e.g.
+// Until(ctx, func() bool { return len(ua.Received(testua.Status(200))) >= 5 }).
+func (u *UA) Until(ctx context.Context, cond func() bool) error {
+	for {
+		u.mu.Lock()
+		changed, closed := u.changed, u.closed
+		u.mu.Unlock()
+		if cond() {
+			return nil
+		}
+		if closed {
+			return fmt.Errorf("wait for condition: %w", ErrClosed)
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return fmt.Errorf("wait for condition: %w", ctx.Err())
+		}
+	}
+}
+
 // waitFor calls find with u.mu held until it succeeds, ctx ends or the UA
 // closes (a last look is taken after close).
 func waitFor[T any](ctx context.Context, u *UA, what string, find func() (T, bool)) (T, error) {

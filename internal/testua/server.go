@@ -136,7 +136,8 @@ func (u *UA) onRequest(rec *Record, req *sip.Request) {
 		ik := serverKey(req, sip.INVITE)
 		for _, inv := range u.incoming {
 			if inv.key == ik {
-				inc.invite = inv
+				// the 200 to the CANCEL carries the INVITE's To tag (RFC 3261 §9.2)
+				inc.invite, inc.tag = inv, inv.tag
 			}
 		}
 	}

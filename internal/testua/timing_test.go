@@ -1,8 +1,10 @@
 package testua
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 	"testing/synctest"
@@ -159,6 +161,91 @@ func TestTimersAAndE(t *testing.T) {
 		defer cancel()
 		if _, err := inv2.Final(ctx); !errors.Is(err, context.DeadlineExceeded) {
 			t.Errorf("Final with no final response: %v", err)
+		}
+	})
+}
+
+// TestUASTransactions plays the PBX's side against DefaultAuto: a
+// retransmitted INVITE gets the same 180 again (same To tag), a CANCEL
+// gets 200 then 487 with the 180's To tag, a CANCEL matching nothing gets
+// 481, and a 486 the test sends with RespondUntilAck is retransmitted
+// (timer G) until its ACK.
+func TestUASTransactions(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := t.Context()
+		pbx, phone := memPair(t, []Option{WithAuto(0)}, nil)
+		inv := pbx.NewInvite("phone", pbx.Offer())
+		if err := pbx.Send(inv); err != nil {
+			t.Fatal(err)
+		}
+		if err := pbx.Send(inv); err != nil { // retransmission
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		rings := pbx.Received(Status(180))
+		if len(rings) != 2 || !bytes.Equal(rings[0].Raw, rings[1].Raw) {
+			t.Fatalf("180s %v, want the same 180 twice", rings)
+		}
+		tag, _ := rings[0].Response().To().Params.Get("tag")
+		cancel := pbx.NewRequest(sip.CANCEL, "phone")
+		for _, name := range []string{"Via", "From", "To", "Call-ID"} {
+			cancel.RemoveHeader(name)
+		}
+		cancel.PrependHeader(inv.Via().Clone())
+		cancel.AppendHeader(sip.HeaderClone(inv.From()))
+		cancel.AppendHeader(sip.HeaderClone(inv.To()))
+		cancel.AppendHeader(sip.HeaderClone(inv.CallID()))
+		if err := pbx.Send(cancel); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		var got []string
+		for _, r := range pbx.Received(Final()) {
+			res := r.Response()
+			tt, _ := res.To().Params.Get("tag")
+			got = append(got, fmt.Sprintf("%d %s %v", res.StatusCode, res.CSeq().MethodName, tt == tag))
+		}
+		if want := []string{"200 CANCEL true", "487 INVITE true"}; !slices.Equal(got, want) {
+			t.Errorf("after CANCEL: %v, want %v", got, want)
+		}
+		in, err := phone.AwaitIncoming(ctx, Method(sip.INVITE))
+		if err != nil || in.Cancel() == nil || len(in.Copies()) != 2 {
+			t.Fatalf("phone's INVITE %v (%v)", in, err)
+		}
+
+		stray := pbx.NewRequest(sip.CANCEL, "phone")
+		if err := pbx.Send(stray); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		if rs := pbx.Received(And(Of(stray), Final())); len(rs) != 1 || rs[0].Response().StatusCode != 481 {
+			t.Errorf("stray CANCEL answered %v", rs)
+		}
+
+		inv2 := pbx.NewInvite("phone", pbx.Offer())
+		if err := pbx.Send(inv2); err != nil {
+			t.Fatal(err)
+		}
+		in2, err := phone.AwaitIncoming(ctx, CallID(callIDOf(inv2)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() {
+			_, err := in2.RespondUntilAck(ctx, in2.NewResponse(486, "Busy Here"))
+			done <- err
+		}()
+		time.Sleep(1200 * time.Millisecond) // 486 at 0, 0.5 s, 1.5 s: two copies by now
+		synctest.Wait()
+		busy := pbx.Received(And(Of(inv2), Status(486)))
+		if got, want := offsets(busy), ms(0, 500); !slices.Equal(got, want) {
+			t.Errorf("486 at %v, want %v", got, want)
+		}
+		if err := pbx.Send(nonSuccessAck(inv2, busy[0].Response())); err != nil {
+			t.Fatal(err)
+		}
+		if err := <-done; err != nil {
+			t.Fatal(err)
 		}
 	})
 }
