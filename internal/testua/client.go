@@ -123,7 +123,11 @@ func (u *UA) start(wire []byte, req *sip.Request, dlg *Dialog) (*ClientTx, error
 		return nil, fmt.Errorf("start %s: %w", req.Method, err)
 	}
 	if u.retrans && u.transport == "udp" {
-		u.wg.Go(tx.retransmit)
+		u.mu.Lock()
+		if !u.closed { // Close waits for the goroutines started before it
+			u.wg.Go(tx.retransmit)
+		}
+		u.mu.Unlock()
 	}
 	return tx, nil
 }

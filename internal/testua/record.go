@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/netip"
 	"time"
 
@@ -110,6 +111,9 @@ func (u *UA) fileLocked(rec *Record) {
 	rec.Seq = len(u.received)
 	u.received = append(u.received, rec)
 	u.notifyLocked()
+	if u.log.Enabled(context.Background(), slog.LevelDebug) {
+		u.log.Debug("test ua: received", "local", u.local, "record", rec.String())
+	}
 }
 
 // Await returns the first received record matching m that no wait has

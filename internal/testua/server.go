@@ -23,6 +23,8 @@ const (
 	AutoRinging
 	// AutoAnswer answers 200 OK with SDP to every INVITE: the answer to its
 	// offer (488 if unusable), or an offer when it has none (late offer).
+	// The 200 is sent once (AutoResend re-sends it if the INVITE is
+	// retransmitted); Incoming.RespondUntilAck retransmits a 200 itself.
 	AutoAnswer
 	// AutoCancel answers 200 to a CANCEL, then 487 to its INVITE if the
 	// INVITE has no final response yet; 481 to a CANCEL matching no INVITE.

@@ -1,6 +1,7 @@
 package testua
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -336,8 +337,13 @@ func (u *UA) write(b []byte, m sip.Message, to netip.AddrPort) error {
 	if m == nil {
 		m, _ = sip.ParseMessage(b)
 	}
+	rec := &Record{At: time.Now(), Peer: to, Raw: b, Msg: m}
 	u.mu.Lock()
-	u.sent = append(u.sent, &Record{Seq: len(u.sent), At: time.Now(), Peer: to, Raw: b, Msg: m})
+	rec.Seq = len(u.sent)
+	u.sent = append(u.sent, rec)
 	u.mu.Unlock()
+	if u.log.Enabled(context.Background(), slog.LevelDebug) {
+		u.log.Debug("test ua: sent", "local", u.local, "record", rec.String())
+	}
 	return nil
 }
