@@ -3,6 +3,7 @@ package testua
 import (
 	"context"
 	"errors"
+	"net"
 	"slices"
 	"strings"
 	"testing"
@@ -354,5 +355,39 @@ func TestNewRejectsBadConfig(t *testing.T) {
 	}
 	if _, err := New(Config{PBX: loopback5060, Transport: "tcp"}, WithPacketConn(newMemNet().listen("10.0.0.1:1"))); !errors.Is(err, ErrConfig) {
 		t.Errorf("PacketConn for TCP accepted: %v", err)
+	}
+}
+
+// TestIPv6: URIs, Via and Contact put an IPv6 address in brackets, and a
+// call and an OPTIONS work over [::1].
+func TestIPv6(t *testing.T) {
+	ctx := testCtx(t)
+	ca, err := net.ListenPacket("udp6", "[::1]:0")
+	if err != nil {
+		t.Skipf("no IPv6 loopback: %v", err)
+	}
+	cb, err := net.ListenPacket("udp6", "[::1]:0")
+	if err != nil {
+		_ = ca.Close()
+		t.Skipf("no IPv6 loopback: %v", err)
+	}
+	alice, bob := pairOn(t, ca, cb, nil, []Option{WithAuto(DefaultAuto | AutoAnswer)})
+	req := alice.NewInvite("bob", alice.Offer())
+	if s := req.String(); !strings.Contains(s, "INVITE sip:bob@"+bob.Local().String()+" SIP/2.0") ||
+		!strings.Contains(s, "Via: SIP/2.0/UDP "+alice.Local().String()+";") || !strings.Contains(s, "<sip:alice@"+alice.Local().String()+">") {
+		t.Fatalf("IPv6 request:\n%s", s)
+	}
+	tx, err := alice.Start(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, err := tx.Final(ctx); err != nil || res.StatusCode != 200 {
+		t.Fatalf("INVITE over IPv6: %v, %v", res, err)
+	}
+	if _, err := tx.Ack(nil); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := tx.Dialog().Bye(ctx); err != nil || res.StatusCode != 200 {
+		t.Fatalf("BYE over IPv6: %v, %v", res, err)
 	}
 }
