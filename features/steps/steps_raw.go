@@ -53,7 +53,7 @@ func registerRawSteps(sc *godog.ScenarioContext) {
 }
 
 // sendRawInvite sends an INVITE fixture from a's raw endpoint to b and waits
-// for its final response (acknowledged by the rawUA).
+// for its final response (a non-2xx is ACKed by testua).
 func sendRawInvite(ctx context.Context, w *world, a, b, fixture string) error {
 	rp, err := w.rawPhoneOf(ctx, a)
 	if err != nil {

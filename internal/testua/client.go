@@ -11,8 +11,9 @@ import (
 )
 
 // Send sends m (a *sip.Request or *sip.Response, as built or modified by
-// the test) to the PBX, once, with no transaction: what comes back is only
-// recorded (see Await). An ACK sent this way for a 2xx is re-sent when
+// the test) to the PBX, once, with no new transaction: what comes back is
+// recorded (see Await), and still reaches the ClientTx of a request Send
+// repeats (a retransmission by hand). An ACK sent for a 2xx is re-sent when
 // that 2xx is retransmitted (AutoReAck).
 func (u *UA) Send(m sip.Message) error { return u.SendTo(m, netip.AddrPort{}) }
 

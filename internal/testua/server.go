@@ -307,14 +307,14 @@ func (i *Incoming) Responses() []*sip.Response {
 // NewResponse builds a response to the request (RFC 3261 §8.2.6): Via,
 // From, To, Call-ID, CSeq copied, Record-Route for 18x/2xx, the
 // transaction's To tag (none on 100 outside a dialog), and a Contact on
-// 1xx/2xx to an INVITE. Change it freely (drop the tag, add a body or
-// Contacts, ...) before Respond.
+// 1xx/2xx to an INVITE or UPDATE (target refresh). Change it freely (drop
+// the tag, add a body or Contacts, ...) before Respond.
 func (i *Incoming) NewResponse(code int, reason string) *sip.Response {
 	res := sip.NewResponseFromRequest(i.req, code, reason, nil)
 	if to := res.To(); to != nil && (code != 100 || to.Params.Has("tag")) {
 		to.Params.Add("tag", i.tag)
 	}
-	if i.req.Method == sip.INVITE && code > 100 && code < 300 {
+	if (i.req.Method == sip.INVITE || i.req.Method == sip.UPDATE) && code > 100 && code < 300 {
 		res.AppendHeader(i.ua.contactFor(i.req.Recipient.User))
 	}
 	return res
