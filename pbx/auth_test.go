@@ -9,6 +9,7 @@ import (
 
 	"github.com/emiago/sipgo/sip"
 
+	"pbxlab/internal/testua"
 	"pbxlab/pbx/config"
 	"pbxlab/pbx/pbxtest"
 	"pbxlab/sim/phone"
@@ -25,13 +26,10 @@ func TestDigestAlgorithmOrder(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
 			in := startPBX(t, func(c *config.Config) { c.Auth.Realms[0].Algorithms = order }, pbxtest.Options{})
-			u := newRawUAC(t, in.UDP)
-			u.send(fmt.Sprintf("REGISTER sip:127.0.0.1 SIP/2.0\nVia: SIP/2.0/UDP %s;branch=z9hG4bKreg1;rport\nMax-Forwards: 70\n"+
-				"From: <sip:1000@127.0.0.1>;tag=r\nTo: <sip:1000@127.0.0.1>\nCall-ID: reg-order\nCSeq: 1 REGISTER\n"+
-				"Contact: <sip:1000@%s>\nContent-Length: 0\n\n", u.addr(), u.addr()))
-			res, ok := u.next(5 * time.Second).(*sip.Response)
-			if !ok || res.StatusCode != 401 {
-				t.Fatalf("REGISTER without credentials: %v", res)
+			u := newUA(t, in.UDP, "1000")
+			res, err := u.Do(ctx, u.NewRegister(testua.Registration{Domain: "127.0.0.1", Expires: -1}))
+			if err != nil || res.StatusCode != 401 {
+				t.Fatalf("REGISTER without credentials: %v, %v", res, err)
 			}
 			var algs []string
 			for _, h := range res.GetHeaders("WWW-Authenticate") {
@@ -63,27 +61,28 @@ func TestUnacceptableSDPAndUpdate(t *testing.T) {
 		c.TrustedPeers = []config.TrustedPeer{{Name: "raw", Address: "127.0.0.1"}}
 	}, pbxtest.Options{})
 	callee := registered(ctx, t, in.Target(), phone.Config{}, "1001")["1001"]
-	u := newRawUAC(t, in.UDP)
-	g729 := "v=0\no=- 1 1 IN IP4 127.0.0.1\ns=-\nc=IN IP4 127.0.0.1\nt=0 0\nm=audio 40000 RTP/AVP 18\na=rtpmap:18 G729/8000\n"
-	g729 = strings.ReplaceAll(g729, "\n", "\r\n")
-	u.send(fmt.Sprintf("INVITE sip:1001@127.0.0.1 SIP/2.0\nVia: SIP/2.0/UDP %s;branch=z9hG4bKg729;rport\nMax-Forwards: 70\n"+
-		"From: <sip:1000@127.0.0.1>;tag=g\nTo: <sip:1001@127.0.0.1>\nCall-ID: g729\nCSeq: 1 INVITE\nContact: <sip:1000@%s>\n"+
-		"Content-Type: application/sdp\nContent-Length: %d\n\n%s", u.addr(), u.addr(), len(g729), strings.ReplaceAll(g729, "\r\n", "\n")))
-	if r := u.finalFor(t, "INVITE"); r.StatusCode != 488 {
-		t.Fatalf("G.729-only offer answered %d, want 488", r.StatusCode)
+	u := newUA(t, in.UDP, "1000")
+	g729 := "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 40000 RTP/AVP 18\r\na=rtpmap:18 G729/8000\r\n"
+	inv := u.NewInvite("1001", []byte(g729))
+	if r, err := u.Do(ctx, inv); err != nil || r.StatusCode != 488 {
+		t.Fatalf("G.729-only offer answered %v, %v; want 488", r, err)
+	}
+	if n := len(u.Sent(testua.And(testua.Method(sip.ACK), testua.Of(inv)))); n != 1 {
+		t.Errorf("488 ACKed %d times", n)
 	}
 
-	u2 := newRawUAC(t, in.UDP)
-	ok := u2.answered(t, "update-1", "1001")
+	u2 := newUA(t, in.UDP, "1000")
+	tx := answered(ctx, t, u2, "1001")
 	leg := callee.nextIncoming(ctx, t)
-	u2.inDialog("ACK", 1, ok, "")
-	u2.inDialog("UPDATE", 2, ok, "")
-	if r := u2.finalFor(t, "UPDATE"); r.StatusCode != 200 {
-		t.Fatalf("UPDATE answered %d", r.StatusCode)
+	if _, err := tx.Ack(nil); err != nil {
+		t.Fatal(err)
 	}
-	u2.inDialog("BYE", 3, ok, "")
-	if r := u2.finalFor(t, "BYE"); r.StatusCode != 200 {
-		t.Fatalf("BYE answered %d", r.StatusCode)
+	d := tx.Dialog()
+	if r, err := u2.Do(ctx, d.NewRequest(sip.UPDATE)); err != nil || r.StatusCode != 200 {
+		t.Fatalf("UPDATE answered %v, %v", r, err)
+	}
+	if r, err := d.Bye(ctx); err != nil || r.StatusCode != 200 {
+		t.Fatalf("BYE answered %v, %v", r, err)
 	}
 	if end, err := leg.Wait(ctx); err != nil || end.Reason != phone.ReasonBye {
 		t.Fatalf("callee leg ended %+v, %v", end, err)
@@ -100,13 +99,10 @@ func TestPerRealmSubscribers(t *testing.T) {
 		c.Auth.Realms = append(c.Auth.Realms, config.Realm{Name: "sales", Algorithms: []config.Algorithm{config.AlgorithmSHA256}})
 		c.ExplicitSubscribers = []config.Subscriber{{Number: "3000", Password: "demo3000", Realm: "sales"}}
 	}, pbxtest.Options{})
-	u := newRawUAC(t, in.UDP)
-	u.send(fmt.Sprintf("REGISTER sip:127.0.0.1 SIP/2.0\nVia: SIP/2.0/UDP %s;branch=z9hG4bKreg3;rport\nMax-Forwards: 70\n"+
-		"From: <sip:3000@127.0.0.1>;tag=r\nTo: <sip:3000@127.0.0.1>\nCall-ID: reg-realm\nCSeq: 1 REGISTER\n"+
-		"Contact: <sip:3000@%s>\nContent-Length: 0\n\n", u.addr(), u.addr()))
-	res, ok := u.next(5 * time.Second).(*sip.Response)
-	if !ok || res.StatusCode != 401 {
-		t.Fatalf("REGISTER without credentials: %v", res)
+	u := newUA(t, in.UDP, "3000")
+	res, err := u.Do(ctx, u.NewRegister(testua.Registration{Domain: "127.0.0.1", Expires: -1}))
+	if err != nil || res.StatusCode != 401 {
+		t.Fatalf("REGISTER without credentials: %v, %v", res, err)
 	}
 	ch := res.GetHeaders("WWW-Authenticate")
 	if len(ch) != 1 || !strings.Contains(ch[0].Value(), `realm="sales"`) || !strings.Contains(ch[0].Value(), "SHA-256") {

@@ -1,10 +1,8 @@
 package pbx_test
 
 import (
+	"bytes"
 	"context"
-	"fmt"
-	"net"
-	"net/netip"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,7 +11,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"pbxlab/internal/leakcheck"
-	"pbxlab/internal/sdpneg"
+	"pbxlab/internal/testua"
 	"pbxlab/pbx"
 	"pbxlab/pbx/config"
 	"pbxlab/pbx/pbxtest"
@@ -62,59 +60,6 @@ func TestCallsOverEveryTransport(t *testing.T) {
 	}
 }
 
-// rawUAC is a bare UDP socket speaking SIP through sipgo's parser, for
-// what the simulated phones never do (never ACK, reorder requests).
-type rawUAC struct {
-	t    *testing.T
-	conn net.PacketConn
-	pbx  net.Addr
-}
-
-func newRawUAC(t *testing.T, target netip.AddrPort) *rawUAC {
-	pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = pc.Close() })
-	return &rawUAC{t: t, conn: pc, pbx: net.UDPAddrFromAddrPort(target)}
-}
-
-func (u *rawUAC) addr() string { return u.conn.LocalAddr().String() }
-
-func (u *rawUAC) send(msg string) {
-	u.t.Helper()
-	msg = strings.ReplaceAll(msg, "\n", "\r\n")
-	if _, err := u.conn.WriteTo([]byte(msg), u.pbx); err != nil {
-		u.t.Fatal(err)
-	}
-}
-
-// next returns the next SIP message received before d elapses (nil on timeout).
-func (u *rawUAC) next(d time.Duration) sip.Message {
-	buf := make([]byte, 65535)
-	_ = u.conn.SetReadDeadline(time.Now().Add(d))
-	n, _, err := u.conn.ReadFrom(buf)
-	if err != nil {
-		return nil
-	}
-	m, err := sip.ParseMessage(buf[:n])
-	if err != nil {
-		u.t.Fatalf("PBX sent unparsable message: %v\n%s", err, buf[:n])
-	}
-	return m
-}
-
-func (u *rawUAC) invite(callID, to string) {
-	sdp, err := sdpneg.Offer(netip.MustParseAddrPort("127.0.0.1:40000"), sdpneg.DefaultCodecs(), 1)
-	if err != nil {
-		u.t.Fatal(err)
-	}
-	u.send(fmt.Sprintf("INVITE sip:%s@127.0.0.1 SIP/2.0\nVia: SIP/2.0/UDP %s;branch=z9hG4bK%s;rport\nMax-Forwards: 70\n"+
-		"From: <sip:1000@127.0.0.1>;tag=raw\nTo: <sip:%s@127.0.0.1>\nCall-ID: %s\nCSeq: 1 INVITE\nContact: <sip:1000@%s>\n"+
-		"Content-Type: application/sdp\nContent-Length: %d\n\n%s", to, u.addr(), callID, to, callID, u.addr(), len(sdp),
-		strings.ReplaceAll(string(sdp), "\r\n", "\n")))
-}
-
 // TestUnacknowledged2xxIsRetransmittedThenBYEd: the PBX retransmits its
 // 200 to a caller that never ACKs, from T1 doubling to T2, and after 64*T1
 // ends both legs with BYE (RFC 3261 §13.3.1.4).
@@ -127,32 +72,34 @@ func TestUnacknowledged2xxIsRetransmittedThenBYEd(t *testing.T) {
 		c.TrustedPeers = []config.TrustedPeer{{Name: "raw", Address: "127.0.0.1"}}
 	}, pbxtest.Options{})
 	ps := registered(ctx, t, in.Target(), phone.Config{}, "1001")
-	u := newRawUAC(t, in.UDP)
-	u.invite("noack-1", "1001")
-	oks, start := 0, time.Now()
-	var bye *sip.Request
-	for bye == nil && time.Since(start) < 10*time.Second {
-		switch m := u.next(2 * time.Second).(type) {
-		case *sip.Response:
-			if m.StatusCode == 200 {
-				oks++
-			}
-		case *sip.Request:
-			if m.Method == sip.BYE {
-				bye = m
-			}
+	u := newUA(t, in.UDP, "1000")
+	start := time.Now()
+	tx, err := u.Start(u.NewInvite("1001", u.Offer()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := tx.Final(ctx); err != nil || ok.StatusCode != 200 {
+		t.Fatalf("INVITE answered %v, %v", ok, err)
+	}
+	bye, err := u.AwaitIncoming(ctx, testua.Method(sip.BYE)) // never ACKed: the PBX gives up
+	if err != nil {
+		t.Fatalf("no BYE: %v", err)
+	}
+	oks := u.Received(testua.And(testua.Status(200), testua.Of(tx.Request())))
+	// 64*T1 = 3.2 s with retransmissions at 50, 100, 200, 400, 400, ... ms
+	if len(oks) < 5 {
+		t.Errorf("200 OK sent %d times before BYE, want the original plus retransmissions", len(oks))
+	}
+	for _, r := range oks[1:] {
+		if !bytes.Equal(r.Raw, oks[0].Raw) {
+			t.Errorf("retransmitted 200 differs from the first:\n%s\n%s", oks[0].Raw, r.Raw)
 		}
 	}
-	if bye == nil {
-		t.Fatalf("no BYE after %d unacknowledged 200s", oks)
-	}
-	elapsed := time.Since(start)
-	// 64*T1 = 3.2 s with retransmissions at 50, 100, 200, 400, 400, ... ms
-	if oks < 5 {
-		t.Errorf("200 OK sent %d times before BYE, want the original plus retransmissions", oks)
-	}
-	if elapsed < 64*t1 {
+	if elapsed := bye.Record().At.Sub(start); elapsed < 64*t1 {
 		t.Errorf("BYE after %s, before 64*T1", elapsed)
+	}
+	if tag, _ := bye.Request().From().Params.Get("tag"); tag != tx.Dialog().RemoteTag() {
+		t.Errorf("BYE From tag %q, want the 200's To tag %q", tag, tx.Dialog().RemoteTag())
 	}
 	if end, err := ps["1001"].nextIncoming(ctx, t).Wait(ctx); err != nil || end.Reason != phone.ReasonBye {
 		t.Errorf("callee leg end = %+v, %v; want BYE from the PBX", end, err)
@@ -179,19 +126,15 @@ func TestShutdownRefusesNewCallsAndByesTheRest(t *testing.T) {
 	closed := make(chan error, 1)
 	go func() { closed <- in.Close() }()
 	time.Sleep(200 * time.Millisecond) // Run has seen its context end
-	u := newRawUAC(t, in.UDP)
-	u.invite("after-sigterm", "1003")
-	for {
-		m := u.next(2 * time.Second)
-		if m == nil {
-			t.Fatal("no answer to an INVITE during shutdown")
-		}
-		if r, ok := m.(*sip.Response); ok && r.StatusCode >= 200 {
-			if r.StatusCode != 503 {
-				t.Fatalf("INVITE during shutdown got %d, want 503", r.StatusCode)
-			}
-			break
-		}
+	u := newUA(t, in.UDP, "1000")
+	wctx, wcancel := context.WithTimeout(ctx, 2*time.Second)
+	defer wcancel()
+	res, err := u.Do(wctx, u.NewInvite("1003", u.Offer()))
+	if err != nil {
+		t.Fatalf("no answer to an INVITE during shutdown: %v", err)
+	}
+	if res.StatusCode != 503 {
+		t.Fatalf("INVITE during shutdown got %d, want 503", res.StatusCode)
 	}
 	for _, k := range []*phone.Call{c, callee} {
 		if end, err := k.Wait(ctx); err != nil || end.Reason != phone.ReasonBye || end.By != phone.Remote {

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"pbxlab/internal/testua"
 	"pbxlab/pbx"
 	"pbxlab/pbx/config"
 	"pbxlab/pbx/pbxtest"
@@ -127,3 +128,19 @@ func talk(ctx context.Context, t *testing.T, from, to *testPhone) (*phone.Call, 
 }
 
 var loopback6 = netip.IPv6Loopback()
+
+// newUA opens a wire-level test UA (From/Contact user) talking UDP to
+// target, closed when the test ends.
+func newUA(t *testing.T, target netip.AddrPort, user string, opts ...testua.Option) *testua.UA {
+	t.Helper()
+	u, err := testua.New(testua.Config{PBX: target, User: user}, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := u.Close(); err != nil {
+			t.Errorf("close test ua: %v", err)
+		}
+	})
+	return u
+}

@@ -2,65 +2,34 @@ package pbx_test
 
 import (
 	"context"
-	"fmt"
 	"testing"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
 
+	"pbxlab/internal/testua"
 	"pbxlab/pbx"
 	"pbxlab/pbx/config"
 	"pbxlab/pbx/pbxtest"
 	"pbxlab/sim/phone"
 )
 
-// answered places a call from the raw UAC to number and returns the 200.
-func (u *rawUAC) answered(t *testing.T, callID, number string) *sip.Response {
-	u.invite(callID, number)
-	for {
-		m := u.next(5 * time.Second)
-		if m == nil {
-			t.Fatal("no 200 OK")
-		}
-		if r, ok := m.(*sip.Response); ok && r.StatusCode >= 200 {
-			if r.StatusCode != 200 {
-				t.Fatalf("INVITE answered %d", r.StatusCode)
-			}
-			return r
-		}
+// answered places a call from u to number and returns its transaction,
+// answered 200.
+func answered(ctx context.Context, t *testing.T, u *testua.UA, number string) *testua.ClientTx {
+	t.Helper()
+	tx, err := u.Start(u.NewInvite(number, u.Offer()))
+	if err != nil {
+		t.Fatal(err)
 	}
-}
-
-func (u *rawUAC) inDialog(method string, seq int, ok *sip.Response, body string) {
-	tag, _ := ok.To().Params.Get("tag")
-	ct := ""
-	if body != "" {
-		ct = "Content-Type: application/sdp\n"
+	res, err := tx.Final(ctx)
+	if err != nil {
+		t.Fatalf("no final response: %v", err)
 	}
-	u.send(fmt.Sprintf("%s sip:1001@%s SIP/2.0\nVia: SIP/2.0/UDP %s;branch=z9hG4bK%s%d;rport\nMax-Forwards: 70\n"+
-		"From: <sip:1000@127.0.0.1>;tag=raw\nTo: <sip:1001@127.0.0.1>;tag=%s\nCall-ID: %s\nCSeq: %d %s\n"+
-		"Contact: <sip:1000@%s>\n%sContent-Length: %d\n\n%s",
-		method, u.pbx, u.addr(), method, seq, tag, ok.CallID().Value(), seqFor(method, seq), method, u.addr(), ct, len(body), body))
-}
-
-func seqFor(method string, seq int) int {
-	if method == "ACK" {
-		return 1
+	if res.StatusCode != 200 {
+		t.Fatalf("INVITE answered %d", res.StatusCode)
 	}
-	return seq
-}
-
-// finalFor waits for the final response to method.
-func (u *rawUAC) finalFor(t *testing.T, method string) *sip.Response {
-	for {
-		m := u.next(5 * time.Second)
-		if m == nil {
-			t.Fatalf("no final response to %s", method)
-		}
-		if r, ok := m.(*sip.Response); ok && r.StatusCode >= 200 && string(r.CSeq().MethodName) == method {
-			return r
-		}
-	}
+	return tx
 }
 
 // TestReINVITEIsRelayedAndByeBeforeAckIsOrdered: a re-INVITE from the caller
@@ -76,29 +45,47 @@ func TestReINVITEIsRelayedAndByeBeforeAckIsOrdered(t *testing.T) {
 	callee := registered(ctx, t, in.Target(), phone.Config{}, "1001")["1001"]
 
 	t.Run("re-INVITE relayed", func(t *testing.T) {
-		u := newRawUAC(t, in.UDP)
-		ok := u.answered(t, "reinvite-1", "1001")
+		u := newUA(t, in.UDP, "1000")
+		tx := answered(ctx, t, u, "1001")
 		callee.nextIncoming(ctx, t)
-		u.inDialog("ACK", 1, ok, "")
+		if _, err := tx.Ack(nil); err != nil {
+			t.Fatal(err)
+		}
+		d := tx.Dialog()
+		re := d.NewRequest(sip.INVITE)
 		offer := "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 40002 RTP/AVP 0\r\na=sendonly\r\n"
-		u.inDialog("INVITE", 2, ok, offer)
-		res := u.finalFor(t, "INVITE")
+		testua.SetBody(re, "application/sdp", []byte(offer))
+		rtx, err := d.Start(re)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := rtx.Final(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if res.StatusCode != 200 || len(res.Body()) == 0 {
 			t.Fatalf("re-INVITE answered %d with %d bytes of SDP", res.StatusCode, len(res.Body()))
 		}
-		u.inDialog("BYE", 3, ok, "")
-		if r := u.finalFor(t, "BYE"); r.StatusCode != 200 {
-			t.Fatalf("BYE answered %d", r.StatusCode)
+		if _, err := rtx.Ack(nil); err != nil {
+			t.Fatal(err)
+		}
+		if r, err := d.Bye(ctx); err != nil || r.StatusCode != 200 {
+			t.Fatalf("BYE answered %v, %v", r, err)
 		}
 	})
 	t.Run("BYE before ACK", func(t *testing.T) {
-		u := newRawUAC(t, in.UDP)
-		ok := u.answered(t, "byefirst-1", "1001")
-		u.inDialog("BYE", 2, ok, "")
-		time.Sleep(100 * time.Millisecond)
-		u.inDialog("ACK", 1, ok, "")
-		if r := u.finalFor(t, "BYE"); r.StatusCode != 200 {
-			t.Fatalf("BYE answered %d", r.StatusCode)
+		u := newUA(t, in.UDP, "1000")
+		tx := answered(ctx, t, u, "1001")
+		btx, err := u.Start(tx.Dialog().NewRequest(sip.BYE))
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(100 * time.Millisecond) // the PBX handles the BYE before the ACK arrives
+		if _, err := tx.Ack(nil); err != nil {
+			t.Fatal(err)
+		}
+		if r, err := btx.Final(ctx); err != nil || r.StatusCode != 200 {
+			t.Fatalf("BYE answered %v, %v", r, err)
 		}
 		if end, err := callee.nextIncoming(ctx, t).Wait(ctx); err != nil || end.Reason != phone.ReasonBye {
 			t.Fatalf("callee leg ended %+v, %v", end, err)

@@ -119,7 +119,7 @@ func (w *world) rawPhoneOf(ctx context.Context, name string) (*rawPhone, error) 
 	if err != nil {
 		return nil, err
 	}
-	ua, err := newRawUA(ep, w.cap.w, w.log)
+	ua, err := w.newRawUA(ep, sub)
 	if err != nil {
 		return nil, err
 	}

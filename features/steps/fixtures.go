@@ -31,8 +31,6 @@ type fixtureData struct {
 	Contact       string // Contact header value: <sip:...> or *
 	Expires       int
 	Authorization string // Authorization header value, "" for none
-	// ACK fields, copied from the INVITE and its final response.
-	RequestURI, Via, From, To string
 }
 
 // render executes the fixture name (e.g. "register.sip"), converts it to

@@ -5,38 +5,8 @@ import (
 	"net/netip"
 	"testing"
 
-	"github.com/emiago/sipgo/sip"
-
 	"pbxlab/internal/pcapio"
 )
-
-// FuzzRawUAHandle feeds arbitrary datagrams to the raw endpoint: it must
-// never panic, and it must still answer a well-formed CANCEL afterwards.
-func FuzzRawUAHandle(f *testing.F) {
-	for _, s := range []string{testInvite, testCancel, testAck, "\r\n\r\n", "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP x;branch=z9hG4bK1\r\n\r\n", "OPTIONS sip:x SIP/2.0\r\n\r\n"} {
-		f.Add([]byte(s))
-	}
-	from := netip.MustParseAddrPort("127.0.0.1:5060")
-	f.Fuzz(func(t *testing.T, data []byte) {
-		u, c := offlineUA()
-		u.handle(data, from)
-		c.mu.Lock()
-		before := len(c.written)
-		c.mu.Unlock()
-		u.handle([]byte(testCancel), from)
-		c.mu.Lock()
-		after := c.written[before:]
-		c.mu.Unlock()
-		if len(after) == 0 {
-			t.Fatal("CANCEL not answered")
-		}
-		for _, b := range after {
-			if _, err := sip.ParseMessage(b); err != nil {
-				t.Fatalf("answer to CANCEL does not parse: %v\n%q", err, b)
-			}
-		}
-	})
-}
 
 // FuzzSIPMessagesOf feeds arbitrary bytes as a capture file.
 func FuzzSIPMessagesOf(f *testing.F) {

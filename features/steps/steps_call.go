@@ -210,8 +210,8 @@ func doesNotRing(ctx context.Context, w *world, name string) error {
 		return fmt.Errorf("%w: the current call %s is not to %s", ErrUsage, rec, name)
 	}
 	if rp := w.rawOnly(name); rp != nil {
-		if invs, _ := rp.ua.Invites(); len(invs) > 0 {
-			return fmt.Errorf("%w: %s received an INVITE from %s", ErrExpectation, name, invs[0].from)
+		if invs := rp.invites(); len(invs) > 0 {
+			return fmt.Errorf("%w: %s received an INVITE from %s", ErrExpectation, name, invs[0].Source())
 		}
 		return nil
 	}

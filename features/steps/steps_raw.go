@@ -7,6 +7,8 @@ import (
 
 	"github.com/cucumber/godog"
 	"github.com/icholy/digest"
+
+	"pbxlab/internal/testua"
 )
 
 // registerRawSteps: requests sent byte for byte from fixtures.
@@ -35,7 +37,7 @@ func registerRawSteps(sc *godog.ScenarioContext) {
 		}
 		wctx, cancel := w.waitCtx(ctx)
 		defer cancel()
-		return rp.ua.decline(wctx, 486, "Busy Here")
+		return rp.decline(wctx, 486, "Busy Here")
 	}))
 	sc.Then(`^(\d+) rings at the address its REGISTER came from$`, step1(func(ctx context.Context, w *world, name string) error {
 		w.mu.Lock()
@@ -51,7 +53,7 @@ func registerRawSteps(sc *godog.ScenarioContext) {
 }
 
 // sendRawInvite sends an INVITE fixture from a's raw endpoint to b and waits
-// for its final response (acknowledged by the rawUA).
+// for its final response (a non-2xx is ACKed by testua).
 func sendRawInvite(ctx context.Context, w *world, a, b, fixture string) error {
 	rp, err := w.rawPhoneOf(ctx, a)
 	if err != nil {
@@ -64,16 +66,16 @@ func sendRawInvite(ctx context.Context, w *world, a, b, fixture string) error {
 	d := fixtureData{
 		Transport: strings.ToUpper(w.ep.Transport),
 		SentBy:    rp.ua.Local().String(),
-		Branch:    newBranch(),
+		Branch:    testua.NewBranch(),
 		Domain:    w.ep.Domain,
 		User:      rp.sub.Number,
 		Callee:    callee.Number,
-		FromTag:   randomHex(8),
-		CallID:    randomHex(12),
+		FromTag:   testua.NewTag(),
+		CallID:    testua.NewTag() + testua.NewTag(),
 		CSeq:      1,
 		Contact:   fmt.Sprintf("<sip:%s@%s%s>", rp.sub.Number, rp.ua.Local(), transportParam(w.ep.Transport)),
 	}
-	wire, req, err := render(fixture, d)
+	wire, _, err := render(fixture, d)
 	if err != nil {
 		return err
 	}
@@ -84,7 +86,7 @@ func sendRawInvite(ctx context.Context, w *world, a, b, fixture string) error {
 	w.addCall(rec)
 	wctx, cancel := w.waitCtx(ctx)
 	defer cancel()
-	res, err := rp.ua.transact(wctx, wire, req)
+	res, err := rp.transact(wctx, wire)
 	rec.raw = &res
 	if err != nil {
 		return fmt.Errorf("%w: %s: %w", ErrExpectation, rec, err)
@@ -133,33 +135,23 @@ func digestChallenge(_ context.Context, w *world) error {
 
 // rawRings waits for an INVITE at the raw endpoint's socket.
 func rawRings(ctx context.Context, rp *rawPhone) error {
-	for {
-		invs, changed := rp.ua.Invites()
-		if len(invs) > 0 {
-			return nil
-		}
-		select {
-		case <-changed:
-		case <-ctx.Done():
-			return fmt.Errorf("%w: no INVITE reached %s at %s: %w", ErrExpectation, rp.name, rp.ua.Local(), ctx.Err())
-		}
+	if err := rp.ua.Until(ctx, func() bool { return len(rp.invites()) > 0 }); err != nil {
+		return fmt.Errorf("%w: no INVITE reached %s at %s: %w", ErrExpectation, rp.name, rp.ua.Local(), err)
 	}
+	return nil
 }
 
 // rawCancelled waits until the PBX cancelled the INVITE it sent to the raw endpoint.
 func rawCancelled(ctx context.Context, rp *rawPhone) error {
-	for {
-		invs, changed := rp.ua.Invites()
-		if len(invs) == 0 {
-			return fmt.Errorf("%w: %s never rang", ErrExpectation, rp.name)
-		}
-		if invs[len(invs)-1].cancelled {
-			return nil
-		}
-		select {
-		case <-changed:
-		case <-ctx.Done():
-			return fmt.Errorf("%w: %s was not cancelled at %s: %w", ErrExpectation, rp.name, rp.ua.Local(), ctx.Err())
-		}
+	if len(rp.invites()) == 0 {
+		return fmt.Errorf("%w: %s never rang", ErrExpectation, rp.name)
 	}
+	cancelled := func() bool {
+		invs := rp.invites()
+		return invs[len(invs)-1].Cancel() != nil
+	}
+	if err := rp.ua.Until(ctx, cancelled); err != nil {
+		return fmt.Errorf("%w: %s was not cancelled at %s: %w", ErrExpectation, rp.name, rp.ua.Local(), err)
+	}
+	return nil
 }

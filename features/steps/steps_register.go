@@ -160,7 +160,7 @@ func removeAllRegistrations(ctx context.Context, w *world, name string) error {
 func (w *world) unregisterAll(ctx context.Context, rp *rawPhone) error {
 	rctx, cancel := w.waitCtx(ctx)
 	defer cancel()
-	res, err := rp.ua.register(rctx, rawRegistration{Sub: rp.sub, Domain: w.ep.Domain, Contact: "*", Expires: 0})
+	res, err := rp.register(rctx, rawRegistration{Sub: rp.sub, Domain: w.ep.Domain, Contact: "*", Expires: 0})
 	if err != nil {
 		return err
 	}
@@ -203,7 +203,7 @@ func rawRegister(ctx context.Context, w *world, rp *rawPhone, r rawRegistration)
 	r.Sub, r.Domain = rp.sub, w.ep.Domain
 	rctx, cancel := w.waitCtx(ctx)
 	defer cancel()
-	res, err := rp.ua.register(rctx, r)
+	res, err := rp.register(rctx, r)
 	if err != nil {
 		return nil, err
 	}
@@ -261,7 +261,7 @@ func askRegister(ctx context.Context, w *world, name string, secs int) error {
 	contact := fmt.Sprintf("<sip:%s@%s%s>", rp.sub.Number, rp.ua.Local(), transportParam(w.ep.Transport))
 	rctx, cancel := w.waitCtx(ctx)
 	defer cancel()
-	res, err := rp.ua.register(rctx, rawRegistration{Sub: rp.sub, Domain: w.ep.Domain, Contact: contact, Expires: secs})
+	res, err := rp.register(rctx, rawRegistration{Sub: rp.sub, Domain: w.ep.Domain, Contact: contact, Expires: secs})
 	if err != nil {
 		return err
 	}

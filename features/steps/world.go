@@ -11,6 +11,7 @@ import (
 	"github.com/cucumber/godog"
 	"github.com/emiago/sipgo/sip"
 
+	"pbxlab/internal/testua"
 	"pbxlab/pbx/config"
 	"pbxlab/sim/phone"
 )
@@ -57,11 +58,11 @@ type simPhone struct {
 	refreshErr error
 }
 
-// rawPhone is a scenario number played by a rawUA (fixtures).
+// rawPhone is a scenario number played by an internal/testua UA (fixtures).
 type rawPhone struct {
 	name       string
 	sub        Subscriber
-	ua         *rawUA
+	ua         *testua.UA
 	registered bool
 	granted    time.Duration
 	at         time.Time // when the registration was granted
