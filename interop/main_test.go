@@ -6,6 +6,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"pbxlab/internal/sipstack"
 )
 
 // binEnv names the pbxlab binary under test. TestMain builds ../cmd/pbxlab
@@ -21,6 +23,11 @@ func TestMain(m *testing.M) {
 }
 
 func run(m *testing.M) int {
+	// The tests' own phones run sipgo in this process (see internal/sipstack).
+	if err := sipstack.Setup(sipstack.Defaults()); err != nil {
+		fmt.Fprintln(os.Stderr, "interop:", err)
+		return 1
+	}
 	if os.Getenv(binEnv) != "" {
 		return m.Run()
 	}

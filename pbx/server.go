@@ -74,6 +74,7 @@ func New(cfg *config.Config, opts ...Option) (*Server, error) {
 	for _, o := range opts {
 		o(s)
 	}
+	s.checkStack()
 	if err := s.init(); err != nil {
 		_ = s.Close()
 		return nil, fmt.Errorf("new pbx: %w", err)

@@ -66,11 +66,17 @@ type SIP struct {
 	// UserAgent is sent in the User-Agent and Server headers. Default "pbxlab".
 	UserAgent string `yaml:"user_agent"`
 	// T1 is the RFC 3261 §17.1.1.1 round-trip estimate; it starts the 2xx
-	// retransmission interval (RFC 3261 §13.3.1.4). Must be > 0. Default 500ms.
+	// retransmission interval (RFC 3261 §13.3.1.4) and, where `pbxlab serve`
+	// runs the PBX, sipgo's transaction timers (A, B, E, F, G, H, J, L, M),
+	// which are per process (internal/sipstack). Must be > 0. Default 500ms.
 	T1 time.Duration `yaml:"t1"`
-	// T2 caps the 2xx retransmission interval (RFC 3261 §13.3.1.4). Must be
-	// greater than T1. Default 4s.
+	// T2 caps the 2xx retransmission interval (RFC 3261 §13.3.1.4) and the
+	// retransmission of non-INVITE requests and INVITE responses (per
+	// process, like T1). Must be greater than T1. Default 4s.
 	T2 time.Duration `yaml:"t2"`
+	// T4 is the longest a message stays in the network (RFC 3261 §17.1.2.2):
+	// sipgo's Timer I and K, per process like T1. Must be > 0. Default 5s.
+	T4 time.Duration `yaml:"t4"`
 }
 
 // Auth is the "auth" section.
@@ -268,6 +274,7 @@ func Defaults() *Config {
 			UserAgent: "pbxlab",
 			T1:        500 * time.Millisecond,
 			T2:        4 * time.Second,
+			T4:        5 * time.Second,
 		},
 		Auth: Auth{
 			NonceTTL: 5 * time.Minute,

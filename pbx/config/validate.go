@@ -108,6 +108,7 @@ func (v *validator) sip() {
 	if s.T1 > 0 && s.T2 <= s.T1 {
 		v.errorf(v.inSource("sip.t2", "sip.t1"), "t2 (%s) must be greater than t1 (%s)", s.T2, s.T1)
 	}
+	v.positive("sip.t4", s.T4)
 }
 
 func (v *validator) auth() {

@@ -36,6 +36,8 @@ func TestValidateErrors(t *testing.T) {
 			`pbx.yaml:2: sip.t1: must be greater than 0, got 0s`},
 		{"t2 not above t1", "sip:\n  t1: 500ms\n  t2: 500ms\n",
 			`pbx.yaml:3: sip.t2: t2 (500ms) must be greater than t1 (500ms)`},
+		{"t4 zero", "sip:\n  t4: 0s\n",
+			`pbx.yaml:2: sip.t4: must be greater than 0, got 0s`},
 		{"t1 above default t2", "sip:\n  t1: 5s\n",
 			`pbx.yaml:2: sip.t1: t2 (4s) must be greater than t1 (5s)`},
 		// auth
