@@ -51,6 +51,7 @@ type Server struct {
 	trusted []netip.Prefix
 
 	listeners []*listener
+	routes    *routeCache // source address per peer, for 0.0.0.0 / :: listeners
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -75,6 +76,7 @@ func New(cfg *config.Config, opts ...Option) (*Server, error) {
 		o(s)
 	}
 	s.checkStack()
+	s.routes = newRouteCache(s.clock)
 	if err := s.init(); err != nil {
 		_ = s.Close()
 		return nil, fmt.Errorf("new pbx: %w", err)

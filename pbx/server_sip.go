@@ -109,31 +109,8 @@ func bind(la config.ListenAddr) (*listener, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listen %s: %w", la, err)
 	}
-	l.addr = config.ListenAddr{Transport: la.Transport, AddrPort: netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())}
+	l.addr = config.ListenAddr{Transport: la.Transport, AddrPort: netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()), Advertise: la.Advertise}
 	return l, nil
-}
-
-// local returns the socket facing peer over transport: the first listener of
-// that transport and the peer's address family. An unspecified listen
-// address presents itself as loopback until an advertised address is
-// configurable.
-func (s *Server) local(transport string, peer netip.AddrPort) (sipx.Local, bool) {
-	v6 := peer.Addr().Unmap().Is6()
-	for _, l := range s.listeners {
-		a := l.addr.AddrPort.Addr()
-		if l.addr.Transport != transport || a.Is6() != v6 {
-			continue
-		}
-		if a.IsUnspecified() {
-			if v6 {
-				a = netip.IPv6Loopback()
-			} else {
-				a = netip.AddrFrom4([4]byte{127, 0, 0, 1})
-			}
-		}
-		return sipx.Local{Transport: transport, Addr: netip.AddrPortFrom(a, l.addr.AddrPort.Port())}, true
-	}
-	return sipx.Local{}, false
 }
 
 // initAuth builds digest authentication and the registrar.

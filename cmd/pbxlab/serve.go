@@ -22,7 +22,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, setu
 	capture := fs.String("capture", "", "write every SIP message to this pcapng file")
 	storePath := fs.String("store", "", "SQLite file for bindings and CDRs (overrides store.path)")
 	var listen listFlag
-	fs.Var(&listen, "listen", "listen address transport:host:port, repeatable (overrides sip.listen)")
+	fs.Var(&listen, "listen", "listen address transport:host:port [advertise IP[:PORT]], repeatable (overrides sip.listen)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

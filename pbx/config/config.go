@@ -60,7 +60,12 @@ type Config struct {
 type SIP struct {
 	// Listen lists the SIP listen addresses as "transport:host:port" with
 	// transport udp or tcp and host an IP literal; IPv6 is written
-	// "udp:[::1]:5060". Port 0 picks an ephemeral port (tests). At least one
+	// "udp:[::1]:5060". Port 0 picks an ephemeral port (tests). An entry may
+	// end with "advertise IP[:PORT]" (as in Kamailio), the address put in
+	// Via and Contact of what the PBX sends from it, e.g.
+	// "udp:0.0.0.0:5060 advertise 203.0.113.5:5060"; without it a specific
+	// listen address advertises itself and 0.0.0.0 or :: advertises the
+	// local address the kernel picks to reach each peer. At least one entry
 	// is required. Default ["udp:127.0.0.1:5060", "tcp:127.0.0.1:5060"].
 	Listen []string `yaml:"listen"`
 	// UserAgent is sent in the User-Agent and Server headers. Default "pbxlab".

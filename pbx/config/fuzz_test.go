@@ -15,6 +15,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("log: {<<: {level: info}}\n"))
 	f.Add([]byte("subscriber_ranges: [{from: \"0\", to: \"999999999999999999\", password: p}]\n"))
 	f.Add([]byte("sip: {listen: [\"udp:[fe80::1%eth0]:0\"], t1: 1ns, t2: 2ns}\nregistrar: {min_expires: 1, default_expires: 1, max_expires: 4294967295}\n"))
+	f.Add([]byte("sip: {listen: [\"udp:0.0.0.0:5060 advertise 203.0.113.5:5070\", \"tcp:[::]:0 advertise [2001:db8::5]\"]}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c, err := Parse("fuzz.yaml", data)
 		if err != nil {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -89,7 +90,11 @@ func (v *validator) sip() {
 	if len(s.Listen) == 0 {
 		v.errorf("sip.listen", "at least one listen address is required")
 	}
-	seen := map[ListenAddr]int{}
+	type bound struct {
+		transport string
+		addr      netip.AddrPort
+	}
+	seen := map[bound]int{}
 	for i, raw := range s.Listen {
 		p := fmt.Sprintf("sip.listen[%d]", i)
 		la, err := ParseListenAddr(raw)
@@ -97,11 +102,12 @@ func (v *validator) sip() {
 			v.errorf(p, "%v", err)
 			continue
 		}
-		if j, dup := seen[la]; dup {
+		key := bound{la.Transport, la.AddrPort}
+		if j, dup := seen[key]; dup {
 			v.errorf(p, "duplicate listen address %q (also sip.listen[%d])", raw, j)
 			continue
 		}
-		seen[la] = i
+		seen[key] = i
 	}
 	v.text("sip.user_agent", s.UserAgent)
 	v.positive("sip.t1", s.T1)
