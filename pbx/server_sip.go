@@ -18,6 +18,7 @@ import (
 	"pbxlab/pbx/internal/digestauth"
 	"pbxlab/pbx/internal/registrar"
 	"pbxlab/pbx/internal/sipx"
+	"pbxlab/pbx/internal/store"
 )
 
 // initSIP binds the listen sockets (wrapped by the capture tap when one is
@@ -123,7 +124,12 @@ func (s *Server) initAuth(ctx context.Context) error {
 		}
 		realms = append(realms, digestauth.Realm{Name: r.Name, Algorithms: algs})
 	}
-	auth, err := digestauth.New(realms, credentials{s}, digestauth.WithClock(s.clock), digestauth.WithNonceTTL(s.cfg.Auth.NonceTTL))
+	secret, err := s.nonceSecret(ctx)
+	if err != nil {
+		return err
+	}
+	auth, err := digestauth.New(realms, credentials{s}, digestauth.WithClock(s.clock),
+		digestauth.WithNonceTTL(s.cfg.Auth.NonceTTL), digestauth.WithSecret(secret))
 	if err != nil {
 		return err
 	}
@@ -155,6 +161,19 @@ func (s *Server) initAuth(ctx context.Context) error {
 	}
 	s.reg, err = registrar.New(st, auth, opts...)
 	return err
+}
+
+// nonceSecretName names the generated digest nonce key in the store.
+const nonceSecretName = "digest-nonce"
+
+// nonceSecret is the HMAC key of digest nonces: auth.nonce_secret when set
+// (shared by every node configured with it), else a random key generated at
+// the first start and kept in the store, so that nonces survive a restart.
+func (s *Server) nonceSecret(ctx context.Context) ([]byte, error) {
+	if sec := s.cfg.Auth.NonceSecret.Reveal(); sec != nil {
+		return sec, nil
+	}
+	return store.Secret(ctx, s.db, nonceSecretName, 32)
 }
 
 type credentials struct{ s *Server }

@@ -93,6 +93,13 @@ type Auth struct {
 	// Realms are the digest realms; at least one, names unique. The first
 	// is the default realm. Default [{name: pbxlab, algorithms: [MD5, SHA-256]}].
 	Realms []Realm `yaml:"realms"`
+	// NonceSecret is the HMAC key of the digest nonces: PBX nodes sharing
+	// it (and the realm) accept each other's nonces. 32 to 1024
+	// characters, no control characters. "" (the default) generates one
+	// at the first start and keeps it in the store, so nonces survive a
+	// restart (with store.path "" it lives as long as the process). Never
+	// logged; --print-config shows RedactedSecret.
+	NonceSecret Secret `yaml:"nonce_secret"`
 }
 
 // Algorithm is a digest algorithm name as written in the algorithm

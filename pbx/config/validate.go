@@ -117,9 +117,27 @@ func (v *validator) sip() {
 	v.positive("sip.t4", s.T4)
 }
 
+// Bounds of auth.nonce_secret, in bytes.
+const (
+	MinNonceSecret = 32
+	MaxNonceSecret = 1024
+)
+
 func (v *validator) auth() {
 	a := v.c.Auth
 	v.positive("auth.nonce_ttl", a.NonceTTL)
+	// The messages never quote the secret.
+	switch sec := string(a.NonceSecret); {
+	case sec == "":
+	case sec == RedactedSecret:
+		v.errorf("auth.nonce_secret", "%q is the placeholder --print-config prints; put the secret itself here (or \"\" to keep one in the store)", RedactedSecret)
+	case len(sec) < MinNonceSecret:
+		v.errorf("auth.nonce_secret", "must be at least %d characters, got %d (e.g. the output of \"openssl rand -hex 32\")", MinNonceSecret, len(sec))
+	case len(sec) > MaxNonceSecret:
+		v.errorf("auth.nonce_secret", "must be at most %d characters, got %d", MaxNonceSecret, len(sec))
+	case hasControl(sec):
+		v.errorf("auth.nonce_secret", "may not contain control characters")
+	}
 	if len(a.Realms) == 0 {
 		v.errorf("auth.realms", "at least one realm is required")
 	}
