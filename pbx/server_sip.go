@@ -198,7 +198,7 @@ func (s *Server) initCalls() error {
 		Analyse:      s.analyse,
 		Locate:       s.locate,
 		Local:        s.local,
-		CDR:          s.cdrs,
+		CDR:          countingCDR{CDRStore: s.cdrs, calls: s.metrics.calls},
 		Token:        s.token,
 	},
 		call.WithClock(s.clock),
@@ -224,7 +224,9 @@ func (s *Server) initCalls() error {
 }
 
 func (s *Server) handleRegister(ctx context.Context, req *sip.Request, tx sipx.Tx) error {
-	return tx.Respond(s.reg.Handle(ctx, req))
+	res := s.reg.Handle(ctx, req)
+	s.metrics.register(res.StatusCode)
+	return tx.Respond(res)
 }
 
 // authenticate identifies the caller of an INVITE: a trusted peer by its
