@@ -66,3 +66,23 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseListenAddr checks that a sip.listen entry (from a file or
+// --listen) never panics the parser and that an accepted one prints back
+// to an entry that parses to the same address.
+func FuzzParseListenAddr(f *testing.F) {
+	for _, s := range []string{"udp:127.0.0.1:5060", "tcp:[::1]:0", "udp:0.0.0.0:5060 advertise 203.0.113.5:5070",
+		"udp:[::]:5060 advertise 2001:db8::5", "udp:[::]:5060 advertise [2001:db8::5]", "udp:0.0.0.0:1 advertise", "udp:[fe80::1%eth0]:0"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		la, err := ParseListenAddr(s)
+		if err != nil {
+			return
+		}
+		back, err := ParseListenAddr(la.String())
+		if err != nil || back != la {
+			t.Fatalf("%q parsed to %+v, printed %q, parsed back to %+v (%v)", s, la, la.String(), back, err)
+		}
+	})
+}
