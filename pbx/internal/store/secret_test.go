@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"database/sql"
 	"errors"
 	"path/filepath"
 	"sync"
@@ -50,25 +51,28 @@ func TestSecretPersists(t *testing.T) {
 	}
 }
 
-// TestSecretRace: two openers of one file racing to create the secret both
-// end up with the one that was committed.
+// TestSecretRace: openers of one file racing to create the secret (and to
+// migrate its table) all end up with the one that was committed. The files
+// are opened one after the other: switching a new file to WAL is not what
+// is raced here.
 func TestSecretRace(t *testing.T) {
 	checkNoLeak(t)
 	ctx := testCtx(t)
 	path := filepath.Join(t.TempDir(), "pbx.db")
+	dbs := make([]*sql.DB, 4)
+	for i := range dbs {
+		db, err := Open(ctx, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = db.Close() })
+		dbs[i] = db
+	}
 	var wg sync.WaitGroup
-	got := make([][]byte, 4)
-	errs := make([]error, 4)
-	for i := range got {
-		wg.Go(func() {
-			db, err := Open(ctx, path)
-			if err != nil {
-				errs[i] = err
-				return
-			}
-			defer db.Close()
-			got[i], errs[i] = Secret(ctx, db, "nonce", 32)
-		})
+	got := make([][]byte, len(dbs))
+	errs := make([]error, len(dbs))
+	for i, db := range dbs {
+		wg.Go(func() { got[i], errs[i] = Secret(ctx, db, "nonce", 32) })
 	}
 	wg.Wait()
 	for i := range got {
