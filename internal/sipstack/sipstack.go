@@ -17,10 +17,10 @@
 // variables without synchronisation, so they must not change once a
 // transport runs.
 //
-// The record of what was applied is the only mutable package state in
-// pbxlab; it mirrors sipgo's own globals and is guarded by a mutex, so
-// Setup and Ensure are safe from any goroutine (and inside a synctest
-// bubble).
+// The record of what was applied is mutable package state, on purpose: it
+// mirrors sipgo's own globals, which are per process whatever pbxlab does.
+// It is guarded by a mutex, so Setup and Ensure are safe from any goroutine
+// (and inside a synctest bubble) as long as no sipgo transport runs yet.
 package sipstack
 
 import (
