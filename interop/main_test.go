@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"pbxlab/internal/sipstack"
 	"pbxlab/internal/testproc"
 )
 
@@ -27,6 +28,11 @@ func TestMain(m *testing.M) {
 }
 
 func run(m *testing.M) int {
+	// The tests' own phones run sipgo in this process (see internal/sipstack).
+	if err := sipstack.Setup(sipstack.Defaults()); err != nil {
+		fmt.Fprintln(os.Stderr, "interop:", err)
+		return 1
+	}
 	swept, err := testproc.Sweep(testproc.DefaultRunDir())
 	for _, s := range swept {
 		fmt.Fprintln(os.Stderr, "interop: killed what a dead test binary left:", s)

@@ -6,42 +6,65 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// startAdmin serves /metrics (Prometheus) and /healthz on admin.listen when
-// it is set. The full admin API and web page come with system management.
-func (s *Server) startAdmin() (stop func(), err error) {
+// admin is the HTTP server on admin.listen: Prometheus /metrics and
+// /healthz. Its socket is bound by New (so AdminAddr is known before Run)
+// and served by Run. The full admin API and web page come with system
+// management.
+type admin struct {
+	ln net.Listener
+	hs *http.Server
+}
+
+func (s *Server) initAdmin() error {
 	if s.cfg.Admin.Listen == "" {
-		return func() {}, nil
+		return nil
 	}
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(
-		collectors.NewGoCollector(),
-		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "pbxlab_active_calls", Help: "Calls in progress."},
-			func() float64 { return float64(s.calls.Active()) }),
-	)
 	mux := http.NewServeMux()
-	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
+	mux.Handle("/metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte("ok\n"))
+	})
 	ln, err := net.Listen("tcp", s.cfg.Admin.Listen)
 	if err != nil {
-		return nil, fmt.Errorf("admin listen %s: %w", s.cfg.Admin.Listen, err)
+		return fmt.Errorf("admin listen %s: %w", s.cfg.Admin.Listen, err)
 	}
-	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	s.admin = &admin{ln: ln, hs: &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}}
+	return nil
+}
+
+// AdminAddr returns the address of the admin HTTP server (port resolved),
+// false when admin.listen is off.
+func (s *Server) AdminAddr() (netip.AddrPort, bool) {
+	if s.admin == nil {
+		return netip.AddrPort{}, false
+	}
+	ap, err := netip.ParseAddrPort(s.admin.ln.Addr().String())
+	return ap, err == nil
+}
+
+// startAdmin serves the admin socket until the returned stop is called.
+func (s *Server) startAdmin() (stop func()) {
+	if s.admin == nil {
+		return func() {}
+	}
+	done := make(chan struct{})
 	go func() {
-		if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		defer close(done)
+		if err := s.admin.hs.Serve(s.admin.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			s.log.Error("admin server", "error", err)
 		}
 	}()
 	return func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
-		_ = hs.Shutdown(ctx)
-	}, nil
+		_ = s.admin.hs.Shutdown(ctx)
+		<-done
+	}
 }

@@ -54,6 +54,9 @@ type Server struct {
 
 	listeners []*listener
 	callOpts  []call.Option
+	routes    *routeCache // source address per peer, for 0.0.0.0 / :: listeners
+	metrics   *metrics
+	admin     *admin // nil when admin.listen is off
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -77,6 +80,9 @@ func New(cfg *config.Config, opts ...Option) (*Server, error) {
 	for _, o := range opts {
 		o(s)
 	}
+	s.checkStack()
+	s.routes = newRouteCache(s.clock)
+	s.metrics = newMetrics(s)
 	if err := s.init(); err != nil {
 		_ = s.Close()
 		return nil, fmt.Errorf("new pbx: %w", err)
@@ -111,7 +117,10 @@ func (s *Server) init() error {
 	if err := s.initSIP(); err != nil {
 		return err
 	}
-	return s.initCalls()
+	if err := s.initCalls(); err != nil {
+		return err
+	}
+	return s.initAdmin()
 }
 
 // Addrs returns the addresses the PBX listens on, with ephemeral ports resolved.
@@ -162,10 +171,7 @@ func (s *Server) Run(ctx context.Context) error {
 	regCtx, stopReg := context.WithCancel(context.Background())
 	defer stopReg()
 	go func() { _ = s.reg.Run(regCtx) }()
-	stopAdmin, err := s.startAdmin()
-	if err != nil {
-		return err
-	}
+	stopAdmin := s.startAdmin()
 	defer stopAdmin()
 	s.log.Info("pbx running", "listen", s.Addrs())
 	var runErr error
@@ -192,6 +198,9 @@ func (s *Server) Close() error {
 		var errs []error
 		if s.calls != nil {
 			_ = s.calls.Close()
+		}
+		if s.admin != nil {
+			_ = s.admin.ln.Close() // already closed when Run served it
 		}
 		for _, l := range s.listeners {
 			if l.pc != nil {

@@ -18,6 +18,7 @@ import (
 	"pbxlab/pbx/internal/digestauth"
 	"pbxlab/pbx/internal/registrar"
 	"pbxlab/pbx/internal/sipx"
+	"pbxlab/pbx/internal/store"
 )
 
 // initSIP binds the listen sockets (wrapped by the capture tap when one is
@@ -111,31 +112,8 @@ func bind(la config.ListenAddr, listenPacket func(network, address string) (net.
 	if err != nil {
 		return nil, fmt.Errorf("listen %s: %w", la, err)
 	}
-	l.addr = config.ListenAddr{Transport: la.Transport, AddrPort: netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())}
+	l.addr = config.ListenAddr{Transport: la.Transport, AddrPort: netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()), Advertise: la.Advertise}
 	return l, nil
-}
-
-// local returns the socket facing peer over transport: the first listener of
-// that transport and the peer's address family. An unspecified listen
-// address presents itself as loopback until an advertised address is
-// configurable.
-func (s *Server) local(transport string, peer netip.AddrPort) (sipx.Local, bool) {
-	v6 := peer.Addr().Unmap().Is6()
-	for _, l := range s.listeners {
-		a := l.addr.AddrPort.Addr()
-		if l.addr.Transport != transport || a.Is6() != v6 {
-			continue
-		}
-		if a.IsUnspecified() {
-			if v6 {
-				a = netip.IPv6Loopback()
-			} else {
-				a = netip.AddrFrom4([4]byte{127, 0, 0, 1})
-			}
-		}
-		return sipx.Local{Transport: transport, Addr: netip.AddrPortFrom(a, l.addr.AddrPort.Port())}, true
-	}
-	return sipx.Local{}, false
 }
 
 // initAuth builds digest authentication and the registrar.
@@ -148,7 +126,12 @@ func (s *Server) initAuth(ctx context.Context) error {
 		}
 		realms = append(realms, digestauth.Realm{Name: r.Name, Algorithms: algs})
 	}
-	auth, err := digestauth.New(realms, credentials{s}, digestauth.WithClock(s.clock), digestauth.WithNonceTTL(s.cfg.Auth.NonceTTL))
+	secret, err := s.nonceSecret(ctx)
+	if err != nil {
+		return err
+	}
+	auth, err := digestauth.New(realms, credentials{s}, digestauth.WithClock(s.clock),
+		digestauth.WithNonceTTL(s.cfg.Auth.NonceTTL), digestauth.WithSecret(secret))
 	if err != nil {
 		return err
 	}
@@ -182,6 +165,19 @@ func (s *Server) initAuth(ctx context.Context) error {
 	return err
 }
 
+// nonceSecretName names the generated digest nonce key in the store.
+const nonceSecretName = "digest-nonce"
+
+// nonceSecret is the HMAC key of digest nonces: auth.nonce_secret when set
+// (shared by every node configured with it), else a random key generated at
+// the first start and kept in the store, so that nonces survive a restart.
+func (s *Server) nonceSecret(ctx context.Context) ([]byte, error) {
+	if sec := s.cfg.Auth.NonceSecret.Reveal(); sec != nil {
+		return sec, nil
+	}
+	return store.Secret(ctx, s.db, nonceSecretName, 32)
+}
+
 type credentials struct{ s *Server }
 
 // Password implements digestauth.Credentials from the subscriber table.
@@ -202,7 +198,7 @@ func (s *Server) initCalls() error {
 		Sender: clientSender{s.client},
 		Policy: call.Funcs{ClassifyFunc: s.authenticate, RouteFunc: s.route},
 		Local:  s.local,
-		CDR:    s.cdrs,
+		CDR:    countingCDR{CDRStore: s.cdrs, calls: s.metrics.calls},
 		Token:  s.token,
 	}, append([]call.Option{
 		call.WithClock(s.clock),
@@ -231,7 +227,9 @@ func (s *Server) initCalls() error {
 }
 
 func (s *Server) handleRegister(ctx context.Context, req *sip.Request, tx sipx.Tx) error {
-	return tx.Respond(s.reg.Handle(ctx, req))
+	res := s.reg.Handle(ctx, req)
+	s.metrics.register(res.StatusCode)
+	return tx.Respond(res)
 }
 
 // authenticate identifies the caller of an INVITE: a trusted peer by its

@@ -22,7 +22,7 @@ import (
 // cmdDemo is the main job on a fresh machine: the demo PBX on loopback, 50
 // simulated phones calling each other with audio verified, then the live
 // registration and call features on numbers the phones do not use.
-func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer, setup stackSetup) error {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	out := fs.String("out", "", "directory for the run's captures (default: a new temporary directory)")
@@ -32,6 +32,12 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	log := newLogger(stderr, slogLevel(*verbose), "text")
+	cfg := config.Demo()
+	st := pbx.StackSettings(cfg)
+	st.Logger = log
+	if err := setup(st); err != nil {
+		return err
+	}
 	dir := *out
 	if dir == "" {
 		d, err := os.MkdirTemp("", "pbxlab-demo-")
@@ -48,7 +54,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 
 	start := time.Now()
-	in, err := pbxtest.Start(config.Demo(), pbxtest.Options{Dir: dir, PBX: []pbx.Option{pbx.WithLogger(log)}})
+	in, err := pbxtest.Start(cfg, pbxtest.Options{Dir: dir, PBX: []pbx.Option{pbx.WithLogger(log)}})
 	if err != nil {
 		return err
 	}

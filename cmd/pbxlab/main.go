@@ -13,6 +13,8 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+
+	"pbxlab/internal/sipstack"
 )
 
 const usage = `usage: pbxlab <command> [flags]
@@ -27,11 +29,17 @@ run 'pbxlab <command> -h' for the flags of one command.
 `
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr, sipstack.Setup))
 }
 
+// stackSetup applies sipgo's process-wide settings: sipstack.Setup in main,
+// called once by each command that runs SIP before it starts anything.
+// Tests that run commands in-process pass their own (the test process set
+// sipgo up in TestMain).
+type stackSetup func(sipstack.Settings) error
+
 // run dispatches a subcommand and returns the process exit code.
-func run(args []string, stdout, stderr io.Writer) int {
+func run(args []string, stdout, stderr io.Writer, setup stackSetup) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return 2
@@ -41,11 +49,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	var err error
 	switch args[0] {
 	case "serve":
-		err = cmdServe(ctx, args[1:], stdout, stderr)
+		err = cmdServe(ctx, args[1:], stdout, stderr, setup)
 	case "sim":
-		err = cmdSim(ctx, args[1:], stdout, stderr)
+		err = cmdSim(ctx, args[1:], stdout, stderr, setup)
 	case "demo":
-		err = cmdDemo(ctx, args[1:], stdout, stderr)
+		err = cmdDemo(ctx, args[1:], stdout, stderr, setup)
 	case "cdr":
 		err = cmdCDR(ctx, args[1:], stdout, stderr)
 	case "-h", "--help", "help":

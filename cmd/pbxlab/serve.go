@@ -13,7 +13,7 @@ import (
 	"pbxlab/pbx/config"
 )
 
-func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, setup stackSetup) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	cfgPath := fs.String("config", "", "YAML configuration file (default: the embedded demo configuration)")
@@ -22,7 +22,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	capture := fs.String("capture", "", "write every SIP message to this pcapng file")
 	storePath := fs.String("store", "", "SQLite file for bindings and CDRs (overrides store.path)")
 	var listen listFlag
-	fs.Var(&listen, "listen", "listen address transport:host:port, repeatable (overrides sip.listen)")
+	fs.Var(&listen, "listen", "listen address transport:host:port [advertise IP[:PORT]], repeatable (overrides sip.listen)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -58,6 +58,13 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	log := newLogger(stderr, cfg.Log.SlogLevel(), cfg.Log.Format)
+	// sip.t1/t2/t4 drive sipgo's transactions too; sipgo logs through the
+	// process's logger.
+	st := pbx.StackSettings(cfg)
+	st.Logger = log
+	if err := setup(st); err != nil {
+		return err
+	}
 	opts := []pbx.Option{pbx.WithLogger(log)}
 	if cfg.Capture != "" {
 		w, err := pcapio.Create(cfg.Capture)

@@ -8,12 +8,13 @@ import (
 	"io"
 
 	"pbxlab/internal/pcapio"
+	"pbxlab/internal/sipstack"
 	"pbxlab/sim"
 	"pbxlab/sim/report"
 	"pbxlab/sim/scenario"
 )
 
-func cmdSim(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func cmdSim(ctx context.Context, args []string, stdout, stderr io.Writer, setup stackSetup) error {
 	fs := flag.NewFlagSet("sim", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	target := fs.String("target", "127.0.0.1:5060", "the PBX to drive, host:port (any SIP PBX that has the subscribers)")
@@ -40,8 +41,14 @@ func cmdSim(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	level := slogLevel(*verbose)
-	opts := []sim.Option{sim.WithLogger(newLogger(stderr, level, "text"))}
+	log := newLogger(stderr, slogLevel(*verbose), "text")
+	// The same settings as the sim tests (their TestMain): the defaults.
+	st := sipstack.Defaults()
+	st.Logger = log
+	if err := setup(st); err != nil {
+		return err
+	}
+	opts := []sim.Option{sim.WithLogger(log)}
 	if *capture != "" {
 		w, err := pcapio.Create(*capture)
 		if err != nil {

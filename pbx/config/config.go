@@ -60,17 +60,28 @@ type Config struct {
 type SIP struct {
 	// Listen lists the SIP listen addresses as "transport:host:port" with
 	// transport udp or tcp and host an IP literal; IPv6 is written
-	// "udp:[::1]:5060". Port 0 picks an ephemeral port (tests). At least one
+	// "udp:[::1]:5060". Port 0 picks an ephemeral port (tests). An entry may
+	// end with "advertise IP[:PORT]" (as in Kamailio), the address put in
+	// Via and Contact of what the PBX sends from it, e.g.
+	// "udp:0.0.0.0:5060 advertise 203.0.113.5:5060"; without it a specific
+	// listen address advertises itself and 0.0.0.0 or :: advertises the
+	// local address the kernel picks to reach each peer. At least one entry
 	// is required. Default ["udp:127.0.0.1:5060", "tcp:127.0.0.1:5060"].
 	Listen []string `yaml:"listen"`
 	// UserAgent is sent in the User-Agent and Server headers. Default "pbxlab".
 	UserAgent string `yaml:"user_agent"`
 	// T1 is the RFC 3261 §17.1.1.1 round-trip estimate; it starts the 2xx
-	// retransmission interval (RFC 3261 §13.3.1.4). Must be > 0. Default 500ms.
+	// retransmission interval (RFC 3261 §13.3.1.4) and, where `pbxlab serve`
+	// runs the PBX, sipgo's transaction timers (A, B, E, F, G, H, J, L, M),
+	// which are per process (internal/sipstack). Must be > 0. Default 500ms.
 	T1 time.Duration `yaml:"t1"`
-	// T2 caps the 2xx retransmission interval (RFC 3261 §13.3.1.4). Must be
-	// greater than T1. Default 4s.
+	// T2 caps the 2xx retransmission interval (RFC 3261 §13.3.1.4) and the
+	// retransmission of non-INVITE requests and INVITE responses (per
+	// process, like T1). Must be greater than T1. Default 4s.
 	T2 time.Duration `yaml:"t2"`
+	// T4 is the longest a message stays in the network (RFC 3261 §17.1.2.2):
+	// sipgo's Timer I and K, per process like T1. Must be > 0. Default 5s.
+	T4 time.Duration `yaml:"t4"`
 }
 
 // Auth is the "auth" section.
@@ -82,6 +93,13 @@ type Auth struct {
 	// Realms are the digest realms; at least one, names unique. The first
 	// is the default realm. Default [{name: pbxlab, algorithms: [MD5, SHA-256]}].
 	Realms []Realm `yaml:"realms"`
+	// NonceSecret is the HMAC key of the digest nonces: PBX nodes sharing
+	// it (and the realm) accept each other's nonces. 32 to 1024
+	// characters, no control characters. "" (the default) generates one
+	// at the first start and keeps it in the store, so nonces survive a
+	// restart (with store.path "" it lives as long as the process). Never
+	// logged; --print-config shows RedactedSecret.
+	NonceSecret Secret `yaml:"nonce_secret"`
 }
 
 // Algorithm is a digest algorithm name as written in the algorithm
@@ -268,6 +286,7 @@ func Defaults() *Config {
 			UserAgent: "pbxlab",
 			T1:        500 * time.Millisecond,
 			T2:        4 * time.Second,
+			T4:        5 * time.Second,
 		},
 		Auth: Auth{
 			NonceTTL: 5 * time.Minute,

@@ -85,15 +85,55 @@ func TestListen(t *testing.T) {
 	c.SIP.Listen = []string{"udp:127.0.0.1:5060", "tcp:[::1]:0", "udp:[fe80::1%lo]:5060", "bogus"}
 	got := c.Listen()
 	want := []ListenAddr{
-		{"udp", netip.MustParseAddrPort("127.0.0.1:5060")},
-		{"tcp", netip.MustParseAddrPort("[::1]:0")},
-		{"udp", netip.MustParseAddrPort("[fe80::1%lo]:5060")},
+		{Transport: "udp", AddrPort: netip.MustParseAddrPort("127.0.0.1:5060")},
+		{Transport: "tcp", AddrPort: netip.MustParseAddrPort("[::1]:0")},
+		{Transport: "udp", AddrPort: netip.MustParseAddrPort("[fe80::1%lo]:5060")},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("Listen() = %v, want %v", got, want)
 	}
 	if s := got[1].String(); s != "tcp:[::1]:0" {
 		t.Errorf("String() = %q", s)
+	}
+}
+
+// TestListenAdvertise: the Kamailio-style "advertise" suffix of a listen
+// entry, with and without a port, IPv4 and IPv6; String gives the entry
+// back in its canonical form.
+func TestListenAdvertise(t *testing.T) {
+	for _, tc := range []struct {
+		in, str string
+		bind    string
+		adv     netip.AddrPort
+	}{
+		{"udp:0.0.0.0:5060 advertise 203.0.113.5:5070", "", "0.0.0.0:5060", netip.MustParseAddrPort("203.0.113.5:5070")},
+		{"tcp:0.0.0.0:0   advertise   203.0.113.5", "tcp:0.0.0.0:0 advertise 203.0.113.5", "0.0.0.0:0", netip.AddrPortFrom(netip.MustParseAddr("203.0.113.5"), 0)},
+		{"udp:[::]:5060 advertise [2001:db8::5]:5080", "", "[::]:5060", netip.MustParseAddrPort("[2001:db8::5]:5080")},
+		{"udp:[::]:5060 advertise 2001:db8::5", "", "[::]:5060", netip.AddrPortFrom(netip.MustParseAddr("2001:db8::5"), 0)},
+		{"udp:[::]:5060 advertise [2001:db8::5]", "udp:[::]:5060 advertise 2001:db8::5", "[::]:5060", netip.AddrPortFrom(netip.MustParseAddr("2001:db8::5"), 0)},
+		{"udp:[::ffff:127.0.0.1]:5060 advertise 127.0.0.2", "", "[::ffff:127.0.0.1]:5060", netip.AddrPortFrom(netip.MustParseAddr("127.0.0.2"), 0)},
+		{"udp:127.0.0.1:5060", "", "127.0.0.1:5060", netip.AddrPort{}},
+	} {
+		t.Run(tc.in, func(t *testing.T) {
+			la, err := ParseListenAddr(tc.in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if la.AddrPort != netip.MustParseAddrPort(tc.bind) || la.Advertise != tc.adv {
+				t.Errorf("parsed %+v, want bind %s advertise %s", la, tc.bind, tc.adv)
+			}
+			want := tc.str
+			if want == "" {
+				want = tc.in
+			}
+			if got := la.String(); got != want {
+				t.Errorf("String() = %q, want %q", got, want)
+			}
+			again, err := ParseListenAddr(la.String())
+			if err != nil || again != la {
+				t.Errorf("String() does not parse back: %+v, %v", again, err)
+			}
+		})
 	}
 }
 

@@ -18,15 +18,71 @@ const (
 type ListenAddr struct {
 	Transport string         // "udp" or "tcp"
 	AddrPort  netip.AddrPort // IP literal and port (0 = ephemeral)
+	// Advertise is the address put in Via sent-by and Contact of what the
+	// PBX sends from this listener (Kamailio's "advertise", Asterisk's
+	// external address). Port 0 means the listening port. The zero value
+	// means automatic: the listen address when it is specific, else the
+	// local address the kernel picks to reach each peer.
+	Advertise netip.AddrPort
 }
 
-// String formats the address as in the configuration, "udp:[::1]:5060".
-func (l ListenAddr) String() string { return l.Transport + ":" + l.AddrPort.String() }
+// advertiseKeyword separates a listen address from its advertised address
+// in a sip.listen entry, as in Kamailio's listen directive.
+const advertiseKeyword = "advertise"
+
+// String formats the address as in the configuration, "udp:[::1]:5060" or
+// "udp:0.0.0.0:5060 advertise 203.0.113.5:5060".
+func (l ListenAddr) String() string {
+	s := l.Transport + ":" + l.AddrPort.String()
+	switch {
+	case !l.Advertise.Addr().IsValid():
+	case l.Advertise.Port() == 0:
+		s += " " + advertiseKeyword + " " + l.Advertise.Addr().String()
+	default:
+		s += " " + advertiseKeyword + " " + l.Advertise.String()
+	}
+	return s
+}
 
 // ParseListenAddr parses "transport:host:port" (transport udp or tcp, host an
 // IP literal, IPv6 in brackets, port 0-65535), e.g. "udp:127.0.0.1:5060" or
-// "tcp:[::1]:0".
+// "tcp:[::1]:0", optionally followed by "advertise IP[:PORT]", e.g.
+// "udp:0.0.0.0:5060 advertise 203.0.113.5:5060" or
+// "udp:[::]:5060 advertise 2001:db8::5". The advertised address is an IP
+// literal of the listen address's family, neither unspecified nor
+// multicast; without a port the listening port is advertised.
 func ParseListenAddr(s string) (ListenAddr, error) {
+	fields := strings.Fields(s)
+	if len(fields) == 0 {
+		return ListenAddr{}, fmt.Errorf("%q is not transport:host:port (e.g. \"udp:127.0.0.1:5060\")", s)
+	}
+	la, err := parseBind(fields[0])
+	if err != nil {
+		return ListenAddr{}, err
+	}
+	switch {
+	case len(fields) == 1:
+		return la, nil
+	case fields[1] != advertiseKeyword:
+		return ListenAddr{}, fmt.Errorf("unexpected %q after %q (want \"%s IP[:PORT]\")", fields[1], fields[0], advertiseKeyword)
+	case len(fields) == 2:
+		return ListenAddr{}, fmt.Errorf("%q needs an address (e.g. \"%s %s 203.0.113.5:5060\")", advertiseKeyword, fields[0], advertiseKeyword)
+	case len(fields) > 3:
+		return ListenAddr{}, fmt.Errorf("unexpected %q after the advertised address", fields[3])
+	}
+	adv, err := parseAdvertise(fields[2])
+	if err != nil {
+		return ListenAddr{}, err
+	}
+	if adv.Addr().Is4() != la.AddrPort.Addr().Unmap().Is4() {
+		return ListenAddr{}, fmt.Errorf("advertised %s is not of the listen address's family (%s)", adv.Addr(), la.AddrPort.Addr())
+	}
+	la.Advertise = adv
+	return la, nil
+}
+
+// parseBind parses "transport:host:port".
+func parseBind(s string) (ListenAddr, error) {
 	transport, hostport, ok := strings.Cut(s, ":")
 	if !ok {
 		return ListenAddr{}, fmt.Errorf("%q is not transport:host:port (e.g. \"udp:127.0.0.1:5060\")", s)
@@ -47,6 +103,34 @@ func ParseListenAddr(s string) (ListenAddr, error) {
 		return ListenAddr{}, fmt.Errorf("port %q out of range (want 0-65535)", port)
 	}
 	return ListenAddr{Transport: transport, AddrPort: netip.AddrPortFrom(addr, uint16(p))}, nil
+}
+
+// parseAdvertise parses "IP", "IP:PORT", "[IPv6]:PORT" or a bare IPv6
+// address; port 0 in the result means "the listening port".
+func parseAdvertise(s string) (netip.AddrPort, error) {
+	host, port := s, ""
+	if h, p, err := net.SplitHostPort(s); err == nil {
+		host, port = h, p
+	} else if strings.HasPrefix(s, "[") && strings.HasSuffix(s, "]") {
+		host = s[1 : len(s)-1]
+	}
+	addr, err := netip.ParseAddr(host)
+	if err != nil {
+		return netip.AddrPort{}, fmt.Errorf("advertised host %q is not an IP address (host names are not supported)", host)
+	}
+	switch {
+	case addr.Zone() != "":
+		return netip.AddrPort{}, fmt.Errorf("advertised address %s may not have a zone", addr)
+	case addr.IsUnspecified() || addr.IsMulticast():
+		return netip.AddrPort{}, fmt.Errorf("advertised address %s must be a unicast address peers can reach", addr)
+	}
+	var p uint64
+	if port != "" {
+		if p, err = strconv.ParseUint(port, 10, 16); err != nil || p == 0 {
+			return netip.AddrPort{}, fmt.Errorf("advertised port %q out of range (want 1-65535)", port)
+		}
+	}
+	return netip.AddrPortFrom(addr.Unmap(), uint16(p)), nil
 }
 
 // Listen returns the parsed sip.listen entries. Call it on a validated

@@ -14,7 +14,8 @@ import (
 // Marshal returns the configuration as YAML with every field present, in
 // the layout Parse reads (for --print-config). Durations are written as
 // duration strings and the *_expires fields as seconds, so Parse(Marshal())
-// yields the same configuration.
+// yields the same configuration — except that a set Secret
+// (auth.nonce_secret) is printed as RedactedSecret, which Parse rejects.
 func (c *Config) Marshal() ([]byte, error) {
 	node := encodeValue(reflect.ValueOf(c).Elem(), "")
 	var buf bytes.Buffer
@@ -38,6 +39,8 @@ func encodeValue(v reflect.Value, unit string) *yaml.Node {
 			return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: strconv.FormatInt(int64(d/time.Second), 10)}
 		}
 		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: formatDuration(d)}
+	case v.Type() == secretType:
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: Secret(v.String()).String()}
 	case v.Kind() == reflect.String:
 		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: v.String()}
 	case v.Kind() == reflect.Int:

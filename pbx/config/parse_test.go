@@ -35,6 +35,7 @@ func TestDefaults(t *testing.T) {
 		{"sip.user_agent", c.SIP.UserAgent, "pbxlab"},
 		{"sip.t1", c.SIP.T1, 500 * time.Millisecond},
 		{"sip.t2", c.SIP.T2, 4 * time.Second},
+		{"sip.t4", c.SIP.T4, 5 * time.Second},
 		{"auth.nonce_ttl", c.Auth.NonceTTL, 5 * time.Minute},
 		{"auth.realms", c.Auth.Realms, []Realm{{Name: "pbxlab", Algorithms: []Algorithm{"MD5", "SHA-256"}}}},
 		{"registrar.min_expires", c.Registrar.MinExpires, 60 * time.Second},

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -89,7 +90,11 @@ func (v *validator) sip() {
 	if len(s.Listen) == 0 {
 		v.errorf("sip.listen", "at least one listen address is required")
 	}
-	seen := map[ListenAddr]int{}
+	type bound struct {
+		transport string
+		addr      netip.AddrPort
+	}
+	seen := map[bound]int{}
 	for i, raw := range s.Listen {
 		p := fmt.Sprintf("sip.listen[%d]", i)
 		la, err := ParseListenAddr(raw)
@@ -97,22 +102,42 @@ func (v *validator) sip() {
 			v.errorf(p, "%v", err)
 			continue
 		}
-		if j, dup := seen[la]; dup {
+		key := bound{la.Transport, la.AddrPort}
+		if j, dup := seen[key]; dup {
 			v.errorf(p, "duplicate listen address %q (also sip.listen[%d])", raw, j)
 			continue
 		}
-		seen[la] = i
+		seen[key] = i
 	}
 	v.text("sip.user_agent", s.UserAgent)
 	v.positive("sip.t1", s.T1)
 	if s.T1 > 0 && s.T2 <= s.T1 {
 		v.errorf(v.inSource("sip.t2", "sip.t1"), "t2 (%s) must be greater than t1 (%s)", s.T2, s.T1)
 	}
+	v.positive("sip.t4", s.T4)
 }
+
+// Bounds of auth.nonce_secret, in bytes.
+const (
+	MinNonceSecret = 32
+	MaxNonceSecret = 1024
+)
 
 func (v *validator) auth() {
 	a := v.c.Auth
 	v.positive("auth.nonce_ttl", a.NonceTTL)
+	// The messages never quote the secret.
+	switch sec := string(a.NonceSecret); {
+	case sec == "":
+	case sec == RedactedSecret:
+		v.errorf("auth.nonce_secret", "%q is the placeholder --print-config prints; put the secret itself here (or \"\" to keep one in the store)", RedactedSecret)
+	case len(sec) < MinNonceSecret:
+		v.errorf("auth.nonce_secret", "must be at least %d characters, got %d (e.g. the output of \"openssl rand -hex 32\")", MinNonceSecret, len(sec))
+	case len(sec) > MaxNonceSecret:
+		v.errorf("auth.nonce_secret", "must be at most %d characters, got %d", MaxNonceSecret, len(sec))
+	case hasControl(sec):
+		v.errorf("auth.nonce_secret", "may not contain control characters")
+	}
 	if len(a.Realms) == 0 {
 		v.errorf("auth.realms", "at least one realm is required")
 	}

@@ -26,6 +26,7 @@ import (
 	"pbxlab/internal/clock"
 	"pbxlab/internal/pcapio"
 	"pbxlab/internal/sdpneg"
+	"pbxlab/internal/sipstack"
 )
 
 // closeGrace is how long Close lets in-flight sipgo message goroutines settle.
@@ -98,7 +99,10 @@ type Agent struct {
 }
 
 // NewAgent starts an Agent listening on cfg.LocalIP:cfg.Port. Close releases it.
+// sipgo's process-wide settings are the entry point's (sipstack.Setup), or
+// pbxlab's defaults when it made none (sipstack.Ensure).
 func NewAgent(cfg Config, opts ...Option) (*Agent, error) {
+	sipstack.Ensure()
 	a := &Agent{
 		cfg:         cfg,
 		clock:       clock.New(),

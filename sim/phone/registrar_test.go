@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -26,6 +27,7 @@ type registrar struct {
 	users     map[string]string
 	grant     int  // seconds granted (0: what was asked)
 	rechall   bool // answer bad credentials with 401 instead of 403
+	pad       int  // bytes of an X-Pad header added to the 200 to a REGISTER
 	addr      string
 
 	mu       sync.Mutex
@@ -39,6 +41,7 @@ type regRecord struct {
 	user    string
 	expires int
 	contact string
+	size    int // bytes of the REGISTER as received
 }
 
 func newRegistrar(t *testing.T, algorithm string, users map[string]string, opts ...func(*registrar)) *registrar {
@@ -128,9 +131,12 @@ func (r *registrar) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	contact := req.Contact()
 	r.mu.Lock()
-	r.accepted = append(r.accepted, regRecord{user: user, expires: expires, contact: contact.Address.String()})
+	r.accepted = append(r.accepted, regRecord{user: user, expires: expires, contact: contact.Address.String(), size: len(req.String())})
 	r.mu.Unlock()
 	res := sip.NewResponseFromRequest(req, 200, "OK", nil)
+	if r.pad > 0 {
+		res.AppendHeader(sip.NewHeader("X-Pad", strings.Repeat("p", r.pad)))
+	}
 	if expires > 0 {
 		c := contact.Clone()
 		c.Params = sip.NewParams()

@@ -105,3 +105,6 @@ func (c *Cached) Lookup(ctx context.Context, aor string) ([]Binding, error) {
 
 // All implements Store, from memory.
 func (c *Cached) All(ctx context.Context) ([]Binding, error) { return c.mem.All(ctx) }
+
+// CountLive returns the number of bindings unexpired at now, from memory.
+func (c *Cached) CountLive(now time.Time) int { return c.mem.CountLive(now) }

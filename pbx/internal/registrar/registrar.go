@@ -162,6 +162,28 @@ func (r *Registrar) Lookup(ctx context.Context, aor string) ([]Binding, error) {
 	return out, nil
 }
 
+// Bindings returns the number of registered bindings that have not
+// expired, every AOR together (static contacts from the configuration are
+// not counted). It is cheap when the Store counts in memory (MemStore,
+// Cached) and reads every binding otherwise.
+func (r *Registrar) Bindings(ctx context.Context) (int, error) {
+	now := r.clock.Now()
+	if c, ok := r.store.(interface{ CountLive(time.Time) int }); ok {
+		return c.CountLive(now), nil
+	}
+	all, err := r.store.All(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("count bindings: %w", err)
+	}
+	n := 0
+	for _, b := range all {
+		if b.live(now) {
+			n++
+		}
+	}
+	return n, nil
+}
+
 // Run purges expired bindings every purge interval until ctx ends or Close
 // is called. It returns nil.
 func (r *Registrar) Run(ctx context.Context) error {

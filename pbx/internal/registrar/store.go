@@ -132,3 +132,19 @@ func (m *MemStore) All(_ context.Context) ([]Binding, error) {
 	}
 	return bs, nil
 }
+
+// CountLive returns the number of bindings unexpired at now, without
+// copying them.
+func (m *MemStore) CountLive(now time.Time) int {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	n := 0
+	for _, byContact := range m.aors {
+		for _, b := range byContact {
+			if b.live(now) {
+				n++
+			}
+		}
+	}
+	return n
+}

@@ -16,7 +16,11 @@ import (
 // sent-by, the Contact host and the socket requests leave from.
 type Local struct {
 	Transport string // "udp" or "tcp"
-	Addr      netip.AddrPort
+	// Addr is the advertised address: Via sent-by and Contact.
+	Addr netip.AddrPort
+	// Bind is the listening socket's own address (e.g. 0.0.0.0:5060), which
+	// UDP requests leave from; the zero value means Addr.
+	Bind netip.AddrPort
 }
 
 // BranchToken marks every Via branch this PBX instance generates, so a
@@ -73,12 +77,17 @@ func (l Local) Contact(user string) *sip.ContactHeader {
 
 // Prepare sets where req goes and which socket it leaves from: the
 // transport, the destination host:port, and for UDP the listening socket
-// (so replies and NAT bindings see the PBX's well-known port).
+// (so replies and NAT bindings see the PBX's well-known port). sipgo finds
+// that socket by its local address, Bind, not by the advertised Addr.
 func (l Local) Prepare(req *sip.Request, dest string) {
 	req.SetTransport(strings.ToUpper(l.Transport))
 	req.SetDestination(dest)
 	if l.Transport == "udp" {
-		req.Laddr = sip.Addr{IP: net.IP(l.Addr.Addr().AsSlice()), Port: int(l.Addr.Port())}
+		b := l.Bind
+		if !b.IsValid() {
+			b = l.Addr
+		}
+		req.Laddr = sip.Addr{IP: net.IP(b.Addr().AsSlice()), Port: int(b.Port())}
 	}
 }
 

@@ -46,12 +46,24 @@ func Migrate(ctx context.Context, db *sql.DB, s Schema) error {
 	return nil
 }
 
+// step applies one migration step unless another opener of the same file
+// applied it since Migrate read the version: the transaction takes the
+// write lock at BEGIN (_txlock=immediate), so the version read inside it is
+// current.
 func step(ctx context.Context, db *sql.DB, name string, version int, stmt string) error {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer func() { _ = tx.Rollback() }()
+	var have int
+	err = tx.QueryRowContext(ctx, `SELECT version FROM schema_migrations WHERE name = ?`, name).Scan(&have)
+	if err != nil && err != sql.ErrNoRows {
+		return err
+	}
+	if have >= version {
+		return nil
+	}
 	if _, err := tx.ExecContext(ctx, stmt); err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 // Package store opens pbxlab's SQLite database (modernc.org/sqlite, pure Go)
-// and provides the two pieces its users share: a tiny per-component schema
-// migration (Migrate) and a group-commit writer (Batcher).
+// and provides the pieces its users share: a tiny per-component schema
+// migration (Migrate), a group-commit writer (Batcher) and named random
+// secrets that outlive the process (Secret).
 //
 // Durability: the database runs in WAL mode with synchronous=NORMAL. In that
 // mode a COMMIT appends the transaction to the WAL file with write(2) before
