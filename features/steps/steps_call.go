@@ -309,7 +309,7 @@ func hearEachOther(ctx context.Context, w *world, a, b string) error {
 	defer cancel()
 	tw, err := phone.VerifyTwoWay(wctx, la, lb)
 	if err != nil {
-		return fmt.Errorf("%w: %s: %w (%s heard %.0f Hz: %v, %d packets in; %s heard %.0f Hz: %v, %d packets in)",
+		return fmt.Errorf("%w: %s: %w (%s heard %s: %v, %d packets in; %s heard %s: %v, %d packets in)",
 			ErrExpectation, rec, err, a, tw.A.Expected, tw.A.Heard, tw.A.Stats.PacketsIn, b, tw.B.Expected, tw.B.Heard, tw.B.Stats.PacketsIn)
 	}
 	return nil
@@ -337,7 +337,7 @@ func hears(ctx context.Context, w *world, a, b string, want bool) error {
 	case want && err != nil:
 		return fmt.Errorf("%w: %s does not hear %s: %w", ErrExpectation, a, b, err)
 	case !want && err == nil:
-		return fmt.Errorf("%w: %s hears %s (%.0f Hz) although it should not", ErrExpectation, a, b, res.Expected)
+		return fmt.Errorf("%w: %s hears %s (%s) although it should not", ErrExpectation, a, b, res.Expected)
 	case !want && !errors.Is(err, phone.ErrNotHeard):
 		return fmt.Errorf("%w: %s: audio check failed for another reason: %w", ErrExpectation, a, err)
 	}
