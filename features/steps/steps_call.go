@@ -12,7 +12,9 @@ import (
 	"pbxlab/sim/phone"
 )
 
-// quietWindow is how long "does not ring" and "does not hear" listen.
+// quietWindow is how long "does not ring" and "does not hear" listen
+// (features/README.md documents it): a ring or audio at any moment of the
+// window fails the step.
 const quietWindow = 2 * time.Second
 
 // registerCallSteps: placing, ringing, answering, hanging up, audio.
@@ -201,6 +203,10 @@ func (w *world) rawOnly(name string) *rawPhone {
 	return w.raws[name]
 }
 
+// doesNotRing listens for the whole quietWindow (on the suite's clock) and
+// fails if the current call reaches name at any moment of it: an incoming
+// call on any of name's simulated devices, or any INVITE at its fixture
+// endpoint.
 func doesNotRing(ctx context.Context, w *world, name string) error {
 	rec, err := w.currentCall()
 	if err != nil {
@@ -209,20 +215,39 @@ func doesNotRing(ctx context.Context, w *world, name string) error {
 	if rec.callee != name {
 		return fmt.Errorf("%w: the current call %s is not to %s", ErrUsage, rec, name)
 	}
-	if rp := w.rawOnly(name); rp != nil {
-		if invs, _ := rp.ua.Invites(); len(invs) > 0 {
-			return fmt.Errorf("%w: %s received an INVITE from %s", ErrExpectation, name, invs[0].from)
-		}
-		return nil
-	}
-	qctx, cancel := context.WithTimeout(ctx, quietWindow/4)
+	qctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	for {
-		calls, changed := w.legs(rec, "")
-		if len(calls) > 0 {
-			return fmt.Errorf("%w: %s rang (call from %s)", ErrExpectation, name, calls[0].Remote())
+	window := w.suite.cfg.Clock.After(quietWindow)
+	go func() {
+		select {
+		case <-window:
+			cancel()
+		case <-qctx.Done():
 		}
-		if len(changed) == 0 || waitAny(qctx, changed...) != nil {
+	}()
+	rp := w.rawOnly(name)
+	if rp == nil && len(w.devicesOf(name)) == 0 {
+		return fmt.Errorf("%w: %s has no phone that could ring", ErrUsage, name)
+	}
+	for {
+		var changed []<-chan struct{}
+		if rp != nil {
+			invs, ch := rp.ua.Invites()
+			if len(invs) > 0 {
+				return fmt.Errorf("%w: %s received an INVITE from %s", ErrExpectation, name, invs[0].from)
+			}
+			changed = append(changed, ch)
+		} else {
+			calls, chs := w.legs(rec, "")
+			if len(calls) > 0 {
+				return fmt.Errorf("%w: %s rang (call from %s)", ErrExpectation, name, calls[0].Remote())
+			}
+			changed = chs
+		}
+		if err := waitAny(qctx, changed...); err != nil {
+			if ctx.Err() != nil {
+				return fmt.Errorf("%w: %s: %w", ErrExpectation, name, ctx.Err())
+			}
 			return nil // quiet for the whole window
 		}
 	}
