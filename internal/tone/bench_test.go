@@ -28,3 +28,21 @@ func BenchmarkAnalyseChord(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkFillFrame is one 20 ms packet of a phone's audio: the old single
+// tone and the identity's two-tone chord.
+func BenchmarkFillFrame(b *testing.B) {
+	buf := make([]int16, 160)
+	b.Run("tone", func(b *testing.B) {
+		g := New(1175, rate, 0.3)
+		for b.Loop() {
+			g.Fill(buf)
+		}
+	})
+	b.Run("chord", func(b *testing.B) {
+		c := NewChord(rate, 0.3, 1400, 2650)
+		for b.Loop() {
+			c.Fill(buf)
+		}
+	})
+}

@@ -39,8 +39,10 @@ func (g *Generator) Fill(buf []int16) {
 // Chord produces the sum of several sines of equal amplitude. It is not
 // safe for concurrent use.
 type Chord struct {
-	steps, phases []float64
-	amp           float64 // peak of each sine in int16 units
+	// Each sine is a phasor (cos, sin) turned by (stepCos, stepSin) every
+	// sample: no math.Sin per sample.
+	cos, sin, stepCos, stepSin []float64
+	amp                        float64 // peak of each sine in int16 units
 }
 
 // NewChord returns a generator of the sum of sines at freqs (zeros are
@@ -52,10 +54,11 @@ func NewChord(sampleRate int, amplitude float64, freqs ...float64) *Chord {
 		if f == 0 || sampleRate <= 0 || math.IsNaN(f) || math.IsInf(f, 0) {
 			continue
 		}
-		c.steps = append(c.steps, 2*math.Pi*f/float64(sampleRate))
-		c.phases = append(c.phases, 0)
+		step := 2 * math.Pi * f / float64(sampleRate)
+		c.cos, c.sin = append(c.cos, 1), append(c.sin, 0)
+		c.stepCos, c.stepSin = append(c.stepCos, math.Cos(step)), append(c.stepSin, math.Sin(step))
 	}
-	if n := len(c.steps); n > 0 {
+	if n := len(c.cos); n > 0 {
 		c.amp = math.Max(0, math.Min(1, amplitude)) * math.MaxInt16 / float64(n)
 	}
 	if math.IsNaN(c.amp) {
@@ -69,10 +72,15 @@ func NewChord(sampleRate int, amplitude float64, freqs ...float64) *Chord {
 func (c *Chord) Fill(buf []int16) {
 	for i := range buf {
 		var v float64
-		for k, st := range c.steps {
-			v += math.Sin(c.phases[k])
-			c.phases[k] = math.Mod(c.phases[k]+st, 2*math.Pi)
+		for k := range c.cos {
+			v += c.sin[k]
+			c.cos[k], c.sin[k] = c.cos[k]*c.stepCos[k]-c.sin[k]*c.stepSin[k], c.sin[k]*c.stepCos[k]+c.cos[k]*c.stepSin[k]
 		}
 		buf[i] = int16(math.Round(c.amp * v))
+	}
+	// Keep each phasor on the unit circle (rounding drifts it slowly).
+	for k := range c.cos {
+		r := math.Hypot(c.cos[k], c.sin[k])
+		c.cos[k], c.sin[k] = c.cos[k]/r, c.sin[k]/r
 	}
 }

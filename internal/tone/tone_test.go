@@ -181,6 +181,23 @@ func TestChordGenerator(t *testing.T) {
 	if z := chord(160, 0.3); RMS(z) != 0 {
 		t.Error("a chord of no tones is not silence")
 	}
+	// A minute of packets later the phasors have neither drifted in phase
+	// nor in amplitude: the next frame is the exact sum of sines.
+	long := NewChord(rate, 0.3, 700, 2300)
+	frame := make([]int16, 160)
+	const frames = 3000
+	for range frames {
+		long.Fill(frame)
+	}
+	long.Fill(frame)
+	amp := 0.15 * math.MaxInt16
+	for i, got := range frame {
+		n := float64(frames*160 + i)
+		want := amp*math.Sin(2*math.Pi*700*n/rate) + amp*math.Sin(2*math.Pi*2300*n/rate)
+		if math.Abs(float64(got)-want) > 2 {
+			t.Fatalf("sample %d after a minute: %d, want %.1f", i, got, want)
+		}
+	}
 }
 
 func TestPowersMatchesPower(t *testing.T) {
