@@ -47,7 +47,12 @@ func (p *Phone) Bindings(ctx context.Context) ([]Binding, error) {
 	if !res.IsSuccess() {
 		return nil, fmt.Errorf("fetch bindings of %s: %w", p.cfg.Number, &StatusError{Method: "REGISTER", Code: res.StatusCode, Reason: res.Reason})
 	}
-	ours := p.contactHeader().Address
+	return bindingsOf(res, p.contactHeader().Address), nil
+}
+
+// bindingsOf reads the Contact values of a registrar's 200 (RFC 3261 §10.3
+// step 8), marking those equal to ours.
+func bindingsOf(res *sip.Response, ours sip.Uri) []Binding {
 	var out []Binding
 	for _, h := range res.GetHeaders("Contact") {
 		c, ok := h.(*sip.ContactHeader)
@@ -63,5 +68,5 @@ func (p *Phone) Bindings(ctx context.Context) ([]Binding, error) {
 		}
 		out = append(out, b)
 	}
-	return out, nil
+	return out
 }
