@@ -103,8 +103,9 @@ func (c *Call) Listen(ctx context.Context, id Identity) (AudioResult, error) {
 	}
 }
 
-// ownIdentity is what this media sends: nothing when muted, the echo's
-// source is the far end (so the identity stays the phone's).
+// ownIdentity is the identity of this leg's phone as the call started. A
+// muted or echoing phone sends something else (nothing, the far end's
+// audio) but keeps it, so its own identity coming back is still refused.
 func (m *media) ownIdentity() Identity {
 	if m == nil {
 		return Identity{}

@@ -47,13 +47,13 @@ type Identity struct {
 // A number (decimal digits, an optional leading '+', any length) n gets the
 // low tone n mod 23 and the high tone n mod 24 of the tables. By the Chinese
 // remainder theorem two numbers get the same identity only when they
-// differ by a multiple of 552 (Identities): ANY TWO NUMBERS LESS THAN 552
-// APART HAVE DIFFERENT IDENTITIES, so a call that reaches a wrong phone
-// numbered within 551 of the right one fails the audio check; two numbers
-// less than 23 apart (e.g. consecutive ones) share neither tone, and two
-// numbers that share one tone differ in the other, which the check
-// requires too. Other strings are hashed (FNV-1a) onto the 552 identities,
-// without that guarantee.
+// differ by a multiple of 552 (Identities). So: any two numbers less than
+// 552 apart have different identities, and a call that reaches a wrong
+// phone numbered within 551 of the right one fails the audio check; two
+// numbers less than 23 apart (consecutive ones, say) share neither tone;
+// two numbers that share one tone differ in the other, and the check needs
+// both. Other strings are hashed (FNV-1a) onto the 552 identities, without
+// that guarantee (two of them collide with probability 1/552).
 func IdentityFor(number string) Identity {
 	low, high := uint64(len(identityLow)), uint64(len(identityHigh))
 	digits := strings.TrimPrefix(number, "+")
