@@ -215,6 +215,10 @@ func doesNotRing(ctx context.Context, w *world, name string) error {
 	if rec.callee != name {
 		return fmt.Errorf("%w: the current call %s is not to %s", ErrUsage, rec, name)
 	}
+	rp := w.rawOnly(name)
+	if rp == nil && len(w.devicesOf(name)) == 0 {
+		return fmt.Errorf("%w: %s has no phone that could ring", ErrUsage, name)
+	}
 	qctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	window := w.suite.cfg.Clock.After(quietWindow)
@@ -225,10 +229,6 @@ func doesNotRing(ctx context.Context, w *world, name string) error {
 		case <-qctx.Done():
 		}
 	}()
-	rp := w.rawOnly(name)
-	if rp == nil && len(w.devicesOf(name)) == 0 {
-		return fmt.Errorf("%w: %s has no phone that could ring", ErrUsage, name)
-	}
 	for {
 		var changed []<-chan struct{}
 		if rp != nil {
