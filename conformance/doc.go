@@ -1,8 +1,12 @@
 // Package conformance sends the SIP torture messages of RFC 4475 and
 // RFC 5118 to a SIP element over UDP and TCP and classifies what comes back
-// against an expectation table (Expectations) that states, for every
-// message, the answer an endpoint/registrar with digest authentication must
-// give, and why.
+// against an expectation table that states, for every message, the answer
+// the element gives, and why. Two tables are kept apart: RFCAnswers, the
+// answer the RFCs give to an endpoint/registrar with digest authentication
+// (the reference, implementation-independent), and Expectations, what
+// pbxlab is observed to answer (the test's verdict). Where pbxlab's answer
+// is not among the RFC's, its row says why (Expectation.Deviation); the
+// report shows both columns.
 //
 // Load reads a corpus directory (the .dat files of RFC 4475 or the wire/*.sip
 // files of RFC 5118, with the optional EXPECTED.tsv and SIPGO-PARSE.txt that

@@ -30,6 +30,10 @@ type Expectation struct {
 	OrClose bool
 	// TCP, when set, replaces the expectation over TCP (framing differs).
 	TCP *Expectation
+	// Deviation, in a target's table, says why the target's answer is not
+	// one the RFC gives (RFCAnswers) for this message; "" when it is. A
+	// test keeps the two in step.
+	Deviation string
 }
 
 // For returns the expectation that applies to transport ("udp", "tcp").
@@ -103,18 +107,47 @@ func (e Expectation) Check(o Outcome) string {
 	return ""
 }
 
-func codes(c ...int) []int { return c }
-
-// anyFinal is a well-formed or acceptable request that the element answers
-// by policy; reason says which answer pbxlab gives and why any 2xx-4xx is
-// right.
-func anyFinal(reason string) Expectation { return Expectation{AnyFinal: true, Reason: reason} }
-
-// valid is anyFinal for a message the RFC classes as valid: it must be
-// processed, so 400 Bad Request is wrong.
-func valid(reason string) Expectation {
-	return Expectation{AnyFinal: true, Except: codes(400), Reason: reason + "; 400 is wrong for a valid message"}
+// Admits reports whether every answer o accepts is one e accepts too: the
+// RFC's answer admits a target's expected answer when the target does
+// what the RFC asks. Both are compared as they apply to one transport (use
+// For first).
+func (e Expectation) Admits(o Expectation) bool {
+	for _, out := range o.outcomes() {
+		if e.Check(out) != "" {
+			return false
+		}
+	}
+	return true
 }
+
+// outcomes lists an outcome for every answer the expectation accepts: no
+// response (with and without a closed connection) for Drop, a closed
+// connection for OrClose, one final response per accepted code, carrying
+// the headers the expectation demands.
+func (e Expectation) outcomes() []Outcome {
+	var out []Outcome
+	if e.Drop {
+		out = append(out, Outcome{}, Outcome{Closed: true})
+	}
+	if e.OrClose {
+		out = append(out, Outcome{Closed: true})
+	}
+	cs := e.Codes
+	if len(cs) == 0 && e.AnyFinal {
+		for c := 200; c <= 499; c++ {
+			if !slices.Contains(e.Except, c) {
+				cs = append(cs, c)
+			}
+		}
+	}
+	for _, c := range cs {
+		r := Response{Version: "SIP/2.0", StatusCode: c, Headers: e.Headers}
+		out = append(out, Outcome{Responses: []Response{r}, Final: &r})
+	}
+	return out
+}
+
+func codes(c ...int) []int { return c }
 
 func status(reason string, headers []string, c ...int) Expectation {
 	return Expectation{Codes: c, Headers: headers, Reason: reason}

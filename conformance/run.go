@@ -59,6 +59,7 @@ type runner struct {
 	timeout     time.Duration
 	concurrency int
 	expect      map[string]Expectation
+	rfc         map[string]Expectation
 	log         *slog.Logger
 	ports       *portSet
 }
@@ -66,7 +67,7 @@ type runner struct {
 type job struct {
 	transport, addr string
 	msg             Message
-	exp             Expectation
+	exp, rfc        Expectation
 	known           bool
 }
 
@@ -87,6 +88,7 @@ func Run(ctx context.Context, target Target, msgs []Message, opts ...Option) (*R
 	if r.expect == nil {
 		r.expect = Expectations()
 	}
+	r.rfc = RFCAnswers()
 	defer r.ports.closeAll()
 
 	var jobs []job
@@ -96,7 +98,7 @@ func Run(ctx context.Context, target Target, msgs []Message, opts ...Option) (*R
 		}
 		for _, m := range msgs {
 			e, ok := r.expect[m.Name]
-			jobs = append(jobs, job{transport: tr.name, addr: tr.addr, msg: m, exp: e.For(tr.name), known: ok})
+			jobs = append(jobs, job{transport: tr.name, addr: tr.addr, msg: m, exp: e.For(tr.name), rfc: r.rfc[m.Name].For(tr.name), known: ok})
 		}
 	}
 	rep := &Report{Target: target, Results: make([]Result, len(jobs))}
@@ -134,7 +136,7 @@ feed:
 
 // one sends a message and classifies the outcome.
 func (r *runner) one(ctx context.Context, j job) Result {
-	res := Result{Corpus: j.msg.Corpus, Name: j.msg.Name, File: j.msg.File, Transport: j.transport, Expected: j.exp}
+	res := Result{Corpus: j.msg.Corpus, Name: j.msg.Name, File: j.msg.File, Transport: j.transport, RFC: j.rfc, Expected: j.exp}
 	res.Rewrite, res.Outcome = r.exchange(ctx, j.transport, j.addr, j.msg.Data, j.msg.IsResponse(), j.exp.Drop)
 	switch {
 	case !j.known:

@@ -3,11 +3,13 @@
 // executes them with godog against a steps.Target. `pbxlab demo` runs them
 // against a live PBX; TestFeatures runs them in-process.
 //
-// Tags: @manual marks behaviour taken from the H3C XE 200/2000 manual
-// (docs in /work/shared/manual), @project-default our own choices;
-// @in-process scenarios need configuration control and are skipped on a
-// live target; @wip scenarios wait on a PBX fix and are excluded by the
-// default tag filter.
+// Tags follow the one scheme of README.md: @manual (stated in the H3C XE
+// 200/2000 manual digest, /work/shared/manual) or @project-default (our
+// choice, or an @rfcNNNN rule the digest does not state); @cap-… names what
+// the target must be able to do, so a target lacking it can leave the
+// scenario out; @in-process scenarios need configuration control and are
+// skipped on a live target; @wip scenarios wait on a PBX fix and are
+// excluded by the default tag filter.
 package features
 
 import "embed"

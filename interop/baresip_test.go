@@ -145,9 +145,9 @@ subscriber_ranges: [{from: "1050", to: "1059", password: "pw{n}"}]
 		t.Fatalf("baresip recorded %d samples at %d Hz", len(samples), rate)
 	}
 	mid := samples[len(samples)/2-half : len(samples)/2+half]
-	res := tone.NewDetector(tone.Config{Freq: p.Tone(), Rate: rate, Reject: []float64{baresipTone}}).Analyse(mid)
+	res := tone.NewDetector(tone.Config{Freqs: p.Identity().Freqs(), Rate: rate, Reject: []float64{baresipTone}}).Analyse(mid)
 	if !res.Present {
-		t.Errorf("baresip did not hear the simulated phone's %v Hz: %+v", p.Tone(), res)
+		t.Errorf("baresip did not hear the simulated phone's identity %s: %+v", p.Identity(), res)
 	}
 }
 

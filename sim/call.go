@@ -89,7 +89,7 @@ func (r *runner) hold(ctx context.Context, call *phone.Call, caller, callee *pho
 // findLeg finds the callee's answered incoming leg of a call from caller
 // and claims it (so a concurrent call between the same pair takes the other
 // one). A PBX may rewrite the caller ID, so after a while any unclaimed
-// answered incoming call is taken; it is then told which tone to expect.
+// answered incoming call is taken; it is then told which identity to expect.
 func (r *runner) findLeg(ctx context.Context, callee, caller *phone.Phone) *phone.Call {
 	ctx, cancel := context.WithTimeout(ctx, legWait)
 	defer cancel()
@@ -105,7 +105,7 @@ func (r *runner) findLeg(ctx context.Context, callee, caller *phone.Phone) *phon
 				continue
 			}
 			if _, taken := r.claimed.LoadOrStore(c, struct{}{}); !taken {
-				c.ExpectTone(caller.Tone())
+				c.ExpectIdentity(caller.Identity())
 				return c
 			}
 		}

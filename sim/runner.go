@@ -242,13 +242,14 @@ func (r *runner) placeCalls(ctx context.Context) {
 }
 
 // pickPair draws a caller and a different callee; it avoids callees that
-// send the caller's own tone (the audio check rejects its own frequency).
+// send the caller's own identity (the audio check cannot tell it from an
+// echo: ErrSameIdentity).
 func (r *runner) pickPair() (caller, callee *phone.Phone) {
 	n := len(r.phones)
 	caller = r.phones[r.rng.IntN(n)]
 	for range 8 {
 		callee = r.phones[r.rng.IntN(n)]
-		if callee != caller && callee.Tone() != caller.Tone() {
+		if callee != caller && callee.Identity() != caller.Identity() {
 			return caller, callee
 		}
 	}

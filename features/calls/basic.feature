@@ -1,6 +1,8 @@
-# Manual, Process Server: call processing with INVITE, ACK, BYE (RFC 3261
-# §13-§15). Audio is proven end to end: each phone sends its own tone and
-# must detect the other's.
+# Manual, Process Server: SIP per RFC 3261 with INVITE, ACK and BYE (the
+# requests the digest lists) to set up and end "IP phone calls" (seed
+# excerpt). Audio is proven end to end: each phone sends its own identity
+# (two tones) and must detect the other's.
+@cap-registrar @cap-calls @rfc3261
 Feature: Basic calls
   A registered phone calls another; the callee rings, answers, both hear
   each other, and either side ends the call with BYE.
@@ -28,8 +30,9 @@ Feature: Basic calls
     When 1002 hangs up
     Then the call ends normally
 
-  # Negative control for the audio check itself: a phone that sends no RTP
-  # must not be heard, while the other direction still works.
+  # Negative control for the audio check itself (how audio is proven is our
+  # choice): a phone that sends no RTP must not be heard, while the other
+  # direction still works. More in audio.feature.
   @project-default @negative-control
   Scenario: A muted callee is not heard
     Given phone 1002 is muted

@@ -1,7 +1,7 @@
 # The manual is silent on early media; we relay a callee's 183 Session
 # Progress with SDP to the caller (RFC 3960 gateway model), as a PBX must
 # for announcements played before the answer.
-@project-default
+@project-default @rfc3960 @cap-registrar @cap-calls @cap-early-media
 Feature: Early media
   A callee that plays audio before answering is heard by the caller
   before the call is answered.

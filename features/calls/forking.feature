@@ -1,7 +1,7 @@
 # The manual is silent on several devices per number; we fork in parallel
 # as Asterisk/FreeSWITCH users expect (RFC 3261 §16.7) and cancel the
 # losers with Reason: SIP ;cause=200 (RFC 3326).
-@project-default
+@project-default @rfc3261 @rfc3326 @cap-registrar @cap-calls @cap-forking
 Feature: Several devices for one number
   When a number is registered from several devices, a call rings all of
   them; the first to answer gets the call and the others stop ringing,

@@ -1,7 +1,7 @@
 # Manual, Process Server: the redirect server role answers an INVITE with
 # 100 Trying then 301 Moved Permanently whose Contact is the callee's
 # registered location; the caller then calls the callee directly.
-@manual @in-process
+@manual @in-process @rfc3261 @cap-registrar @cap-redirect
 Feature: Redirect server
   For a subscriber configured for redirection the PBX does not proxy the
   call: it tells the caller where the callee is.

@@ -1,7 +1,8 @@
 # Manual, Location Server: NAT/firewall traversal. The PBX reaches a phone
 # at the address its REGISTER came from, not the private address in its
-# Contact (RFC 3581 rport/received).
-@manual
+# Contact (RFC 3581 rport/received: the mechanism is ours, the digest only
+# says the LS does NAT traversal).
+@manual @rfc3581 @cap-registrar @cap-calls @cap-nat
 Feature: Phones behind NAT
   A phone behind NAT advertises a private address it cannot be reached at;
   the PBX must send calls to the public address and port the REGISTER came

@@ -1,19 +1,24 @@
-# Manual, Process Server: the PBX acts as registrar (RFC 3261 §10) and
-# authenticates subscribers with digest (RFC 3261 §22); timers and the
-# numbers used are ours.
+# Manual, Process Server: the PBX acts as registrar and endpoints "register
+# or update their descriptions by sending REGISTER messages" (seed excerpt).
+# The digest names authentication only for the proxy role, and says nothing
+# of registration lifetimes, minimum intervals or expiry: registrar
+# authentication (RFC 3261 §10.3 step 4, §22), 423 and expiry follow
+# RFC 3261 and are our defaults, as are the timers and numbers used. The
+# 480 for a number without binding is ours too (cap-numbering).
+@rfc3261 @cap-registrar
 Feature: Registering a phone
   A subscriber's phone registers its contact address with the PBX's
   registrar, which authenticates it, and is reachable at that address
   until the registration is removed or expires.
 
-  @manual
+  @manual @cap-calls
   Scenario: A registered phone can be called
     Given phone 1001 is registered
     And phone 1002 is registered
     Then the registration of 1001 is accepted
     And 1002 can reach 1001
 
-  @manual
+  @project-default @cap-auth @cap-calls @cap-numbering
   Scenario: A wrong password is refused and leaves the phone unregistered
     Given phone 1001 is not registered
     And phone 1002 is registered
@@ -22,7 +27,7 @@ Feature: Registering a phone
     And a call from 1002 to 1001 fails with 480
     And 1001 does not ring
 
-  @manual @in-process
+  @project-default @in-process @cap-calls @cap-numbering
   Scenario: A registration shorter than the minimum interval is refused with 423
     Given the registrar's minimum registration interval is 60 seconds
     And phone 1002 is registered
@@ -30,7 +35,7 @@ Feature: Registering a phone
     Then the registrar answers 423 Interval Too Brief with Min-Expires 60
     And a call from 1002 to 1001 fails with 480
 
-  @manual @in-process
+  @project-default @in-process @cap-calls
   Scenario: A phone refreshes its registration before it expires and stays reachable
     Given the registrar's minimum registration interval is 1 second
     And phone 1001 is registered for 2 seconds
@@ -39,7 +44,7 @@ Feature: Registering a phone
     Then 1001 has refreshed its registration
     And 1002 can reach 1001
 
-  @manual @in-process
+  @project-default @in-process @cap-calls @cap-numbering
   Scenario: A registration that is not refreshed expires
     Given the registrar's minimum registration interval is 1 second
     And phone 1002 is registered

@@ -1,6 +1,8 @@
-# Manual, Process Server: registrar role; removing bindings per RFC 3261
-# §10.2.2 (Expires: 0 for one contact, Contact: * for all).
-@manual
+# Removing bindings (RFC 3261 §10.2.2: Expires: 0 for one contact,
+# Contact: * for all): the digest names the registrar role and registering
+# or updating with REGISTER, not removing a registration, so this is
+# RFC 3261's rule and our default; the 480 afterwards is ours too.
+@project-default @rfc3261 @cap-registrar @cap-calls @cap-numbering
 Feature: Unregistering a phone
   A phone removes its own binding with Expires 0, or every binding of its
   number with "Contact: *"; calls to the number then get 480.

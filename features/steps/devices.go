@@ -54,16 +54,10 @@ func (w *world) newPhone(ctx context.Context, name, device string, edit func(*ph
 	}
 	sp := &simPhone{key: key, sub: sub, changed: make(chan struct{})}
 	pc := phone.PhoneConfig{
-		Number:   sub.Number,
-		Password: sub.Password,
-		Answer:   phone.AnswerMode{Behaviour: phone.Manual},
-		OnIncoming: func(c *phone.Call) {
-			sp.mu.Lock()
-			sp.incoming = append(sp.incoming, c)
-			close(sp.changed)
-			sp.changed = make(chan struct{})
-			sp.mu.Unlock()
-		},
+		Number:     sub.Number,
+		Password:   sub.Password,
+		Answer:     phone.AnswerMode{Behaviour: phone.Manual},
+		OnIncoming: sp.addIncoming,
 		OnRegister: func(_ phone.Registration, err error) {
 			sp.mu.Lock()
 			sp.refreshes++
@@ -83,6 +77,15 @@ func (w *world) newPhone(ctx context.Context, name, device string, edit func(*ph
 	w.phones[key] = sp
 	w.mu.Unlock()
 	return sp, nil
+}
+
+// addIncoming records an incoming call and wakes whoever waits for one.
+func (p *simPhone) addIncoming(c *phone.Call) {
+	p.mu.Lock()
+	p.incoming = append(p.incoming, c)
+	close(p.changed)
+	p.changed = make(chan struct{})
+	p.mu.Unlock()
 }
 
 // incomingSince returns the phone's incoming calls after the first n, and a

@@ -98,7 +98,12 @@ func registrationRefused(_ context.Context, w *world, codes string) error {
 	return nil
 }
 
-func registrationAccepted(_ context.Context, w *world, name string) error {
+// registrationAccepted proves the registration took effect at the
+// registrar, on any target: a query of the number's bindings (REGISTER
+// without Contact, RFC 3261 §10.2.3) must list the phone's contact with the
+// lifetime the registrar granted, less the time since (RFC 3261 §10.3 step
+// 8: every listed contact carries the seconds it has left).
+func registrationAccepted(ctx context.Context, w *world, name string) error {
 	sp, err := w.simPhoneOf(name, "")
 	if err != nil {
 		return err
@@ -107,7 +112,26 @@ func registrationAccepted(_ context.Context, w *world, name string) error {
 	if reg.Code < 200 || reg.Code > 299 || reg.Expires <= 0 {
 		return fmt.Errorf("%w: registration of %s: want 2xx with a lifetime, got %d %s, %s", ErrExpectation, name, reg.Code, reg.Reason, reg.Expires)
 	}
-	return nil
+	wctx, cancel := w.waitCtx(ctx)
+	defer cancel()
+	bindings, err := sp.p.Bindings(wctx)
+	if err != nil {
+		return fmt.Errorf("%w: registration of %s: query of its bindings: %w", ErrExpectation, name, err)
+	}
+	// The registrar counts whole seconds: allow one for rounding.
+	earliest := reg.Expires - time.Since(reg.At) - time.Second
+	for _, b := range bindings {
+		if !b.Mine {
+			continue
+		}
+		if b.Expires > reg.Expires || b.Expires < earliest {
+			return fmt.Errorf("%w: registration of %s: the registrar lists %s with %s left, want between %s and the %s granted",
+				ErrExpectation, name, b.Contact, b.Expires, earliest.Truncate(time.Second), reg.Expires)
+		}
+		return nil
+	}
+	return fmt.Errorf("%w: registration of %s was answered %d but the registrar lists no binding for %s (it lists %v)",
+		ErrExpectation, name, reg.Code, sp.p.Contact(), bindings)
 }
 
 func unregisterPhone(ctx context.Context, w *world, name string) error {

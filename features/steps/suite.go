@@ -25,6 +25,7 @@ import (
 
 	"github.com/cucumber/godog"
 
+	"pbxlab/internal/clock"
 	"pbxlab/sim/phone"
 )
 
@@ -40,6 +41,10 @@ type Config struct {
 	Wait time.Duration
 	// Logger receives the phones' logs; default discard.
 	Logger *slog.Logger
+	// Clock times the quiet windows of negative steps ("does not ring");
+	// default the wall clock. Media, SIP and the other waits run in real
+	// time regardless.
+	Clock clock.Clock
 }
 
 // TagInProcess marks scenarios that need configuration control; they are
@@ -65,6 +70,9 @@ func New(cfg Config) (*Suite, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if cfg.Clock == nil {
+		cfg.Clock = clock.New()
+	}
 	return &Suite{cfg: cfg, names: map[string]int{}}, nil
 }
 
@@ -78,6 +86,7 @@ func (s *Suite) InitializeScenario(sc *godog.ScenarioContext) {
 	registerCallSteps(sc)
 	registerOutcomeSteps(sc)
 	registerRawSteps(sc)
+	registerAudioSteps(sc)
 }
 
 // Skipped reports whether the scenario of ctx was skipped because its

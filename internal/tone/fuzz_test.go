@@ -33,9 +33,9 @@ func FuzzAnalyse(f *testing.F) {
 	f.Add([]byte{}, math.Inf(1))
 	f.Fuzz(func(t *testing.T, b []byte, freq float64) {
 		s := samplesOf(b)
-		det := NewDetector(Config{Freq: freq, Reject: []float64{2200, freq / 2}})
+		det := NewDetector(Config{Freq: freq, Freqs: []float64{2 * freq, 1400}, Reject: []float64{2200, freq / 2, 1400}})
 		r := det.Analyse(s)
-		for name, v := range map[string]float64{"Level": r.Level, "Noise": r.Noise, "RMS": r.RMS, "SNR": r.SNR, "Rejected": r.Rejected} {
+		for name, v := range map[string]float64{"Level": r.Level, "Weakest": r.Weakest, "Noise": r.Noise, "RMS": r.RMS, "SNR": r.SNR, "Twist": r.Twist, "Rejected": r.Rejected} {
 			if math.IsNaN(v) || math.IsInf(v, 0) {
 				t.Fatalf("%s = %v in %+v", name, v, r)
 			}

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/fnv"
-	"strconv"
 	"sync"
 	"time"
 
@@ -13,45 +11,14 @@ import (
 	"pbxlab/internal/tone"
 )
 
-// toneTable holds the frequencies phones send, Hz. They lie in 500–2950 Hz,
-// at least 60 Hz apart, no one within 35 Hz of 2–5 times another (so
-// harmonics of one tone never land on another), and at least 30 Hz away from
-// call-progress tones (350–620 Hz), DTMF and the 1000/2100/2600 Hz signalling
-// tones a PBX might play.
-func toneTable() [22]float64 {
-	return [...]float64{
-		510, 570, 650, 727, 800, 882, 1055, 1175, 1239, 1366, 1565,
-		1663, 1799, 1859, 2145, 2216, 2315, 2435, 2513, 2681, 2767, 2943,
-	}
-}
-
-// Tones returns the frequencies ToneFor chooses from.
-func Tones() []float64 {
-	t := toneTable()
-	return t[:]
-}
-
-// ToneFor returns the tone a phone with this number sends: numbers are
-// taken modulo the table, so consecutive numbers get different tones;
-// other strings are hashed.
-func ToneFor(number string) float64 {
-	n, err := strconv.ParseUint(number, 10, 64)
-	if err != nil {
-		h := fnv.New64a()
-		_, _ = h.Write([]byte(number))
-		n = h.Sum64()
-	}
-	t := toneTable()
-	return t[n%uint64(len(t))]
-}
-
 // AudioResult is what one leg of a call heard.
 type AudioResult struct {
-	// Heard is true when the far tone was detected, clearly above noise and
-	// with our own tone (echo, loop) absent.
+	// Heard is true when the identity listened for was detected: both its
+	// tones, clearly above everything else, with the listener's own tones
+	// (echo, loop) absent.
 	Heard bool
-	// Expected is the far tone listened for; Own is the tone we send.
-	Expected, Own float64
+	// Expected is the identity listened for; Own is the one this leg sends.
+	Expected, Own Identity
 	// Detail is the last analysis (Reason says why a block failed).
 	Detail tone.Result
 	// Stats are the RTP counters of this leg when the check ended.
@@ -60,34 +27,68 @@ type AudioResult struct {
 	Waited time.Duration
 }
 
+// ExpectIdentity overrides the identity TwoWayAudio listens for (by
+// default IdentityFor(Remote())), e.g. when a PBX forwards the call to
+// another number.
+func (c *Call) ExpectIdentity(id Identity) {
+	c.mu.Lock()
+	c.far = id
+	c.mu.Unlock()
+}
+
+// ExpectTone makes TwoWayAudio listen for one plain sine (SingleTone), e.g.
+// a foreign device's test tone.
+func (c *Call) ExpectTone(freq float64) { c.ExpectIdentity(SingleTone(freq)) }
+
 // TwoWayAudio checks this side of the call: it listens until the far end's
-// tone is heard (nil error) or ctx ends (ErrNotHeard). The call must be
-// answered or receiving early media. Two-way audio is both legs passing:
-// see VerifyTwoWay. Media runs in real time, so the check does too.
+// identity is heard (nil error) or ctx ends (ErrNotHeard). The call must be
+// answered or receiving early media. When the far end's identity is the
+// same as this leg's (numbers 552 apart, or a misconfigured phone), the
+// check could not tell the far end from an echo and fails at once with
+// ErrSameIdentity. Two-way audio is both legs passing: see VerifyTwoWay.
+// Media runs in real time, so the check does too.
 func (c *Call) TwoWayAudio(ctx context.Context) (AudioResult, error) {
 	c.mu.Lock()
-	state, early, far := c.state, c.early, c.farTone
+	far := c.far
 	c.mu.Unlock()
-	res := AudioResult{Expected: far, Own: c.phone.cfg.Tone}
 	if c.agent.cfg.SignallingOnly {
-		return res, fmt.Errorf("audio check %s: %w", c.callID, ErrNoAudio)
+		return AudioResult{Expected: far}, fmt.Errorf("audio check %s: %w", c.callID, ErrNoAudio)
 	}
+	if own := c.media.ownIdentity(); far == own {
+		return AudioResult{Expected: far, Own: own}, fmt.Errorf("audio check %s: %w: %s", c.callID, ErrSameIdentity, far)
+	}
+	return c.Listen(ctx, far)
+}
+
+// Listen listens on this leg until the identity id is heard (nil error) or
+// ctx ends (ErrNotHeard); the leg's own identity is refused unless id is
+// that identity (then Listen proves an echo). The call must be answered or
+// receiving early media. Judging starts once 60% of a window
+// (WithAudioWindow) of audio arrived in the last window, so a few lost
+// packets do not stall it (the identity tables make loss phase-neutral).
+func (c *Call) Listen(ctx context.Context, id Identity) (AudioResult, error) {
+	c.mu.Lock()
+	state, early := c.state, c.early
+	c.mu.Unlock()
+	res := AudioResult{Expected: id, Own: c.media.ownIdentity()}
 	if c.media == nil || !(state == Answered || (state == Early && early)) {
 		return res, fmt.Errorf("audio check %s: %w: %s", c.callID, ErrCallState, state)
 	}
-	det := tone.NewDetector(tone.Config{Freq: far, Reject: []float64{res.Own}})
+	det := id.detector(res.Own)
 	window := c.agent.audioWindow
 	start := time.Now()
 	tick := time.NewTicker(window / 4)
 	defer tick.Stop()
-	// Judge only full windows: a short block widens the detector's band
-	// until neighbouring table tones leak into each other.
-	need := int(window * tone.DefaultRate / time.Second * 9 / 10)
+	need := int(window * tone.DefaultRate / time.Second * 6 / 10)
 	for {
 		samples := c.media.stream.Recent(window)
-		res.Detail = det.Analyse(samples)
-		if len(samples) < need && res.Detail.Present {
-			res.Detail.Present, res.Detail.Reason = false, "not enough audio yet"
+		switch {
+		case len(samples) == 0:
+			res.Detail = tone.Result{Reason: "no audio"}
+		case len(samples) < need:
+			res.Detail = tone.Result{Reason: "not enough audio yet"}
+		default:
+			res.Detail = det.Analyse(samples)
 		}
 		res.Stats = c.media.stream.Stats()
 		res.Waited = time.Since(start)
@@ -100,9 +101,19 @@ func (c *Call) TwoWayAudio(ctx context.Context) (AudioResult, error) {
 		case <-c.done:
 			return res, fmt.Errorf("audio check %s: %w: call ended", c.callID, ErrNotHeard)
 		case <-ctx.Done():
-			return res, fmt.Errorf("audio check %s: %w: %s (%d packets in)", c.callID, ErrNotHeard, res.Detail.Reason, res.Stats.PacketsIn)
+			return res, fmt.Errorf("audio check %s: %w %s: %s (%d packets in)", c.callID, ErrNotHeard, id, res.Detail.Reason, res.Stats.PacketsIn)
 		}
 	}
+}
+
+// ownIdentity is the identity of this leg's phone as the call started. A
+// muted or echoing phone sends something else (nothing, the far end's
+// audio) but keeps it, so its own identity coming back is still refused.
+func (m *media) ownIdentity() Identity {
+	if m == nil {
+		return Identity{}
+	}
+	return m.cfg.identity
 }
 
 // TwoWay is the outcome of checking both legs of a call.
@@ -115,7 +126,7 @@ func (t TwoWay) OK() bool { return t.A.Heard && t.B.Heard }
 
 // VerifyTwoWay checks both legs of one call at once (a and b are the two
 // phones' Call values, e.g. caller and callee behind a PBX). It fails unless
-// each leg hears the other's tone before ctx ends.
+// each leg hears the other's identity before ctx ends.
 func VerifyTwoWay(ctx context.Context, a, b *Call) (TwoWay, error) {
 	var (
 		out        TwoWay

@@ -119,7 +119,7 @@ type Call struct {
 	answerAt    time.Time
 	end         End
 	localSDP    []byte
-	farTone     float64
+	far         Identity // what TwoWayAudio listens for
 
 	ringing chan struct{} // closed at the first 18x
 	final   chan struct{} // closed at the final response (or the end)
@@ -150,7 +150,7 @@ func newCall(p *Phone, dir Direction, callID, localTag, remote string) *Call {
 		key:      dialogKey(callID, localTag),
 		callID:   callID,
 		remote:   remote,
-		farTone:  ToneFor(remote),
+		far:      IdentityFor(remote),
 		state:    Calling,
 		ringing:  make(chan struct{}),
 		final:    make(chan struct{}),
@@ -231,14 +231,6 @@ func (c *Call) End() End {
 
 // Done is closed when the call has ended.
 func (c *Call) Done() <-chan struct{} { return c.done }
-
-// ExpectTone overrides the frequency TwoWayAudio listens for (by default
-// ToneFor(Remote())), e.g. when a PBX forwards the call to another number.
-func (c *Call) ExpectTone(freq float64) {
-	c.mu.Lock()
-	c.farTone = freq
-	c.mu.Unlock()
-}
 
 // WaitRinging waits for the first 180/183.
 func (c *Call) WaitRinging(ctx context.Context) error {

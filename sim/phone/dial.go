@@ -38,8 +38,7 @@ func (p *Phone) DialURI(ctx context.Context, uri string) (*Call, error) {
 
 func (p *Phone) dial(ctx context.Context, ruri sip.Uri, remote, dest string) (*Call, error) {
 	a := p.agent
-	_, mute := p.settings()
-	m, sdpAddr, err := a.callMedia(p.cfg.Tone, mute)
+	m, sdpAddr, err := a.callMedia(p.mediaConfig())
 	if err != nil {
 		return nil, fmt.Errorf("dial %s: %w", remote, err)
 	}

@@ -26,9 +26,12 @@ var (
 	ErrBadURI = errors.New("bad sip uri")
 	// ErrNoMedia means the far end's SDP could not be used.
 	ErrNoMedia = errors.New("no usable media")
-	// ErrNotHeard means the far end's tone was not detected before the
-	// audio check's context ended.
-	ErrNotHeard = errors.New("far tone not heard")
+	// ErrNotHeard means the identity listened for was not detected before
+	// the audio check's context ended.
+	ErrNotHeard = errors.New("far identity not heard")
+	// ErrSameIdentity means both legs of a call send the same identity, so
+	// the audio check could not tell the far end from an echo.
+	ErrSameIdentity = errors.New("far end sends our own identity")
 	// ErrNoAudio means the Agent is signalling-only (Config.SignallingOnly):
 	// its calls carry no RTP, so there is no audio to check.
 	ErrNoAudio = errors.New("signalling-only agent: no audio")

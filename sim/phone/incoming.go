@@ -44,8 +44,8 @@ func (p *Phone) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 			return
 		}
 	}
-	mode, mute := p.settings()
-	m, sdpAddr, err := a.callMedia(p.cfg.Tone, mute)
+	mode, _ := p.settings()
+	m, sdpAddr, err := a.callMedia(p.mediaConfig())
 	if err != nil {
 		a.log.Warn("incoming call without media", "error", err)
 		_ = dss.Respond(500, "Server Internal Error", nil)

@@ -3,6 +3,7 @@ package phone
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/netip"
 	"sync"
 
@@ -11,15 +12,27 @@ import (
 	"pbxlab/internal/tone"
 )
 
-// toneAmplitude is the peak of the phone's tone, as a fraction of full scale.
+// toneAmplitude is the peak of the phone's identity (both tones together),
+// as a fraction of full scale.
 const toneAmplitude = 0.3
 
+// mediaConfig is what one call's media does (the phone's settings when the
+// call starts).
+type mediaConfig struct {
+	identity Identity
+	mute     bool // send nothing
+	echo     bool // send back what arrives instead of the identity
+	deadPort bool // advertise a port nobody reads
+}
+
 // media is the RTP stream of one call: it receives from the moment it is
-// opened and sends the phone's tone once the far end's address is known.
+// opened and sends the phone's identity (or its echo) once the far end's
+// address is known.
 type media struct {
 	stream *rtpaudio.Stream
-	tone   float64
-	mute   bool
+	cfg    mediaConfig
+	echo   *echoBuffer    // set with cfg.echo
+	dead   net.PacketConn // set with cfg.deadPort: the advertised socket, never read
 	cancel context.CancelFunc
 	ctx    context.Context
 	wg     sync.WaitGroup
@@ -29,14 +42,22 @@ type media struct {
 }
 
 // openMedia binds a stream on the Agent's IP (even port) and starts receiving.
-func (a *Agent) openMedia(freq float64, mute bool) (*media, error) {
+func (a *Agent) openMedia(mc mediaConfig) (*media, error) {
+	m := &media{cfg: mc}
+	if mc.echo {
+		m.echo = newEchoBuffer()
+	}
 	opts := []rtpaudio.Option{rtpaudio.WithClock(a.clock), rtpaudio.WithLogger(a.log)}
-	if w := a.capture; w != nil {
+	if w, echo := a.capture, m.echo; w != nil || echo != nil {
 		opts = append(opts, rtpaudio.WithTap(func(dir rtpaudio.Dir, local, remote netip.AddrPort, payload []byte) {
-			if dir == rtpaudio.Out {
+			switch {
+			case w != nil && dir == rtpaudio.Out:
 				w.UDP(local, remote, payload)
-			} else {
+			case w != nil:
 				w.UDP(remote, local, payload)
+			}
+			if echo != nil && dir == rtpaudio.In {
+				echo.push(payload, m.stream.Codec())
 			}
 		}))
 	}
@@ -44,7 +65,15 @@ func (a *Agent) openMedia(freq float64, mute bool) (*media, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open media: %w", err)
 	}
-	m := &media{stream: s, tone: freq, mute: mute}
+	m.stream = s
+	if mc.deadPort {
+		dead, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(a.cfg.LocalIP, 0)))
+		if err != nil {
+			_ = s.Close()
+			return nil, fmt.Errorf("open media: dead port: %w", err)
+		}
+		m.dead = dead
+	}
 	m.ctx, m.cancel = context.WithCancel(context.Background())
 	m.wg.Go(func() {
 		if err := s.Run(m.ctx); err != nil {
@@ -54,11 +83,17 @@ func (a *Agent) openMedia(freq float64, mute bool) (*media, error) {
 	return m, nil
 }
 
-// local is where we receive RTP (the address our SDP advertises).
-func (m *media) local() netip.AddrPort { return m.stream.LocalAddr() }
+// local is the address our SDP advertises: where we receive RTP, or the
+// dead port.
+func (m *media) local() netip.AddrPort {
+	if m.dead != nil {
+		return addrPortOf(m.dead.LocalAddr())
+	}
+	return m.stream.LocalAddr()
+}
 
 // apply points the stream at the far end of a negotiated session and, unless
-// muted, starts sending the tone.
+// muted, starts sending.
 func (m *media) apply(remote *sdpneg.Session) error {
 	codec, ok := remote.AudioCodec()
 	if !ok || !remote.Addr.IsValid() {
@@ -75,19 +110,25 @@ func (m *media) apply(remote *sdpneg.Session) error {
 func (m *media) startSending() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.sending || m.mute || m.ctx.Err() != nil {
+	if m.sending || m.cfg.mute || m.ctx.Err() != nil {
 		return
 	}
 	m.sending = true
-	gen := tone.New(m.tone, tone.DefaultRate, toneAmplitude)
-	m.wg.Go(func() { _ = m.stream.Send(m.ctx, gen.Fill) })
+	src := tone.NewChord(tone.DefaultRate, toneAmplitude, m.cfg.identity.Freqs()...).Fill
+	if m.echo != nil {
+		src = m.echo.fill
+	}
+	m.wg.Go(func() { _ = m.stream.Send(m.ctx, src) })
 }
 
-// close stops sending and receiving and releases the socket.
+// close stops sending and receiving and releases the sockets.
 func (m *media) close() {
 	m.mu.Lock()
 	m.cancel()
 	m.mu.Unlock()
 	_ = m.stream.Close()
+	if m.dead != nil {
+		_ = m.dead.Close()
+	}
 	m.wg.Wait()
 }

@@ -14,11 +14,11 @@ const discardPort = 9
 // callMedia opens the RTP stream of a new call and returns it with the
 // address our SDP advertises. A signalling-only Agent opens nothing: the
 // stream is nil and the address a placeholder.
-func (a *Agent) callMedia(freq float64, mute bool) (*media, netip.AddrPort, error) {
+func (a *Agent) callMedia(mc mediaConfig) (*media, netip.AddrPort, error) {
 	if a.cfg.SignallingOnly {
 		return nil, netip.AddrPortFrom(a.cfg.LocalIP, discardPort), nil
 	}
-	m, err := a.openMedia(freq, mute)
+	m, err := a.openMedia(mc)
 	if err != nil {
 		return nil, netip.AddrPort{}, err
 	}

@@ -68,11 +68,23 @@ type PhoneConfig struct {
 	Expires time.Duration
 	// Answer is the behaviour for incoming calls; default answer at once.
 	Answer AnswerMode
-	// Tone is the frequency this phone sends, Hz; default ToneFor(Number).
-	Tone float64
+	// Identity is the audio this phone sends on its calls; default
+	// IdentityFor(Number). Another number's identity makes a negative
+	// control: the phone passes for that number, as a misrouted call would.
+	Identity Identity
 	// Mute makes the phone send no RTP at all (negative control for the
 	// two-way audio check). It still receives.
 	Mute bool
+	// Echo makes the phone send back the audio it receives (decoded and
+	// re-encoded) instead of its identity: a looped-back stream, the
+	// negative control the audio check must refuse (its own identity is
+	// not the far end's).
+	Echo bool
+	// DeadMediaPort makes the phone advertise in its SDP a UDP port it holds
+	// open but never reads, while it still sends its identity from its real
+	// media port: the far end's audio is lost, this phone's arrives
+	// (one-way audio, as when a NAT or firewall breaks one direction).
+	DeadMediaPort bool
 	// OnRegister, if set, is called after every REGISTER this phone sends
 	// on its own (refreshes), with the outcome.
 	OnRegister func(Registration, error)
@@ -98,6 +110,11 @@ type Phone struct {
 	// refreshing is set by Register and cleared by Unregister and Close.
 	refreshing bool
 	regMu      sync.Mutex // one REGISTER in flight per phone
+
+	// The rest of the media settings of calls started from now on (mu).
+	identity Identity
+	echo     bool
+	deadPort bool
 }
 
 // NewPhone adds a phone to the Agent.
@@ -111,15 +128,18 @@ func (a *Agent) NewPhone(cfg PhoneConfig) (*Phone, error) {
 	if cfg.Expires <= 0 {
 		cfg.Expires = time.Hour
 	}
-	if cfg.Tone <= 0 {
-		cfg.Tone = ToneFor(cfg.Number)
+	if cfg.Identity.IsZero() {
+		cfg.Identity = IdentityFor(cfg.Number)
 	}
 	p := &Phone{
-		agent:   a,
-		cfg:     cfg,
-		answer:  cfg.Answer,
-		mute:    cfg.Mute,
-		regCall: randomID(),
+		agent:    a,
+		cfg:      cfg,
+		answer:   cfg.Answer,
+		mute:     cfg.Mute,
+		identity: cfg.Identity,
+		echo:     cfg.Echo,
+		deadPort: cfg.DeadMediaPort,
+		regCall:  randomID(),
 	}
 	p.dialog = sipgo.DialogUA{Client: a.client, ContactHDR: p.contactHeader()}
 	a.mu.Lock()
@@ -137,8 +157,12 @@ func (a *Agent) NewPhone(cfg PhoneConfig) (*Phone, error) {
 // Number returns the phone's number.
 func (p *Phone) Number() string { return p.cfg.Number }
 
-// Tone returns the frequency the phone sends, Hz.
-func (p *Phone) Tone() float64 { return p.cfg.Tone }
+// Identity returns the audio identity the phone sends on calls started now.
+func (p *Phone) Identity() Identity {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.identity
+}
 
 // Agent returns the Agent hosting the phone.
 func (p *Phone) Agent() *Agent { return p.agent }
@@ -162,6 +186,40 @@ func (p *Phone) SetMute(mute bool) {
 	p.mu.Lock()
 	p.mute = mute
 	p.mu.Unlock()
+}
+
+// SetIdentity changes the identity sent on calls started afterwards (the
+// zero Identity restores IdentityFor(Number)).
+func (p *Phone) SetIdentity(id Identity) {
+	if id.IsZero() {
+		id = IdentityFor(p.cfg.Number)
+	}
+	p.mu.Lock()
+	p.identity = id
+	p.mu.Unlock()
+}
+
+// SetEcho turns the echo (see PhoneConfig.Echo) on or off for calls
+// started afterwards.
+func (p *Phone) SetEcho(on bool) {
+	p.mu.Lock()
+	p.echo = on
+	p.mu.Unlock()
+}
+
+// SetDeadMediaPort turns the dead media port (see PhoneConfig.DeadMediaPort)
+// on or off for calls started afterwards.
+func (p *Phone) SetDeadMediaPort(on bool) {
+	p.mu.Lock()
+	p.deadPort = on
+	p.mu.Unlock()
+}
+
+// mediaConfig is what a new call's media does, as the phone is set now.
+func (p *Phone) mediaConfig() mediaConfig {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return mediaConfig{identity: p.identity, mute: p.mute, echo: p.echo, deadPort: p.deadPort}
 }
 
 // Calls returns the phone's calls in progress, oldest first.

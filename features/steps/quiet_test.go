@@ -1,0 +1,109 @@
+package steps
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"pbxlab/internal/clock"
+	"pbxlab/sim/phone"
+)
+
+// quietWorld is a scenario with a call from 1001 to 1002, where 1002 is a
+// simulated phone (sim) or only a fixture endpoint (raw), and a fake clock.
+func quietWorld(t *testing.T, raw bool) (*world, *clock.Fake, *simPhone, *rawUA) {
+	t.Helper()
+	fake := clock.NewFake(time.Unix(1_700_000_000, 0))
+	s, err := New(Config{Target: &InProcess{}, Clock: fake})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &world{suite: s, phones: map[phoneKey]*simPhone{}, raws: map[string]*rawPhone{}, subs: map[string]Subscriber{}}
+	rec := &callRec{caller: "1001", callee: "1002", base: map[phoneKey]int{}}
+	var sp *simPhone
+	var ua *rawUA
+	if raw {
+		ua, _ = offlineUA()
+		w.raws["1002"] = &rawPhone{name: "1002", ua: ua}
+	} else {
+		sp = &simPhone{key: phoneKey{name: "1002"}, changed: make(chan struct{})}
+		w.phones[sp.key] = sp
+		rec.base[sp.key] = 0
+	}
+	w.addCall(rec)
+	return w, fake, sp, ua
+}
+
+// startDoesNotRing runs the step and waits (bounded) until it has armed its
+// quiet window on the fake clock.
+func startDoesNotRing(t *testing.T, w *world, fake *clock.Fake) <-chan error {
+	t.Helper()
+	done := make(chan error, 1)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	t.Cleanup(cancel)
+	go func() { done <- doesNotRing(ctx, w, "1002") }()
+	deadline := time.Now().Add(5 * time.Second)
+	for fake.Pending() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the step never armed its quiet window")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return done
+}
+
+func result(t *testing.T, done <-chan error) error {
+	t.Helper()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(5 * time.Second):
+		t.Fatal("the step did not return")
+		return nil
+	}
+}
+
+// TestDoesNotRingWaitsTheWholeWindow: a ring 1 ms before quietWindow ends
+// fails "Then N does not ring"; quiet until the end passes it.
+func TestDoesNotRingWaitsTheWholeWindow(t *testing.T) {
+	t.Run("late ring on a simulated phone fails", func(t *testing.T) {
+		w, fake, sp, _ := quietWorld(t, false)
+		done := startDoesNotRing(t, w, fake)
+		fake.Advance(quietWindow - time.Millisecond)
+		sp.addIncoming(&phone.Call{})
+		if err := result(t, done); !errors.Is(err, ErrExpectation) {
+			t.Fatalf("a ring inside the window gave %v, want ErrExpectation", err)
+		}
+	})
+	t.Run("late INVITE at a fixture endpoint fails", func(t *testing.T) {
+		w, fake, _, ua := quietWorld(t, true)
+		done := startDoesNotRing(t, w, fake)
+		fake.Advance(quietWindow - time.Millisecond)
+		ua.handle([]byte(testInvite), ua.pbx)
+		if err := result(t, done); !errors.Is(err, ErrExpectation) {
+			t.Fatalf("an INVITE inside the window gave %v, want ErrExpectation", err)
+		}
+	})
+	for _, raw := range []bool{false, true} {
+		name := "quiet simulated phone passes"
+		if raw {
+			name = "quiet fixture endpoint passes"
+		}
+		t.Run(name, func(t *testing.T) {
+			w, fake, _, _ := quietWorld(t, raw)
+			done := startDoesNotRing(t, w, fake)
+			fake.Advance(quietWindow)
+			if err := result(t, done); err != nil {
+				t.Fatalf("quiet for the whole window gave %v", err)
+			}
+		})
+	}
+	t.Run("a phone that already rang fails at once", func(t *testing.T) {
+		w, _, sp, _ := quietWorld(t, false)
+		sp.addIncoming(&phone.Call{})
+		if err := doesNotRing(t.Context(), w, "1002"); !errors.Is(err, ErrExpectation) {
+			t.Fatalf("got %v", err)
+		}
+	})
+}
