@@ -3,16 +3,42 @@ package steps
 import (
 	"context"
 	"errors"
+	"net"
+	"net/netip"
 	"testing"
 	"time"
 
 	"pbxlab/internal/clock"
+	"pbxlab/internal/memnet"
+	"pbxlab/internal/testua"
 	"pbxlab/sim/phone"
 )
 
+// fixtureUA is a fixture endpoint on an in-memory network with a socket
+// standing in for the PBX (the returned conn sends as the PBX).
+func fixtureUA(t *testing.T) (*testua.UA, net.PacketConn) {
+	t.Helper()
+	n := memnet.New()
+	pbxAddr := netip.MustParseAddrPort("127.0.0.1:5999")
+	pbx, err := n.ListenPacket("udp", pbxAddr.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	pc, err := n.ListenPacket("udp", "127.0.0.2:5060")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ua, err := testua.New(testua.Config{Transport: "udp", PBX: pbxAddr}, testua.WithPacketConn(pc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ua.Close(); _ = pbx.Close() })
+	return ua, pbx
+}
+
 // quietWorld is a scenario with a call from 1001 to 1002, where 1002 is a
 // simulated phone (sim) or only a fixture endpoint (raw), and a fake clock.
-func quietWorld(t *testing.T, raw bool) (*world, *clock.Fake, *simPhone, *rawUA) {
+func quietWorld(t *testing.T, raw bool) (*world, *clock.Fake, *simPhone, net.PacketConn) {
 	t.Helper()
 	fake := clock.NewFake(time.Unix(1_700_000_000, 0))
 	s, err := New(Config{Target: &InProcess{}, Clock: fake})
@@ -22,9 +48,10 @@ func quietWorld(t *testing.T, raw bool) (*world, *clock.Fake, *simPhone, *rawUA)
 	w := &world{suite: s, phones: map[phoneKey]*simPhone{}, raws: map[string]*rawPhone{}, subs: map[string]Subscriber{}}
 	rec := &callRec{caller: "1001", callee: "1002", base: map[phoneKey]int{}}
 	var sp *simPhone
-	var ua *rawUA
+	var pbx net.PacketConn
 	if raw {
-		ua, _ = offlineUA()
+		var ua *testua.UA
+		ua, pbx = fixtureUA(t)
 		w.raws["1002"] = &rawPhone{name: "1002", ua: ua}
 	} else {
 		sp = &simPhone{key: phoneKey{name: "1002"}, changed: make(chan struct{})}
@@ -32,7 +59,7 @@ func quietWorld(t *testing.T, raw bool) (*world, *clock.Fake, *simPhone, *rawUA)
 		rec.base[sp.key] = 0
 	}
 	w.addCall(rec)
-	return w, fake, sp, ua
+	return w, fake, sp, pbx
 }
 
 // startDoesNotRing runs the step and waits (bounded) until it has armed its
@@ -77,10 +104,12 @@ func TestDoesNotRingWaitsTheWholeWindow(t *testing.T) {
 		}
 	})
 	t.Run("late INVITE at a fixture endpoint fails", func(t *testing.T) {
-		w, fake, _, ua := quietWorld(t, true)
+		w, fake, _, pbx := quietWorld(t, true)
 		done := startDoesNotRing(t, w, fake)
 		fake.Advance(quietWindow - time.Millisecond)
-		ua.handle([]byte(testInvite), ua.pbx)
+		if _, err := pbx.WriteTo([]byte(testInvite), net.UDPAddrFromAddrPort(netip.MustParseAddrPort("127.0.0.2:5060"))); err != nil {
+			t.Fatal(err)
+		}
 		if err := result(t, done); !errors.Is(err, ErrExpectation) {
 			t.Fatalf("an INVITE inside the window gave %v, want ErrExpectation", err)
 		}
