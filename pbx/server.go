@@ -15,8 +15,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/emiago/sipgo"
-	"github.com/emiago/sipgo/sip"
 
 	"pbxlab/internal/clock"
 	"pbxlab/internal/pcapio"
@@ -42,9 +40,7 @@ type Server struct {
 	regDB  *registrar.SQLStore
 	cdrs   *cdr.Store
 	calls  *call.Manager
-	ua     *sipgo.UserAgent
-	sipSrv *sipgo.Server
-	client *sipgo.Client
+	sip    *sipx.Stack
 	token  sipx.BranchToken
 
 	subs    map[string]config.Subscriber
@@ -159,9 +155,9 @@ func (s *Server) Run(ctx context.Context) error {
 		go func() {
 			var err error
 			if l.pc != nil {
-				err = s.sipSrv.ServeUDP(l.pc)
+				err = s.sip.ServeUDP(l.pc)
 			} else {
-				err = s.sipSrv.ServeTCP(l.ln)
+				err = s.sip.ServeTCP(l.ln)
 			}
 			if err != nil && !errors.Is(err, net.ErrClosed) {
 				errc <- fmt.Errorf("serve %s: %w", l.addr, err)
@@ -210,11 +206,8 @@ func (s *Server) Close() error {
 				_ = l.ln.Close()
 			}
 		}
-		if s.client != nil {
-			_ = s.client.Close()
-		}
-		if s.ua != nil {
-			_ = s.ua.Close()
+		if s.sip != nil {
+			_ = s.sip.Close()
 		}
 		if s.reg != nil {
 			errs = append(errs, s.reg.Close())
@@ -232,15 +225,6 @@ func (s *Server) Close() error {
 	})
 	return s.closeErr
 }
-
-// clientSender sends the B2BUA's prebuilt requests through sipgo.
-type clientSender struct{ c *sipgo.Client }
-
-func (c clientSender) Request(ctx context.Context, req *sip.Request) (sip.ClientTransaction, error) {
-	return c.c.TransactionRequest(ctx, req, sipx.Prebuilt)
-}
-
-func (c clientSender) Write(req *sip.Request) error { return c.c.WriteRequest(req, sipx.Prebuilt) }
 
 func parsePrefix(s string) (netip.Prefix, error) {
 	if p, err := netip.ParsePrefix(s); err == nil {

@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 
 	"pbxlab/internal/pcapio"
@@ -39,24 +38,11 @@ func (s *Server) initSIP() error {
 	if len(s.listeners) == 0 {
 		return ErrNoListener
 	}
-	ua, err := sipgo.NewUA(
-		sipgo.WithUserAgent(s.cfg.SIP.UserAgent),
-		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(s.log.With("layer", "sip-transport"))),
-		sipgo.WithUserAgentTransactionLayerOptions(
-			sip.WithTransactionLayerLogger(s.log.With("layer", "sip-transaction")),
-			sip.WithTransactionLayerUnhandledResponseHandler(s.strayResponse),
-		),
-	)
+	st, err := sipx.NewStack(sipx.StackConfig{UserAgent: s.cfg.SIP.UserAgent, Logger: s.log, Stray: s.strayResponse})
 	if err != nil {
-		return fmt.Errorf("sip user agent: %w", err)
+		return err
 	}
-	s.ua = ua
-	if s.sipSrv, err = sipgo.NewServer(ua, sipgo.WithServerLogger(s.log.With("layer", "sip-server"))); err != nil {
-		return fmt.Errorf("sip server: %w", err)
-	}
-	if s.client, err = sipgo.NewClient(ua, sipgo.WithClientLogger(s.log.With("layer", "sip-client"))); err != nil {
-		return fmt.Errorf("sip client: %w", err)
-	}
+	s.sip = st
 	return nil
 }
 
@@ -195,7 +181,7 @@ func (c credentials) Password(realm, user string) (string, bool) {
 
 func (s *Server) initCalls() error {
 	m, err := call.New(call.Deps{
-		Sender: clientSender{s.client},
+		Sender: s.sip,
 		Policy: call.Funcs{ClassifyFunc: s.authenticate, RouteFunc: s.route},
 		Local:  s.local,
 		CDR:    countingCDR{CDRStore: s.cdrs, calls: s.metrics.calls},
@@ -209,20 +195,15 @@ func (s *Server) initCalls() error {
 		return err
 	}
 	s.calls = m
-	base := context.Background()
-	h := func(f sipx.Handler) sipgo.RequestHandler { return sipx.Adapt(base, s.log, f) }
-	s.sipSrv.OnRegister(h(s.handleRegister))
-	s.sipSrv.OnInvite(h(m.HandleInvite))
-	s.sipSrv.OnAck(h(m.HandleAck))
-	s.sipSrv.OnBye(h(m.HandleBye))
-	s.sipSrv.OnCancel(h(m.HandleCancel))
-	s.sipSrv.OnOptions(h(m.HandleOptions))
-	for _, method := range sipx.InDialogOnly {
-		s.sipSrv.OnRequest(method, h(m.HandleInDialog))
+	s.sip.Handle(sip.REGISTER, s.handleRegister)
+	s.sip.Handle(sip.INVITE, m.HandleInvite)
+	s.sip.Handle(sip.ACK, m.HandleAck)
+	s.sip.Handle(sip.BYE, m.HandleBye)
+	s.sip.Handle(sip.CANCEL, m.HandleCancel)
+	s.sip.Handle(sip.OPTIONS, m.HandleOptions)
+	for _, method := range append([]sip.RequestMethod{sip.UPDATE, sip.INFO}, sipx.InDialogOnly...) {
+		s.sip.Handle(method, m.HandleInDialog)
 	}
-	s.sipSrv.OnUpdate(h(m.HandleInDialog))
-	s.sipSrv.OnInfo(h(m.HandleInDialog))
-	s.sipSrv.OnNoRoute(h(func(context.Context, *sip.Request, sipx.Tx) error { return sipx.ErrNotImplemented }))
 	return nil
 }
 

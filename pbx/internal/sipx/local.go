@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 )
 
@@ -90,10 +89,6 @@ func (l Local) Prepare(req *sip.Request, dest string) {
 		req.Laddr = sip.Addr{IP: net.IP(b.Addr().AsSlice()), Port: int(b.Port())}
 	}
 }
-
-// Prebuilt is a sipgo client option that tells the client the request is
-// complete and must be sent as it is.
-func Prebuilt(*sipgo.Client, *sip.Request) error { return nil }
 
 // NewTag returns a random From/To tag.
 func NewTag() string { return randHex(8) }

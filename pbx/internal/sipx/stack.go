@@ -1,0 +1,98 @@
+package sipx
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+)
+
+// Stack is the PBX's sipgo user agent with its server and client: the one
+// place the PBX builds sipgo's transport and transaction layers, registers
+// handlers and sends requests. The rest of the PBX uses sipgo's message
+// types (sip.Request, sip.Response, headers, URIs) and nothing else of it.
+type Stack struct {
+	ua     *sipgo.UserAgent
+	srv    *sipgo.Server
+	client *sipgo.Client
+	log    *slog.Logger
+	base   context.Context
+}
+
+// StackConfig configures NewStack.
+type StackConfig struct {
+	// UserAgent is the User-Agent/Server header value.
+	UserAgent string
+	// Logger receives sipgo's logs (by layer) and the adapter's.
+	Logger *slog.Logger
+	// Stray gets responses that matched no client transaction (a
+	// retransmitted 2xx after the transaction ended).
+	Stray func(*sip.Response)
+}
+
+// NewStack builds the user agent, server and client.
+func NewStack(cfg StackConfig) (*Stack, error) {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	stray := cfg.Stray
+	if stray == nil {
+		stray = func(*sip.Response) {}
+	}
+	ua, err := sipgo.NewUA(
+		sipgo.WithUserAgent(cfg.UserAgent),
+		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(log.With("layer", "sip-transport"))),
+		sipgo.WithUserAgentTransactionLayerOptions(
+			sip.WithTransactionLayerLogger(log.With("layer", "sip-transaction")),
+			sip.WithTransactionLayerUnhandledResponseHandler(stray),
+		),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("new sip user agent: %w", err)
+	}
+	s := &Stack{ua: ua, log: log, base: context.Background()}
+	if s.srv, err = sipgo.NewServer(ua, sipgo.WithServerLogger(log.With("layer", "sip-server"))); err != nil {
+		_ = ua.Close()
+		return nil, fmt.Errorf("new sip server: %w", err)
+	}
+	if s.client, err = sipgo.NewClient(ua, sipgo.WithClientLogger(log.With("layer", "sip-client"))); err != nil {
+		_ = ua.Close()
+		return nil, fmt.Errorf("new sip client: %w", err)
+	}
+	s.srv.OnNoRoute(Adapt(s.base, log, func(context.Context, *sip.Request, Tx) error { return ErrNotImplemented }))
+	return s, nil
+}
+
+// Handle routes requests of method to h, through Adapt.
+func (s *Stack) Handle(method sip.RequestMethod, h Handler) {
+	s.srv.OnRequest(method, Adapt(s.base, s.log, h))
+}
+
+// ServeUDP serves SIP on a packet connection until it is closed.
+func (s *Stack) ServeUDP(pc net.PacketConn) error { return s.srv.ServeUDP(pc) }
+
+// ServeTCP serves SIP on a listener until it is closed.
+func (s *Stack) ServeTCP(ln net.Listener) error { return s.srv.ServeTCP(ln) }
+
+// Request starts a client transaction for a prebuilt request (its Via,
+// destination and source socket set by Local.Prepare).
+func (s *Stack) Request(ctx context.Context, req *sip.Request) (sip.ClientTransaction, error) {
+	return s.client.TransactionRequest(ctx, req, prebuilt)
+}
+
+// Write sends a prebuilt request outside any transaction (ACK for a 2xx).
+func (s *Stack) Write(req *sip.Request) error { return s.client.WriteRequest(req, prebuilt) }
+
+// Close stops the client and the user agent (transactions, then transports).
+func (s *Stack) Close() error {
+	_ = s.client.Close()
+	return s.ua.Close()
+}
+
+// prebuilt is a sipgo client option that tells the client the request is
+// complete and must be sent as it is.
+func prebuilt(*sipgo.Client, *sip.Request) error { return nil }
