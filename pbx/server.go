@@ -15,7 +15,6 @@ import (
 	"sync"
 	"time"
 
-
 	"pbxlab/internal/clock"
 	"pbxlab/internal/pcapio"
 	"pbxlab/pbx/config"
@@ -34,14 +33,14 @@ type Server struct {
 	clock   clock.Clock
 	capture *pcapio.Writer
 
-	db     *sql.DB
-	auth   *digestauth.Auth
-	reg    *registrar.Registrar
-	regDB  *registrar.SQLStore
-	cdrs   *cdr.Store
-	calls  *call.Manager
-	sip    *sipx.Stack
-	token  sipx.BranchToken
+	db    *sql.DB
+	auth  *digestauth.Auth
+	reg   *registrar.Registrar
+	regDB *registrar.SQLStore
+	cdrs  *cdr.Store
+	calls *call.Manager
+	sip   *sipx.Stack
+	token sipx.BranchToken
 
 	subs    map[string]config.Subscriber
 	trusted []netip.Prefix
