@@ -49,6 +49,13 @@ func (m *Manager) dispatch(ctx context.Context, req *sip.Request, tx sipx.Tx, h 
 	in := &inbound{req: req, tx: tx, done: make(chan struct{})}
 	c.ex.post(func() {
 		l := c.legFor(req)
+		if l != nil && req.Method == sip.BYE && (c.phase == phaseEnded || l.state == LegTerminated || l.byeSent) {
+			// a BYE crossing ours, or after the call ended: the dialog is
+			// going away anyway, so agree
+			in.reply(c, sip.NewResponseFromRequest(req, 200, "OK", nil))
+			l.event(EvEnd)
+			return
+		}
 		if l == nil || c.phase == phaseEnded || l.state == LegTerminated {
 			in.fail(c, sipx.ErrNoDialog)
 			return
