@@ -65,8 +65,11 @@ func (r *testResult) against() (verdict, string) {
 		return vSurvived, "still passing: " + strings.Join(alive, ", ")
 	case r.run.FailsWith != "":
 		line, ok := r.match(r.run.FailsWith)
-		if !ok {
+		switch {
+		case !ok:
 			return vSurvived, fmt.Sprintf("failed, but no output line matches fails_with %q (%s)", r.run.FailsWith, r.why1())
+		case r.whyMatches(r.run.FailsWith):
+			return vKilled, r.why1() // the test's first error is the one wanted
 		}
 		return vKilled, line
 	}
@@ -104,6 +107,17 @@ func (r *testResult) why1() string {
 		return r.failed[0] + " failed"
 	}
 	return "no error line"
+}
+
+// whyMatches reports whether the first error line of the first failed
+// test matches pattern.
+func (r *testResult) whyMatches(pattern string) bool {
+	for _, t := range r.failed {
+		if w := r.why[t]; w != "" {
+			return regexp.MustCompile(pattern).MatchString(w)
+		}
+	}
+	return false
 }
 
 // match returns the first output line that matches pattern (validated
