@@ -32,7 +32,7 @@ func mutate(root string, m *Mutant) (*mutated, error) {
 		if !ok {
 			data, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(e.File)))
 			if err != nil {
-				return nil, fmt.Errorf("mutant %s edit %d: %w: %w", m.ID, i+1, ErrStale, err)
+				return nil, fmt.Errorf("apply mutant %s edit %d: %w: %w", m.ID, i+1, ErrStale, err)
 			}
 			mu.files = append(mu.files, e.File)
 			mu.original[e.File], cur = data, data
@@ -40,9 +40,9 @@ func mutate(root string, m *Mutant) (*mutated, error) {
 		switch n := bytes.Count(cur, []byte(e.Old)); n {
 		case 1:
 		case 0:
-			return nil, fmt.Errorf("mutant %s edit %d: old text not found in %s: %w", m.ID, i+1, e.File, ErrStale)
+			return nil, fmt.Errorf("apply mutant %s edit %d: old text not found in %s: %w", m.ID, i+1, e.File, ErrStale)
 		default:
-			return nil, fmt.Errorf("mutant %s edit %d: old text found %d times in %s, want once: %w", m.ID, i+1, n, e.File, ErrStale)
+			return nil, fmt.Errorf("apply mutant %s edit %d: old text found %d times in %s, want once: %w", m.ID, i+1, n, e.File, ErrStale)
 		}
 		mu.content[e.File] = bytes.Replace(cur, []byte(e.Old), []byte(e.New), 1)
 	}
