@@ -5,16 +5,20 @@
 // of the repository (the working tree is only read), runs
 // `go test -count=1 -run PATTERN ./pkg/` there, and reports per mutant:
 //
-//   - KILLED: every top-level test the pattern selects failed; KILLED
-//     (timeout) when the run hung until go test's -timeout (the mutant's
-//     timeout, 3m by default): go test's own timer fired inside the test
-//     binary, so the test really hung on the mutant;
-//   - SURVIVED: a selected test still passes (or skips) with the mutant;
+//   - KILLED: every top-level test the pattern selects failed (and the
+//     output matches fails_with, when the mutant sets it); KILLED (timeout)
+//     when the run hung until go test's -timeout (the mutant's timeout, 3m
+//     by default): that timer fires inside the test binary, after the
+//     build, and the same run passed within the same timeout without the
+//     mutant (the baseline), so the test really hung on the mutant;
+//   - SURVIVED: a selected test still passes (or skips) with the mutant,
+//     or the run failed without fails_with's message;
 //   - STALE: the mutant's old text is not found exactly once in its file
 //     (the code changed: update the mutant);
 //   - ERROR: the mutant does not build, the pattern selects no test, the
 //     named tests do not pass without the mutant (the baseline), or go test
-//     did not finish within the timeout plus -slack.
+//     did not finish within the timeout plus -slack (a build or tool hang:
+//     never counted as killed).
 //
 // It exits 0 only when every selected mutant is KILLED. Usage:
 //
@@ -26,6 +30,7 @@ import (
 	"flag"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -35,7 +40,7 @@ func main() {
 	var cfg config
 	var only string
 	flag.StringVar(&cfg.root, "root", ".", "repository root")
-	flag.StringVar(&cfg.list, "list", "mutants.yaml", "the mutant list")
+	flag.StringVar(&cfg.list, "list", "mutants.yaml", "the mutant list (relative to -root)")
 	flag.StringVar(&only, "only", "", "comma-separated ids of the mutants to run (default all)")
 	flag.IntVar(&cfg.jobs, "j", 2, "mutants run at a time")
 	flag.BoolVar(&cfg.baseline, "baseline", true, "first check that every named test passes without mutants")
@@ -48,6 +53,9 @@ func main() {
 		if id = strings.TrimSpace(id); id != "" {
 			cfg.only = append(cfg.only, id)
 		}
+	}
+	if !filepath.IsAbs(cfg.list) {
+		cfg.list = filepath.Join(cfg.root, cfg.list)
 	}
 	cfg.out = os.Stdout
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
