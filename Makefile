@@ -8,7 +8,7 @@ export TESTCONTAINERS_RYUK_DISABLED := true
 # test-go pipes go test into the summary and needs pipefail
 SHELL    := bash
 
-.PHONY: all build demo test test-go peers interop bench fuzz vet lint clean
+.PHONY: all build demo test test-go peers interop bench fuzz mutate vet lint clean
 
 all: build
 
@@ -41,6 +41,12 @@ interop: peers
 ## bench: SIPp-driven figures for pbxlab and Kamailio side by side (not part of make test)
 bench: peers build
 	./bench/run.sh
+
+## mutate: the mutation check (mutants.yaml, internal/tools/mutate): each mutant is applied to a scratch
+## copy of the repository and the test(s) it names must fail; prints KILLED / SURVIVED / STALE / ERROR per
+## mutant and fails unless every one is KILLED. Slow (minutes), not part of make test; ONLY=id[,id] runs some.
+mutate:
+	$(GO) run ./internal/tools/mutate $(if $(ONLY),-only '$(ONLY)')
 
 ## fuzz: run every fuzz target for a short while
 fuzz:

@@ -2,6 +2,7 @@ package pbx_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -32,10 +33,35 @@ func answered(ctx context.Context, t *testing.T, u *testua.UA, number string) *t
 	return tx
 }
 
+// answerUntilAck answers inc with 200 and body (nil: the UA's own answer
+// to the offer) and retransmits it until the PBX's ACK, in the background;
+// the test fails at its end if no ACK came.
+func answerUntilAck(ctx context.Context, t *testing.T, inc *testua.Incoming, body []byte) {
+	t.Helper()
+	res, err := inc.Answer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != nil {
+		testua.SetBody(res, "application/sdp", body)
+	}
+	acked := make(chan error, 1)
+	go func() {
+		_, err := inc.RespondUntilAck(ctx, res)
+		acked <- err
+	}()
+	t.Cleanup(func() {
+		if err := <-acked; err != nil {
+			t.Errorf("no ACK for the 200 to %s: %v", inc.Request().Method, err)
+		}
+	})
+}
+
 // TestReINVITEIsRelayedAndByeBeforeAckIsOrdered: a re-INVITE from the caller
-// reaches the callee and its answer comes back; a BYE sent before the ACK
-// of the initial 200 (as sipgo's per-request goroutines can reorder them)
-// still ends the call cleanly on both legs.
+// reaches the callee with the caller's offer and the callee's answer comes
+// back (not one the PBX made up); a BYE sent before the ACK of the initial
+// 200 (as sipgo's per-request goroutines can reorder them) still ends the
+// call cleanly on both legs.
 func TestReINVITEIsRelayedAndByeBeforeAckIsOrdered(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -45,9 +71,25 @@ func TestReINVITEIsRelayedAndByeBeforeAckIsOrdered(t *testing.T) {
 	callee := registered(ctx, t, in.Target(), phone.Config{}, "1001")["1001"]
 
 	t.Run("re-INVITE relayed", func(t *testing.T) {
+		// the callee is a test UA too, to see the re-INVITE arrive and
+		// give an answer of its own
+		far := newUA(t, in.UDP, "1002")
+		if res, err := far.Register(ctx, testua.Registration{Password: "demo1002", Expires: 300}); err != nil || res.StatusCode != 200 {
+			t.Fatalf("REGISTER 1002: %v, %v", res, err)
+		}
 		u := newUA(t, in.UDP, "1000")
-		tx := answered(ctx, t, u, "1001")
-		callee.nextIncoming(ctx, t)
+		tx, err := u.Start(u.NewInvite("1002", u.Offer()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		inc, err := far.AwaitIncoming(ctx, testua.Method(sip.INVITE))
+		if err != nil {
+			t.Fatal(err)
+		}
+		answerUntilAck(ctx, t, inc, nil)
+		if res, err := tx.Final(ctx); err != nil || res.StatusCode != 200 {
+			t.Fatalf("INVITE answered %v, %v", res, err)
+		}
 		if _, err := tx.Ack(nil); err != nil {
 			t.Fatal(err)
 		}
@@ -59,18 +101,30 @@ func TestReINVITEIsRelayedAndByeBeforeAckIsOrdered(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		rinc, err := far.AwaitIncoming(ctx, testua.Method(sip.INVITE))
+		if err != nil {
+			t.Fatalf("the re-INVITE never reached the callee: %v", err)
+		}
+		if got := string(rinc.Request().Body()); !strings.Contains(got, "a=sendonly") {
+			t.Fatalf("the callee's re-INVITE carries %q, want the caller's sendonly offer", got)
+		}
+		answer := "v=0\r\no=callee 7 8 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 40010 RTP/AVP 0\r\na=recvonly\r\n"
+		answerUntilAck(ctx, t, rinc, []byte(answer))
 		res, err := rtx.Final(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res.StatusCode != 200 || len(res.Body()) == 0 {
-			t.Fatalf("re-INVITE answered %d with %d bytes of SDP", res.StatusCode, len(res.Body()))
+		if res.StatusCode != 200 || !strings.Contains(string(res.Body()), "a=recvonly") {
+			t.Fatalf("re-INVITE answered %d with %q, want 200 with the callee's recvonly answer", res.StatusCode, res.Body())
 		}
 		if _, err := rtx.Ack(nil); err != nil {
 			t.Fatal(err)
 		}
 		if r, err := d.Bye(ctx); err != nil || r.StatusCode != 200 {
 			t.Fatalf("BYE answered %v, %v", r, err)
+		}
+		if _, err := far.AwaitIncoming(ctx, testua.Method(sip.BYE)); err != nil {
+			t.Fatalf("the callee got no BYE: %v", err)
 		}
 	})
 	t.Run("BYE before ACK", func(t *testing.T) {
