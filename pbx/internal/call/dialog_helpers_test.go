@@ -201,13 +201,19 @@ func await(t *testing.T, u *testua.UA, m testua.Matcher) *testua.Incoming {
 // awaitAck waits for the next ACK of in.
 func awaitAck(t *testing.T, in *testua.Incoming) *sip.Request {
 	t.Helper()
+	return awaitAckRecord(t, in).Request()
+}
+
+// awaitAckRecord waits for the next ACK of in and returns its record.
+func awaitAckRecord(t *testing.T, in *testua.Incoming) *testua.Record {
+	t.Helper()
 	ctx, cancel := waitCtx(t)
 	defer cancel()
 	ack, err := in.AwaitAck(ctx)
 	if err != nil {
 		t.Fatalf("no ACK for %s %d: %v", in.Request().Method, in.Request().CSeq().SeqNo, err)
 	}
-	return ack.Request()
+	return ack
 }
 
 // respond sends res to in, failing t on error.
