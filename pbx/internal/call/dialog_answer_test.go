@@ -15,10 +15,11 @@ import (
 
 // TestDialogLateOfferInitialInvite: an INVITE without SDP reaches the
 // callee without SDP; the callee's 200 carries the offer, which the caller
-// gets in its 200; the PBX holds the callee's ACK until the caller's ACK
-// brings the answer, then ACKs the callee with it. When the callee
-// retransmits its 200 (that ACK lost), right away or after the PBX's client
-// transaction is long gone, it gets the same ACK, answer included, again.
+// gets in its 200; the PBX holds the callee's ACK (a retransmitted 200
+// meanwhile gets none) until the caller's ACK brings the answer, then ACKs
+// the callee with it. When the callee retransmits its 200 (that ACK lost),
+// right away or after the PBX's client transaction is long gone, it gets
+// the same ACK, answer included, again.
 func TestDialogLateOfferInitialInvite(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		e := newDlgEnv(t)
@@ -35,6 +36,7 @@ func TestDialogLateOfferInitialInvite(t *testing.T) {
 		bodyIs(t, "200 at the caller", res, "application/sdp", offer)
 
 		time.Sleep(200 * time.Millisecond) // the caller takes its time to answer
+		respond(t, c.in, ok)               // and the callee retransmits its 200 meanwhile
 		synctest.Wait()
 		if acks := acksOf(e.callee, 1); len(acks) != 0 {
 			t.Fatalf("the callee was ACKed before the caller answered: %q", acks[0].Raw)

@@ -1,6 +1,7 @@
 package call_test
 
 import (
+	"bytes"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -63,8 +64,9 @@ func TestDialogReInviteWithSDP(t *testing.T) {
 
 // TestDialogReInviteLateOffer: a re-INVITE without SDP, from either side,
 // goes on without SDP; the far side's 200 carries its offer, which the
-// sender gets in its 200; the PBX does not ACK that 200 until the sender's
-// ACK brings the answer, and then sends the far side its ACK carrying it.
+// sender gets in its 200; the PBX does not ACK that 200 (nor its
+// retransmission) until the sender's ACK brings the answer, and then sends
+// the far side its ACK carrying it, again for a later retransmission.
 func TestDialogReInviteLateOffer(t *testing.T) {
 	for _, dir := range []string{"caller", "callee"} {
 		t.Run(dir, func(t *testing.T) {
@@ -88,6 +90,7 @@ func TestDialogReInviteLateOffer(t *testing.T) {
 				bodyIs(t, "200 at the "+snd.name, res, "application/sdp", offer)
 
 				time.Sleep(200 * time.Millisecond) // the sender takes its time to answer
+				respond(t, in, ok)                 // and the far side retransmits its 200 meanwhile
 				synctest.Wait()
 				seq := in.Request().CSeq().SeqNo
 				if acks := acksOf(far.ua, seq); len(acks) != 0 {
@@ -96,14 +99,21 @@ func TestDialogReInviteLateOffer(t *testing.T) {
 				if _, err := tx.Ack(answer); err != nil {
 					t.Fatal(err)
 				}
-				ack := awaitAck(t, in)
-				bodyIs(t, "ACK at the "+far.name, ack, "application/sdp", answer)
-				if n := ack.CSeq().SeqNo; n != seq {
+				first := awaitAckRecord(t, in)
+				bodyIs(t, "ACK at the "+far.name, first.Request(), "application/sdp", answer)
+				if n := first.Request().CSeq().SeqNo; n != seq {
 					t.Errorf("ACK CSeq %d, want %d", n, seq)
 				}
+				respond(t, in, ok) // that ACK was lost: the 200 again
+				if again := awaitAckRecord(t, in); !bytes.Equal(again.Raw, first.Raw) {
+					t.Errorf("retransmitted 200 ACKed with\n%s\nwant the same ACK, answer included\n%s", again.Raw, first.Raw)
+				}
 				time.Sleep(time.Minute)
-				if n := len(acksOf(far.ua, seq)); n != 1 {
-					t.Errorf("the %s got %d ACKs, want 1", far.name, n)
+				if n := len(acksOf(far.ua, seq)); n != 2 {
+					t.Errorf("the %s got %d ACKs, want 2 (one per 200)", far.name, n)
+				}
+				if n := len(e.caller.Received(testua.Method(sip.BYE))) + len(e.callee.Received(testua.Method(sip.BYE))); n != 0 {
+					t.Errorf("%d BYEs: the call ended", n)
 				}
 			})
 		})
