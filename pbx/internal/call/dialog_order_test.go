@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/emiago/sipgo/sip"
+	pionsdp "github.com/pion/sdp/v3"
 
 	"pbxlab/internal/testua"
 	"pbxlab/pbx"
@@ -124,5 +125,94 @@ func TestDialogPBXByeWaitsForAck(t *testing.T) {
 				}
 			})
 		})
+	}
+}
+
+// TestDialogLateOfferNeverAnswered: a 2xx carrying an offer (the answer
+// to an INVITE or re-INVITE without SDP) whose answer never comes because
+// the other side hangs up, or never ACKs, is still ACKed before the PBX's
+// BYE (RFC 3261 §13.2.2.4: every 2xx is ACKed, with an answer when it
+// carried an offer): the ACK carries an answer that declines every stream.
+func TestDialogLateOfferNeverAnswered(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		reInv string        // "": the initial INVITE; else who sends the re-INVITE
+		bye   bool          // the sender hangs up instead of ACKing
+		byeAt time.Duration // when the far side gets its ACK and BYE
+	}{
+		{name: "INVITE, BYE before any ACK", bye: true, byeAt: ackWait},
+		{name: "INVITE, no ACK", byeAt: 64 * t1},
+		{name: "re-INVITE from caller, no ACK", reInv: "caller", byeAt: 64 * t1},
+		{name: "re-INVITE from callee, no ACK", reInv: "callee", byeAt: 64 * t1},
+		{name: "re-INVITE from caller, BYE before any ACK", reInv: "caller", bye: true, byeAt: ackWait},
+		{name: "re-INVITE from callee, BYE before any ACK", reInv: "callee", bye: true, byeAt: ackWait},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				e := newDlgEnv(t)
+				offer := sdp("offer-never-answered")
+				var snd, far side
+				var in *testua.Incoming
+				var tx *testua.ClientTx
+				if tc.reInv == "" {
+					c := e.ring(nil)
+					snd, far, in, tx = side{"caller", e.caller, nil}, side{"callee", e.callee, nil}, c.in, c.inv
+				} else {
+					c := e.establish(sdp("offer-1"), nil)
+					snd, far = c.sides(tc.reInv)
+					tx = startReq(t, snd, snd.d.NewRequest(sip.INVITE))
+					in = await(t, far.ua, testua.And(testua.Method(sip.INVITE), inDialog()))
+				}
+				ok := in.NewResponse(200, "OK")
+				testua.SetBody(ok, "application/sdp", offer)
+				respond(t, in, ok)
+				final(t, tx)
+				sent := time.Now()
+				if tc.bye {
+					d := tx.Dialog()
+					startReq(t, side{snd.name, snd.ua, d}, d.NewRequest(sip.BYE))
+				}
+				bye := await(t, far.ua, testua.Method(sip.BYE))
+				if at := bye.Record().At.Sub(sent); at != tc.byeAt {
+					t.Errorf("the %s got its BYE after %v, want %v", far.name, at, tc.byeAt)
+				}
+				acks := acksOf(far.ua, in.Request().CSeq().SeqNo)
+				if len(acks) != 1 || acks[0].Seq > bye.Record().Seq {
+					t.Fatalf("the %s got %d ACKs for its 200 before its BYE, want 1", far.name, len(acks))
+				}
+				assertDeclines(t, acks[0].Request(), offer)
+				if tc.bye {
+					// the sender's ACK with its answer comes after all: too late
+					if _, err := tx.Ack(sdp("late-answer")); err != nil {
+						t.Fatal(err)
+					}
+					time.Sleep(time.Minute)
+					if n := len(acksOf(far.ua, in.Request().CSeq().SeqNo)); n != 1 {
+						t.Errorf("the %s got %d ACKs, want only the declining one", far.name, n)
+					}
+				}
+			})
+		})
+	}
+}
+
+// assertDeclines fails t unless ack carries an SDP answer to offer that
+// rejects every stream (port 0, RFC 3264 §6).
+func assertDeclines(t *testing.T, ack *sip.Request, offer []byte) {
+	t.Helper()
+	var o, a pionsdp.SessionDescription
+	if err := o.Unmarshal(offer); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Unmarshal(ack.Body()); err != nil {
+		t.Fatalf("ACK without a valid SDP answer (%v):\n%s", err, ack)
+	}
+	if len(a.MediaDescriptions) != len(o.MediaDescriptions) {
+		t.Fatalf("answer with %d streams to an offer of %d", len(a.MediaDescriptions), len(o.MediaDescriptions))
+	}
+	for i, m := range a.MediaDescriptions {
+		if m.MediaName.Port.Value != 0 {
+			t.Errorf("stream %d answered on port %d, want 0 (declined)", i, m.MediaName.Port.Value)
+		}
 	}
 }
