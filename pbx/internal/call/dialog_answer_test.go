@@ -24,36 +24,36 @@ func TestDialogLateOfferInitialInvite(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		e := newDlgEnv(t)
 		c := e.ring(nil)
-		bodyIs(t, "INVITE at the callee", c.in.Request(), "", nil)
-		offer, answer := sdp("callee-offer"), sdp("caller-answer")
+		dlgBodyIs(t, "INVITE at the callee", c.in.Request(), "", nil)
+		offer, answer := dlgSDP("callee-offer"), dlgSDP("caller-answer")
 		ok := c.in.NewResponse(200, "OK")
 		testua.SetBody(ok, "application/sdp", offer)
-		respond(t, c.in, ok)
-		res := final(t, c.inv)
+		dlgRespond(t, c.in, ok)
+		res := dlgFinal(t, c.inv)
 		if res.StatusCode != 200 {
 			t.Fatalf("INVITE answered %d", res.StatusCode)
 		}
-		bodyIs(t, "200 at the caller", res, "application/sdp", offer)
+		dlgBodyIs(t, "200 at the caller", res, "application/sdp", offer)
 
 		time.Sleep(200 * time.Millisecond) // the caller takes its time to answer
-		respond(t, c.in, ok)               // and the callee retransmits its 200 meanwhile
+		dlgRespond(t, c.in, ok)            // and the callee retransmits its 200 meanwhile
 		synctest.Wait()
-		if acks := acksOf(e.callee, 1); len(acks) != 0 {
+		if acks := dlgAcksOf(e.callee, 1); len(acks) != 0 {
 			t.Fatalf("the callee was ACKed before the caller answered: %q", acks[0].Raw)
 		}
 		if _, err := c.inv.Ack(answer); err != nil {
 			t.Fatal(err)
 		}
-		first := awaitAckRecord(t, c.in)
-		bodyIs(t, "ACK at the callee", first.Request(), "application/sdp", answer)
+		first := dlgAwaitAckRecord(t, c.in)
+		dlgBodyIs(t, "ACK at the callee", first.Request(), "application/sdp", answer)
 		if n := first.Request().CSeq().SeqNo; n != 1 {
 			t.Errorf("ACK CSeq %d, want the INVITE's 1", n)
 		}
 
 		for _, after := range []time.Duration{0, 40 * time.Second} {
 			time.Sleep(after)
-			respond(t, c.in, ok) // the 200 again: the callee did not get the ACK
-			again := awaitAckRecord(t, c.in)
+			dlgRespond(t, c.in, ok) // the 200 again: the callee did not get the ACK
+			again := dlgAwaitAckRecord(t, c.in)
 			if !bytes.Equal(again.Raw, first.Raw) {
 				t.Errorf("retransmitted 200 after %v was ACKed with\n%s\nwant the same ACK\n%s", after, again.Raw, first.Raw)
 			}
@@ -70,17 +70,17 @@ func TestDialogReInvite2xxRetransmitted(t *testing.T) {
 		t.Run(dir, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				e := newDlgEnv(t)
-				c := e.establish(sdp("offer-1"), nil)
+				c := e.establish(dlgSDP("offer-1"), nil)
 				snd, far := c.sides(dir)
 				re := snd.d.NewRequest(sip.INVITE)
-				testua.SetBody(re, "application/sdp", sdp("reoffer"))
-				startReq(t, snd, re)
-				in := await(t, far.ua, testua.And(testua.Method(sip.INVITE), inDialog()))
+				testua.SetBody(re, "application/sdp", dlgSDP("reoffer"))
+				dlgStart(t, snd, re)
+				in := dlgAwait(t, far.ua, testua.And(testua.Method(sip.INVITE), dlgInDialog()))
 				ok := in.NewResponse(200, "OK")
-				testua.SetBody(ok, "application/sdp", sdp("reanswer"))
-				respond(t, in, ok)
+				testua.SetBody(ok, "application/sdp", dlgSDP("reanswer"))
+				dlgRespond(t, in, ok)
 				// the sender never ACKs
-				assertNoAckEnd(t, e, snd.ua, testua.And(testua.Status(200), testua.CSeq(re.CSeq().SeqNo)))
+				dlgAssertNoAckEnd(t, e, snd.ua, testua.And(testua.Status(200), testua.CSeq(re.CSeq().SeqNo)))
 			})
 		})
 	}
@@ -92,23 +92,23 @@ func TestDialogReInvite2xxRetransmitted(t *testing.T) {
 func TestDialogInitial2xxRetransmitted(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		e := newDlgEnv(t)
-		c := e.ring(sdp("offer-1"))
+		c := e.ring(dlgSDP("offer-1"))
 		ok := c.in.NewResponse(200, "OK")
-		testua.SetBody(ok, "application/sdp", sdp("answer-1"))
-		respond(t, c.in, ok)
-		awaitAck(t, c.in) // the PBX ACKs the callee; the caller does not ACK the PBX
-		assertNoAckEnd(t, e, e.caller, testua.And(testua.Status(200), testua.CSeqMethod(sip.INVITE), testua.CSeq(1)))
+		testua.SetBody(ok, "application/sdp", dlgSDP("answer-1"))
+		dlgRespond(t, c.in, ok)
+		dlgAwaitAck(t, c.in) // the PBX ACKs the callee; the caller does not ACK the PBX
+		dlgAssertNoAckEnd(t, e, e.caller, testua.And(testua.Status(200), testua.CSeqMethod(sip.INVITE), testua.CSeq(1)))
 	})
 }
 
-// assertNoAckEnd checks what follows a 2xx the PBX sent to u that u never
+// dlgAssertNoAckEnd checks what follows a 2xx the PBX sent to u that u never
 // ACKs: the 2xx (matched by ok) arrives at 0, T1, 3T1, 7T1, then every T2
 // (the interval doubles from T1 and is capped at T2, RFC 3261 §13.3.1.4),
 // the last before 64*T1; at 64*T1 both legs get a BYE and the CDR says "no
 // ACK".
-func assertNoAckEnd(t *testing.T, e *dlgEnv, u *testua.UA, ok testua.Matcher) {
+func dlgAssertNoAckEnd(t *testing.T, e *dlgEnv, u *testua.UA, ok testua.Matcher) {
 	t.Helper()
-	ctx, cancel := waitCtx(t)
+	ctx, cancel := dlgWaitCtx(t)
 	defer cancel()
 	var byes []*testua.Record
 	for _, ua := range []*testua.UA{e.caller, e.callee} {
@@ -124,17 +124,17 @@ func assertNoAckEnd(t *testing.T, e *dlgEnv, u *testua.UA, ok testua.Matcher) {
 	}
 	t0 := oks[0].At
 	var want []time.Duration
-	for at, iv := time.Duration(0), t1; at < 64*t1; at, iv = at+iv, min(2*iv, t2) {
+	for at, iv := time.Duration(0), dlgT1; at < 64*dlgT1; at, iv = at+iv, min(2*iv, dlgT2) {
 		want = append(want, at)
 	}
-	if got := since(t0, oks); !slices.Equal(got, want) {
+	if got := dlgSince(t0, oks); !slices.Equal(got, want) {
 		t.Errorf("200 sent at %v, want %v", got, want)
 	}
-	if got := since(t0, byes); !slices.Equal(got, []time.Duration{64 * t1, 64 * t1}) {
-		t.Errorf("BYEs to caller and callee at %v, want both at 64*T1 = %v", got, 64*t1)
+	if got := dlgSince(t0, byes); !slices.Equal(got, []time.Duration{64 * dlgT1, 64 * dlgT1}) {
+		t.Errorf("BYEs to caller and callee at %v, want both at 64*T1 = %v", got, 64*dlgT1)
 	}
 	recs := dlgCDRs(t, e.h)
-	if len(recs) != 1 || recs[0].Disposition != pbx.Answered || recs[0].Reason != "no ACK" || recs[0].End.Sub(t0) != 64*t1 {
+	if len(recs) != 1 || recs[0].Disposition != pbx.Answered || recs[0].Reason != "no ACK" || recs[0].End.Sub(t0) != 64*dlgT1 {
 		t.Errorf("CDRs %+v, want one ANSWERED ended at 64*T1 for want of an ACK", recs)
 	}
 }
@@ -145,33 +145,33 @@ func assertNoAckEnd(t *testing.T, e *dlgEnv, u *testua.UA, ok testua.Matcher) {
 func TestDialogStrayReInvite2xx(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		e := newDlgEnv(t)
-		c := e.establish(sdp("offer-1"), nil)
+		c := e.establish(dlgSDP("offer-1"), nil)
 		re := c.cd.NewRequest(sip.INVITE)
-		testua.SetBody(re, "application/sdp", sdp("reoffer"))
-		tx := startReq(t, side{"caller", e.caller, c.cd}, re)
-		in := await(t, e.callee, testua.And(testua.Method(sip.INVITE), inDialog()))
+		testua.SetBody(re, "application/sdp", dlgSDP("reoffer"))
+		tx := dlgStart(t, dlgSide{"caller", e.caller, c.cd}, re)
+		in := dlgAwait(t, e.callee, testua.And(testua.Method(sip.INVITE), dlgInDialog()))
 		seq := in.Request().CSeq().SeqNo
 		if seq == 1 {
 			t.Fatalf("re-INVITE with CSeq %d, the initial INVITE's", seq)
 		}
 		ok := in.NewResponse(200, "OK")
-		testua.SetBody(ok, "application/sdp", sdp("reanswer"))
-		respond(t, in, ok)
-		first := awaitAckRecord(t, in)
-		final(t, tx)
+		testua.SetBody(ok, "application/sdp", dlgSDP("reanswer"))
+		dlgRespond(t, in, ok)
+		first := dlgAwaitAckRecord(t, in)
+		dlgFinal(t, tx)
 		if _, err := tx.Ack(nil); err != nil {
 			t.Fatal(err)
 		}
 		for _, after := range []time.Duration{0, 40 * time.Second} {
 			time.Sleep(after)
-			respond(t, in, ok)
-			again := awaitAckRecord(t, in)
+			dlgRespond(t, in, ok)
+			again := dlgAwaitAckRecord(t, in)
 			if n := again.Request().CSeq().SeqNo; n != seq || !bytes.Equal(again.Raw, first.Raw) {
 				t.Errorf("retransmitted 200 (CSeq %d) after %v ACKed with CSeq %d:\n%s\nwant the same ACK\n%s", seq, after, n, again.Raw, first.Raw)
 			}
 		}
 		synctest.Wait()
-		if n := len(acksOf(e.callee, 1)); n != 1 {
+		if n := len(dlgAcksOf(e.callee, 1)); n != 1 {
 			t.Errorf("the callee got %d ACKs with CSeq 1, want only the first", n)
 		}
 	})

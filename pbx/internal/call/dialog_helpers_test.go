@@ -23,18 +23,18 @@ import (
 // Timings of the demo configuration (RFC 3261 defaults) and the call
 // layer's default AckWait.
 const (
-	t1      = 500 * time.Millisecond
-	t2      = 4 * time.Second
-	ackWait = 500 * time.Millisecond
-	// waitLimit bounds every wait of these tests, in virtual time: well
+	dlgT1      = 500 * time.Millisecond
+	dlgT2      = 4 * time.Second
+	dlgAckWait = 500 * time.Millisecond
+	// dlgWaitLimit bounds every wait of these tests, in virtual time: well
 	// past any SIP timer, so a message that never comes fails the test
 	// instead of hanging it.
-	waitLimit = 10 * time.Minute
+	dlgWaitLimit = 10 * time.Minute
 )
 
-// waitCtx is t's context bounded by waitLimit.
-func waitCtx(t *testing.T) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(t.Context(), waitLimit)
+// dlgWaitCtx is t's context bounded by dlgWaitLimit.
+func dlgWaitCtx(t *testing.T) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(t.Context(), dlgWaitLimit)
 }
 
 // dlgEnv is a PBX, a caller UA (1000, a trusted peer: no digest) and a
@@ -54,11 +54,11 @@ func newDlgEnv(t *testing.T, opts ...vnet.Option) *dlgEnv {
 	cfg := config.Demo()
 	cfg.TrustedPeers = []config.TrustedPeer{{Name: "raw", Address: "10.0.0.0/8"}}
 	h := vnet.Start(t, cfg, append([]vnet.Option{vnet.WithSettle(synctest.Wait)}, opts...)...)
-	e := &dlgEnv{t: t, h: h, caller: newTestUA(t, h, "1000"), callee: newTestUA(t, h, "1001")}
+	e := &dlgEnv{t: t, h: h, caller: dlgNewUA(t, h, "1000"), callee: dlgNewUA(t, h, "1001")}
 	manual := testua.DefaultAuto &^ testua.AutoOther
 	e.caller.SetAuto(manual)
 	e.callee.SetAuto(manual)
-	ctx, cancel := waitCtx(t)
+	ctx, cancel := dlgWaitCtx(t)
 	defer cancel()
 	res, err := e.callee.Register(ctx, testua.Registration{Password: h.Password("1001"), Expires: 3600})
 	if err != nil || res.StatusCode != 200 {
@@ -67,9 +67,9 @@ func newDlgEnv(t *testing.T, opts ...vnet.Option) *dlgEnv {
 	return e
 }
 
-// newTestUA opens a test UA on the network; it closes once the bubble is
+// dlgNewUA opens a test UA on the network; it closes once the bubble is
 // idle, before the PBX stops.
-func newTestUA(t *testing.T, h *vnet.Harness, user string) *testua.UA {
+func dlgNewUA(t *testing.T, h *vnet.Harness, user string) *testua.UA {
 	t.Helper()
 	u, err := testua.New(testua.Config{Transport: "udp", PBX: h.Addr, User: user}, testua.WithPacketConn(h.Listen("")))
 	if err != nil {
@@ -96,11 +96,11 @@ type dlgCall struct {
 // gets the PBX's ACK.
 func (e *dlgEnv) establish(offer, answer []byte) *dlgCall {
 	e.t.Helper()
-	ctx, cancel := waitCtx(e.t)
+	ctx, cancel := dlgWaitCtx(e.t)
 	defer cancel()
 	c := e.ring(offer)
 	ok := c.in.NewResponse(200, "OK")
-	testua.SetBody(ok, "application/sdp", sdp("callee-200")) // the answer, or the offer of a late offer
+	testua.SetBody(ok, "application/sdp", dlgSDP("callee-200")) // the answer, or the offer of a late offer
 	if err := c.in.Respond(ok); err != nil {
 		e.t.Fatal(err)
 	}
@@ -125,7 +125,7 @@ func (e *dlgEnv) ring(offer []byte) *dlgCall {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	ctx, cancel := waitCtx(e.t)
+	ctx, cancel := dlgWaitCtx(e.t)
 	defer cancel()
 	in, err := e.callee.AwaitIncoming(ctx, testua.And(testua.Method(sip.INVITE), testua.ToTag("")))
 	if err != nil {
@@ -134,9 +134,9 @@ func (e *dlgEnv) ring(offer []byte) *dlgCall {
 	return &dlgCall{e: e, inv: tx, in: in}
 }
 
-// side is one end of an established call, for tests run in both
+// dlgSide is one end of an established call, for tests run in both
 // directions.
-type side struct {
+type dlgSide struct {
 	name string
 	ua   *testua.UA
 	d    *testua.Dialog
@@ -144,28 +144,28 @@ type side struct {
 
 // sides returns (sender, far side) for direction "caller" (the caller
 // sends) or "callee".
-func (c *dlgCall) sides(sender string) (side, side) {
-	a := side{"caller", c.e.caller, c.cd}
-	b := side{"callee", c.e.callee, c.ed}
+func (c *dlgCall) sides(sender string) (dlgSide, dlgSide) {
+	a := dlgSide{"caller", c.e.caller, c.cd}
+	b := dlgSide{"callee", c.e.callee, c.ed}
 	if sender == "callee" {
 		return b, a
 	}
 	return a, b
 }
 
-// inDialog matches requests that carry a To tag (in a dialog).
-func inDialog() testua.Matcher {
+// dlgInDialog matches requests that carry a To tag (in a dialog).
+func dlgInDialog() testua.Matcher {
 	return testua.Func(func(m sip.Message) bool { return m.To() != nil && m.To().Params.Has("tag") })
 }
 
-// sdp returns a distinct, valid SDP body for a test to recognise.
-func sdp(marker string) []byte {
+// dlgSDP returns a distinct, valid SDP body for a test to recognise.
+func dlgSDP(marker string) []byte {
 	return []byte("v=0\r\no=- 4711 1 IN IP4 10.9.9.9\r\ns=" + marker + "\r\nc=IN IP4 10.9.9.9\r\nt=0 0\r\n" +
 		"m=audio 40000 RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\na=sendrecv\r\n")
 }
 
-// startReq sends req from s in its dialog as a client transaction.
-func startReq(t *testing.T, s side, req *sip.Request) *testua.ClientTx {
+// dlgStart sends req from s in its dialog as a client transaction.
+func dlgStart(t *testing.T, s dlgSide, req *sip.Request) *testua.ClientTx {
 	t.Helper()
 	tx, err := s.d.Start(req)
 	if err != nil {
@@ -174,10 +174,10 @@ func startReq(t *testing.T, s side, req *sip.Request) *testua.ClientTx {
 	return tx
 }
 
-// final waits for tx's final response.
-func final(t *testing.T, tx *testua.ClientTx) *sip.Response {
+// dlgFinal waits for tx's final response.
+func dlgFinal(t *testing.T, tx *testua.ClientTx) *sip.Response {
 	t.Helper()
-	ctx, cancel := waitCtx(t)
+	ctx, cancel := dlgWaitCtx(t)
 	defer cancel()
 	res, err := tx.Final(ctx)
 	if err != nil {
@@ -186,10 +186,10 @@ func final(t *testing.T, tx *testua.ClientTx) *sip.Response {
 	return res
 }
 
-// await waits for the next request matching m at s.
-func await(t *testing.T, u *testua.UA, m testua.Matcher) *testua.Incoming {
+// dlgAwait waits for the next request matching m at s.
+func dlgAwait(t *testing.T, u *testua.UA, m testua.Matcher) *testua.Incoming {
 	t.Helper()
-	ctx, cancel := waitCtx(t)
+	ctx, cancel := dlgWaitCtx(t)
 	defer cancel()
 	in, err := u.AwaitIncoming(ctx, m)
 	if err != nil {
@@ -198,16 +198,16 @@ func await(t *testing.T, u *testua.UA, m testua.Matcher) *testua.Incoming {
 	return in
 }
 
-// awaitAck waits for the next ACK of in.
-func awaitAck(t *testing.T, in *testua.Incoming) *sip.Request {
+// dlgAwaitAck waits for the next ACK of in.
+func dlgAwaitAck(t *testing.T, in *testua.Incoming) *sip.Request {
 	t.Helper()
-	return awaitAckRecord(t, in).Request()
+	return dlgAwaitAckRecord(t, in).Request()
 }
 
-// awaitAckRecord waits for the next ACK of in and returns its record.
-func awaitAckRecord(t *testing.T, in *testua.Incoming) *testua.Record {
+// dlgAwaitAckRecord waits for the next ACK of in and returns its record.
+func dlgAwaitAckRecord(t *testing.T, in *testua.Incoming) *testua.Record {
 	t.Helper()
-	ctx, cancel := waitCtx(t)
+	ctx, cancel := dlgWaitCtx(t)
 	defer cancel()
 	ack, err := in.AwaitAck(ctx)
 	if err != nil {
@@ -216,16 +216,16 @@ func awaitAckRecord(t *testing.T, in *testua.Incoming) *testua.Record {
 	return ack
 }
 
-// respond sends res to in, failing t on error.
-func respond(t *testing.T, in *testua.Incoming, res *sip.Response) {
+// dlgRespond sends res to in, failing t on error.
+func dlgRespond(t *testing.T, in *testua.Incoming, res *sip.Response) {
 	t.Helper()
 	if err := in.Respond(res); err != nil {
 		t.Fatal(err)
 	}
 }
 
-// bodyIs fails t unless m carries exactly body with Content-Type ct.
-func bodyIs(t *testing.T, what string, m sip.Message, ct string, body []byte) {
+// dlgBodyIs fails t unless m carries exactly body with Content-Type ct.
+func dlgBodyIs(t *testing.T, what string, m sip.Message, ct string, body []byte) {
 	t.Helper()
 	if !bytes.Equal(m.Body(), body) {
 		t.Errorf("%s carries body %q, want %q", what, m.Body(), body)
@@ -239,8 +239,8 @@ func bodyIs(t *testing.T, what string, m sip.Message, ct string, body []byte) {
 	}
 }
 
-// acksOf lists the ACKs u received with CSeq number n.
-func acksOf(u *testua.UA, n uint32) []*testua.Record {
+// dlgAcksOf lists the ACKs u received with CSeq number n.
+func dlgAcksOf(u *testua.UA, n uint32) []*testua.Record {
 	return u.Received(testua.And(testua.Method(sip.ACK), testua.CSeq(n)))
 }
 
@@ -255,8 +255,8 @@ func dlgCDRs(t *testing.T, h *vnet.Harness) []pbx.CDR {
 	return recs
 }
 
-// since returns the virtual times of recs relative to t0.
-func since(t0 time.Time, recs []*testua.Record) []time.Duration {
+// dlgSince returns the virtual times of recs relative to t0.
+func dlgSince(t0 time.Time, recs []*testua.Record) []time.Duration {
 	out := make([]time.Duration, len(recs))
 	for i, r := range recs {
 		out[i] = r.At.Sub(t0)

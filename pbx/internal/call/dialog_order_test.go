@@ -23,30 +23,30 @@ func TestDialogByeOvertakesAck(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		e := newDlgEnv(t)
 		c := e.ring(nil)
-		offer, answer := sdp("callee-offer"), sdp("caller-answer")
+		offer, answer := dlgSDP("callee-offer"), dlgSDP("caller-answer")
 		ok := c.in.NewResponse(200, "OK")
 		testua.SetBody(ok, "application/sdp", offer)
-		respond(t, c.in, ok)
-		if res := final(t, c.inv); res.StatusCode != 200 {
+		dlgRespond(t, c.in, ok)
+		if res := dlgFinal(t, c.inv); res.StatusCode != 200 {
 			t.Fatalf("INVITE answered %d", res.StatusCode)
 		}
 		cd := c.inv.Dialog()
-		bye := startReq(t, side{"caller", e.caller, cd}, cd.NewRequest(sip.BYE))
+		bye := dlgStart(t, dlgSide{"caller", e.caller, cd}, cd.NewRequest(sip.BYE))
 		synctest.Wait() // the PBX has the BYE, not yet the ACK
-		time.Sleep(ackWait / 5)
+		time.Sleep(dlgAckWait / 5)
 		if _, err := c.inv.Ack(answer); err != nil {
 			t.Fatal(err)
 		}
-		ack := awaitAckRecord(t, c.in)
-		bodyIs(t, "ACK at the callee", ack.Request(), "application/sdp", answer)
-		in := await(t, e.callee, testua.Method(sip.BYE))
+		ack := dlgAwaitAckRecord(t, c.in)
+		dlgBodyIs(t, "ACK at the callee", ack.Request(), "application/sdp", answer)
+		in := dlgAwait(t, e.callee, testua.Method(sip.BYE))
 		if in.Record().Seq < ack.Seq {
 			t.Errorf("the callee got its BYE (#%d) before the ACK with the answer (#%d)", in.Record().Seq, ack.Seq)
 		}
 		if d := in.Record().At.Sub(ack.At); d != 0 {
 			t.Errorf("the callee got its BYE %v after the ACK, want at once: the held BYE runs when the ACK arrives", d)
 		}
-		if res := final(t, bye); res.StatusCode != 200 {
+		if res := dlgFinal(t, bye); res.StatusCode != 200 {
 			t.Errorf("BYE answered %d", res.StatusCode)
 		}
 	})
@@ -57,21 +57,21 @@ func TestDialogByeOvertakesAck(t *testing.T) {
 func TestDialogByeWithoutAck(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		e := newDlgEnv(t)
-		c := e.ring(sdp("offer-1"))
+		c := e.ring(dlgSDP("offer-1"))
 		ok := c.in.NewResponse(200, "OK")
-		testua.SetBody(ok, "application/sdp", sdp("answer-1"))
-		respond(t, c.in, ok)
-		final(t, c.inv)
-		awaitAck(t, c.in)
+		testua.SetBody(ok, "application/sdp", dlgSDP("answer-1"))
+		dlgRespond(t, c.in, ok)
+		dlgFinal(t, c.inv)
+		dlgAwaitAck(t, c.in)
 		cd := c.inv.Dialog()
 		sent := time.Now()
-		res := final(t, startReq(t, side{"caller", e.caller, cd}, cd.NewRequest(sip.BYE))) // no ACK, ever
-		if res.StatusCode != 200 || time.Since(sent) != ackWait {
-			t.Errorf("BYE answered %d after %v, want 200 after AckWait = %v", res.StatusCode, time.Since(sent), ackWait)
+		res := dlgFinal(t, dlgStart(t, dlgSide{"caller", e.caller, cd}, cd.NewRequest(sip.BYE))) // no ACK, ever
+		if res.StatusCode != 200 || time.Since(sent) != dlgAckWait {
+			t.Errorf("BYE answered %d after %v, want 200 after AckWait = %v", res.StatusCode, time.Since(sent), dlgAckWait)
 		}
-		in := await(t, e.callee, testua.Method(sip.BYE))
-		if at := in.Record().At.Sub(sent); at != ackWait {
-			t.Errorf("the callee got its BYE after %v, want AckWait = %v", at, ackWait)
+		in := dlgAwait(t, e.callee, testua.Method(sip.BYE))
+		if at := in.Record().At.Sub(sent); at != dlgAckWait {
+			t.Errorf("the callee got its BYE after %v, want AckWait = %v", at, dlgAckWait)
 		}
 		if recs := dlgCDRs(t, e.h); len(recs) != 1 || recs[0].Disposition != pbx.Answered || recs[0].Reason != "caller hung up" {
 			t.Errorf("CDRs %+v", recs)
@@ -96,19 +96,19 @@ func TestDialogPBXByeWaitsForAck(t *testing.T) {
 					f.OnAnswerFunc = func(_ context.Context, a call.Answered) { a.Call.Hangup("no credit") }
 					return f
 				}))))
-				c := e.ring(sdp("offer-1"))
+				c := e.ring(dlgSDP("offer-1"))
 				ok := c.in.NewResponse(200, "OK")
-				testua.SetBody(ok, "application/sdp", sdp("answer-1"))
-				respond(t, c.in, ok)
-				if res := final(t, c.inv); res.StatusCode != 200 {
+				testua.SetBody(ok, "application/sdp", dlgSDP("answer-1"))
+				dlgRespond(t, c.in, ok)
+				if res := dlgFinal(t, c.inv); res.StatusCode != 200 {
 					t.Fatalf("INVITE answered %d", res.StatusCode)
 				}
 				answered := time.Now()
-				calleeBye := await(t, e.callee, testua.Method(sip.BYE))
+				calleeBye := dlgAwait(t, e.callee, testua.Method(sip.BYE))
 				if at := calleeBye.Record().At.Sub(answered); at != 0 {
 					t.Errorf("the callee got its BYE %v after the answer, want at once", at)
 				}
-				want := 64 * t1
+				want := 64 * dlgT1
 				if tc.ackAt > 0 {
 					time.Sleep(tc.ackAt)
 					if _, err := c.inv.Ack(nil); err != nil {
@@ -116,7 +116,7 @@ func TestDialogPBXByeWaitsForAck(t *testing.T) {
 					}
 					want = tc.ackAt
 				}
-				bye := await(t, e.caller, testua.Method(sip.BYE))
+				bye := dlgAwait(t, e.caller, testua.Method(sip.BYE))
 				if at := bye.Record().At.Sub(answered); at != want {
 					t.Errorf("the caller got the PBX's BYE %v after its 200, want %v", at, want)
 				}
@@ -140,54 +140,54 @@ func TestDialogLateOfferNeverAnswered(t *testing.T) {
 		bye   bool          // the sender hangs up instead of ACKing
 		byeAt time.Duration // when the far side gets its ACK and BYE
 	}{
-		{name: "INVITE, BYE before any ACK", bye: true, byeAt: ackWait},
-		{name: "INVITE, no ACK", byeAt: 64 * t1},
-		{name: "re-INVITE from caller, no ACK", reInv: "caller", byeAt: 64 * t1},
-		{name: "re-INVITE from callee, no ACK", reInv: "callee", byeAt: 64 * t1},
-		{name: "re-INVITE from caller, BYE before any ACK", reInv: "caller", bye: true, byeAt: ackWait},
-		{name: "re-INVITE from callee, BYE before any ACK", reInv: "callee", bye: true, byeAt: ackWait},
+		{name: "INVITE, BYE before any ACK", bye: true, byeAt: dlgAckWait},
+		{name: "INVITE, no ACK", byeAt: 64 * dlgT1},
+		{name: "re-INVITE from caller, no ACK", reInv: "caller", byeAt: 64 * dlgT1},
+		{name: "re-INVITE from callee, no ACK", reInv: "callee", byeAt: 64 * dlgT1},
+		{name: "re-INVITE from caller, BYE before any ACK", reInv: "caller", bye: true, byeAt: dlgAckWait},
+		{name: "re-INVITE from callee, BYE before any ACK", reInv: "callee", bye: true, byeAt: dlgAckWait},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				e := newDlgEnv(t)
-				offer := sdp("offer-never-answered")
-				var snd, far side
+				offer := dlgSDP("offer-never-answered")
+				var snd, far dlgSide
 				var in *testua.Incoming
 				var tx *testua.ClientTx
 				if tc.reInv == "" {
 					c := e.ring(nil)
-					snd, far, in, tx = side{"caller", e.caller, nil}, side{"callee", e.callee, nil}, c.in, c.inv
+					snd, far, in, tx = dlgSide{"caller", e.caller, nil}, dlgSide{"callee", e.callee, nil}, c.in, c.inv
 				} else {
-					c := e.establish(sdp("offer-1"), nil)
+					c := e.establish(dlgSDP("offer-1"), nil)
 					snd, far = c.sides(tc.reInv)
-					tx = startReq(t, snd, snd.d.NewRequest(sip.INVITE))
-					in = await(t, far.ua, testua.And(testua.Method(sip.INVITE), inDialog()))
+					tx = dlgStart(t, snd, snd.d.NewRequest(sip.INVITE))
+					in = dlgAwait(t, far.ua, testua.And(testua.Method(sip.INVITE), dlgInDialog()))
 				}
 				ok := in.NewResponse(200, "OK")
 				testua.SetBody(ok, "application/sdp", offer)
-				respond(t, in, ok)
-				final(t, tx)
+				dlgRespond(t, in, ok)
+				dlgFinal(t, tx)
 				sent := time.Now()
 				if tc.bye {
 					d := tx.Dialog()
-					startReq(t, side{snd.name, snd.ua, d}, d.NewRequest(sip.BYE))
+					dlgStart(t, dlgSide{snd.name, snd.ua, d}, d.NewRequest(sip.BYE))
 				}
-				bye := await(t, far.ua, testua.Method(sip.BYE))
+				bye := dlgAwait(t, far.ua, testua.Method(sip.BYE))
 				if at := bye.Record().At.Sub(sent); at != tc.byeAt {
 					t.Errorf("the %s got its BYE after %v, want %v", far.name, at, tc.byeAt)
 				}
-				acks := acksOf(far.ua, in.Request().CSeq().SeqNo)
+				acks := dlgAcksOf(far.ua, in.Request().CSeq().SeqNo)
 				if len(acks) != 1 || acks[0].Seq > bye.Record().Seq {
 					t.Fatalf("the %s got %d ACKs for its 200 before its BYE, want 1", far.name, len(acks))
 				}
-				assertDeclines(t, acks[0].Request(), offer)
+				dlgAssertDeclines(t, acks[0].Request(), offer)
 				if tc.bye {
 					// the sender's ACK with its answer comes after all: too late
-					if _, err := tx.Ack(sdp("late-answer")); err != nil {
+					if _, err := tx.Ack(dlgSDP("late-answer")); err != nil {
 						t.Fatal(err)
 					}
 					time.Sleep(time.Minute)
-					if n := len(acksOf(far.ua, in.Request().CSeq().SeqNo)); n != 1 {
+					if n := len(dlgAcksOf(far.ua, in.Request().CSeq().SeqNo)); n != 1 {
 						t.Errorf("the %s got %d ACKs, want only the declining one", far.name, n)
 					}
 				}
@@ -196,9 +196,9 @@ func TestDialogLateOfferNeverAnswered(t *testing.T) {
 	}
 }
 
-// assertDeclines fails t unless ack carries an SDP answer to offer that
+// dlgAssertDeclines fails t unless ack carries an SDP answer to offer that
 // rejects every stream (port 0, RFC 3264 §6).
-func assertDeclines(t *testing.T, ack *sip.Request, offer []byte) {
+func dlgAssertDeclines(t *testing.T, ack *sip.Request, offer []byte) {
 	t.Helper()
 	var o, a pionsdp.SessionDescription
 	if err := o.Unmarshal(offer); err != nil {

@@ -21,25 +21,25 @@ func TestDialogReInviteWithSDP(t *testing.T) {
 		t.Run(dir, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				e := newDlgEnv(t)
-				c := e.establish(sdp("offer-1"), nil)
+				c := e.establish(dlgSDP("offer-1"), nil)
 				snd, far := c.sides(dir)
-				offer, answer := sdp("reoffer-"+dir), sdp("reanswer-"+dir)
+				offer, answer := dlgSDP("reoffer-"+dir), dlgSDP("reanswer-"+dir)
 
 				re := snd.d.NewRequest(sip.INVITE)
 				testua.SetBody(re, "application/sdp", offer)
-				tx := startReq(t, snd, re)
-				in := await(t, far.ua, testua.And(testua.Method(sip.INVITE), inDialog()))
-				bodyIs(t, "re-INVITE at the "+far.name, in.Request(), "application/sdp", offer)
+				tx := dlgStart(t, snd, re)
+				in := dlgAwait(t, far.ua, testua.And(testua.Method(sip.INVITE), dlgInDialog()))
+				dlgBodyIs(t, "re-INVITE at the "+far.name, in.Request(), "application/sdp", offer)
 
 				ok := in.NewResponse(200, "OK")
 				testua.SetBody(ok, "application/sdp", answer)
-				respond(t, in, ok)
-				res := final(t, tx)
+				dlgRespond(t, in, ok)
+				res := dlgFinal(t, tx)
 				if res.StatusCode != 200 {
 					t.Fatalf("re-INVITE answered %d", res.StatusCode)
 				}
-				bodyIs(t, "200 at the "+snd.name, res, "application/sdp", answer)
-				ack := awaitAck(t, in)
+				dlgBodyIs(t, "200 at the "+snd.name, res, "application/sdp", answer)
+				ack := dlgAwaitAck(t, in)
 				if n := ack.CSeq().SeqNo; n != in.Request().CSeq().SeqNo || len(ack.Body()) != 0 {
 					t.Errorf("ACK CSeq %d with %d bytes, want the re-INVITE's %d without body", n, len(ack.Body()), in.Request().CSeq().SeqNo)
 				}
@@ -51,7 +51,7 @@ func TestDialogReInviteWithSDP(t *testing.T) {
 				if n := len(snd.ua.Received(testua.And(testua.Status(200), testua.CSeq(re.CSeq().SeqNo)))); n != 1 {
 					t.Errorf("the %s got the 200 %d times after its ACK, want once", snd.name, n)
 				}
-				if n := len(acksOf(far.ua, in.Request().CSeq().SeqNo)); n != 1 {
+				if n := len(dlgAcksOf(far.ua, in.Request().CSeq().SeqNo)); n != 1 {
 					t.Errorf("the %s got %d ACKs for the re-INVITE, want 1", far.name, n)
 				}
 				if n := len(e.caller.Received(testua.Method(sip.BYE))) + len(e.callee.Received(testua.Method(sip.BYE))); n != 0 {
@@ -72,44 +72,44 @@ func TestDialogReInviteLateOffer(t *testing.T) {
 		t.Run(dir, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				e := newDlgEnv(t)
-				c := e.establish(sdp("offer-1"), nil)
+				c := e.establish(dlgSDP("offer-1"), nil)
 				snd, far := c.sides(dir)
-				offer, answer := sdp("late-offer-"+dir), sdp("late-answer-"+dir)
+				offer, answer := dlgSDP("late-offer-"+dir), dlgSDP("late-answer-"+dir)
 
 				re := snd.d.NewRequest(sip.INVITE)
-				tx := startReq(t, snd, re)
-				in := await(t, far.ua, testua.And(testua.Method(sip.INVITE), inDialog()))
-				bodyIs(t, "re-INVITE at the "+far.name, in.Request(), "", nil)
+				tx := dlgStart(t, snd, re)
+				in := dlgAwait(t, far.ua, testua.And(testua.Method(sip.INVITE), dlgInDialog()))
+				dlgBodyIs(t, "re-INVITE at the "+far.name, in.Request(), "", nil)
 				ok := in.NewResponse(200, "OK")
 				testua.SetBody(ok, "application/sdp", offer)
-				respond(t, in, ok)
-				res := final(t, tx)
+				dlgRespond(t, in, ok)
+				res := dlgFinal(t, tx)
 				if res.StatusCode != 200 {
 					t.Fatalf("re-INVITE answered %d", res.StatusCode)
 				}
-				bodyIs(t, "200 at the "+snd.name, res, "application/sdp", offer)
+				dlgBodyIs(t, "200 at the "+snd.name, res, "application/sdp", offer)
 
 				time.Sleep(200 * time.Millisecond) // the sender takes its time to answer
-				respond(t, in, ok)                 // and the far side retransmits its 200 meanwhile
+				dlgRespond(t, in, ok)              // and the far side retransmits its 200 meanwhile
 				synctest.Wait()
 				seq := in.Request().CSeq().SeqNo
-				if acks := acksOf(far.ua, seq); len(acks) != 0 {
+				if acks := dlgAcksOf(far.ua, seq); len(acks) != 0 {
 					t.Fatalf("the PBX ACKed the %s's offer before it had the answer: %q", far.name, acks[0].Raw)
 				}
 				if _, err := tx.Ack(answer); err != nil {
 					t.Fatal(err)
 				}
-				first := awaitAckRecord(t, in)
-				bodyIs(t, "ACK at the "+far.name, first.Request(), "application/sdp", answer)
+				first := dlgAwaitAckRecord(t, in)
+				dlgBodyIs(t, "ACK at the "+far.name, first.Request(), "application/sdp", answer)
 				if n := first.Request().CSeq().SeqNo; n != seq {
 					t.Errorf("ACK CSeq %d, want %d", n, seq)
 				}
-				respond(t, in, ok) // that ACK was lost: the 200 again
-				if again := awaitAckRecord(t, in); !bytes.Equal(again.Raw, first.Raw) {
+				dlgRespond(t, in, ok) // that ACK was lost: the 200 again
+				if again := dlgAwaitAckRecord(t, in); !bytes.Equal(again.Raw, first.Raw) {
 					t.Errorf("retransmitted 200 ACKed with\n%s\nwant the same ACK, answer included\n%s", again.Raw, first.Raw)
 				}
 				time.Sleep(time.Minute)
-				if n := len(acksOf(far.ua, seq)); n != 2 {
+				if n := len(dlgAcksOf(far.ua, seq)); n != 2 {
 					t.Errorf("the %s got %d ACKs, want 2 (one per 200)", far.name, n)
 				}
 				if n := len(e.caller.Received(testua.Method(sip.BYE))) + len(e.callee.Received(testua.Method(sip.BYE))); n != 0 {
@@ -129,32 +129,32 @@ func TestDialogUpdateAndInfo(t *testing.T) {
 		t.Run(dir, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				e := newDlgEnv(t)
-				c := e.establish(sdp("offer-1"), nil)
+				c := e.establish(dlgSDP("offer-1"), nil)
 				snd, far := c.sides(dir)
 
-				offer, answer := sdp("update-offer-"+dir), sdp("update-answer-"+dir)
+				offer, answer := dlgSDP("update-offer-"+dir), dlgSDP("update-answer-"+dir)
 				up := snd.d.NewRequest(sip.UPDATE)
 				testua.SetBody(up, "application/sdp", offer)
-				tx := startReq(t, snd, up)
-				in := await(t, far.ua, testua.Method(sip.UPDATE))
-				bodyIs(t, "UPDATE at the "+far.name, in.Request(), "application/sdp", offer)
+				tx := dlgStart(t, snd, up)
+				in := dlgAwait(t, far.ua, testua.Method(sip.UPDATE))
+				dlgBodyIs(t, "UPDATE at the "+far.name, in.Request(), "application/sdp", offer)
 				ok := in.NewResponse(200, "OK")
 				testua.SetBody(ok, "application/sdp", answer)
-				respond(t, in, ok)
-				res := final(t, tx)
+				dlgRespond(t, in, ok)
+				res := dlgFinal(t, tx)
 				if res.StatusCode != 200 {
 					t.Fatalf("UPDATE answered %d", res.StatusCode)
 				}
-				bodyIs(t, "200 to UPDATE at the "+snd.name, res, "application/sdp", answer)
+				dlgBodyIs(t, "200 to UPDATE at the "+snd.name, res, "application/sdp", answer)
 
 				body := []byte("Signal=5\r\nDuration=160\r\n")
 				info := snd.d.NewRequest(sip.INFO)
 				testua.SetBody(info, "application/dtmf-relay", body)
 				info.AppendHeader(sip.NewHeader("Content-Disposition", "signal;handling=required"))
 				info.AppendHeader(sip.NewHeader("Info-Package", "dtmf"))
-				tx = startReq(t, snd, info)
-				in = await(t, far.ua, testua.Method(sip.INFO))
-				bodyIs(t, "INFO at the "+far.name, in.Request(), "application/dtmf-relay", body)
+				tx = dlgStart(t, snd, info)
+				in = dlgAwait(t, far.ua, testua.Method(sip.INFO))
+				dlgBodyIs(t, "INFO at the "+far.name, in.Request(), "application/dtmf-relay", body)
 				for name, want := range map[string]string{"Content-Disposition": "signal;handling=required", "Info-Package": "dtmf"} {
 					if h := in.Request().GetHeader(name); h == nil || h.Value() != want {
 						t.Errorf("INFO at the %s: %s %v, want %q", far.name, name, h, want)
@@ -163,12 +163,12 @@ func TestDialogUpdateAndInfo(t *testing.T) {
 				reply := []byte("ok\r\n")
 				ok = in.NewResponse(200, "OK")
 				testua.SetBody(ok, "text/plain", reply)
-				respond(t, in, ok)
-				res = final(t, tx)
+				dlgRespond(t, in, ok)
+				res = dlgFinal(t, tx)
 				if res.StatusCode != 200 {
 					t.Fatalf("INFO answered %d", res.StatusCode)
 				}
-				bodyIs(t, "200 to INFO at the "+snd.name, res, "text/plain", reply)
+				dlgBodyIs(t, "200 to INFO at the "+snd.name, res, "text/plain", reply)
 			})
 		})
 	}

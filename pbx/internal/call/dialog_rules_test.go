@@ -23,7 +23,7 @@ func TestDialogTargetRefresh(t *testing.T) {
 			t.Run(fmt.Sprintf("%s from %s", method, dir), func(t *testing.T) {
 				synctest.Test(t, func(t *testing.T) {
 					e := newDlgEnv(t)
-					c := e.establish(sdp("offer-1"), nil)
+					c := e.establish(dlgSDP("offer-1"), nil)
 					snd, far := c.sides(dir)
 					moved := func(u *testua.UA, who string) sip.Uri {
 						uri := u.ContactURI()
@@ -33,42 +33,42 @@ func TestDialogTargetRefresh(t *testing.T) {
 					sndTarget, farTarget := moved(snd.ua, snd.name), moved(far.ua, far.name)
 
 					req := snd.d.NewRequest(method)
-					testua.SetBody(req, "application/sdp", sdp("refresh"))
+					testua.SetBody(req, "application/sdp", dlgSDP("refresh"))
 					req.RemoveHeader("Contact")
 					req.AppendHeader(&sip.ContactHeader{Address: sndTarget})
-					tx := startReq(t, snd, req)
-					in := await(t, far.ua, testua.And(testua.Method(method), inDialog()))
+					tx := dlgStart(t, snd, req)
+					in := dlgAwait(t, far.ua, testua.And(testua.Method(method), dlgInDialog()))
 					ok := in.NewResponse(200, "OK")
 					ok.RemoveHeader("Contact")
 					ok.AppendHeader(&sip.ContactHeader{Address: farTarget})
-					testua.SetBody(ok, "application/sdp", sdp("refreshed"))
-					respond(t, in, ok)
-					if res := final(t, tx); res.StatusCode != 200 {
+					testua.SetBody(ok, "application/sdp", dlgSDP("refreshed"))
+					dlgRespond(t, in, ok)
+					if res := dlgFinal(t, tx); res.StatusCode != 200 {
 						t.Fatalf("%s answered %d", method, res.StatusCode)
 					}
 					if method == sip.INVITE {
 						if _, err := tx.Ack(nil); err != nil {
 							t.Fatal(err)
 						}
-						awaitAck(t, in)
+						dlgAwaitAck(t, in)
 					}
 
 					// the far side's 2xx moved it: the PBX's INFO goes to its new target
-					info := startReq(t, snd, snd.d.NewRequest(sip.INFO))
-					got := await(t, far.ua, testua.Method(sip.INFO))
+					info := dlgStart(t, snd, snd.d.NewRequest(sip.INFO))
+					got := dlgAwait(t, far.ua, testua.Method(sip.INFO))
 					if r := got.Request().Recipient; r.String() != farTarget.String() {
 						t.Errorf("INFO to the %s for %s, want its new target %s", far.name, r.String(), farTarget.String())
 					}
-					respond(t, got, got.NewResponse(200, "OK"))
-					final(t, info)
+					dlgRespond(t, got, got.NewResponse(200, "OK"))
+					dlgFinal(t, info)
 
 					// the sender's request moved it: the PBX's BYE goes to its new target
-					bye := startReq(t, far, far.d.NewRequest(sip.BYE))
-					got = await(t, snd.ua, testua.Method(sip.BYE))
+					bye := dlgStart(t, far, far.d.NewRequest(sip.BYE))
+					got = dlgAwait(t, snd.ua, testua.Method(sip.BYE))
 					if r := got.Request().Recipient; r.String() != sndTarget.String() {
 						t.Errorf("BYE to the %s for %s, want its new target %s", snd.name, r.String(), sndTarget.String())
 					}
-					final(t, bye)
+					dlgFinal(t, bye)
 				})
 			})
 		}
@@ -83,29 +83,29 @@ func TestDialogCSeqOrder(t *testing.T) {
 		t.Run(dir, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				e := newDlgEnv(t)
-				c := e.establish(sdp("offer-1"), nil)
+				c := e.establish(dlgSDP("offer-1"), nil)
 				snd, far := c.sides(dir)
 				send := func(method sip.RequestMethod, seq uint32) *testua.ClientTx {
 					req := snd.d.NewRequest(method)
 					req.CSeq().SeqNo = seq
 					if method == sip.INVITE {
-						testua.SetBody(req, "application/sdp", sdp("reoffer"))
+						testua.SetBody(req, "application/sdp", dlgSDP("reoffer"))
 					}
-					return startReq(t, snd, req)
+					return dlgStart(t, snd, req)
 				}
 				tx := send(sip.INFO, 10)
-				in := await(t, far.ua, testua.Method(sip.INFO))
-				respond(t, in, in.NewResponse(200, "OK"))
-				if res := final(t, tx); res.StatusCode != 200 {
+				in := dlgAwait(t, far.ua, testua.Method(sip.INFO))
+				dlgRespond(t, in, in.NewResponse(200, "OK"))
+				if res := dlgFinal(t, tx); res.StatusCode != 200 {
 					t.Fatalf("INFO CSeq 10 answered %d", res.StatusCode)
 				}
 				for _, method := range []sip.RequestMethod{sip.INFO, sip.INVITE, sip.UPDATE} {
-					if res := final(t, send(method, 5)); res.StatusCode != 500 {
+					if res := dlgFinal(t, send(method, 5)); res.StatusCode != 500 {
 						t.Errorf("%s with CSeq 5 after 10 answered %d, want 500", method, res.StatusCode)
 					}
 				}
 				synctest.Wait()
-				if n := len(far.ua.Incoming(inDialog())); n != 1 {
+				if n := len(far.ua.Incoming(dlgInDialog())); n != 1 {
 					t.Errorf("the %s got %d in-dialog requests, want only the first INFO", far.name, n)
 				}
 			})
@@ -123,19 +123,19 @@ func TestDialogBrokenFarLeg(t *testing.T) {
 			t.Run(fmt.Sprintf("%s from %s", method, dir), func(t *testing.T) {
 				synctest.Test(t, func(t *testing.T) {
 					e := newDlgEnv(t)
-					c := e.establish(sdp("offer-1"), nil)
+					c := e.establish(dlgSDP("offer-1"), nil)
 					snd, far := c.sides(dir)
 					req := snd.d.NewRequest(method)
 					if method == sip.INVITE {
-						testua.SetBody(req, "application/sdp", sdp("reoffer"))
+						testua.SetBody(req, "application/sdp", dlgSDP("reoffer"))
 					}
-					tx := startReq(t, snd, req)
-					in := await(t, far.ua, testua.And(testua.Method(method), inDialog()))
-					respond(t, in, in.NewResponse(481, "Call/Transaction Does Not Exist"))
-					if res := final(t, tx); res.StatusCode != 481 {
+					tx := dlgStart(t, snd, req)
+					in := dlgAwait(t, far.ua, testua.And(testua.Method(method), dlgInDialog()))
+					dlgRespond(t, in, in.NewResponse(481, "Call/Transaction Does Not Exist"))
+					if res := dlgFinal(t, tx); res.StatusCode != 481 {
 						t.Errorf("%s answered %d to the %s, want the far side's 481", method, res.StatusCode, snd.name)
 					}
-					bye := await(t, snd.ua, testua.Method(sip.BYE))
+					bye := dlgAwait(t, snd.ua, testua.Method(sip.BYE))
 					if bye.Request().CallID().Value() != snd.d.CallID() {
 						t.Errorf("BYE for Call-ID %s", bye.Request().CallID().Value())
 					}
@@ -162,23 +162,23 @@ func TestDialogFarLegTimeout(t *testing.T) {
 			t.Run(fmt.Sprintf("%s from %s", method, dir), func(t *testing.T) {
 				synctest.Test(t, func(t *testing.T) {
 					e := newDlgEnv(t)
-					c := e.establish(sdp("offer-1"), nil)
+					c := e.establish(dlgSDP("offer-1"), nil)
 					snd, far := c.sides(dir)
 					far.ua.SetAuto(far.ua.Auto() &^ testua.AutoTrying) // not even a 100
 					req := snd.d.NewRequest(method)
 					if method == sip.INVITE {
-						testua.SetBody(req, "application/sdp", sdp("reoffer"))
+						testua.SetBody(req, "application/sdp", dlgSDP("reoffer"))
 					}
-					tx := startReq(t, snd, req)
+					tx := dlgStart(t, snd, req)
 					sent := time.Now()
-					in := await(t, far.ua, testua.And(testua.Method(method), inDialog())) // and never answered
-					res := final(t, tx)
-					if res.StatusCode != 408 || time.Since(sent) != 64*t1 {
-						t.Errorf("%s answered %d after %v, want 408 after 64*T1 = %v", method, res.StatusCode, time.Since(sent), 64*t1)
+					in := dlgAwait(t, far.ua, testua.And(testua.Method(method), dlgInDialog())) // and never answered
+					res := dlgFinal(t, tx)
+					if res.StatusCode != 408 || time.Since(sent) != 64*dlgT1 {
+						t.Errorf("%s answered %d after %v, want 408 after 64*T1 = %v", method, res.StatusCode, time.Since(sent), 64*dlgT1)
 					}
-					for _, s := range []side{snd, far} {
-						bye := await(t, s.ua, testua.Method(sip.BYE))
-						if at := bye.Record().At.Sub(sent); at != 64*t1 {
+					for _, s := range []dlgSide{snd, far} {
+						bye := dlgAwait(t, s.ua, testua.Method(sip.BYE))
+						if at := bye.Record().At.Sub(sent); at != 64*dlgT1 {
 							t.Errorf("BYE to the %s at %v, want at 64*T1", s.name, at)
 						}
 					}
@@ -204,7 +204,7 @@ func TestDialogMaxForwards(t *testing.T) {
 		t.Run(dir, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				e := newDlgEnv(t)
-				c := e.establish(sdp("offer-1"), nil)
+				c := e.establish(dlgSDP("offer-1"), nil)
 				if mf := c.in.Request().MaxForwards(); mf == nil || mf.Val() != 69 {
 					t.Errorf("INVITE at the callee with Max-Forwards %v, want 69", mf)
 				}
@@ -214,38 +214,38 @@ func TestDialogMaxForwards(t *testing.T) {
 						req := snd.d.NewRequest(method)
 						*req.MaxForwards() = sip.MaxForwardsHeader(hops)
 						if method != sip.INFO {
-							testua.SetBody(req, "application/sdp", sdp("offer"))
+							testua.SetBody(req, "application/sdp", dlgSDP("offer"))
 						}
-						tx := startReq(t, snd, req)
-						in := await(t, far.ua, testua.And(testua.Method(method), inDialog()))
+						tx := dlgStart(t, snd, req)
+						in := dlgAwait(t, far.ua, testua.And(testua.Method(method), dlgInDialog()))
 						if mf := in.Request().MaxForwards(); mf == nil || uint32(mf.Val()) != hops-1 {
 							t.Errorf("%s with Max-Forwards %d reached the %s with %v, want %d", method, hops, far.name, mf, hops-1)
 						}
 						ok := in.NewResponse(200, "OK")
 						if method != sip.INFO {
-							testua.SetBody(ok, "application/sdp", sdp("answer"))
+							testua.SetBody(ok, "application/sdp", dlgSDP("answer"))
 						}
-						respond(t, in, ok)
-						final(t, tx)
+						dlgRespond(t, in, ok)
+						dlgFinal(t, tx)
 						if method == sip.INVITE {
 							if _, err := tx.Ack(nil); err != nil {
 								t.Fatal(err)
 							}
-							awaitAck(t, in)
+							dlgAwaitAck(t, in)
 						}
 					}
 				}
 				synctest.Wait()
-				before := len(far.ua.Incoming(inDialog()))
+				before := len(far.ua.Incoming(dlgInDialog()))
 				for _, method := range []sip.RequestMethod{sip.INFO, sip.INVITE} {
 					req := snd.d.NewRequest(method)
 					*req.MaxForwards() = sip.MaxForwardsHeader(0)
-					if res := final(t, startReq(t, snd, req)); res.StatusCode != 483 {
+					if res := dlgFinal(t, dlgStart(t, snd, req)); res.StatusCode != 483 {
 						t.Errorf("%s with Max-Forwards 0 answered %d, want 483", method, res.StatusCode)
 					}
 				}
 				synctest.Wait()
-				if n := len(far.ua.Incoming(inDialog())) - before; n != 0 {
+				if n := len(far.ua.Incoming(dlgInDialog())) - before; n != 0 {
 					t.Errorf("%d requests with Max-Forwards 0 were relayed to the %s", n, far.name)
 				}
 			})
@@ -260,17 +260,17 @@ func TestDialogByeReason(t *testing.T) {
 		t.Run(dir, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				e := newDlgEnv(t)
-				c := e.establish(sdp("offer-1"), nil)
+				c := e.establish(dlgSDP("offer-1"), nil)
 				snd, far := c.sides(dir)
 				const reason = `Q.850;cause=16;text="Normal call clearing"`
 				req := snd.d.NewRequest(sip.BYE)
 				req.AppendHeader(sip.NewHeader("Reason", reason))
-				tx := startReq(t, snd, req)
-				bye := await(t, far.ua, testua.Method(sip.BYE))
+				tx := dlgStart(t, snd, req)
+				bye := dlgAwait(t, far.ua, testua.Method(sip.BYE))
 				if h := bye.Request().GetHeaders("Reason"); len(h) != 1 || h[0].Value() != reason {
 					t.Errorf("BYE at the %s with Reason %v, want %q", far.name, h, reason)
 				}
-				if res := final(t, tx); res.StatusCode != 200 {
+				if res := dlgFinal(t, tx); res.StatusCode != 200 {
 					t.Errorf("BYE answered %d", res.StatusCode)
 				}
 			})

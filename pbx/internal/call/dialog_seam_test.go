@@ -17,47 +17,47 @@ import (
 	"pbxlab/pbx/pbxtest/vnet"
 )
 
-// markSeam is a Media seam that rewrites every SDP it passes: it appends
+// dlgMarkSeam is a Media seam that rewrites every SDP it passes: it appends
 // the attribute line a=x-seam:<n> (n counts the passes; the SDP stays
 // valid) and records what went in and came out. One seam serves every
 // bridge, so the count is global.
-type markSeam struct {
+type dlgMarkSeam struct {
 	mu     sync.Mutex
-	passes []seamPass
+	passes []dlgSeamPass
 }
 
-type seamPass struct {
+type dlgSeamPass struct {
 	kind     string // "offer" or "answer"
 	from, to string // leg IDs
 	in, out  []byte
 }
 
-const seamMark = "a=x-seam:"
+const dlgSeamMark = "a=x-seam:"
 
-func (s *markSeam) Offer(from, to *call.Leg, b []byte) ([]byte, error) {
+func (s *dlgMarkSeam) Offer(from, to *call.Leg, b []byte) ([]byte, error) {
 	return s.mark("offer", from, to, b), nil
 }
 
-func (s *markSeam) Answer(from, to *call.Leg, b []byte) ([]byte, error) {
+func (s *dlgMarkSeam) Answer(from, to *call.Leg, b []byte) ([]byte, error) {
 	return s.mark("answer", from, to, b), nil
 }
 
-func (s *markSeam) Close() {}
+func (s *dlgMarkSeam) Close() {}
 
-func (s *markSeam) mark(kind string, from, to *call.Leg, b []byte) []byte {
+func (s *dlgMarkSeam) mark(kind string, from, to *call.Leg, b []byte) []byte {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := bytes.Clone(b)
 	if !bytes.HasSuffix(out, []byte("\r\n")) {
 		out = append(out, "\r\n"...)
 	}
-	out = fmt.Appendf(out, "%s%d\r\n", seamMark, len(s.passes)+1)
-	s.passes = append(s.passes, seamPass{kind: kind, from: from.ID(), to: to.ID(), in: bytes.Clone(b), out: out})
+	out = fmt.Appendf(out, "%s%d\r\n", dlgSeamMark, len(s.passes)+1)
+	s.passes = append(s.passes, dlgSeamPass{kind: kind, from: from.ID(), to: to.ID(), in: bytes.Clone(b), out: out})
 	return bytes.Clone(out)
 }
 
 // saw reports whether body went in (in) or came out (!in) of the seam.
-func (s *markSeam) saw(body []byte, in bool) bool {
+func (s *dlgMarkSeam) saw(body []byte, in bool) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, p := range s.passes {
@@ -68,8 +68,8 @@ func (s *markSeam) saw(body []byte, in bool) bool {
 	return false
 }
 
-// sdpRecords are the records among recs that carry an SDP body.
-func sdpRecords(recs []*testua.Record) []*testua.Record {
+// dlgSDPRecords are the records among recs that carry an SDP body.
+func dlgSDPRecords(recs []*testua.Record) []*testua.Record {
 	var out []*testua.Record
 	for _, r := range recs {
 		if r.Msg == nil || len(r.Msg.Body()) == 0 {
@@ -82,13 +82,13 @@ func sdpRecords(recs []*testua.Record) []*testua.Record {
 	return out
 }
 
-// awaitEarly waits until the caller has the 183 of c: a 200 sent at the
+// dlgAwaitEarly waits until the caller has the 183 of c: a 200 sent at the
 // same instant could overtake it in the PBX (sipgo handles each message
 // in its own goroutine), and a provisional response after the 2xx is
 // dropped by the client transaction.
-func awaitEarly(t *testing.T, c *dlgCall) {
+func dlgAwaitEarly(t *testing.T, c *dlgCall) {
 	t.Helper()
-	ctx, cancel := waitCtx(t)
+	ctx, cancel := dlgWaitCtx(t)
 	defer cancel()
 	res, err := c.e.caller.Await(ctx, testua.And(testua.Of(c.inv.Request()), testua.Status(183)))
 	if err != nil {
@@ -105,23 +105,23 @@ func awaitEarly(t *testing.T, c *dlgCall) {
 // came out of the Media seam, and every SDP an endpoint sent went into it.
 func TestDialogSeamSeesEverySDP(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		seam := &markSeam{}
+		seam := &dlgMarkSeam{}
 		e := newDlgEnv(t, vnet.WithPBXOptions(pbx.WithCallOptions(call.WithMedia(func(*call.Call) call.Media { return seam }))))
 
 		// call 1: offer in the INVITE, early media, answer
-		c := e.ring(sdp("offer-1"))
+		c := e.ring(dlgSDP("offer-1"))
 		early := c.in.NewResponse(183, "Session Progress")
-		testua.SetBody(early, "application/sdp", sdp("early-1"))
-		respond(t, c.in, early)
-		awaitEarly(t, c)
+		testua.SetBody(early, "application/sdp", dlgSDP("early-1"))
+		dlgRespond(t, c.in, early)
+		dlgAwaitEarly(t, c)
 		ok := c.in.NewResponse(200, "OK")
-		testua.SetBody(ok, "application/sdp", sdp("answer-1"))
-		respond(t, c.in, ok)
-		final(t, c.inv)
+		testua.SetBody(ok, "application/sdp", dlgSDP("answer-1"))
+		dlgRespond(t, c.in, ok)
+		dlgFinal(t, c.inv)
 		if _, err := c.inv.Ack(nil); err != nil {
 			t.Fatal(err)
 		}
-		awaitAck(t, c.in)
+		dlgAwaitAck(t, c.in)
 		c.cd, c.ed = c.inv.Dialog(), c.in.Dialog()
 
 		for _, dir := range []string{"caller", "callee"} {
@@ -129,62 +129,62 @@ func TestDialogSeamSeesEverySDP(t *testing.T) {
 			for _, late := range []bool{false, true} {
 				re := snd.d.NewRequest(sip.INVITE)
 				if !late {
-					testua.SetBody(re, "application/sdp", sdp("reoffer-"+dir))
+					testua.SetBody(re, "application/sdp", dlgSDP("reoffer-"+dir))
 				}
-				tx := startReq(t, snd, re)
-				in := await(t, far.ua, testua.And(testua.Method(sip.INVITE), inDialog()))
+				tx := dlgStart(t, snd, re)
+				in := dlgAwait(t, far.ua, testua.And(testua.Method(sip.INVITE), dlgInDialog()))
 				ok := in.NewResponse(200, "OK")
-				testua.SetBody(ok, "application/sdp", sdp("re200-"+dir))
-				respond(t, in, ok)
-				final(t, tx)
+				testua.SetBody(ok, "application/sdp", dlgSDP("re200-"+dir))
+				dlgRespond(t, in, ok)
+				dlgFinal(t, tx)
 				var answer []byte
 				if late {
-					answer = sdp("reack-" + dir)
+					answer = dlgSDP("reack-" + dir)
 				}
 				if _, err := tx.Ack(answer); err != nil {
 					t.Fatal(err)
 				}
-				awaitAck(t, in)
+				dlgAwaitAck(t, in)
 			}
 			up := snd.d.NewRequest(sip.UPDATE)
-			testua.SetBody(up, "application/sdp", sdp("update-"+dir))
-			tx := startReq(t, snd, up)
-			in := await(t, far.ua, testua.Method(sip.UPDATE))
+			testua.SetBody(up, "application/sdp", dlgSDP("update-"+dir))
+			tx := dlgStart(t, snd, up)
+			in := dlgAwait(t, far.ua, testua.Method(sip.UPDATE))
 			ok := in.NewResponse(200, "OK")
-			testua.SetBody(ok, "application/sdp", sdp("update200-"+dir))
-			respond(t, in, ok)
-			final(t, tx)
+			testua.SetBody(ok, "application/sdp", dlgSDP("update200-"+dir))
+			dlgRespond(t, in, ok)
+			dlgFinal(t, tx)
 		}
-		final(t, startReq(t, side{"caller", e.caller, c.cd}, c.cd.NewRequest(sip.BYE)))
+		dlgFinal(t, dlgStart(t, dlgSide{"caller", e.caller, c.cd}, c.cd.NewRequest(sip.BYE)))
 
 		// call 2: late offer, early media
 		c = e.ring(nil)
 		early = c.in.NewResponse(183, "Session Progress")
-		testua.SetBody(early, "application/sdp", sdp("early-2"))
-		respond(t, c.in, early)
-		awaitEarly(t, c)
+		testua.SetBody(early, "application/sdp", dlgSDP("early-2"))
+		dlgRespond(t, c.in, early)
+		dlgAwaitEarly(t, c)
 		ok = c.in.NewResponse(200, "OK")
-		testua.SetBody(ok, "application/sdp", sdp("offer-2"))
-		respond(t, c.in, ok)
-		final(t, c.inv)
-		if _, err := c.inv.Ack(sdp("answer-2")); err != nil {
+		testua.SetBody(ok, "application/sdp", dlgSDP("offer-2"))
+		dlgRespond(t, c.in, ok)
+		dlgFinal(t, c.inv)
+		if _, err := c.inv.Ack(dlgSDP("answer-2")); err != nil {
 			t.Fatal(err)
 		}
-		awaitAck(t, c.in)
-		final(t, startReq(t, side{"caller", e.caller, c.inv.Dialog()}, c.inv.Dialog().NewRequest(sip.BYE)))
+		dlgAwaitAck(t, c.in)
+		dlgFinal(t, dlgStart(t, dlgSide{"caller", e.caller, c.inv.Dialog()}, c.inv.Dialog().NewRequest(sip.BYE)))
 		synctest.Wait()
 
 		// 3 + 2*(2+2+2) + 3 bodies reached the endpoints (no retransmission)
 		var got []*testua.Record
 		for _, u := range []*testua.UA{e.caller, e.callee} {
-			got = append(got, sdpRecords(u.Received(nil))...)
+			got = append(got, dlgSDPRecords(u.Received(nil))...)
 		}
 		if len(got) < 18 {
 			t.Errorf("the endpoints got %d SDP bodies, want at least 18", len(got))
 		}
 		for _, r := range got {
 			body := r.Msg.Body()
-			if !bytes.Contains(body, []byte(seamMark)) || !seam.saw(body, false) {
+			if !bytes.Contains(body, []byte(dlgSeamMark)) || !seam.saw(body, false) {
 				t.Errorf("an SDP crossed without the seam: %s\n%s", r, body)
 				continue
 			}
@@ -193,7 +193,7 @@ func TestDialogSeamSeesEverySDP(t *testing.T) {
 			}
 		}
 		for _, u := range []*testua.UA{e.caller, e.callee} {
-			for _, r := range sdpRecords(u.Sent(nil)) {
+			for _, r := range dlgSDPRecords(u.Sent(nil)) {
 				if !seam.saw(r.Msg.Body(), true) {
 					t.Errorf("an endpoint's SDP never went into the seam: %s\n%s", r, r.Msg.Body())
 				}
