@@ -221,6 +221,7 @@ func (c *Call) bye(l *Leg, reasons []sip.Header, reserved ...*sync.WaitGroup) {
 		l.inv.afterAck = append(l.inv.afterAck, func() { c.bye(l, reasons, reserved...) })
 		return
 	}
+	c.ackPendingOffer(l)
 	l.byeSent = true
 	l.event(EvBye)
 	req := l.request(c.m.deps.Token, sip.BYE, l.nextSeq(), nil, "", -1)

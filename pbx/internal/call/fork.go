@@ -300,6 +300,10 @@ func (c *Call) answered(w *Leg, res *sip.Response) {
 	if c.lateOffer {
 		body, err = c.bridge.offer(w, c.a, res.Body())
 		onAck = func(ack *sip.Request) {
+			if w.lateOffer == nil {
+				return // the call ended first: w's 2xx was ACKed declining its offer
+			}
+			w.lateOffer = nil
 			ans, err := c.bridge.answer(c.a, w, ack.Body())
 			if err != nil {
 				c.log.Warn("late-offer answer", "error", err)
@@ -319,6 +323,9 @@ func (c *Call) answered(w *Leg, res *sip.Response) {
 		}
 		c.failCaller(sip.NewResponse(500, "Server Internal Error"), cdr.Failed, "media: "+err.Error())
 		return
+	}
+	if c.lateOffer {
+		w.lateOffer = &pendingOffer{sdp: res.Body(), seq: seq} // until the caller's ACK answers it
 	}
 	c.a.event(EvAnswer)
 	c.respondInvite(c.aInv, c.inviteResponse(c.aInv, 200, "OK", body), onAck)

@@ -335,6 +335,10 @@ func (c *Call) relayed2xx(l, o *Leg, in *inbound, si *serverInvite, out *sip.Req
 	default: // late offer: the 2xx carries the offer, the sender's ACK the answer
 		body, err = l.bridge.offer(o, l, res.Body())
 		onAck = func(ack *sip.Request) {
+			if p := o.lateOffer; p == nil || p.seq != seq {
+				return // the call ended first: o's 2xx was ACKed declining its offer
+			}
+			o.lateOffer = nil
 			ans, err := l.bridge.answer(l, o, ack.Body())
 			if err != nil {
 				c.log.Warn("late-offer answer", "leg", l.id, "error", err)
@@ -355,6 +359,8 @@ func (c *Call) relayed2xx(l, o *Leg, in *inbound, si *serverInvite, out *sip.Req
 	}
 	if onAck == nil {
 		c.ack(o, seq, nil)
+	} else {
+		o.lateOffer = &pendingOffer{sdp: res.Body(), seq: seq} // until the sender's ACK answers it
 	}
 	c.respondInvite(si, back, onAck)
 }

@@ -228,6 +228,23 @@ func (c *Call) ackAndBye(l *Leg, res *sip.Response) {
 	c.bye(l, nil)
 }
 
+// ackPendingOffer ACKs the 2xx on l whose offer is still waiting for an
+// answer from another leg that will not come (the call is ending): every
+// 2xx is ACKed, and the ACK of an offer carries an answer (RFC 3261
+// §13.2.2.4), here one that declines every stream (RFC 3264 §6).
+func (c *Call) ackPendingOffer(l *Leg) {
+	p := l.lateOffer
+	if p == nil {
+		return
+	}
+	l.lateOffer = nil
+	body, err := sdpneg.Decline(p.sdp)
+	if err != nil {
+		c.log.Warn("decline a pending offer", "leg", l.id, "error", err)
+	}
+	c.ack(l, p.seq, body)
+}
+
 // cancelBranch sends CANCEL now if the branch has had a provisional
 // response, or as soon as one arrives (RFC 3261 §9.1).
 func (c *Call) cancelBranch(b *branch, reasons []sip.Header) {
