@@ -9,6 +9,7 @@ import (
 
 	"github.com/emiago/sipgo/sip"
 
+	"pbxlab/internal/sdpneg"
 	"pbxlab/pbx/internal/cdr"
 	"pbxlab/pbx/internal/sipx"
 )
@@ -285,7 +286,15 @@ func (c *Call) relayed(l, o *Leg, in *inbound, si *serverInvite, out *sip.Reques
 	req := in.req
 	if c.phase == phaseEnded {
 		if si != nil && res != nil && res.IsSuccess() {
-			c.ack(o, out.CSeq().SeqNo, nil)
+			// the call ended while the re-INVITE was out: ACK its 2xx,
+			// declining the offer it carries if the re-INVITE had none
+			// (RFC 3261 §13.2.2.4), then end the leg
+			var body []byte
+			if !offer && hasSDP(res) {
+				body, _ = sdpneg.Decline(res.Body())
+			}
+			c.ack(o, out.CSeq().SeqNo, body)
+			c.bye(o, nil)
 		}
 		in.fail(c, sipx.ErrNoDialog)
 		return
