@@ -237,9 +237,6 @@ func (c *Call) relay(l *Leg, in *inbound) {
 			return
 		}
 	}
-	if isTargetRefresh(req.Method) {
-		l.refreshTarget(req)
-	}
 	offer := hasSDP(req)
 	body := req.Body()
 	if offer {
@@ -329,6 +326,9 @@ func (c *Call) relayed(l, o *Leg, in *inbound, si *serverInvite, out *sip.Reques
 func (c *Call) relayed2xx(l, o *Leg, in *inbound, si *serverInvite, out *sip.Request, offer bool, res, back *sip.Response) {
 	req := in.req
 	if isTargetRefresh(req.Method) {
+		// a target refresh takes effect when it succeeds, on both legs
+		// (RFC 6141 §4: a rejected re-INVITE leaves the remote target)
+		l.refreshTarget(req)
 		o.refreshTarget(res)
 		back.AppendHeader(l.via.Contact(l.contactUser))
 	}
