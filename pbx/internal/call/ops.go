@@ -2,6 +2,7 @@ package call
 
 import (
 	"fmt"
+	"log/slog"
 
 	"github.com/emiago/sipgo/sip"
 )
@@ -246,3 +247,29 @@ func (c *Call) Reject(err error) { c.failWith(err) }
 // Hangup ends the call from the PBX's side: BYE on every leg that is up,
 // or, while it rings, CANCEL the branches and 480 to the caller.
 func (c *Call) Hangup(why string) { c.terminate(why) }
+
+// Do runs f on the call's executor (for code outside it: a media timeout,
+// a service's timer). f must not block.
+func (c *Call) Do(f func()) { c.ex.post(f) }
+
+// Progress sends a provisional response (180 or 183) with body (early
+// media: a tone or an announcement the media server plays) on a UAS leg's
+// pending INVITE. The call keeps ringing; a Reject or Answer ends the
+// INVITE later.
+func (c *Call) Progress(l *Leg, code int, reason string, body []byte) error {
+	if l.inv == nil || l.inv.ok != nil || code <= 100 || code >= 200 {
+		return fmt.Errorf("progress %d on leg %s: %w", code, l.id, ErrNoPendingInvite)
+	}
+	l.event(EvEarly)
+	c.respondInvite(l.inv, c.inviteResponse(l.inv, code, reason, body), nil)
+	return nil
+}
+
+// CallerNumber is the number that placed the call (after Classify).
+func (c *Call) CallerNumber() string { return c.rec.Caller }
+
+// CalleeNumber is the number the current decision rings ("" before one).
+func (c *Call) CalleeNumber() string { return c.rec.Callee }
+
+// Log is the call's logger (it carries the call's ID).
+func (c *Call) Log() *slog.Logger { return c.log }
