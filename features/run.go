@@ -136,4 +136,3 @@ func newSuite(ctx context.Context, o Options, fsys fs.FS, dirs []string) (*godog
 	}
 	return suite, rec, nil
 }
-
