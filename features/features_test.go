@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"pbxlab/internal/report"
 	"pbxlab/internal/testpeer"
 	"pbxlab/internal/testproc"
 	"pbxlab/pbx/config"
@@ -53,8 +54,10 @@ func TestFeatures(t *testing.T) {
 	var out bytes.Buffer
 	dir := outputDir(t)
 	format := "pretty"
-	if rd := os.Getenv("PBXLAB_REPORTS_DIR"); rd != "" {
-		if err := os.MkdirAll(rd, 0o755); err != nil {
+	rd := os.Getenv("PBXLAB_REPORTS_DIR")
+	if rd != "" {
+		dir = filepath.Join(rd, "features-inprocess")
+		if err := os.MkdirAll(dir, 0o755); err != nil {
 			t.Fatal(err)
 		}
 		format += ",junit:" + filepath.Join(rd, "features-inprocess.junit.xml") + ",cucumber:" + filepath.Join(rd, "features-inprocess.cucumber.json")
@@ -85,6 +88,17 @@ func TestFeatures(t *testing.T) {
 	if n := len(res.Details); n > 0 {
 		t.Logf("figures: concurrency %d, wall time %s, scenarios' summed time %s (mean %s per scenario)",
 			conc, wall.Round(time.Millisecond), sum.Round(time.Millisecond), (sum / time.Duration(n)).Round(time.Millisecond))
+	}
+	if rd != "" {
+		page := filepath.Join(rd, "features-inprocess.html")
+		err := res.WriteHTML(page, ReportOptions{
+			Title: "pbxlab features, in-process",
+			Meta:  []report.KV{{Key: "target", Value: "a fresh in-process PBX per scenario (UDP)"}, {Key: "wall time", Value: wall.Round(time.Millisecond).String()}},
+		})
+		if err != nil {
+			t.Error(err)
+		}
+		t.Logf("reports in %s", rd)
 	}
 	checkCapturesWithTshark(t, dir)
 	if status != 0 || !res.OK() {

@@ -57,6 +57,19 @@ func TestResultDetails(t *testing.T) {
 			t.Errorf("capture %s: %v", c, err)
 		}
 	}
+	page := filepath.Join(dir, "report.html")
+	if err := res.WriteHTML(page, ReportOptions{Title: "unchecked"}); err != nil {
+		t.Fatal(err)
+	}
+	html, err := os.ReadFile(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"<svg", ">INVITE</text>", "180 Ringing (INVITE)", `href="` + filepath.Base(d.Captures[0]) + `"`, "call outcome not asserted", "[passed] Then 1002 rings"} {
+		if !strings.Contains(string(html), want) {
+			t.Errorf("HTML report lacks %q", want)
+		}
+	}
 	b, err := os.ReadFile(junit)
 	if err != nil {
 		t.Fatal(err)
