@@ -46,10 +46,10 @@ func TestWriteHTML(t *testing.T) {
 		last = i
 	}
 	for _, want := range []string{
-		`<svg id="ladder-ok"></svg>`,                   // the ladder inlined
-		`href="captures/a.pcapng"`,                     // the capture linked
-		"&lt;script&gt;alert(1)&lt;/script&gt;",        // errors escaped
-		"[not run] Then never reached",                 // a step that never ran
+		`<svg id="ladder-ok"></svg>`,                       // the ladder inlined
+		`href="captures/a.pcapng"`,                         // the capture linked
+		"&lt;script&gt;alert(1)&lt;/script&gt;",            // errors escaped
+		"[not run] Then never reached",                     // a step that never ran
 		`<li class="failed">[failed] When 1001 calls 1002`, // the failed step marked
 		"nothing could run: &lt;no answer&gt;",
 		"1 failed", "1 not run", "1 passed", "1 skipped",
