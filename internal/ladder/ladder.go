@@ -37,6 +37,9 @@ type Message struct {
 	Detail string
 	// Response reports whether the message is a response (drawn dashed).
 	Response bool
+	// CallID and CSeq ("2 REGISTER") identify the transaction, to draw a
+	// response after its request (see New).
+	CallID, CSeq string
 }
 
 // Endpoint is one column of the diagram.
@@ -78,8 +81,11 @@ func WithMaxMessages(n int) Option {
 	}
 }
 
-// New lays the messages out: they are ordered by time (stable), and the
-// endpoints become columns in the order they first appear.
+// New lays the messages out: they are ordered by time (stable), a response
+// recorded before its request is moved just after it (a capture tap
+// records a write when the socket call returns, by which time a local
+// peer's answer may have been read and recorded), and the endpoints become
+// columns in the order they first appear.
 func New(msgs []Message, opts ...Option) Diagram {
 	o := options{names: map[netip.AddrPort]string{}, max: DefaultMaxMessages}
 	for _, opt := range opts {
@@ -87,6 +93,7 @@ func New(msgs []Message, opts ...Option) Diagram {
 	}
 	msgs = slices.Clone(msgs)
 	slices.SortStableFunc(msgs, func(a, b Message) int { return a.Time.Compare(b.Time) })
+	msgs = causal(msgs)
 	var d Diagram
 	if len(msgs) > o.max {
 		d.Omitted = len(msgs) - o.max
@@ -105,6 +112,53 @@ func New(msgs []Message, opts ...Option) Diagram {
 	}
 	d.Messages = msgs
 	return d
+}
+
+// txKey identifies a request by its transaction and direction; a
+// response has the key of its request.
+type txKey struct {
+	callID, cseq string
+	src, dst     netip.AddrPort
+}
+
+func keyOf(m Message) (txKey, bool) {
+	if m.CallID == "" || m.CSeq == "" {
+		return txKey{}, false
+	}
+	if m.Response {
+		return txKey{m.CallID, m.CSeq, m.Dst, m.Src}, true
+	}
+	return txKey{m.CallID, m.CSeq, m.Src, m.Dst}, true
+}
+
+// causal moves every response that precedes its request to just after
+// the request, keeping the order of everything else.
+func causal(msgs []Message) []Message {
+	firstReq := map[txKey]int{}
+	for i, m := range msgs {
+		if k, ok := keyOf(m); ok && !m.Response {
+			if _, seen := firstReq[k]; !seen {
+				firstReq[k] = i
+			}
+		}
+	}
+	out := make([]Message, 0, len(msgs))
+	held := map[txKey][]Message{}
+	for i, m := range msgs {
+		k, ok := keyOf(m)
+		if ok && m.Response {
+			if j, found := firstReq[k]; found && j > i {
+				held[k] = append(held[k], m)
+				continue
+			}
+		}
+		out = append(out, m)
+		if ok && !m.Response && firstReq[k] == i {
+			out = append(out, held[k]...)
+			delete(held, k)
+		}
+	}
+	return out
 }
 
 // FromPackets returns the SIP messages among captured packets, in capture
@@ -163,8 +217,10 @@ func describe(p pcapio.Packet, m sip.Message) Message {
 	}
 	if c := m.CSeq(); c != nil {
 		out.Detail = "CSeq: " + c.Value()
+		out.CSeq = c.Value()
 	}
 	if c := m.CallID(); c != nil {
+		out.CallID = c.Value()
 		if out.Detail != "" {
 			out.Detail += "; "
 		}

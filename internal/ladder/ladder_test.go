@@ -113,6 +113,27 @@ func TestSVGGolden(t *testing.T) {
 	golden(t, "call.svg", got.Bytes())
 }
 
+// TestResponseAfterItsRequest: a response recorded before its request (a
+// tap records a write after the socket call) is drawn after it; the rest
+// keeps its time order.
+func TestResponseAfterItsRequest(t *testing.T) {
+	at := func(ms int) time.Time { return time.Unix(0, int64(ms)*int64(time.Millisecond)) }
+	msgs := []Message{
+		{Time: at(1), Src: pbx, Dst: phoneA, Label: "100", Response: true, CallID: "c", CSeq: "2 REGISTER"},
+		{Time: at(2), Src: pbx, Dst: phoneA, Label: "200", Response: true, CallID: "c", CSeq: "2 REGISTER"},
+		{Time: at(3), Src: phoneB, Dst: pbx, Label: "OPTIONS", CallID: "o", CSeq: "1 OPTIONS"},
+		{Time: at(4), Src: phoneA, Dst: pbx, Label: "REGISTER", CallID: "c", CSeq: "2 REGISTER"},
+		{Time: at(5), Src: pbx, Dst: phoneB, Label: "stray", Response: true, CallID: "x", CSeq: "9 BYE"},
+	}
+	var got []string
+	for _, m := range New(msgs).Messages {
+		got = append(got, m.Label)
+	}
+	if s := strings.Join(got, " "); s != "OPTIONS REGISTER 100 200 stray" {
+		t.Errorf("order %q", s)
+	}
+}
+
 func TestSVGEmptyAndTruncated(t *testing.T) {
 	var b bytes.Buffer
 	if err := New(nil).SVG(&b); err != nil || !strings.Contains(b.String(), "no SIP messages") {
