@@ -42,6 +42,9 @@ func (r *Report) check() {
 	if r.Probe.Err != nil {
 		r.Problems = append(r.Problems, r.Probe.Err.Error())
 	}
+	if r.notRun() {
+		return // nothing ran: the must-run list says nothing more
+	}
 	status := map[string]string{}
 	for _, d := range r.Features.Details {
 		status[d.ID()] = d.Status
