@@ -8,7 +8,7 @@ export TESTCONTAINERS_RYUK_DISABLED := true
 # test-go pipes go test into the summary and needs pipefail
 SHELL    := bash
 
-.PHONY: all build demo test test-go peers interop bench fuzz vet lint clean
+.PHONY: all build demo test test-go peers interop bench fuzz vet lint clean conform-table
 
 all: build
 
@@ -41,6 +41,10 @@ interop: peers
 ## bench: SIPp-driven figures for pbxlab and Kamailio side by side (not part of make test)
 bench: peers build
 	./bench/run.sh
+
+## conform-table: run pbxlab conform against pbxlab serve and Kamailio, rewrite conform/results and README's table
+conform-table: peers
+	./scripts/conform-table.sh
 
 ## fuzz: run every fuzz target for a short while
 fuzz:
