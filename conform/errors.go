@@ -22,6 +22,10 @@ var (
 	// ErrUsage means the run's configuration is wrong (no target, bad
 	// address, bad tag expression or format).
 	ErrUsage = errors.New("bad conform configuration")
+	// ErrResults means a results file is malformed.
+	ErrResults = errors.New("bad results file")
+	// ErrNoMarkers means a README has no TableBegin/TableEnd pair.
+	ErrNoMarkers = errors.New("no conform-table markers")
 )
 
 // ProfileError is one problem in a target profile, "FILE:LINE: FIELD:

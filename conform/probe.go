@@ -123,10 +123,9 @@ func probeDatagrams(ctx context.Context, c net.Conn, data []byte, res *ProbeResu
 				}
 				break
 			}
-			if r := parseResponse(buf[:n]); r != nil {
+			if r := judgeDatagram(res, buf[:n]); r != nil {
 				return r, nil
 			}
-			noteGarbage(res, buf[:n])
 		}
 		interval = min(2*interval, 4*time.Second)
 	}
@@ -142,21 +141,12 @@ func probeStream(c net.Conn, data []byte, res *ProbeResult) (*sip.Response, erro
 	stream := sip.NewParser().NewSIPStream()
 	defer stream.Close()
 	buf := make([]byte, 65535)
-	var got *sip.Response
 	for {
 		n, err := c.Read(buf)
 		if n > 0 {
-			perr := stream.ParseSIPStream(buf[:n], func(m sip.Message) {
-				if r, ok := m.(*sip.Response); ok && got == nil {
-					got = r
-				}
-			})
-			if got != nil {
-				return got, nil
-			}
-			if perr != nil && !errors.Is(perr, sip.ErrParseSipPartial) {
-				noteGarbage(res, buf[:n])
-				return nil, perr
+			got, perr := judgeStream(res, stream, buf[:n])
+			if got != nil || perr != nil {
+				return got, perr
 			}
 		}
 		if err != nil {
@@ -165,13 +155,35 @@ func probeStream(c net.Conn, data []byte, res *ProbeResult) (*sip.Response, erro
 	}
 }
 
-func parseResponse(b []byte) *sip.Response {
+// judgeDatagram returns the SIP response in b (sipgo's parser), or notes b
+// as garbage and returns nil.
+func judgeDatagram(res *ProbeResult, b []byte) *sip.Response {
 	m, err := sip.NewParser().ParseSIP(b)
-	if err != nil {
-		return nil
+	if r, ok := m.(*sip.Response); err == nil && ok {
+		return r
 	}
-	r, _ := m.(*sip.Response)
-	return r
+	noteGarbage(res, b)
+	return nil
+}
+
+// judgeStream feeds b to the stream parser: the first SIP response in it,
+// or a parse error (after noting b as garbage) when the stream is not SIP;
+// nil, nil when more bytes are needed.
+func judgeStream(res *ProbeResult, stream *sip.ParserStream, b []byte) (*sip.Response, error) {
+	var got *sip.Response
+	perr := stream.ParseSIPStream(b, func(m sip.Message) {
+		if r, ok := m.(*sip.Response); ok && got == nil {
+			got = r
+		}
+	})
+	switch {
+	case got != nil:
+		return got, nil
+	case perr != nil && !errors.Is(perr, sip.ErrParseSipPartial):
+		noteGarbage(res, b)
+		return nil, perr
+	}
+	return nil, nil
 }
 
 func noteGarbage(res *ProbeResult, b []byte) {

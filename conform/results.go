@@ -3,7 +3,6 @@ package conform
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -156,17 +155,38 @@ func (r Results) WriteFile(path string) error {
 	return nil
 }
 
-// ReadResults reads a results file (strictly: unknown fields are errors).
+// ReadResults reads a results file (see ParseResults).
 func ReadResults(path string) (Results, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return Results{}, fmt.Errorf("read results %s: %w", path, err)
 	}
+	r, err := ParseResults(b)
+	if err != nil {
+		return Results{}, fmt.Errorf("read results %s: %w", path, err)
+	}
+	return r, nil
+}
+
+// ParseResults decodes results strictly: unknown fields, trailing data or
+// a scenario without an id or a known status are errors.
+func ParseResults(b []byte) (Results, error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	var r Results
 	if err := dec.Decode(&r); err != nil {
-		return Results{}, fmt.Errorf("read results %s: %w", path, err)
+		return Results{}, fmt.Errorf("parse results: %w", err)
+	}
+	if dec.More() {
+		return Results{}, fmt.Errorf("parse results: %w: data after the object", ErrResults)
+	}
+	for i, s := range r.Scenarios {
+		switch {
+		case s.ID == "":
+			return Results{}, fmt.Errorf("parse results: %w: scenario %d has no id", ErrResults, i)
+		case s.Status != ResultPassed && s.Status != ResultFailed && s.Status != ResultNotRun && s.Status != ResultNA:
+			return Results{}, fmt.Errorf("parse results: %w: scenario %q: status %q", ErrResults, s.ID, s.Status)
+		}
 	}
 	return r, nil
 }
@@ -177,9 +197,6 @@ const (
 	TableEnd   = "<!-- conform-table:end -->"
 )
 
-// ErrNoMarkers means a README has no TableBegin/TableEnd pair.
-var ErrNoMarkers = errors.New("no conform-table markers")
-
 // Table renders results side by side as a Markdown table: one row per
 // scenario (★ marks a must-run scenario of that target's kind), one column
 // per target, and a last row with the counts.
@@ -187,7 +204,7 @@ func Table(results ...Results) string {
 	var b strings.Builder
 	b.WriteString("| feature / scenario |")
 	for _, r := range results {
-		fmt.Fprintf(&b, " %s (`%s`, %s) |", r.Target, r.Kind, r.Transport)
+		fmt.Fprintf(&b, " %s (`%s`, %s) |", escapeCell(r.Target), escapeCell(r.Kind), escapeCell(r.Transport))
 	}
 	b.WriteString("\n|---|")
 	for range results {
@@ -256,7 +273,11 @@ func cell(r Results, id string) string {
 	return "–"
 }
 
-func escapeCell(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
+// escapeCell keeps a value inside its Markdown cell: no line break, no
+// unescaped "|".
+func escapeCell(s string) string {
+	return strings.NewReplacer("|", `\|`, "\r", " ", "\n", " ").Replace(s)
+}
 
 // UpdateREADME replaces what lies between TableBegin and TableEnd in
 // readme with table.

@@ -29,13 +29,13 @@ func outputDir(t *testing.T) string {
 }
 
 // featuresConcurrency is how many scenarios TestFeatures runs at once:
-// $PBXLAB_FEATURES_CONCURRENCY, default 4. Every scenario has its own PBX
+// $PBXLAB_FEATURES_CONCURRENCY, default 8. Every scenario has its own PBX
 // (ephemeral ports, its own store directory) and its own phones, so they
 // share nothing.
 func featuresConcurrency(t *testing.T) int {
 	v := os.Getenv("PBXLAB_FEATURES_CONCURRENCY")
 	if v == "" {
-		return 4
+		return 8
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n < 1 {
