@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"pbxlab/internal/leakcheck"
 	"pbxlab/internal/testpeer"
 	"pbxlab/internal/testproc"
 )
@@ -76,7 +77,7 @@ func startKamailio(t *testing.T) (addr, logPath string) {
 // must-run list of a proxy-registrar — passes, and the results are the
 // committed results/kamailio.json that the README's table shows.
 func TestConformKamailio(t *testing.T) {
-	checkGoroutines(t)
+	leakcheck.Check(t)
 	addr, logPath := startKamailio(t)
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
 	defer cancel()

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/emiago/sipgo/sip"
+
+	"pbxlab/internal/leakcheck"
 )
 
 // udpResponder answers every datagram with reply(datagram) (nil: silence).
@@ -92,7 +94,7 @@ func sipAnswer(code int) func([]byte) []byte {
 func garbage([]byte) []byte { return []byte("HTTP/1.1 400 Bad Request\r\n\r\n<html>nope</html>") }
 
 func TestProbe(t *testing.T) {
-	checkGoroutines(t)
+	leakcheck.Check(t)
 	silent := udpResponder(t, func([]byte) []byte { return nil })
 	closedUDP := func() string { // a port nobody listens on: ICMP port unreachable
 		pc, err := net.ListenPacket("udp4", "127.0.0.1:0")

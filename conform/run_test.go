@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"pbxlab/internal/leakcheck"
 	"pbxlab/pbx/config"
 	"pbxlab/pbx/pbxtest"
 )
@@ -87,7 +88,7 @@ func sameResults(t *testing.T, fresh Results, committedPath string) {
 // targets/pbxlab.yaml and the torture messages: everything selected
 // passes, and the results are the committed results/pbxlab.json.
 func TestConformPBXLab(t *testing.T) {
-	checkGoroutines(t)
+	leakcheck.Check(t)
 	cfg := config.Demo()
 	in, err := pbxtest.Start(cfg, pbxtest.Options{})
 	if err != nil {
@@ -127,7 +128,7 @@ func TestConformPBXLab(t *testing.T) {
 // TestConformNoAnswer: a target that does not answer gives a clear error
 // at once, runs nothing, and every report says so.
 func TestConformNoAnswer(t *testing.T) {
-	checkGoroutines(t)
+	leakcheck.Check(t)
 	addr := udpResponder(t, func([]byte) []byte { return nil })
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
@@ -164,7 +165,7 @@ func TestConformNoAnswer(t *testing.T) {
 // are not SIP: the probe says so, the scenarios run and fail with clear
 // messages, each within its deadline, and nothing hangs.
 func TestConformGarbage(t *testing.T) {
-	checkGoroutines(t)
+	leakcheck.Check(t)
 	addr := udpResponder(t, garbage)
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
 	defer cancel()
