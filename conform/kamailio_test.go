@@ -81,7 +81,7 @@ func TestConformKamailio(t *testing.T) {
 	addr, logPath := startKamailio(t)
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
 	defer cancel()
-	rep, err, _ := runConform(t, ctx, addr, filepath.Join("targets", "kamailio.yaml"), "conform-kamailio", false)
+	rep, _, err := runConform(ctx, t, addr, filepath.Join("targets", "kamailio.yaml"), "conform-kamailio", false)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, tailFile(logPath, 30))
 	}
@@ -102,6 +102,26 @@ func TestConformKamailio(t *testing.T) {
 		}
 	}
 	sameResults(t, rep.Results(), filepath.Join("results", "kamailio.json"))
+
+	// Over TCP, with a tag expression that selects nothing: the must-run
+	// scenarios run all the same, and pass.
+	p, err := LoadProfile(filepath.Join("targets", "kamailio.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := New(Config{Target: addr, Profile: p, Transport: "tcp", Tags: "@nothing-has-this-tag"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tcp, err := r.Run(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !tcp.OK() || tcp.Features.Passed != len(tcp.Plan.MustRun) || len(tcp.Plan.MustRun) != 7 {
+		var b strings.Builder
+		_ = tcp.WriteText(&b)
+		t.Errorf("over TCP, must-run only: %s\n%s", b.String(), tailFile(logPath, 30))
+	}
 }
 
 func tailFile(path string, n int) string {

@@ -34,7 +34,7 @@ func reportDir(t *testing.T, name string) string {
 }
 
 // runConform runs conform with every report, as `pbxlab conform` does.
-func runConform(t *testing.T, ctx context.Context, target, profile, name string, torture bool, opts ...Option) (*Report, error, string) {
+func runConform(ctx context.Context, t *testing.T, target, profile, name string, torture bool, opts ...Option) (*Report, string, error) {
 	t.Helper()
 	p, err := LoadProfile(profile)
 	if err != nil {
@@ -56,7 +56,7 @@ func runConform(t *testing.T, ctx context.Context, target, profile, name string,
 		_ = rep.WriteText(&out)
 	}
 	t.Logf("conform %s at %s (reports in %s):\n%s", p.Name, target, dir, out.String())
-	return rep, err, dir
+	return rep, dir, err
 }
 
 // sameResults compares a fresh run with the committed results: the status
@@ -101,7 +101,7 @@ func TestConformPBXLab(t *testing.T) {
 	}()
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
 	defer cancel()
-	rep, err, dir := runConform(t, ctx, in.UDP.String(), filepath.Join("targets", "pbxlab.yaml"), "conform-pbxlab", true)
+	rep, dir, err := runConform(ctx, t, in.UDP.String(), filepath.Join("targets", "pbxlab.yaml"), "conform-pbxlab", true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,7 +133,7 @@ func TestConformNoAnswer(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
 	start := time.Now()
-	rep, err, dir := runConform(t, ctx, addr, filepath.Join("targets", "kamailio.yaml"), "conform-no-answer", true,
+	rep, dir, err := runConform(ctx, t, addr, filepath.Join("targets", "kamailio.yaml"), "conform-no-answer", true,
 		WithProbeTimeout(time.Second))
 	if !errors.Is(err, ErrNoAnswer) || !strings.Contains(err.Error(), "nothing could run") {
 		t.Fatalf("err = %v, want ErrNoAnswer and 'nothing could run'", err)
@@ -169,7 +169,7 @@ func TestConformGarbage(t *testing.T) {
 	addr := udpResponder(t, garbage)
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
 	defer cancel()
-	rep, err, dir := runConform(t, ctx, addr, filepath.Join("targets", "kamailio.yaml"), "conform-garbage", false,
+	rep, dir, err := runConform(ctx, t, addr, filepath.Join("targets", "kamailio.yaml"), "conform-garbage", false,
 		WithProbeTimeout(time.Second), WithWait(time.Second), WithScenarioTimeout(20*time.Second))
 	if err != nil {
 		t.Fatalf("run: %v", err)
