@@ -20,6 +20,9 @@ type Plan struct {
 	MustRun []features.Scenario
 	// Excluded are the scenarios that do not run, and why.
 	Excluded []Exclusion
+	// AddedBack are the must-run scenarios the user's tags did not
+	// select: they run all the same.
+	AddedBack []features.Scenario
 }
 
 // Exclusion is a scenario a run leaves out.
@@ -112,6 +115,7 @@ func NewPlan(p *Profile, userTags string) (Plan, error) {
 			}
 		}
 		clauses = append(clauses, exact)
+		plan.AddedBack = append(plan.AddedBack, m)
 	}
 	plan.Expr = features.JoinClauses(clauses)
 	if plan.Selected, err = features.List(plan.Expr); err != nil {

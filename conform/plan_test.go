@@ -142,6 +142,9 @@ func TestTagsNarrowButKeepMustRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if len(only.AddedBack) != len(only.MustRun) || len(plan.AddedBack) == 0 || len(plan.AddedBack) >= len(plan.MustRun) {
+		t.Errorf("added back: %d of %d with a tag nothing has, %d with @manual", len(only.AddedBack), len(only.MustRun), len(plan.AddedBack))
+	}
 	if len(only.Selected) != len(only.MustRun) {
 		t.Errorf("with a tag nothing has: %d selected, %d must-run: %v", len(only.Selected), len(only.MustRun), ids(only.Selected))
 	}

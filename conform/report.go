@@ -83,6 +83,9 @@ func (r *Report) WriteText(w io.Writer) error {
 	fmt.Fprintf(&b, "  probe      %s\n", r.Probe)
 	fmt.Fprintf(&b, "  selection  %d scenarios (%d must-run), %d left out; tag expression: %s\n",
 		len(r.Plan.Selected), len(r.Plan.MustRun), len(r.Plan.Excluded), r.Plan.Expr)
+	for _, m := range r.Plan.AddedBack {
+		fmt.Fprintf(&b, "  must-run   %s: not selected by --tags %s, runs all the same\n", m.ID(), r.Tags)
+	}
 	res := r.Features
 	if r.notRun() {
 		fmt.Fprintf(&b, "  scenarios  NOTHING COULD RUN: %d scenarios not run\n", len(r.Plan.Selected))
@@ -140,6 +143,9 @@ func (r *Report) WriteHTML(path string) error {
 		if r.Probe.Err == nil || p != r.Probe.Err.Error() {
 			notes = append(notes, p)
 		}
+	}
+	if n := len(r.Plan.AddedBack); n > 0 {
+		notes = append(notes, fmt.Sprintf("--tags %s left out %d must-run scenarios of a %s target: they ran all the same (marked must-run).", r.Tags, n, r.Profile.Kind))
 	}
 	names := map[netip.AddrPort]string{}
 	if r.Addr.IsValid() {
