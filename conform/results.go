@@ -82,7 +82,9 @@ func (r *Report) Results() Results {
 			o.Status, o.Reason = ResultNA, why
 		case r.notRun():
 			o.Status, o.Reason = ResultNotRun, "the target did not answer"
-		case !didRun || d.Status == features.StatusSkipped:
+		case !didRun:
+			o.Status, o.Reason = ResultNotRun, "selected, but the run ended before it"
+		case d.Status == features.StatusSkipped:
 			o.Status, o.Reason = ResultNotRun, d.Error
 		case d.Status == features.StatusPassed:
 			o.Status = ResultPassed

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -82,6 +84,19 @@ func ValidateFormat(format string) error {
 		}
 		if hasFile && strings.TrimSpace(file) == "" {
 			return fmt.Errorf("%w: format %q: %q names no file", ErrOptions, format, f)
+		}
+	}
+	return nil
+}
+
+// makeFormatDirs creates the directories of the formatters' files (godog
+// creates the files only, and reports a missing directory on os.Stderr).
+func makeFormatDirs(format string) error {
+	for _, f := range strings.Split(format, ",") {
+		if _, file, ok := strings.Cut(strings.TrimSpace(f), ":"); ok && file != "" {
+			if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+				return fmt.Errorf("format %q: %w", f, err)
+			}
 		}
 	}
 	return nil

@@ -17,7 +17,7 @@ import (
 func TestResultDetails(t *testing.T) {
 	checkNoLeaks(t)
 	dir := t.TempDir()
-	junit, cuke := filepath.Join(dir, "r.xml"), filepath.Join(dir, "r.json")
+	junit, cuke := filepath.Join(dir, "reports", "r.xml"), filepath.Join(dir, "reports", "r.json") // the directory is made
 	suite, rec, err := newSuite(t.Context(), Options{
 		Target: &InProcess{}, Output: dir,
 		Format: "progress,junit:" + junit + ",cucumber:" + cuke,

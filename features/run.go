@@ -99,6 +99,9 @@ func newSuite(ctx context.Context, o Options, fsys fs.FS, dirs []string) (*godog
 	if err := ValidateFormat(o.Format); err != nil {
 		return nil, nil, fmt.Errorf("run features: %w", err)
 	}
+	if err := makeFormatDirs(o.Format); err != nil {
+		return nil, nil, fmt.Errorf("run features: %w: %w", ErrOptions, err)
+	}
 	if o.ScenarioTimeout <= 0 {
 		o.ScenarioTimeout = DefaultScenarioTimeout
 	}

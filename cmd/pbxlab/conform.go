@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"pbxlab/conform"
@@ -58,9 +57,6 @@ func cmdConform(ctx context.Context, args []string, stdout, stderr io.Writer, se
 	if *html == "" && dir != "" {
 		*html = filepath.Join(dir, "report.html")
 	}
-	if err := makeFormatDirs(*format); err != nil {
-		return err
-	}
 	log := newLogger(stderr, slogLevel(*verbose), "text")
 	r, err := conform.New(conform.Config{
 		Target: *target, Profile: p, Tags: *tags, Transport: *transport,
@@ -89,19 +85,6 @@ func cmdConform(ctx context.Context, args []string, stdout, stderr io.Writer, se
 		return runErr
 	case !rep.OK():
 		return errors.New("the target does not conform (see above)")
-	}
-	return nil
-}
-
-// makeFormatDirs creates the directories of the formatters' files (godog
-// only creates the files).
-func makeFormatDirs(format string) error {
-	for _, f := range strings.Split(format, ",") {
-		if _, file, ok := strings.Cut(f, ":"); ok && file != "" {
-			if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
-				return err
-			}
-		}
 	}
 	return nil
 }
