@@ -8,7 +8,7 @@ export TESTCONTAINERS_RYUK_DISABLED := true
 # test-go pipes go test into the summary and needs pipefail
 SHELL    := bash
 
-.PHONY: all build demo test test-go peers interop bench fuzz mutate vet lint clean
+.PHONY: all build demo test test-go peers interop bench fuzz mutate vet lint clean conform-table
 
 all: build
 
@@ -47,6 +47,10 @@ bench: peers build
 ## mutant and fails unless every one is KILLED. Slow (minutes), not part of make test; ONLY=id[,id] runs some.
 mutate:
 	$(GO) run ./internal/tools/mutate $(if $(ONLY),-only '$(ONLY)')
+
+## conform-table: run pbxlab conform against pbxlab serve and Kamailio, rewrite conform/results and README's table
+conform-table: peers
+	./scripts/conform-table.sh
 
 ## fuzz: run every fuzz target for a short while
 fuzz:

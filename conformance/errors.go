@@ -13,4 +13,6 @@ var (
 	ErrNoTarget = errors.New("no target address")
 	// ErrNoVia means a message has no Via header field to rewrite.
 	ErrNoVia = errors.New("no Via header field")
+	// ErrUnknownTable means Table was asked for a table it does not have.
+	ErrUnknownTable = errors.New("unknown expectation table")
 )

@@ -3,12 +3,21 @@ package conformance
 import (
 	"bufio"
 	"bytes"
+	"embed"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"sort"
 	"strings"
 )
+
+// corpusFS holds the torture messages (see Corpus).
+//
+//go:embed corpus/rfc4475 corpus/rfc5118
+var corpusFS embed.FS
 
 // Message is one torture message of a corpus.
 type Message struct {
@@ -46,66 +55,89 @@ func (m Message) IsResponse() bool { return bytes.HasPrefix(m.Data, []byte("SIP/
 // when it has none, every wire/*.sip file (RFC 5118), plus EXPECTED.tsv and
 // SIPGO-PARSE.txt when present. Messages are sorted by name.
 func Load(dir string) ([]Message, error) {
-	files, err := filepath.Glob(filepath.Join(dir, "*.dat"))
+	msgs, err := loadFS(os.DirFS(dir), ".", filepath.Base(filepath.Clean(dir)))
 	if err != nil {
 		return nil, fmt.Errorf("load %s: %w", dir, err)
 	}
+	return msgs, nil
+}
+
+// Corpus returns the RFC 4475 and RFC 5118 messages embedded in the binary
+// (corpus/, a copy of pbx/testdata/conformance), RFC 4475's first.
+func Corpus() ([]Message, error) {
+	var all []Message
+	for _, c := range []string{"rfc4475", "rfc5118"} {
+		msgs, err := loadFS(corpusFS, path.Join("corpus", c), c)
+		if err != nil {
+			return nil, fmt.Errorf("load embedded corpus %s: %w", c, err)
+		}
+		all = append(all, msgs...)
+	}
+	return all, nil
+}
+
+// loadFS is Load on the directory dir of fsys; corpus names the messages'
+// corpus.
+func loadFS(fsys fs.FS, dir, corpus string) ([]Message, error) {
+	files, err := fs.Glob(fsys, path.Join(dir, "*.dat"))
+	if err != nil {
+		return nil, err
+	}
 	if len(files) == 0 {
-		if files, err = filepath.Glob(filepath.Join(dir, "wire", "*.sip")); err != nil {
-			return nil, fmt.Errorf("load %s: %w", dir, err)
+		if files, err = fs.Glob(fsys, path.Join(dir, "wire", "*.sip")); err != nil {
+			return nil, err
 		}
 	}
 	if len(files) == 0 {
-		return nil, fmt.Errorf("load %s: %w", dir, ErrNoMessages)
+		return nil, ErrNoMessages
 	}
 	sort.Strings(files)
-	corpus := filepath.Base(filepath.Clean(dir))
 	msgs := make([]Message, 0, len(files))
 	byFile := make(map[string]int, len(files))
 	for _, f := range files {
-		data, err := os.ReadFile(f)
+		data, err := fs.ReadFile(fsys, f)
 		if err != nil {
-			return nil, fmt.Errorf("load %s: %w", dir, err)
+			return nil, err
 		}
-		base := filepath.Base(f)
+		base := path.Base(f)
 		byFile[base] = len(msgs)
 		msgs = append(msgs, Message{
 			Corpus: corpus,
-			Name:   strings.TrimSuffix(base, filepath.Ext(base)),
+			Name:   strings.TrimSuffix(base, path.Ext(base)),
 			File:   base,
 			Data:   data,
 		})
 	}
-	if b, err := os.ReadFile(filepath.Join(dir, "EXPECTED.tsv")); err == nil {
+	if b, err := fs.ReadFile(fsys, path.Join(dir, "EXPECTED.tsv")); err == nil {
 		rows, err := ParseExpected(b)
 		if err != nil {
-			return nil, fmt.Errorf("load %s: EXPECTED.tsv: %w", dir, err)
+			return nil, fmt.Errorf("EXPECTED.tsv: %w", err)
 		}
 		for _, r := range rows {
 			i, ok := byFile[r.File]
 			if !ok {
-				return nil, fmt.Errorf("load %s: EXPECTED.tsv names %s: %w", dir, r.File, ErrBadIndex)
+				return nil, fmt.Errorf("EXPECTED.tsv names %s: %w", r.File, ErrBadIndex)
 			}
 			m := &msgs[i]
 			m.Section, m.Title, m.Class, m.MustAccept, m.Handling = r.Section, r.Title, r.Class, r.MustAccept, r.Handling
 		}
-	} else if !os.IsNotExist(err) {
-		return nil, fmt.Errorf("load %s: %w", dir, err)
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
 	}
-	if b, err := os.ReadFile(filepath.Join(dir, "SIPGO-PARSE.txt")); err == nil {
+	if b, err := fs.ReadFile(fsys, path.Join(dir, "SIPGO-PARSE.txt")); err == nil {
 		rows, err := ParseSipgoParse(b)
 		if err != nil {
-			return nil, fmt.Errorf("load %s: SIPGO-PARSE.txt: %w", dir, err)
+			return nil, fmt.Errorf("SIPGO-PARSE.txt: %w", err)
 		}
 		for _, r := range rows {
 			i, ok := byFile[r.File]
 			if !ok {
-				return nil, fmt.Errorf("load %s: SIPGO-PARSE.txt names %s: %w", dir, r.File, ErrBadIndex)
+				return nil, fmt.Errorf("SIPGO-PARSE.txt names %s: %w", r.File, ErrBadIndex)
 			}
 			msgs[i].ParseKnown, msgs[i].Parsed, msgs[i].ParseNote = true, r.Parsed, r.Note
 		}
-	} else if !os.IsNotExist(err) {
-		return nil, fmt.Errorf("load %s: %w", dir, err)
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
 	}
 	return msgs, nil
 }

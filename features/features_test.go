@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"pbxlab/internal/report"
 	"pbxlab/internal/testpeer"
 	"pbxlab/internal/testproc"
 	"pbxlab/pbx/config"
@@ -27,27 +28,78 @@ func outputDir(t *testing.T) string {
 	return t.TempDir()
 }
 
+// featuresConcurrency is how many scenarios TestFeatures runs at once:
+// $PBXLAB_FEATURES_CONCURRENCY, default 8. Every scenario has its own PBX
+// (ephemeral ports, its own store directory) and its own phones, so they
+// share nothing.
+func featuresConcurrency(t *testing.T) int {
+	v := os.Getenv("PBXLAB_FEATURES_CONCURRENCY")
+	if v == "" {
+		return 8
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		t.Fatalf("PBXLAB_FEATURES_CONCURRENCY=%q: want a positive number", v)
+	}
+	return n
+}
+
 // TestFeatures runs every feature (but @wip) against a fresh in-process
-// PBX per scenario, each scenario a subtest.
+// PBX per scenario, each scenario a subtest, several at once. It logs the
+// suite's wall time and the scenarios' summed time (the figures of
+// scripts/features-figures.sh); with $PBXLAB_REPORTS_DIR set it writes
+// the JUnit and cucumber reports there.
 func TestFeatures(t *testing.T) {
 	checkNoLeaks(t)
 	var out bytes.Buffer
 	dir := outputDir(t)
+	format := "pretty"
+	rd := os.Getenv("PBXLAB_REPORTS_DIR")
+	if rd != "" {
+		dir = filepath.Join(rd, "features-inprocess")
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		format += ",junit:" + filepath.Join(rd, "features-inprocess.junit.xml") + ",cucumber:" + filepath.Join(rd, "features-inprocess.cucumber.json")
+	}
+	conc := featuresConcurrency(t)
 	suite, rec, err := newSuite(t.Context(), Options{
-		Target:    &InProcess{},
-		Tags:      os.Getenv("PBXLAB_FEATURES_TAGS"), // "" = DefaultTags
-		Output:    dir,
-		Format:    "pretty",
-		Out:       &out,
-		Randomize: -1,
+		Target:      &InProcess{},
+		Tags:        os.Getenv("PBXLAB_FEATURES_TAGS"), // "" = DefaultTags
+		Output:      dir,
+		Format:      format,
+		Out:         &out,
+		Randomize:   -1,
+		Concurrency: conc,
 	}, files, dirs())
 	if err != nil {
 		t.Fatal(err)
 	}
 	suite.Options.TestingT = t
+	start := time.Now()
 	status := suite.Run()
+	wall := time.Since(start)
 	res := rec.result()
+	var sum time.Duration
+	for _, d := range res.Details {
+		sum += d.Duration
+	}
 	t.Logf("scenarios %d, passed %d, failed %d, skipped %d", res.Scenarios, res.Passed, res.Failed, res.Skipped)
+	if n := len(res.Details); n > 0 {
+		t.Logf("figures: concurrency %d, wall time %s, scenarios' summed time %s (mean %s per scenario)",
+			conc, wall.Round(time.Millisecond), sum.Round(time.Millisecond), (sum / time.Duration(n)).Round(time.Millisecond))
+	}
+	if rd != "" {
+		page := filepath.Join(rd, "features-inprocess.html")
+		err := res.WriteHTML(page, ReportOptions{
+			Title: "pbxlab features, in-process",
+			Meta:  []report.KV{{Key: "target", Value: "a fresh in-process PBX per scenario (UDP)"}, {Key: "wall time", Value: wall.Round(time.Millisecond).String()}},
+		})
+		if err != nil {
+			t.Error(err)
+		}
+		t.Logf("reports in %s", rd)
+	}
 	checkCapturesWithTshark(t, dir)
 	if status != 0 || !res.OK() {
 		t.Errorf("suite failed (status %d):\n%s\n%s", status, strings.Join(res.Failures, "\n"), out.String())

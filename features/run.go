@@ -2,13 +2,10 @@ package features
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"log/slog"
-	"strings"
-	"sync"
 	"time"
 
 	"github.com/cucumber/godog"
@@ -27,6 +24,9 @@ type (
 // DefaultTags excludes scenarios waiting on a PBX fix.
 const DefaultTags = "~@wip"
 
+// DefaultScenarioTimeout is the default Options.ScenarioTimeout.
+const DefaultScenarioTimeout = 3 * time.Minute
+
 // Options configure Run.
 type Options struct {
 	// Target is the PBX under test (a *InProcess or a *Live). Required.
@@ -38,31 +38,27 @@ type Options struct {
 	// (<scenario>.pcapng, <scenario>.pbx.pcapng in-process); "" keeps them
 	// in memory only.
 	Output string
-	// Format is a godog formatter: pretty, progress, cucumber, junit,
-	// events; default "pretty".
+	// Format is a comma-separated list of godog formatters (pretty,
+	// progress, cucumber, junit, events), each optionally followed by
+	// ":FILE" to write it to FILE instead of Out, e.g.
+	// "pretty,junit:report.xml,cucumber:report.json"; default "pretty".
 	Format string
-	// Out receives the formatter's output; default io.Discard.
+	// Out receives the output of the formatters without a file; default
+	// io.Discard.
 	Out io.Writer
 	// Concurrency is how many scenarios run at once; default 1.
 	Concurrency int
 	// Wait bounds every wait inside a step; default 10 s.
 	Wait time.Duration
+	// ScenarioTimeout bounds a whole scenario, hooks included: when it
+	// passes, the step waiting fails and the scenario with it; default
+	// DefaultScenarioTimeout.
+	ScenarioTimeout time.Duration
 	// Logger receives the simulated phones' logs; default discard.
 	Logger *slog.Logger
 	// Randomize shuffles the scenarios with this seed (-1: a random one).
 	Randomize int64
 }
-
-// Result counts the scenarios of a run.
-type Result struct {
-	Scenarios, Passed, Failed, Skipped int
-	// Failures are "<feature> / <scenario>: <error>" for every failed
-	// scenario; the error names its capture files.
-	Failures []string
-}
-
-// OK reports whether no scenario failed.
-func (r Result) OK() bool { return r.Failed == 0 }
 
 // Run executes the embedded features against o.Target. A failing scenario
 // is reported in Result, not as an error; the error is for a run that
@@ -94,8 +90,24 @@ func newSuite(ctx context.Context, o Options, fsys fs.FS, dirs []string) (*godog
 	if o.Tags == "" {
 		o.Tags = DefaultTags
 	}
+	if err := ValidateTags(o.Tags); err != nil {
+		return nil, nil, fmt.Errorf("run features: %w", err)
+	}
 	if o.Format == "" {
 		o.Format = "pretty"
+	}
+	if err := ValidateFormat(o.Format); err != nil {
+		return nil, nil, fmt.Errorf("run features: %w", err)
+	}
+	if err := makeFormatDirs(o.Format); err != nil {
+		return nil, nil, fmt.Errorf("run features: %w: %w", ErrOptions, err)
+	}
+	if o.ScenarioTimeout <= 0 {
+		o.ScenarioTimeout = DefaultScenarioTimeout
+	}
+	known, err := listScenarios(fsys, dirs, "")
+	if err != nil {
+		return nil, nil, fmt.Errorf("run features: %w", err)
 	}
 	if o.Out == nil {
 		o.Out = io.Discard
@@ -103,11 +115,13 @@ func newSuite(ctx context.Context, o Options, fsys fs.FS, dirs []string) (*godog
 	if o.Concurrency <= 0 {
 		o.Concurrency = 1
 	}
-	rec := &recorder{}
+	rec := newRecorder(known, o.ScenarioTimeout)
 	suite := &godog.TestSuite{
 		Name: "pbxlab",
 		ScenarioInitializer: func(sc *godog.ScenarioContext) {
+			sc.Before(rec.before) // first: the scenario's deadline covers every other hook
 			lib.InitializeScenario(sc)
+			sc.StepContext().After(rec.afterStep)
 			sc.After(rec.after) // last: sees the error of every other hook
 		},
 		Options: &godog.Options{
@@ -125,35 +139,3 @@ func newSuite(ctx context.Context, o Options, fsys fs.FS, dirs []string) (*godog
 	}
 	return suite, rec, nil
 }
-
-// recorder counts scenario outcomes from an After hook.
-type recorder struct {
-	mu  sync.Mutex
-	res Result
-}
-
-func (r *recorder) after(ctx context.Context, sc *godog.Scenario, err error) (context.Context, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.res.Scenarios++
-	switch {
-	case steps.Skipped(ctx) || errors.Is(err, godog.ErrSkip):
-		r.res.Skipped++
-	case err == nil:
-		r.res.Passed++
-	default:
-		r.res.Failed++
-		r.res.Failures = append(r.res.Failures, fmt.Sprintf("%s / %s: %s", sc.Uri, sc.Name, oneLine(err.Error())))
-	}
-	return ctx, nil
-}
-
-func (r *recorder) result() Result {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	res := r.res
-	res.Failures = append([]string(nil), r.res.Failures...)
-	return res
-}
-
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

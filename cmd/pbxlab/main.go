@@ -1,5 +1,6 @@
 // Command pbxlab is the one binary of the project: the PBX (serve), the
-// phone simulator (sim), the demo (demo) and the CDR lister (cdr).
+// phone simulator (sim), the demo (demo), the CDR lister (cdr) and the
+// conformance runner (conform).
 package main
 
 import (
@@ -24,6 +25,7 @@ commands:
   sim     run a simulated population      pbxlab sim scenarios/smoke.yaml --target 127.0.0.1:5060
   demo    PBX + 50 phones + features      pbxlab demo
   cdr     list call detail records        pbxlab cdr --store pbxlab.db [--since 1h] [--format table|csv|json]
+  conform the BDD suite against any PBX   pbxlab conform --target 127.0.0.1:5060 --profile conform/targets/pbxlab.yaml [--tags EXPR] [--torture]
 
 run 'pbxlab <command> -h' for the flags of one command.
 `
@@ -56,6 +58,8 @@ func run(args []string, stdout, stderr io.Writer, setup stackSetup) int {
 		err = cmdDemo(ctx, args[1:], stdout, stderr, setup)
 	case "cdr":
 		err = cmdCDR(ctx, args[1:], stdout, stderr)
+	case "conform":
+		err = cmdConform(ctx, args[1:], stdout, stderr, setup)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -1,0 +1,233 @@
+// Package ladder draws the SIP messages of a capture as a ladder diagram
+// (a sequence diagram): one column per endpoint (address and port), one
+// arrow per message from its source to its destination, labelled with the
+// request's method or the response's status and the CSeq it answers, time
+// flowing down. The output is a self-contained SVG (no script, no external
+// reference) meant to be inlined in an HTML report.
+//
+// Messages are read with internal/pcapio and parsed with sipgo: each UDP
+// datagram on its own, each TCP direction as a stream. RTP and anything
+// else that is not SIP is left out.
+package ladder
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"slices"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+
+	"pbxlab/internal/pcapio"
+)
+
+// DefaultMaxMessages bounds the arrows of a diagram (see WithMaxMessages).
+const DefaultMaxMessages = 400
+
+// Message is one SIP message on the wire.
+type Message struct {
+	Time     time.Time
+	Src, Dst netip.AddrPort
+	// Label is the method of a request ("INVITE") or the status of a
+	// response ("180 Ringing").
+	Label string
+	// Detail is a short description shown as the arrow's tooltip: the
+	// CSeq and the Call-ID.
+	Detail string
+	// Response reports whether the message is a response (drawn dashed).
+	Response bool
+	// CallID and CSeq ("2 REGISTER") identify the transaction, to draw a
+	// response after its request (see New).
+	CallID, CSeq string
+}
+
+// Endpoint is one column of the diagram.
+type Endpoint struct {
+	Addr netip.AddrPort
+	// Name is shown above the address ("target", "PBX"); "" shows the
+	// address alone.
+	Name string
+}
+
+// Diagram is a ladder ready to draw.
+type Diagram struct {
+	Endpoints []Endpoint
+	Messages  []Message
+	// Omitted counts the messages left out beyond the maximum.
+	Omitted int
+}
+
+// Option configures New.
+type Option func(*options)
+
+type options struct {
+	names map[netip.AddrPort]string
+	max   int
+}
+
+// WithName names the column of addr.
+func WithName(addr netip.AddrPort, name string) Option {
+	return func(o *options) { o.names[addr] = name }
+}
+
+// WithMaxMessages bounds the number of arrows (default
+// DefaultMaxMessages); the rest are counted in Diagram.Omitted.
+func WithMaxMessages(n int) Option {
+	return func(o *options) {
+		if n > 0 {
+			o.max = n
+		}
+	}
+}
+
+// New lays the messages out: they are ordered by time (stable), a response
+// recorded before its request is moved just after it (a capture tap
+// records a write when the socket call returns, by which time a local
+// peer's answer may have been read and recorded), and the endpoints become
+// columns in the order they first appear.
+func New(msgs []Message, opts ...Option) Diagram {
+	o := options{names: map[netip.AddrPort]string{}, max: DefaultMaxMessages}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	msgs = slices.Clone(msgs)
+	slices.SortStableFunc(msgs, func(a, b Message) int { return a.Time.Compare(b.Time) })
+	msgs = causal(msgs)
+	var d Diagram
+	if len(msgs) > o.max {
+		d.Omitted = len(msgs) - o.max
+		msgs = msgs[:o.max]
+	}
+	seen := map[netip.AddrPort]bool{}
+	add := func(a netip.AddrPort) {
+		if !seen[a] {
+			seen[a] = true
+			d.Endpoints = append(d.Endpoints, Endpoint{Addr: a, Name: o.names[a]})
+		}
+	}
+	for _, m := range msgs {
+		add(m.Src)
+		add(m.Dst)
+	}
+	d.Messages = msgs
+	return d
+}
+
+// txKey identifies a request by its transaction and direction; a
+// response has the key of its request.
+type txKey struct {
+	callID, cseq string
+	src, dst     netip.AddrPort
+}
+
+func keyOf(m Message) (txKey, bool) {
+	if m.CallID == "" || m.CSeq == "" {
+		return txKey{}, false
+	}
+	if m.Response {
+		return txKey{m.CallID, m.CSeq, m.Dst, m.Src}, true
+	}
+	return txKey{m.CallID, m.CSeq, m.Src, m.Dst}, true
+}
+
+// causal moves every response that precedes its request to just after
+// the request, keeping the order of everything else.
+func causal(msgs []Message) []Message {
+	firstReq := map[txKey]int{}
+	for i, m := range msgs {
+		if k, ok := keyOf(m); ok && !m.Response {
+			if _, seen := firstReq[k]; !seen {
+				firstReq[k] = i
+			}
+		}
+	}
+	out := make([]Message, 0, len(msgs))
+	held := map[txKey][]Message{}
+	for i, m := range msgs {
+		k, ok := keyOf(m)
+		if ok && m.Response {
+			if j, found := firstReq[k]; found && j > i {
+				held[k] = append(held[k], m)
+				continue
+			}
+		}
+		out = append(out, m)
+		if ok && !m.Response && firstReq[k] == i {
+			out = append(out, held[k]...)
+			delete(held, k)
+		}
+	}
+	return out
+}
+
+// FromPackets returns the SIP messages among captured packets, in capture
+// order.
+func FromPackets(pkts []pcapio.Packet) []Message {
+	var out []Message
+	streams := map[[2]netip.AddrPort]*sip.ParserStream{}
+	parser := sip.NewParser()
+	for _, p := range pkts {
+		switch p.Proto {
+		case pcapio.ProtoUDP:
+			if len(pcapio.SIPMessages([]pcapio.Packet{p})) == 0 {
+				continue
+			}
+			if m, err := parser.ParseSIP(p.Payload); err == nil {
+				out = append(out, describe(p, m))
+			}
+		case pcapio.ProtoTCP:
+			key := [2]netip.AddrPort{p.Src, p.Dst}
+			ps := streams[key]
+			if ps == nil {
+				ps = parser.NewSIPStream()
+				streams[key] = ps
+			}
+			err := ps.ParseSIPStream(p.Payload, func(m sip.Message) { out = append(out, describe(p, m)) })
+			if err != nil && !errors.Is(err, sip.ErrParseSipPartial) {
+				ps.Reset() // not SIP: start over at the next segment
+			}
+		}
+	}
+	for _, ps := range streams {
+		ps.Close()
+	}
+	return out
+}
+
+// ReadFile returns the SIP messages of the capture at path; on a damaged
+// capture, those before the damage and the error.
+func ReadFile(path string) ([]Message, error) {
+	pkts, err := pcapio.ReadFile(path)
+	msgs := FromPackets(pkts)
+	if err != nil {
+		return msgs, fmt.Errorf("read ladder %s: %w", path, err)
+	}
+	return msgs, nil
+}
+
+func describe(p pcapio.Packet, m sip.Message) Message {
+	out := Message{Time: p.Time, Src: p.Src, Dst: p.Dst}
+	switch v := m.(type) {
+	case *sip.Request:
+		out.Label = string(v.Method)
+	case *sip.Response:
+		out.Label = fmt.Sprintf("%d %s", v.StatusCode, v.Reason)
+		out.Response = true
+	}
+	if c := m.CSeq(); c != nil {
+		out.Detail = "CSeq: " + c.Value()
+		out.CSeq = c.Value()
+	}
+	if c := m.CallID(); c != nil {
+		out.CallID = c.Value()
+		if out.Detail != "" {
+			out.Detail += "; "
+		}
+		out.Detail += "Call-ID: " + c.Value()
+	}
+	if out.Response && m.CSeq() != nil {
+		out.Label += " (" + string(m.CSeq().MethodName) + ")"
+	}
+	return out
+}

@@ -1,0 +1,19 @@
+package ladder
+
+import (
+	"fmt"
+	"os"
+	"testing"
+
+	"pbxlab/internal/sipstack"
+)
+
+// TestMain sets sipgo's process-wide settings up once, as every pbxlab
+// entry point does (see internal/sipstack).
+func TestMain(m *testing.M) {
+	if err := sipstack.Setup(sipstack.Defaults()); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	os.Exit(m.Run())
+}
