@@ -36,7 +36,7 @@ const (
 type Image struct {
 	// Name is repo:tag.
 	Name string
-	log *slog.Logger
+	log  *slog.Logger
 }
 
 // BuildOptions configure BuildImage.
