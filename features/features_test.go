@@ -28,13 +28,16 @@ func outputDir(t *testing.T) string {
 }
 
 // TestFeatures runs every feature (but @wip) against a fresh in-process
-// PBX per scenario, each scenario a subtest.
+// PBX per scenario, each scenario a subtest; with -godog.target=container
+// (or PBXLAB_FEATURES_TARGET=container) against a PBX container per
+// scenario instead (container_test.go).
 func TestFeatures(t *testing.T) {
+	target := featuresTarget(t)
 	checkNoLeaks(t)
 	var out bytes.Buffer
 	dir := outputDir(t)
 	suite, rec, err := newSuite(t.Context(), Options{
-		Target:    &InProcess{},
+		Target:    target,
 		Tags:      os.Getenv("PBXLAB_FEATURES_TAGS"), // "" = DefaultTags
 		Output:    dir,
 		Format:    "pretty",

@@ -15,15 +15,8 @@ import (
 	"pbxlab/sim/phone"
 )
 
-// testConfig is the demo numbering with non-demo passwords: pbxlab refuses
-// the guessable demo{n} on any address but loopback, and the container
-// listens on 0.0.0.0.
-func testConfig() *config.Config {
-	c := config.Demo()
-	c.SubscriberRanges[0].Password = "ct-{n}-pw"
-	c.Call.ShutdownGrace = 0
-	return c
-}
+// testConfig is DefaultConfig: the demo numbering with passwords ct-{n}-pw.
+func testConfig() *config.Config { return DefaultConfig() }
 
 func runPBX(t *testing.T, o PBXOptions) *PBX {
 	t.Helper()
