@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"pbxlab/internal/netns"
 	"pbxlab/internal/pbxcontainer"
 	"pbxlab/internal/sipstack"
 	"pbxlab/internal/testpeer"
@@ -15,7 +16,7 @@ import (
 // TestMain sets sipgo's process-wide settings up once, as every pbxlab
 // entry point does (see internal/sipstack); turns testcontainers' reaper
 // off (an image to pull, and this engine has no registry) and removes the
-// containers a killed earlier run left; at the end it removes the
+// containers and NAT namespaces a killed earlier run left; at the end it removes the
 // container run's image and network.
 func TestMain(m *testing.M) {
 	if err := sipstack.Setup(sipstack.Defaults()); err != nil {
@@ -29,6 +30,11 @@ func TestMain(m *testing.M) {
 	if _, err := testpeer.PingDocker(ctx, testpeer.DockerHost()); err == nil {
 		if s, err := pbxcontainer.Sweep(ctx); err != nil || s != (pbxcontainer.Swept{}) {
 			fmt.Fprintf(os.Stderr, "features: swept %+v left by dead test binaries (%v)\n", s, err)
+		}
+	}
+	if os.Geteuid() == 0 {
+		if gone, err := netns.Sweep(ctx); err != nil || len(gone) > 0 {
+			fmt.Fprintf(os.Stderr, "features: swept namespaces %v left by dead test binaries (%v)\n", gone, err)
 		}
 	}
 	cancel()
