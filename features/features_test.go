@@ -48,9 +48,10 @@ func TestFeatures(t *testing.T) {
 		t.Fatal(err)
 	}
 	suite.Options.TestingT = t
+	start := time.Now()
 	status := suite.Run()
 	res := rec.result()
-	t.Logf("scenarios %d, passed %d, failed %d, skipped %d", res.Scenarios, res.Passed, res.Failed, res.Skipped)
+	t.Logf("%s: scenarios %d, passed %d, failed %d, skipped %d in %s", selectedTarget(), res.Scenarios, res.Passed, res.Failed, res.Skipped, time.Since(start).Round(time.Millisecond))
 	checkCapturesWithTshark(t, dir)
 	if status != 0 || !res.OK() {
 		t.Errorf("suite failed (status %d):\n%s\n%s", status, strings.Join(res.Failures, "\n"), out.String())
