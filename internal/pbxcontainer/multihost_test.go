@@ -5,6 +5,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"pbxlab/internal/leakcheck"
 )
 
 // simScenario is a smoke run for `count` phones from `first`: every callee
@@ -31,6 +33,7 @@ seed: 1
 // which pbxlab does not have yet (a later issue): they are not here.
 func TestMultiHostPBXAndSimulatorContainers(t *testing.T) {
 	img := shared.image(t)
+	leakcheck.Check(t)
 	nw := newNetwork(t)
 	p := runPBX(t, PBXOptions{Image: img, Network: nw, Config: testConfig(), Aliases: []string{"pbx"}, Log: testLogger(t)})
 	type run struct {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/emiago/sipgo/sip"
 
+	"pbxlab/internal/leakcheck"
 	"pbxlab/internal/pcapio"
 	"pbxlab/pbx/config"
 	"pbxlab/sim/phone"
@@ -45,6 +46,7 @@ func runPBX(t *testing.T, o PBXOptions) *PBX {
 // stops the PBX gracefully (exit code 0).
 func TestHostPhonesThroughPublishedPort(t *testing.T) {
 	img := shared.image(t)
+	leakcheck.Check(t)
 	nw := newNetwork(t)
 	cfg := testConfig()
 	p := runPBX(t, PBXOptions{Image: img, Network: nw, Config: cfg, Publish: true, Capture: true, Log: testLogger(t)})
