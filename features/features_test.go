@@ -38,6 +38,7 @@ func TestFeatures(t *testing.T) {
 	dir := outputDir(t)
 	suite, rec, err := newSuite(t.Context(), Options{
 		Target:    target,
+		Wait:      targetWait(),
 		Tags:      os.Getenv("PBXLAB_FEATURES_TAGS"), // "" = DefaultTags
 		Output:    dir,
 		Format:    "pretty",
