@@ -14,7 +14,8 @@ import (
 )
 
 // TestMain sets sipgo's process-wide settings up once, as every pbxlab
-// entry point does (see internal/sipstack); turns testcontainers' reaper
+// entry point does (see internal/sipstack); runs a NAT test's child part
+// when the environment says it is one (nat_test.go); turns testcontainers' reaper
 // off (an image to pull, and this engine has no registry) and removes the
 // containers and NAT namespaces a killed earlier run left; at the end it removes the
 // container run's image and network.
@@ -22,6 +23,13 @@ func TestMain(m *testing.M) {
 	if err := sipstack.Setup(sipstack.Defaults()); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
+	}
+	// the NAT tests' children, re-run inside the NAT's LAN namespace
+	if addr := os.Getenv(natChildEnv); addr != "" {
+		os.Exit(natFeaturesChild(addr))
+	}
+	if addr := os.Getenv(natPhoneEnv); addr != "" {
+		os.Exit(natPhoneChild(addr))
 	}
 	if os.Getenv("TESTCONTAINERS_RYUK_DISABLED") == "" {
 		os.Setenv("TESTCONTAINERS_RYUK_DISABLED", "true")
