@@ -8,12 +8,22 @@ export TESTCONTAINERS_RYUK_DISABLED := true
 # test-go pipes go test into the summary and needs pipefail
 SHELL    := bash
 
-.PHONY: all build demo test test-go peers interop bench fuzz mutate vet lint clean conform-table
+.PHONY: all build image demo test test-go peers interop bench fuzz mutate vet lint clean conform-table
 
 all: build
 
 build:
 	CGO_ENABLED=0 $(GO) build -o $(BIN) ./cmd/pbxlab
+
+## image: the container image pbxlab:latest (build/Dockerfile, FROM scratch): the static binary
+## built here and COPYed in; nothing is pulled. The context is bin/image/ (binary, Dockerfile, the
+## empty data/ and tmp/ the image needs, since scratch has none).
+IMAGE ?= pbxlab:latest
+image:
+	rm -rf bin/image && mkdir -p bin/image/data bin/image/tmp
+	CGO_ENABLED=0 $(GO) build -o bin/image/pbxlab ./cmd/pbxlab
+	cp build/Dockerfile bin/image/Dockerfile
+	DOCKER_BUILDKIT=0 docker build -t $(IMAGE) bin/image
 
 ## demo: the PBX on loopback, 50 simulated phones calling, the live features, a report
 demo: build

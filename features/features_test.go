@@ -45,11 +45,14 @@ func featuresConcurrency(t *testing.T) int {
 }
 
 // TestFeatures runs every feature (but @wip) against a fresh in-process
-// PBX per scenario, each scenario a subtest, several at once. It logs the
+// PBX per scenario, each scenario a subtest, several at once; with
+// -godog.target=container (or PBXLAB_FEATURES_TARGET=container) against a
+// PBX container per scenario instead (container_test.go). It logs the
 // suite's wall time and the scenarios' summed time (the figures of
 // scripts/features-figures.sh); with $PBXLAB_REPORTS_DIR set it writes
 // the JUnit and cucumber reports there.
 func TestFeatures(t *testing.T) {
+	target := featuresTarget(t)
 	checkNoLeaks(t)
 	var out bytes.Buffer
 	dir := outputDir(t)
@@ -63,8 +66,12 @@ func TestFeatures(t *testing.T) {
 		format += ",junit:" + filepath.Join(rd, "features-inprocess.junit.xml") + ",cucumber:" + filepath.Join(rd, "features-inprocess.cucumber.json")
 	}
 	conc := featuresConcurrency(t)
+	if selectedTarget() == targetContainer {
+		conc = min(conc, 2) // a container per scenario: two at a time on two cores
+	}
 	suite, rec, err := newSuite(t.Context(), Options{
-		Target:      &InProcess{},
+		Target:      target,
+		Wait:        targetWait(),
 		Tags:        os.Getenv("PBXLAB_FEATURES_TAGS"), // "" = DefaultTags
 		Output:      dir,
 		Format:      format,
@@ -84,7 +91,7 @@ func TestFeatures(t *testing.T) {
 	for _, d := range res.Details {
 		sum += d.Duration
 	}
-	t.Logf("scenarios %d, passed %d, failed %d, skipped %d", res.Scenarios, res.Passed, res.Failed, res.Skipped)
+	t.Logf("%s: scenarios %d, passed %d, failed %d, skipped %d in %s", selectedTarget(), res.Scenarios, res.Passed, res.Failed, res.Skipped, wall.Round(time.Millisecond))
 	if n := len(res.Details); n > 0 {
 		t.Logf("figures: concurrency %d, wall time %s, scenarios' summed time %s (mean %s per scenario)",
 			conc, wall.Round(time.Millisecond), sum.Round(time.Millisecond), (sum / time.Duration(n)).Round(time.Millisecond))
@@ -93,7 +100,7 @@ func TestFeatures(t *testing.T) {
 		page := filepath.Join(rd, "features-inprocess.html")
 		err := res.WriteHTML(page, ReportOptions{
 			Title: "pbxlab features, in-process",
-			Meta:  []report.KV{{Key: "target", Value: "a fresh in-process PBX per scenario (UDP)"}, {Key: "wall time", Value: wall.Round(time.Millisecond).String()}},
+			Meta:  []report.KV{{Key: "target", Value: selectedTarget() + ": a fresh PBX per scenario (UDP)"}, {Key: "wall time", Value: wall.Round(time.Millisecond).String()}},
 		})
 		if err != nil {
 			t.Error(err)

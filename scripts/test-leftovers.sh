@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The processes tests start and must not outlive them: kamailio, sipp, baresip, tshark (dumpcap),
-# `pbxlab serve`, and anything internal/testproc started (marked PBXLAB_TESTPROC_OWNER=... in its
-# environment). Zombies are not counted: they hold nothing, and some container inits never reap them.
+# `pbxlab serve` (also inside a container: its process shows here), and anything internal/testproc
+# started (marked PBXLAB_TESTPROC_OWNER=... in its environment); and what else tests make outside
+# themselves: Docker containers, networks and images labelled org.pbxlab.test.owner
+# (internal/pbxcontainer) and network namespaces named pbxlab-nat-* (internal/netns). Zombies are not counted: they hold nothing, and some container inits never reap them.
 #
 #   test-leftovers.sh list           one line per such process: "<pid>@<start time> <command line>"
 #   test-leftovers.sh check BEFORE   those running now that are not in BEFORE (a `list` taken before
@@ -24,6 +26,18 @@ list() {
       echo "$key $args"
     fi
   done
+  # "KIND:NAME@- - - - -" keeps the five-field key of a process line
+  if command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then
+    docker ps -a --filter label=org.pbxlab.test.owner --format '{{.ID}} {{.Image}} {{.Command}}' 2>/dev/null |
+      while read -r id rest; do echo "container:$id@- - - - - $rest"; done
+    docker network ls --filter label=org.pbxlab.test.owner --format '{{.ID}} {{.Name}}' 2>/dev/null |
+      while read -r id rest; do echo "network:$id@- - - - - $rest"; done
+    docker images --filter label=org.pbxlab.test.owner --format '{{.ID}} {{.Repository}}:{{.Tag}}' 2>/dev/null |
+      while read -r id rest; do echo "image:$id@- - - - - $rest"; done
+  fi
+  if command -v ip >/dev/null 2>&1; then
+    ip netns list 2>/dev/null | awk '$1 ~ /^pbxlab-nat-/ { print "netns:" $1 "@- - - - -" }'
+  fi
 }
 
 case "${1:-}" in
@@ -39,7 +53,7 @@ case "${1:-}" in
       echo "############################################################################"
       exit 1
     fi
-    echo "test-leftovers: no kamailio, sipp, baresip, tshark, pbxlab serve or testproc process left running"
+    echo "test-leftovers: no kamailio, sipp, baresip, tshark, pbxlab serve or testproc process, test container, network, image or namespace left"
     ;;
   *) echo "usage: test-leftovers.sh list | check BEFORE" >&2; exit 2 ;;
 esac

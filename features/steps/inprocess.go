@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
-	"strconv"
 	"sync"
 
 	"pbxlab/pbx"
@@ -125,24 +123,13 @@ func (s *inProcessSession) Start(_ context.Context) (Endpoint, error) {
 func (s *inProcessSession) Subscriber(name string) (Subscriber, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	i := slices.IndexFunc(s.cfg.Subscribers(), func(sub config.Subscriber) bool { return sub.Number == name })
-	if i < 0 {
-		return Subscriber{}, fmt.Errorf("subscriber %s: %w in the in-process configuration", name, ErrNoSubscriber)
-	}
-	sub := s.cfg.Subscribers()[i]
-	return Subscriber{Number: sub.Number, Password: sub.Password}, nil
+	return ConfigSubscriber(s.cfg, name)
 }
 
 func (s *inProcessSession) Unassigned() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	subs := s.cfg.Subscribers()
-	for n := 1999; ; n = n*10 + 9 {
-		num := strconv.Itoa(n)
-		if !slices.ContainsFunc(subs, func(sub config.Subscriber) bool { return sub.Number == num }) {
-			return num
-		}
-	}
+	return ConfigUnassigned(s.cfg)
 }
 
 func (s *inProcessSession) Artifacts() []string {

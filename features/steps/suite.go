@@ -151,6 +151,11 @@ func (s *Suite) after(ctx context.Context, _ *godog.Scenario, err error) (contex
 			})
 			errs = append(errs, fmt.Errorf("captures: %s", strings.Join(paths, ", ")))
 		}
+		if ls, ok := w.sess.(LogSource); ok {
+			if logs := ls.Logs(); len(logs) > 0 {
+				ctx = godog.Attach(ctx, godog.Attachment{FileName: "pbx.log", MediaType: "text/plain", Body: logs})
+			}
+		}
 	}
 	return ctx, errors.Join(errs...)
 }

@@ -65,3 +65,11 @@ type Subscriber struct {
 	Number   string
 	Password string
 }
+
+// LogSource is implemented by a Session whose PBX writes logs the step
+// library cannot otherwise see (a PBX in a container): a failing scenario
+// gets them attached (godog.Attach, "pbx.log"). Logs must still answer
+// after Close, which is when a failing scenario asks.
+type LogSource interface {
+	Logs() []byte
+}

@@ -1,5 +1,5 @@
 // Package testpeer is how a test says it needs an external peer (SIPp,
-// tshark, Kamailio, baresip, the Docker engine): when the peer is missing
+// tshark, Kamailio, baresip, the Docker engine, root with ip and nft): when the peer is missing
 // the test skips with a message that starts "peer missing: NAME", which
 // internal/tools/testsummary lists at the end of `make test`; under CI
 // (CI=true, as .ci/run sets) it fails instead, unless the peer is on the
@@ -55,6 +55,10 @@ func Package(name string) string {
 		return "baresip-core"
 	case Docker:
 		return "docker.io"
+	case IP:
+		return "iproute2"
+	case Nft:
+		return "nftables"
 	default:
 		return name
 	}
@@ -63,6 +67,9 @@ func Package(name string) string {
 // Message is the skip message for a missing peer: "peer missing: NAME:
 // detail (...)".
 func Message(name, detail string) string {
+	if name == Root {
+		return fmt.Sprintf("%s%s: %s (.ci/run runs as root)", Prefix, name, detail)
+	}
 	return fmt.Sprintf("%s%s: %s (Debian package %s; .ci/run installs it)", Prefix, name, detail, Package(name))
 }
 

@@ -104,3 +104,12 @@ func sweepOwner(dir, token string) (Swept, error) {
 	}
 	return s, nil
 }
+
+// Owner names this process for as long as it lives (its pid and start
+// time): resources a test makes outside processes (containers, network
+// namespaces) carry it so that a later run can tell whether their owner
+// died (OwnerAlive) and remove them, as Sweep does for process groups.
+func Owner() (string, error) { return ownerToken(os.Getpid()) }
+
+// OwnerAlive reports whether the process named by an Owner token still runs.
+func OwnerAlive(token string) bool { return ownerAlive(token) }

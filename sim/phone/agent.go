@@ -191,7 +191,11 @@ func (a *Agent) start() error {
 	bind := netip.AddrPortFrom(a.cfg.LocalIP, uint16(a.cfg.Port))
 
 	var clientOpts []sipgo.ClientOption
-	clientOpts = append(clientOpts, sipgo.WithClientLogger(a.log), sipgo.WithClientHostname(a.cfg.LocalIP.String()))
+	// WithClientNAT: every request's Via asks for rport (RFC 3581 §3: a
+	// client MUST). Behind a NAT that changes the source port, a server
+	// answers the port it saw only when asked to; without rport responses
+	// go to the port of Via's sent-by and die at the NAT.
+	clientOpts = append(clientOpts, sipgo.WithClientLogger(a.log), sipgo.WithClientHostname(a.cfg.LocalIP.String()), sipgo.WithClientNAT())
 	switch a.cfg.Transport {
 	case UDP:
 		listen := a.cfg.ListenPacket

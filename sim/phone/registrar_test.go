@@ -41,7 +41,8 @@ type regRecord struct {
 	user    string
 	expires int
 	contact string
-	size    int // bytes of the REGISTER as received
+	size    int  // bytes of the REGISTER as received
+	rport   bool // the top Via asks for rport (RFC 3581)
 }
 
 func newRegistrar(t *testing.T, algorithm string, users map[string]string, opts ...func(*registrar)) *registrar {
@@ -131,7 +132,7 @@ func (r *registrar) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	contact := req.Contact()
 	r.mu.Lock()
-	r.accepted = append(r.accepted, regRecord{user: user, expires: expires, contact: contact.Address.String(), size: len(req.String())})
+	r.accepted = append(r.accepted, regRecord{user: user, expires: expires, contact: contact.Address.String(), size: len(req.String()), rport: req.Via() != nil && req.Via().Params.Has("rport")})
 	r.mu.Unlock()
 	res := sip.NewResponseFromRequest(req, 200, "OK", nil)
 	if r.pad > 0 {
@@ -201,6 +202,9 @@ func TestRegisterDigest(t *testing.T) {
 			recs := reg.records()
 			if len(recs) != 1 || recs[0].user != "1000" || recs[0].contact != p.Contact() {
 				t.Fatalf("registrar saw %+v, contact %s", recs, p.Contact())
+			}
+			if !recs[0].rport {
+				t.Errorf("REGISTER without rport in its Via: a phone behind NAT would not get its responses (RFC 3581)")
 			}
 			un, err := p.Unregister(ctx)
 			if err != nil || un.Code != 200 || un.Expires != 0 {

@@ -1,0 +1,18 @@
+package sipprobe
+
+import (
+	"fmt"
+	"os"
+	"testing"
+
+	"pbxlab/internal/sipstack"
+)
+
+// TestMain sets sipgo's process-wide settings up once (internal/sipstack).
+func TestMain(m *testing.M) {
+	if err := sipstack.Setup(sipstack.Defaults()); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	os.Exit(m.Run())
+}
