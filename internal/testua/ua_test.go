@@ -246,6 +246,10 @@ func TestLateOfferAndInDialogRequests(t *testing.T) {
 	if err != nil || res.StatusCode != 200 || len(res.Body()) == 0 {
 		t.Fatalf("UPDATE: %v, %v", res, err)
 	}
+	// bob answers before it publishes what it received: wait for the record
+	if err := bob.Until(ctx, func() bool { return len(bob.Received(Requests())) >= 6 }); err != nil {
+		t.Fatalf("bob recorded %d requests: %v", len(bob.Received(Requests())), err)
+	}
 	var seqs []uint32
 	for _, r := range bob.Received(Requests()) {
 		seqs = append(seqs, r.Msg.CSeq().SeqNo)
