@@ -41,6 +41,10 @@ var (
 	ErrDTMFDigit = errors.New("not a DTMF digit")
 	// ErrDTMFInfo means a SIP INFO DTMF body cannot be parsed.
 	ErrDTMFInfo = errors.New("invalid SIP INFO DTMF body")
+	// ErrMixer means mixer frames of different lengths, or inputs and
+	// outputs that do not pair up.
+	ErrMixer = errors.New("invalid mixer frames")
+
 	// ErrDTMFContentType means a SIP INFO body of a type that carries no
 	// DTMF (neither application/dtmf-relay nor application/dtmf).
 	ErrDTMFContentType = errors.New("not a DTMF content type")
