@@ -1,0 +1,51 @@
+package media
+
+import "errors"
+
+// Sentinel errors of the media server's pure components (sources, tones,
+// WAV, library, DTMF), returned wrapped: test with errors.Is.
+var (
+	// ErrNotRewindable means Looping was given a Source that cannot start
+	// over (it does not implement Rewinder).
+	ErrNotRewindable = errors.New("source cannot rewind")
+	// ErrUnknownTonePlan means media.tone_plan names no built-in plan.
+	ErrUnknownTonePlan = errors.New("unknown tone plan")
+	// ErrUnknownTone means a tone plan has no such tone.
+	ErrUnknownTone = errors.New("unknown tone")
+
+	// ErrNotWAV means the bytes are not a RIFF/WAVE file.
+	ErrNotWAV = errors.New("not a RIFF/WAVE file")
+	// ErrWAVFormat means a well-formed WAV whose audio is not 8 kHz mono
+	// PCM16, µ-law or A-law.
+	ErrWAVFormat = errors.New("unsupported WAV audio format")
+	// ErrWAVMalformed means the chunk structure is wrong: a missing, repeated
+	// or misplaced fmt/data chunk, a missing pad byte, an invalid chunk ID.
+	ErrWAVMalformed = errors.New("malformed WAV")
+	// ErrWAVTruncated means the file ends before what its headers announce.
+	ErrWAVTruncated = errors.New("truncated WAV")
+	// ErrWAVTooLarge means the file is above the configured size limit.
+	ErrWAVTooLarge = errors.New("WAV above size limit")
+	// ErrWriterClosed means Write or Flush after Close on a WAVWriter.
+	ErrWriterClosed = errors.New("WAV writer closed")
+
+	// ErrMediaID means no media file is configured for the media ID.
+	ErrMediaID = errors.New("unknown media ID")
+	// ErrLibraryConfig means the media.files configuration is invalid.
+	ErrLibraryConfig = errors.New("invalid media library configuration")
+
+	// ErrTelephoneEvent means an RTP telephone-event payload (RFC 4733)
+	// cannot be decoded.
+	ErrTelephoneEvent = errors.New("invalid telephone-event payload")
+	// ErrDTMFDigit means a character or event code that is not a DTMF digit
+	// (0-9 * # A-D).
+	ErrDTMFDigit = errors.New("not a DTMF digit")
+	// ErrDTMFInfo means a SIP INFO DTMF body cannot be parsed.
+	ErrDTMFInfo = errors.New("invalid SIP INFO DTMF body")
+	// ErrMixer means mixer frames of different lengths, or inputs and
+	// outputs that do not pair up.
+	ErrMixer = errors.New("invalid mixer frames")
+
+	// ErrDTMFContentType means a SIP INFO body of a type that carries no
+	// DTMF (neither application/dtmf-relay nor application/dtmf).
+	ErrDTMFContentType = errors.New("not a DTMF content type")
+)
