@@ -22,9 +22,9 @@ import (
 // network inside a synctest bubble, driven on the wire by internal/testua
 // user agents, one per party, each on its own address (10.0.0.x).
 
-// setupWait bounds every wait of these tests (virtual time: a wait that
-// fails costs nothing).
-const setupWait = 5 * time.Minute
+// setupWait bounds every wait of a test: its context ends this long (of
+// virtual time) after the PBX started, longer than any test sleeps.
+const setupWait = time.Hour
 
 // setupRig is one virtual PBX and the test UAs talking to it.
 type setupRig struct {
