@@ -10,6 +10,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"pbxlab/internal/testua"
+	"pbxlab/pbx"
 	"pbxlab/pbx/internal/call"
 )
 
@@ -81,9 +82,13 @@ func TestOpsSplit(t *testing.T) {
 		if n := len(a.Incoming(testua.Method(sip.BYE))) + len(b.Incoming(testua.Method(sip.BYE))); n != 0 {
 			t.Errorf("Split sent %d BYEs", n)
 		}
-		// both dialogs are still there: each BYE is answered 200
+		// both dialogs are still there: each BYE is answered 200; once no
+		// leg is left up the call is over and recorded
 		r.bye(tx.Dialog())
 		r.bye(in.Dialog())
+		if recs := cdrs(t, r.h); len(recs) != 1 || recs[0].Disposition != pbx.Answered || recs[0].End.IsZero() {
+			t.Errorf("CDRs after both legs hung up: %+v, want one answered call that ended", recs)
+		}
 	})
 }
 
