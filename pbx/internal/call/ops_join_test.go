@@ -17,7 +17,9 @@ func TestOpsJoin(t *testing.T) {
 	// media, as an IVR would), calls B without an offer, and when B's 2xx
 	// brings B's offer, Joins B with A: B's offer goes to A in a re-INVITE,
 	// A's answer returns to B in the ACK. A and B end up with each other's
-	// SDP and are bridged.
+	// SDP and are bridged. B answers before A's ACK is in: the re-INVITE
+	// waits for it (RFC 3261 §14.1: no new INVITE on a dialog while one is
+	// in progress).
 	t.Run("pending offer of an originated leg", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			joined := make(chan opResult, 1)
@@ -53,19 +55,25 @@ func TestOpsJoin(t *testing.T) {
 				t.Fatalf("service answered %d", res.StatusCode)
 			}
 			mustSDPAt(t, "the service's answer", res.Body(), serviceMedia.Addr())
-			r.ack(tx, nil)
 			in := r.incoming(b, testua.Method(sip.INVITE))
 			if len(in.Request().Body()) != 0 {
 				t.Fatalf("B's INVITE carries an offer: %q", in.Request().Body())
 			}
-			synctest.Wait() // A's ACK is in before B answers
 			offerB, err := in.Answer()
 			if err != nil {
 				t.Fatal(err)
 			}
 			r.respond(in, offerB)
+			synctest.Wait()
+			if n := len(a.Incoming(testua.Method(sip.INVITE))); n != 0 {
+				t.Fatalf("A got %d re-INVITEs before it ACKed the 200", n)
+			}
+			r.ack(tx, nil)
 
 			reinvite := r.incoming(a, testua.And(testua.Method(sip.INVITE), inDialog()))
+			if acks := a.Sent(testua.Method(sip.ACK)); len(acks) != 1 || reinvite.Record().At.Before(acks[0].At) {
+				t.Errorf("re-INVITE at %v, before A's ACK", reinvite.Record().At)
+			}
 			if !bytes.Equal(reinvite.Request().Body(), offerB.Body()) {
 				t.Errorf("A's re-INVITE carries %q, want B's offer", reinvite.Request().Body())
 			}
