@@ -66,9 +66,9 @@ func TestOpsJoin(t *testing.T) {
 			r.respond(in, offerB)
 			synctest.Wait()
 			if n := len(a.Incoming(testua.Method(sip.INVITE))); n != 0 {
-				t.Fatalf("A got %d re-INVITEs before it ACKed the 200", n)
+				t.Errorf("A got %d re-INVITEs before it ACKed the 200", n)
 			}
-			r.ack(tx, nil)
+			r.ack(tx, nil) // (a Fatal before it would leave the 200 waiting through the PBX's shutdown)
 
 			reinvite := r.incoming(a, testua.And(testua.Method(sip.INVITE), inDialog()))
 			if acks := a.Sent(testua.Method(sip.ACK)); len(acks) != 1 || reinvite.Record().At.Before(acks[0].At) {

@@ -92,6 +92,37 @@ func TestOpsSplit(t *testing.T) {
 	})
 }
 
+// TestOpsSplitThenCancel: a service splits the call, then ends each leg
+// itself (Cancel on an answered leg is BYE): both parties get BYE, and the
+// call is over once the last leg is.
+func TestOpsSplitThenCancel(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newSetupRig(t, trustedCallers(), withCallPolicy(func(base call.Policy) call.Policy {
+			return referHook(base, func(in call.InDialogRequest) {
+				for _, l := range in.Call.Split(in.Call.Bridge()) {
+					in.Call.Cancel(l)
+				}
+			})
+		}))
+		a, b := r.ua("1000"), r.callee("1001")
+		tx, in := r.establish(a, b, "1001")
+		rtx, err := tx.Dialog().Start(tx.Dialog().NewRequest(sip.REFER))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.final(rtx)
+		if bye := r.incoming(a, testua.Method(sip.BYE)); toTag(bye.Request()) != tx.Dialog().LocalTag() {
+			t.Errorf("caller's BYE outside its dialog")
+		}
+		if bye := r.incoming(b, testua.Method(sip.BYE)); toTag(bye.Request()) != in.Tag() {
+			t.Errorf("callee's BYE outside its dialog")
+		}
+		if recs := cdrs(t, r.h); len(recs) != 1 || recs[0].Disposition != pbx.Answered || recs[0].End.IsZero() {
+			t.Errorf("CDRs after the service ended both legs: %+v, want one answered call that ended", recs)
+		}
+	})
+}
+
 // TestOpsAdd: a pass-through bridge cannot take a third leg (ErrNeedsMixer,
 // nothing sent); with a mixing seam, legs added to the bridge are each
 // re-INVITEd with the mixer's offer and their answers go to the mixer.
