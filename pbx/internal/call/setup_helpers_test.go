@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/netip"
 	"strings"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -31,6 +32,9 @@ type setupRig struct {
 	t   *testing.T
 	h   *vnet.Harness
 	ctx context.Context
+
+	mu  sync.Mutex
+	uas []*testua.UA // closed after the PBX stopped
 }
 
 // rigConfig is what newSetupRig builds from its options.
@@ -71,25 +75,46 @@ func newSetupRig(t *testing.T, opts ...rigOption) *setupRig {
 	if len(rc.callOps) > 0 {
 		vo = append(vo, vnet.WithPBXOptions(pbx.WithCallOptions(rc.callOps...)))
 	}
-	h := vnet.Start(t, rc.cfg, vo...)
+	r := &setupRig{t: t}
+	// Registered before the PBX's cleanup, so it runs after the PBX has shut
+	// down: a test that fails mid-call leaves calls the PBX ends with UAs
+	// still there to answer its BYE or CANCEL (a transaction left running
+	// past the PBX's Close would make sipgo open a real socket, which stops
+	// virtual time).
+	t.Cleanup(r.closeUAs)
+	r.h = vnet.Start(t, rc.cfg, vo...)
 	ctx, cancel := context.WithTimeout(t.Context(), setupWait)
 	t.Cleanup(cancel)
-	return &setupRig{t: t, h: h, ctx: ctx}
+	r.ctx = ctx
+	return r
+}
+
+func (r *setupRig) closeUAs() {
+	synctest.Wait() // what is in flight to them arrives first
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, u := range r.uas {
+		if err := u.Close(); err != nil {
+			r.t.Errorf("close test ua %s: %v", u.Local(), err)
+		}
+	}
 }
 
 // ua opens a test UA with its own address on the network.
 func (r *setupRig) ua(user string, opts ...testua.Option) *testua.UA {
 	r.t.Helper()
-	u, err := testua.New(testua.Config{PBX: r.h.Addr, User: user}, append([]testua.Option{testua.WithPacketConn(r.h.Listen(""))}, opts...)...)
+	pc, err := r.h.ListenPacket("udp", netip.AddrPortFrom(r.h.NextIP(), 0).String())
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	r.t.Cleanup(func() {
-		synctest.Wait() // what is in flight to it arrives first
-		if err := u.Close(); err != nil {
-			r.t.Errorf("close test ua %s: %v", user, err)
-		}
-	})
+	u, err := testua.New(testua.Config{PBX: r.h.Addr, User: user}, append([]testua.Option{testua.WithPacketConn(pc)}, opts...)...)
+	if err != nil {
+		_ = pc.Close()
+		r.t.Fatal(err)
+	}
+	r.mu.Lock()
+	r.uas = append(r.uas, u)
+	r.mu.Unlock()
 	return u
 }
 
