@@ -155,13 +155,13 @@ func (ms *mixers) used() []*fakeMixer {
 
 // referHook is a Policy.InDialog that runs do on every REFER (on the
 // call's executor) and answers it 202; other requests are not handled.
-func referHook(base call.Policy, do func(in call.InDialogRequest)) call.Funcs {
+func referHook(base call.Policy, do func(ctx context.Context, in call.InDialogRequest)) call.Funcs {
 	f := delegate(base)
-	f.InDialogFunc = func(_ context.Context, in call.InDialogRequest) (*sip.Response, error) {
+	f.InDialogFunc = func(ctx context.Context, in call.InDialogRequest) (*sip.Response, error) {
 		if in.Request.Method != sip.REFER {
 			return nil, call.ErrNotHandled
 		}
-		do(in)
+		do(ctx, in)
 		return sip.NewResponseFromRequest(in.Request, 202, "Accepted", nil), nil
 	}
 	return f

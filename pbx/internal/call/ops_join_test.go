@@ -2,6 +2,7 @@ package call_test
 
 import (
 	"bytes"
+	"context"
 	"testing"
 	"testing/synctest"
 
@@ -104,7 +105,7 @@ func TestOpsJoin(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			joined := make(chan opResult, 1)
 			r := newSetupRig(t, trustedCallers(), withCallPolicy(func(base call.Policy) call.Policy {
-				return referHook(base, func(in call.InDialogRequest) {
+				return referHook(base, func(ctx context.Context, in call.InDialogRequest) {
 					in.Call.Join(in.Leg, otherLeg(in.Call, in.Leg), func(b *call.Bridge, err error) { joined <- opResult{b, err} })
 				})
 			}))

@@ -21,9 +21,9 @@ func TestOpsReplace(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		replaced := make(chan opResult, 1)
 		r := newSetupRig(t, trustedCallers(), withCallPolicy(func(base call.Policy) call.Policy {
-			return referHook(base, func(in call.InDialogRequest) {
+			return referHook(base, func(ctx context.Context, in call.InDialogRequest) {
 				c, old := in.Call, in.Leg
-				targets, err := targetsOf(context.Background(), base, "1002")
+				targets, err := targetsOf(ctx, base, "1002")
 				if err != nil || len(targets) == 0 {
 					replaced <- opResult{err: err}
 					return

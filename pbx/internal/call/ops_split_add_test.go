@@ -2,6 +2,7 @@ package call_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"sync"
 	"testing"
@@ -35,7 +36,7 @@ func TestOpsSplit(t *testing.T) {
 		var mu sync.Mutex
 		var split []string
 		r := newSetupRig(t, trustedCallers(), withCallPolicy(func(base call.Policy) call.Policy {
-			return referHook(base, func(in call.InDialogRequest) {
+			return referHook(base, func(ctx context.Context, in call.InDialogRequest) {
 				legs := in.Call.Split(in.Call.Bridge())
 				mu.Lock()
 				defer mu.Unlock()
@@ -98,7 +99,7 @@ func TestOpsSplit(t *testing.T) {
 func TestOpsSplitThenCancel(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		r := newSetupRig(t, trustedCallers(), withCallPolicy(func(base call.Policy) call.Policy {
-			return referHook(base, func(in call.InDialogRequest) {
+			return referHook(base, func(ctx context.Context, in call.InDialogRequest) {
 				for _, l := range in.Call.Split(in.Call.Bridge()) {
 					in.Call.Cancel(l)
 				}
@@ -131,7 +132,7 @@ func TestOpsAdd(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			added := make(chan error, 1)
 			r := newSetupRig(t, trustedCallers(), withCallPolicy(func(base call.Policy) call.Policy {
-				return referHook(base, func(in call.InDialogRequest) {
+				return referHook(base, func(ctx context.Context, in call.InDialogRequest) {
 					in.Call.Add(in.Call.Bridge(), in.Leg, func(err error) { added <- err })
 				})
 			}))
@@ -163,7 +164,7 @@ func TestOpsAdd(t *testing.T) {
 			added := make(chan error, 1)
 			r := newSetupRig(t, trustedCallers(), withCallMedia(ms.factory), withCallPolicy(func(base call.Policy) call.Policy {
 				// move the call into the mixer: split, then add both legs
-				return referHook(base, func(in call.InDialogRequest) {
+				return referHook(base, func(ctx context.Context, in call.InDialogRequest) {
 					c, br := in.Call, in.Call.Bridge()
 					legs := c.Split(br)
 					c.Add(br, legs[0], func(err error) {

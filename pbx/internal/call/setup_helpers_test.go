@@ -281,7 +281,7 @@ func toTag(m sip.Message) string {
 	return tag
 }
 
-// codes lists the status codes of records of responses.
+// codesOf lists the status codes of response records.
 func codesOf(recs []*testua.Record) []int {
 	var out []int
 	for _, r := range recs {
