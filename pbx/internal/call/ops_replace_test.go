@@ -60,7 +60,7 @@ func TestOpsReplace(t *testing.T) {
 		}
 		r.respond(inC, offerC)
 
-		bye := r.incoming(a, testua.Method(sip.BYE))
+		bye := r.incoming(a, testua.Method(sip.BYE), "BYE to the replaced caller")
 		if toTag(bye.Request()) != tx.Dialog().LocalTag() {
 			t.Errorf("BYE is not in A's dialog")
 		}

@@ -214,7 +214,7 @@ func TestOpsAdd(t *testing.T) {
 			}
 			// the call ends as a call: A's BYE reaches B
 			r.bye(tx.Dialog())
-			if bye := r.incoming(b, testua.Method(sip.BYE)); toTag(bye.Request()) != in.Tag() {
+			if bye := r.incoming(b, testua.Method(sip.BYE), "BYE to the mixed callee"); toTag(bye.Request()) != in.Tag() {
 				t.Errorf("BYE outside B's dialog")
 			}
 		})

@@ -101,7 +101,7 @@ func TestSetupRport(t *testing.T) {
 		})
 		// at its socket, not at the private contact (nothing listens there);
 		// the Request-URI is the contact with the source's host and port
-		in := r.incoming(b, testua.Method(sip.INVITE))
+		in := r.incoming(b, testua.Method(sip.INVITE), "INVITE to the callee behind NAT")
 		if u := in.Request().Recipient; u.User != "1001" {
 			t.Errorf("callee's Request-URI %s", u.String())
 		}
@@ -122,7 +122,7 @@ func TestSetupRport(t *testing.T) {
 		// the callee hangs up: the PBX's BYE to the caller goes to the
 		// source of its INVITE (its Contact names the private address)
 		r.bye(in.Dialog())
-		bye := r.incoming(a, testua.Method(sip.BYE))
+		bye := r.incoming(a, testua.Method(sip.BYE), "BYE to the caller behind NAT")
 		if bye.Request().Recipient.HostPort() != callerPrivate {
 			t.Errorf("caller's BYE Request-URI %s, want its Contact %s", bye.Request().Recipient.String(), callerPrivate)
 		}

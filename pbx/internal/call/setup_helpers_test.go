@@ -149,22 +149,23 @@ func (r *setupRig) invite(u *testua.UA, number string, sdp []byte, edit func(*si
 	return tx
 }
 
-// incoming waits for the next request matching m at u.
-func (r *setupRig) incoming(u *testua.UA, m testua.Matcher) *testua.Incoming {
+// incoming waits for the next request matching m at u; what, if given,
+// says in the failure what did not come ("BYE of the losing fork").
+func (r *setupRig) incoming(u *testua.UA, m testua.Matcher, what ...string) *testua.Incoming {
 	r.t.Helper()
 	in, err := u.AwaitIncoming(r.ctx, m)
 	if err != nil {
-		r.t.Fatalf("%s: %v", u.Local(), err)
+		r.t.Fatalf("%s at %s: %v", strings.Join(what, " "), u.Local(), err)
 	}
 	return in
 }
 
-// await waits for the next record matching m at u.
-func (r *setupRig) await(u *testua.UA, m testua.Matcher) *testua.Record {
+// await waits for the next record matching m at u (what as for incoming).
+func (r *setupRig) await(u *testua.UA, m testua.Matcher, what ...string) *testua.Record {
 	r.t.Helper()
 	rec, err := u.Await(r.ctx, m)
 	if err != nil {
-		r.t.Fatalf("%s: %v", u.Local(), err)
+		r.t.Fatalf("%s at %s: %v", strings.Join(what, " "), u.Local(), err)
 	}
 	return rec
 }
