@@ -237,8 +237,20 @@ func (c *Call) bye(l *Leg, reasons []sip.Header, reserved ...*sync.WaitGroup) {
 		if _, err := c.m.do(ctx, req); err != nil {
 			c.log.Debug("BYE", "leg", l.id, "error", err)
 		}
-		c.ex.post(func() { l.event(EvEnd) })
+		c.ex.post(func() {
+			l.event(EvEnd)
+			c.endIfIdle()
+		})
 	})
+}
+
+// endIfIdle ends an answered call none of whose legs is up any more: a
+// service split its bridge and each leg ended on its own (without this the
+// call, its CDR and Active would stay until shutdown).
+func (c *Call) endIfIdle() {
+	if c.phase == phaseAnswered && len(c.upLegs()) == 0 {
+		c.finish(cdr.Answered, 200, "every leg hung up")
+	}
 }
 
 // respond sends a response on a server transaction; errors are logged.

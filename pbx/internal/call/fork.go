@@ -285,6 +285,9 @@ func (c *Call) answered(w *Leg, res *sip.Response) {
 			c.cancelBranch(b, elsewhere)
 		}
 	}
+	// w may not be in the bridge yet: a fork joins it only when the caller's
+	// offer crossed to it, and a sibling (another To tag) never did
+	c.bridge.add(w)
 	for _, l := range c.bridge.Legs() {
 		if l != c.a && l != w {
 			c.bridge.remove(l)

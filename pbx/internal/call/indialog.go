@@ -189,9 +189,11 @@ func (c *Call) onBye(l *Leg, in *inbound) {
 		c.stopRinging(487, "Request Terminated", cdr.Cancelled, "caller hung up")
 		return
 	case l.bridge == nil || c.phase != phaseAnswered:
-		// a leg the call already let go (a late fork being BYEd)
+		// a leg the call already let go (a late fork being BYEd), or one a
+		// service took out of its bridge (Split)
 		in.reply(c, ok)
 		l.event(EvEnd)
+		c.endIfIdle()
 		return
 	}
 	why := "callee hung up"

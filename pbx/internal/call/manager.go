@@ -253,7 +253,7 @@ func (m *Manager) HandleOptions(_ context.Context, req *sip.Request, tx sipx.Tx)
 
 // do sends req in a client transaction and returns its final response.
 func (m *Manager) do(ctx context.Context, req *sip.Request) (*sip.Response, error) {
-	tx, err := m.deps.Sender.Request(ctx, req)
+	tx, err := m.request(ctx, req)
 	if err != nil {
 		return nil, err
 	}
@@ -273,4 +273,15 @@ func (m *Manager) do(ctx context.Context, req *sip.Request) (*sip.Response, erro
 			return nil, ctx.Err()
 		}
 	}
+}
+
+// request starts a client transaction for req unless ctx is done. Requests
+// the PBX sends on its own run on the manager's context, which Close (and
+// the end of Shutdown) cancels: nothing is sent after that, as sipgo would
+// open a fresh socket for a request whose listener is gone.
+func (m *Manager) request(ctx context.Context, req *sip.Request) (sip.ClientTransaction, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("send %s: %w", req.Method, err)
+	}
+	return m.deps.Sender.Request(ctx, req)
 }

@@ -152,8 +152,21 @@ func (c *Call) Join(x, y *Leg, done func(*Bridge, error)) {
 
 // reinvite sends a re-INVITE on l with body (nil: ask for an offer) and
 // runs then with its final response; a 2xx that answered our offer is
-// ACKed here, one carrying an offer is left for then to ACK.
+// ACKed here, one carrying an offer is left for then to ACK. While a 2xx
+// the PBX sent on l waits for its ACK, the re-INVITE waits too (RFC 3261
+// §14.1: no new INVITE on a dialog while one is in progress), as a BYE
+// does.
 func (c *Call) reinvite(l *Leg, body []byte, then func(*sip.Response, error)) {
+	if si := l.inv; si.waitingAck() {
+		si.afterAck = append(si.afterAck, func() {
+			if si.gaveUp {
+				then(nil, fmt.Errorf("re-INVITE leg %s: no ACK for its 2xx: %w", l.id, ErrLegNotUp))
+				return
+			}
+			c.reinvite(l, body, then)
+		})
+		return
+	}
 	ct := ""
 	if len(body) > 0 {
 		ct = "application/sdp"

@@ -98,7 +98,7 @@ func (c *Call) maxForwards(req *sip.Request) int {
 // The transaction lives on the manager's context, not the call's: a fork
 // that answers after the call ended must still be ACKed and BYEd.
 func (c *Call) runBranch(b *branch) {
-	tx, err := c.m.deps.Sender.Request(c.m.base, b.invite)
+	tx, err := c.m.request(c.m.base, b.invite)
 	if err != nil {
 		c.log.Warn("send INVITE", "target", b.target.Dest, "error", err)
 		res := sip.NewResponseFromRequest(b.invite, 503, "Service Unavailable", nil)
@@ -186,6 +186,10 @@ func (c *Call) ack(l *Leg, seq uint32, body []byte) {
 
 // send writes a request outside any transaction (ACK).
 func (c *Call) send(req *sip.Request) {
+	if err := c.m.base.Err(); err != nil {
+		c.log.Debug("send after close", "method", req.Method, "error", err)
+		return // see Manager.request
+	}
 	if err := c.m.deps.Sender.Write(req); err != nil {
 		c.log.Warn("send", "method", req.Method, "error", err)
 	}
