@@ -23,6 +23,9 @@ var (
 	ErrNotBridged = errors.New("leg not bridged")
 	// ErrNeedsMixer: more than two parties need a seam that mixes.
 	ErrNeedsMixer = errors.New("bridge cannot mix more than two legs")
+	// ErrPendingOffer: the leg's 2xx carries an offer still waiting for an
+	// answer (an originated leg without offer): Join it first.
+	ErrPendingOffer = errors.New("leg has an unanswered offer")
 	// ErrJoinRefused: a leg refused the re-INVITE that joins it.
 	ErrJoinRefused = errors.New("leg refused to join")
 )

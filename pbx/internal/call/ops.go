@@ -5,6 +5,8 @@ import (
 	"log/slog"
 
 	"github.com/emiago/sipgo/sip"
+
+	"pbxlab/internal/sdpneg"
 )
 
 // The call operations. Today's flows are built from them (Fork, and the
@@ -18,6 +20,10 @@ import (
 // waits un-ACKed for Join to bring it an answer. progress gets every
 // response; with an offer the 2xx is ACKed before progress sees it.
 func (c *Call) Originate(t Target, from *Leg, offer []byte, progress func(l *Leg, res *sip.Response)) (*Leg, error) {
+	if len(offer) > 0 && (from == nil || from.bridge == nil) {
+		// an offer crosses the PBX only through a bridge's seam
+		return nil, fmt.Errorf("originate to %s: %w", t.Dest, ErrNotBridged)
+	}
 	b, err := c.originate(t, from, offer, func(b *branch, res *sip.Response) {
 		l := c.branchLeg(b, res)
 		switch {
@@ -112,9 +118,12 @@ func (c *Call) Join(x, y *Leg, done func(*Bridge, error)) {
 	}
 	b := c.newBridge(x, y)
 	withOffer := func(offer []byte, ackX func([]byte)) {
+		// a failed join still ACKs x's 2xx, with an answer declining
+		// every stream of its offer (RFC 3261 §13.2.2.4)
+		decline := func() { d, _ := sdpneg.Decline(offer); ackX(d) }
 		off, err := b.offer(x, y, offer)
 		if err != nil {
-			ackX(nil)
+			decline()
 			done(nil, fmt.Errorf("join %s and %s: %w", x.id, y.id, err))
 			return
 		}
@@ -123,7 +132,7 @@ func (c *Call) Join(x, y *Leg, done func(*Bridge, error)) {
 				err = fmt.Errorf("re-INVITE answered %d: %w", res.StatusCode, ErrJoinRefused)
 			}
 			if err != nil {
-				ackX(nil)
+				decline()
 				done(nil, fmt.Errorf("join %s and %s: %w", x.id, y.id, err))
 				return
 			}
@@ -231,6 +240,11 @@ func (c *Call) Add(b *Bridge, l *Leg, done func(error)) {
 	}
 	if !l.state.Up() {
 		done(fmt.Errorf("add %s: %w", l.id, ErrLegNotUp))
+		return
+	}
+	if l.lateOffer != nil {
+		// its 2xx carries an offer the mixer cannot answer: Join it first
+		done(fmt.Errorf("add %s: %w", l.id, ErrPendingOffer))
 		return
 	}
 	offer, err := mx.Add(l)

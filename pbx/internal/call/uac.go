@@ -161,6 +161,13 @@ func (c *Call) branchLeg(b *branch, res *sip.Response) *Leg {
 	s.routeSet = routeSetFrom(res, true)
 	b.legs = append(b.legs, s)
 	c.addLeg(s)
+	if first.bridge != nil && (first.state == LegTrying || first.state == LegEarly) {
+		// while the INVITE is pending, the early dialog of another fork
+		// behind the same target is in the same bridge: the offer that
+		// reached the first crossed to it too. Once one answered, another
+		// To tag is unwanted (ACK and BYE).
+		first.bridge.add(s)
+	}
 	c.log.Debug("early dialog", "leg", s.id, "of", first.id, "to_tag", tag)
 	return s
 }
