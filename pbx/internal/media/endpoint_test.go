@@ -76,9 +76,9 @@ func TestRelayEventsAndDrops(t *testing.T) {
 	}
 	r.pa.send(r.a.Addr(), rtpPacket(9, 2, 320, 1, []byte{1, 2, 3})) // G.722: B has none
 	r.pa.send(r.a.Addr(), rtpPacket(18, 3, 480, 1, []byte{1, 2}))   // G.729: never negotiated
-	r.pa.send(r.a.Addr(), []byte{0x80, 0, 1})                        // truncated
+	r.pa.send(r.a.Addr(), []byte{0x80, 0, 1})                       // truncated
 	r.pa.send(r.a.Addr(), bytes.Repeat([]byte{0x80}, maxDatagram))  // giant
-	r.pa.send(r.a.Addr(), rtpPacket(0, 4, 640, 1, []byte{0xff}))     // marker: the last one
+	r.pa.send(r.a.Addr(), rtpPacket(0, 4, 640, 1, []byte{0xff}))    // marker: the last one
 	got, _ = r.pb.recv()
 	if h, _ := parseRTP(got); h.seq != 4 || h.pt != 8 {
 		t.Fatalf("after the dropped packets B got seq %d pt %d, want the PCMU packet 4 as PCMA", h.seq, h.pt)

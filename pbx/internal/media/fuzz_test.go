@@ -11,8 +11,8 @@ func seedPackets(f *testing.F) {
 	f.Add(rtpPacket(101, 2, 160, 0xa, []byte{5, 0x8a, 0, 0xa0}), false)
 	f.Add(rtpPacket(8, 3, 160, 0xb, []byte{1}), true)
 	f.Add([]byte{0x90, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0xbe, 0xde, 0xff, 0xff}, false) // extension longer than the packet
-	f.Add([]byte{0xa0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0x40}, false)             // padding longer than the packet
-	f.Add([]byte{0x8f, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1}, false)                            // 15 CSRCs, none there
+	f.Add([]byte{0xa0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0x40}, false)          // padding longer than the packet
+	f.Add([]byte{0x8f, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1}, false)                         // 15 CSRCs, none there
 	f.Add(rtcpRR(0xa), false)
 	f.Add([]byte{0x81, 200, 0xff, 0xff, 0, 0, 0, 1}, false) // RTCP length beyond the datagram
 	f.Add(bytes.Repeat([]byte{0x80}, maxDatagram), false)
