@@ -108,7 +108,9 @@ func New(cfg config.Media, opts ...Option) (*Server, error) {
 	}
 	s.ports = p
 	if s.timeout > 0 {
+		s.mu.Lock()
 		s.sweeper = s.clock.AfterFunc(s.sweepEvery(), s.sweep)
+		s.mu.Unlock()
 	}
 	return s, nil
 }
