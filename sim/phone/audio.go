@@ -141,3 +141,12 @@ func VerifyTwoWay(ctx context.Context, a, b *Call) (TwoWay, error) {
 	}
 	return out, nil
 }
+
+// StopSending silences this leg for the rest of the call (a phone whose
+// media died while the call stays up): no more RTP goes out; it still
+// receives. Nothing happens on a signalling-only phone.
+func (c *Call) StopSending() {
+	if c.media != nil {
+		c.media.stopSending()
+	}
+}
