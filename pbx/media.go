@@ -2,6 +2,7 @@ package pbx
 
 import (
 	"net/netip"
+	"time"
 
 	"pbxlab/pbx/config"
 	"pbxlab/pbx/internal/call"
@@ -57,3 +58,40 @@ func (s *Server) mediaMode(c *call.Call) config.Anchor {
 	}
 	return config.AnchorDirect
 }
+
+// MediaLeg is one anchored leg of a call in progress: the PBX's RTP socket
+// facing it and what went through.
+type MediaLeg struct {
+	// Leg is the leg's ID in its call ("a" the caller, "b1"... the callees).
+	Leg string
+	// Local is the PBX's RTP address facing the leg (RTCP on the next port).
+	Local netip.AddrPort
+	// Latched is where the leg's RTP really comes from (and where the
+	// PBX sends it RTP); invalid until its first packet.
+	Latched netip.AddrPort
+	// PacketsIn: RTP accepted from the leg; PacketsOut: RTP sent to it.
+	PacketsIn, PacketsOut uint64
+	// Dropped: malformed, wrong payload type or from a stranger.
+	Dropped uint64
+	Lost    int64
+	Jitter  time.Duration
+}
+
+// MediaLegs reports the anchored legs of the calls in progress, by call ID
+// (the caller's Call-ID). Empty when media is not anchored.
+func (s *Server) MediaLegs() map[string][]MediaLeg {
+	out := map[string][]MediaLeg{}
+	for id, legs := range s.media.Snapshot() {
+		for _, l := range legs {
+			st := l.Stats
+			out[id] = append(out[id], MediaLeg{Leg: l.Leg, Local: l.Local, Latched: st.Latched,
+				PacketsIn: st.PacketsIn, PacketsOut: st.PacketsOut, Dropped: st.Malformed + st.WrongPT + st.Strangers,
+				Lost: st.Lost, Jitter: st.Jitter})
+		}
+	}
+	return out
+}
+
+// MediaEnabled reports whether the media server is on (media.enabled):
+// services that need it check it (busy tone / 486 when off).
+func (s *Server) MediaEnabled() bool { return s.media.Enabled() }
