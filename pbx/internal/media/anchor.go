@@ -247,7 +247,7 @@ func (a *anchor) ensureEndpoint(st *legState, peer netip.AddrPort) error {
 		a.s.log.Warn("media ports exhausted", "call_id", a.c.ID(), "leg", st.leg.ID(), "error", err)
 		return &sipx.StatusError{Code: 503, Reason: "Service Unavailable", Err: fmt.Errorf("anchor %s: %w", st.leg.ID(), err)}
 	}
-	ep := NewEndpoint(a.c.ID()+"/"+st.leg.ID(), pair, WithEndpointClock(a.s.clock), WithEndpointLogger(a.s.log))
+	ep := NewEndpoint(a.c.ID()+"/"+st.leg.ID(), pair, WithEndpointClock(a.s.clock), WithEndpointLogger(a.s.log), withReactor(a.s.reactorFor(pair)))
 	a.mu.Lock()
 	st.ep = ep
 	a.mu.Unlock()

@@ -55,6 +55,15 @@ type Endpoint struct {
 	in  inStats  // written by the RTP receive loop
 	out outStats // written by whoever sends to the leg
 
+	// With a reactor the RTP socket is served from the reactor's workers
+	// through its descriptor fd (-1: a goroutine reads it), held open
+	// while rawMu is read-locked; rx is the receive state they keep.
+	reactor *reactor
+	rawMu   sync.RWMutex
+	fd      int
+	slot    int32
+	rx      rxState
+
 	done chan struct{}
 	wg   sync.WaitGroup
 	once sync.Once
@@ -133,15 +142,16 @@ type Header struct {
 type receiverBox struct{ r Receiver }
 
 type dest struct {
-	ap netip.AddrPort
-	ua *net.UDPAddr // for net.PacketConn.WriteTo without an allocation per packet
+	ap  netip.AddrPort
+	ua  *net.UDPAddr // for net.PacketConn.WriteTo without an allocation per packet
+	raw rawAddr      // for the reactor's sendto
 }
 
 func newDest(ap netip.AddrPort) *dest {
 	if !ap.IsValid() || ap.Port() == 0 || ap.Addr().IsUnspecified() {
 		return nil
 	}
-	return &dest{ap: ap, ua: net.UDPAddrFromAddrPort(ap)}
+	return &dest{ap: ap, ua: net.UDPAddrFromAddrPort(ap), raw: newRawAddr(ap)}
 }
 
 // EndpointOption configures an Endpoint.
@@ -153,16 +163,22 @@ func WithEndpointClock(c clock.Clock) EndpointOption { return func(e *Endpoint) 
 // WithEndpointLogger sets the logger.
 func WithEndpointLogger(l *slog.Logger) EndpointOption { return func(e *Endpoint) { e.log = l } }
 
+// withReactor serves the endpoint's RTP socket from r's workers (when it
+// is a kernel UDP socket) instead of a goroutine of its own.
+func withReactor(r *reactor) EndpointOption { return func(e *Endpoint) { e.reactor = r } }
+
 // NewEndpoint takes over pair (Close releases it) and starts receiving.
 // name labels it in logs (call and leg).
 func NewEndpoint(name string, pair *Pair, opts ...EndpointOption) *Endpoint {
 	e := &Endpoint{name: name, pair: pair, rtp: newConn(pair.RTP), rtcp: newConn(pair.RTCP),
-		clock: clock.New(), log: slog.New(slog.DiscardHandler), done: make(chan struct{})}
+		clock: clock.New(), log: slog.New(slog.DiscardHandler), done: make(chan struct{}), fd: -1}
 	for _, o := range opts {
 		o(e)
 	}
 	e.armed.Store(e.clock.Now().UnixNano())
-	e.wg.Go(e.runRTP)
+	if e.reactor == nil || !e.reactor.add(e) {
+		e.wg.Go(e.runRTP)
+	}
 	e.wg.Go(e.runRTCP)
 	return e
 }
@@ -218,7 +234,7 @@ func (e *Endpoint) Send(pkt []byte) error {
 	if d == nil {
 		return nil
 	}
-	if err := e.rtp.write(pkt, d); err != nil {
+	if err := e.writeRTP(pkt, d); err != nil {
 		e.out.errors.Add(1)
 		return err
 	}
@@ -243,6 +259,11 @@ func (e *Endpoint) Idle() time.Duration {
 func (e *Endpoint) Close() error {
 	var err error
 	e.once.Do(func() {
+		if e.fd >= 0 {
+			e.rawMu.Lock() // no worker is using the descriptor
+			e.reactor.remove(e)
+			e.rawMu.Unlock()
+		}
 		close(e.done)
 		err = e.pair.Release()
 		e.wg.Wait()
@@ -354,12 +375,24 @@ func (e *Endpoint) forward(b []byte, h rtpHeader) {
 	}
 	transcode(a.op, b[h.off:h.end])
 	setPT(b, a.pt)
-	if err := out.rtp.write(b, d); err != nil {
+	if err := out.writeRTP(b, d); err != nil {
 		out.out.errors.Add(1)
 		return
 	}
 	out.out.packets.Add(1)
 	out.out.bytes.Add(uint64(h.end - h.off))
+}
+
+// writeRTP sends b from the endpoint's RTP socket to d.
+func (e *Endpoint) writeRTP(b []byte, d *dest) error {
+	if e.reactor != nil {
+		e.rawMu.RLock()
+		defer e.rawMu.RUnlock()
+		if e.fd >= 0 {
+			return sendTo(e.fd, b, d)
+		}
+	}
+	return e.rtp.write(b, d)
 }
 
 // runRTCP is the RTCP receive loop: valid RTCP from the leg (from the IP

@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"runtime"
 	"sync"
 	"time"
 
@@ -37,14 +38,19 @@ type Local struct {
 // Server is the media server: the port range, the anchored calls and the
 // media timeout sweeper.
 type Server struct {
-	cfg     config.Media
-	log     *slog.Logger
-	clock   clock.Clock
-	listen  ListenFunc
-	local   func(peer netip.Addr) (Local, bool)
-	mode    func(*call.Call) config.Anchor
-	ports   *Ports
-	timeout time.Duration
+	cfg    config.Media
+	log    *slog.Logger
+	clock  clock.Clock
+	listen ListenFunc
+	local  func(peer netip.Addr) (Local, bool)
+	mode   func(*call.Call) config.Anchor
+	ports  *Ports
+	// reactor serves the kernel sockets of every endpoint (created with the
+	// first one: a server on an in-memory network never starts it); nil:
+	// every endpoint reads its socket from a goroutine
+	reactor     *reactor
+	reactorOnce sync.Once
+	timeout     time.Duration
 
 	mu      sync.Mutex
 	anchors map[*call.Call]*anchor
@@ -304,5 +310,26 @@ func (s *Server) Close() error {
 	if s.ports != nil {
 		s.ports.Close()
 	}
+	s.reactorOnce.Do(func() {}) // none may start after this
+	if s.reactor != nil {
+		s.reactor.close()
+	}
 	return nil
+}
+
+// reactorFor returns the reactor for pair's sockets: started on the first
+// kernel UDP socket, nil for others (internal/memnet).
+func (s *Server) reactorFor(pair *Pair) *reactor {
+	if _, ok := pair.RTP.(*net.UDPConn); !ok {
+		return nil
+	}
+	s.reactorOnce.Do(func() {
+		r, err := newReactor(runtime.GOMAXPROCS(0), s.ports.Pairs())
+		if err != nil {
+			s.log.Warn("rtp reactor unavailable: one goroutine per socket", "error", err)
+			return
+		}
+		s.reactor = r
+	})
+	return s.reactor
 }
