@@ -81,8 +81,11 @@ func TestReactorHotPathAllocs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pairA, _ := ports.Allocate(loopback)
-	pairB, _ := ports.Allocate(loopback)
+	pairA, errA := ports.Allocate(loopback)
+	pairB, errB := ports.Allocate(loopback)
+	if errA != nil || errB != nil {
+		t.Fatal(errA, errB)
+	}
 	a, b := NewEndpoint("a", pairA, withReactor(r)), NewEndpoint("b", pairB, withReactor(r))
 	defer a.Close()
 	defer b.Close()
