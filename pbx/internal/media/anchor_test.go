@@ -183,6 +183,12 @@ func TestAnchorRelaysAudio(t *testing.T) {
 		t.Fatal(err)
 	}
 	toA, toB := parsed(t, ans).sess.Addr, parsed(t, off).sess.Addr
+	if e := s.Endpoint(c, a); e == nil || e.Addr() != toA || e.Leg().Addr != pa.addr() {
+		t.Fatalf("Endpoint(caller) = %v, want the endpoint at %s facing %s", e, toA, pa.addr())
+	}
+	if e := s.Endpoint(&call.Call{}, a); e != nil {
+		t.Fatal("an endpoint for a call the server never saw")
+	}
 	pa.send(toA, rtpPacket(8, 1, 0, 0xa, []byte{0xd5}))
 	got, from := pb.recv()
 	if h, _ := parseRTP(got); h.pt != 0 || got[h.off] != g711.Alaw2UlawFrame(0xd5) || from != toB {

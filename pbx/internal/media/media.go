@@ -333,3 +333,22 @@ func (s *Server) reactorFor(pair *Pair) *reactor {
 	})
 	return s.reactor
 }
+
+// Endpoint returns the PBX's endpoint facing leg l of call c (nil when the
+// call is not anchored or l has no media yet): what a service plays to
+// (Endpoint.Send with SetOverride) or listens on (SetReceiver). Call it on
+// the call's executor.
+func (s *Server) Endpoint(c *call.Call, l *call.Leg) *Endpoint {
+	s.mu.Lock()
+	a := s.anchors[c]
+	s.mu.Unlock()
+	if a == nil {
+		return nil
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if st := a.legs[l]; st != nil {
+		return st.ep
+	}
+	return nil
+}
