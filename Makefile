@@ -8,7 +8,7 @@ export TESTCONTAINERS_RYUK_DISABLED := true
 # test-go pipes go test into the summary and needs pipefail
 SHELL    := bash
 
-.PHONY: all build image demo test test-go peers interop bench fuzz mutate vet lint clean conform-table
+.PHONY: all build image demo test test-go peers interop bench bench-media fuzz mutate vet lint clean conform-table
 
 all: build
 
@@ -51,6 +51,10 @@ interop: peers
 ## bench: SIPp-driven figures for pbxlab and Kamailio side by side (not part of make test)
 bench: peers build
 	./bench/run.sh
+
+## bench-media: anchored RTP figures, pbxlab vs rtpengine (not part of make test); see bench/media.sh
+bench-media:
+	./bench/media.sh
 
 ## mutate: the mutation check (mutants.yaml, internal/tools/mutate): each mutant is applied to a scratch
 ## copy of the repository and the test(s) it names must fail; prints KILLED / SURVIVED / STALE / ERROR per

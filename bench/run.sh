@@ -285,6 +285,10 @@ auth:
       algorithms: [MD5]
 log:
   level: warn
+# Kamailio proxies signalling only: compare like with like (anchored media
+# has its own figures, make bench-media)
+media:
+  anchor: direct
 subscribers:
   - number: "2000"
     contacts: ["sip:2000@127.0.0.1:$UAS_PORT"]

@@ -66,7 +66,25 @@ func newMetrics(s *Server) *metrics {
 			}),
 		m.registers,
 		m.calls,
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "pbxlab_media_anchored_calls", Help: "Calls whose RTP the PBX relays."},
+			func() float64 {
+				if s.media == nil {
+					return 0
+				}
+				return float64(len(s.media.Snapshot()))
+			}),
 	)
+	for _, st := range []string{"in_use", "draining", "free"} {
+		m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "pbxlab_media_port_pairs",
+			Help: "RTP/RTCP port pairs of media.rtp_ports by state.", ConstLabels: prometheus.Labels{"state": st}},
+			func() float64 {
+				if s.media == nil {
+					return 0
+				}
+				ps := s.media.PortStats()
+				return float64(map[string]int{"in_use": ps.InUse, "draining": ps.Draining, "free": ps.Free}[st])
+			}))
+	}
 	return m
 }
 

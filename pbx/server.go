@@ -21,6 +21,7 @@ import (
 	"pbxlab/pbx/internal/call"
 	"pbxlab/pbx/internal/cdr"
 	"pbxlab/pbx/internal/digestauth"
+	"pbxlab/pbx/internal/media"
 	"pbxlab/pbx/internal/registrar"
 	"pbxlab/pbx/internal/sipx"
 	"pbxlab/pbx/internal/store"
@@ -39,6 +40,7 @@ type Server struct {
 	regDB *registrar.SQLStore
 	cdrs  *cdr.Store
 	calls *call.Manager
+	media *media.Server
 	sip   *sipx.Stack
 	token sipx.BranchToken
 
@@ -110,6 +112,9 @@ func (s *Server) init() error {
 		return err
 	}
 	if err := s.initSIP(); err != nil {
+		return err
+	}
+	if err := s.initMedia(); err != nil {
 		return err
 	}
 	if err := s.initCalls(); err != nil {
@@ -193,6 +198,9 @@ func (s *Server) Close() error {
 		var errs []error
 		if s.calls != nil {
 			_ = s.calls.Close()
+		}
+		if s.media != nil { // after the calls: none is left to use it
+			errs = append(errs, s.media.Close())
 		}
 		if s.admin != nil {
 			_ = s.admin.ln.Close() // already closed when Run served it

@@ -187,6 +187,7 @@ func (s *Server) initCalls() error {
 		CDR:    countingCDR{CDRStore: s.cdrs, calls: s.metrics.calls},
 		Token:  s.token,
 	}, append([]call.Option{
+		call.WithMedia(s.media.Seam),
 		call.WithClock(s.clock),
 		call.WithLogger(s.log.With("component", "call")),
 		call.WithTimers(call.Timers{T1: s.cfg.SIP.T1, T2: s.cfg.SIP.T2, NoAnswer: s.cfg.Call.NoAnswerTimeout, ShutdownGrace: s.cfg.Call.ShutdownGrace}),

@@ -8,6 +8,7 @@ for pkg in "$@"; do
     sip-tester) bin=sipp ;;
     kamailio) bin=kamailio ;;
     baresip-core) bin=baresip ;;
+    rtpengine-daemon) bin=rtpengine ;;
     *) bin=$pkg ;;
   esac
   command -v "$bin" >/dev/null 2>&1 || [ -x "/usr/sbin/$bin" ] || missing+=("$pkg")

@@ -12,8 +12,9 @@ import (
 
 // registerAudioSteps: the negative controls of the audio check. A phone
 // can be set to send another number's identity (a misrouted call), to loop
-// back what it receives (echo), or to advertise a media port nobody reads
-// (one-way audio); the Then steps check that the audio check FAILS on the
+// back what it receives (echo), or to use a media port nobody reads (one-way
+// audio: its RTP goes out, nothing comes in, even through a PBX that
+// latches to where its RTP comes from); the Then steps check that the audio check FAILS on the
 // leg concerned, and that it fails for that reason, not for silence.
 func registerAudioSteps(sc *godog.ScenarioContext) {
 	sc.Given(`^phone (\d+) sends the audio identity of (\d+)$`, step2(sendsIdentityOf))

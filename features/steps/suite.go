@@ -82,6 +82,7 @@ func (s *Suite) InitializeScenario(sc *godog.ScenarioContext) {
 	sc.Before(s.before)
 	sc.After(s.after)
 	registerConfigSteps(sc)
+	registerMediaSteps(sc)
 	registerRegistrationSteps(sc)
 	registerCallSteps(sc)
 	registerOutcomeSteps(sc)

@@ -31,6 +31,8 @@ type Config struct {
 	Registrar Registrar `yaml:"registrar"`
 	// Call holds call-handling settings.
 	Call Call `yaml:"call"`
+	// Media is the media server: anchored RTP, ports, media timeout.
+	Media Media `yaml:"media"`
 	// Store is the location database.
 	Store Store `yaml:"store"`
 	// Capture is a pcapng file that receives every SIP message; "" turns
@@ -244,6 +246,9 @@ type Subscriber struct {
 	// DisplayName is the display name used in From headers of calls from
 	// this subscriber. Default "".
 	DisplayName string `yaml:"display_name"`
+	// MediaAnchor overrides media.anchor for this subscriber's calls:
+	// "" (follow media.anchor), relay or direct. Default "".
+	MediaAnchor Anchor `yaml:"media_anchor"`
 }
 
 // SubscriberRange is a compact population from From to To inclusive.
@@ -304,6 +309,7 @@ func Defaults() *Config {
 			Redirect:        RedirectOff,
 			MaxForwards:     70,
 		},
-		Log: Log{Level: "info", Format: "text"},
+		Media: defaultMedia(),
+		Log:   Log{Level: "info", Format: "text"},
 	}
 }

@@ -217,6 +217,19 @@ func (d *decoder) value(n *yaml.Node, v reflect.Value, path, unit string) {
 			return
 		}
 		v.SetInt(i)
+	case v.Kind() == reflect.Bool:
+		s, ok := d.scalar(n, path, "true or false")
+		if !ok {
+			return
+		}
+		switch s {
+		case "true":
+			v.SetBool(true)
+		case "false":
+			v.SetBool(false)
+		default:
+			d.errorf(n.Line, path, "want true or false, got %s", describe(n))
+		}
 	case v.Kind() == reflect.Slice:
 		d.slice(n, v, path)
 	case v.Kind() == reflect.Struct:

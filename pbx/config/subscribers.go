@@ -186,6 +186,7 @@ func (v *validator) subscribers() {
 		if s.Redirect != RedirectInherit && s.Redirect != RedirectOff && s.Redirect.StatusCode() == 0 {
 			v.errorf(p+".redirect", "unknown redirect %q (want \"\", off, 301 or 302)", s.Redirect)
 		}
+		v.mediaAnchor(p+".media_anchor", s.MediaAnchor)
 		for j, contact := range s.Contacts {
 			if msg := checkContact(contact); msg != "" {
 				v.errorf(fmt.Sprintf("%s.contacts[%d]", p, j), "%s", msg)

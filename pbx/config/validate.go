@@ -29,6 +29,7 @@ func (c *Config) validate() []error {
 	v.auth()
 	v.registrar()
 	v.call()
+	v.media()
 	v.misc()
 	v.subscribers()
 	v.trustedPeers()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -140,4 +141,32 @@ func VerifyTwoWay(ctx context.Context, a, b *Call) (TwoWay, error) {
 		return out, fmt.Errorf("two-way audio %s <-> %s: %w", a.phone.cfg.Number, b.phone.cfg.Number, err)
 	}
 	return out, nil
+}
+
+// StopSending silences this leg for the rest of the call (a phone whose
+// media died while the call stays up): no more RTP goes out; it still
+// receives. Nothing happens on a signalling-only phone.
+func (c *Call) StopSending() {
+	if c.media != nil {
+		c.media.stopSending()
+	}
+}
+
+// MediaAddrs returns this leg's RTP address and the far end's as the SDP
+// negotiated it (invalid before it is known, or on a signalling-only
+// phone): through a PBX that anchors media, the far end is the PBX.
+func (c *Call) MediaAddrs() (local, remote netip.AddrPort) {
+	if c.media == nil {
+		return netip.AddrPort{}, netip.AddrPort{}
+	}
+	return c.media.stream.LocalAddr(), c.media.stream.Remote()
+}
+
+// MediaStats returns this leg's RTP counters (LastSource: where the last
+// accepted packet came from).
+func (c *Call) MediaStats() rtpaudio.Stats {
+	if c.media == nil {
+		return rtpaudio.Stats{}
+	}
+	return c.media.stream.Stats()
 }

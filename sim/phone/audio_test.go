@@ -2,8 +2,12 @@ package phone
 
 import (
 	"errors"
+	"net/netip"
+	"reflect"
 	"testing"
 	"time"
+
+	"pbxlab/internal/sdpneg"
 )
 
 // negativeCall dials callee (configured by cfg) from a fresh caller 5000
@@ -83,8 +87,8 @@ func TestEchoFailsAudioCheck(t *testing.T) {
 	mustHear(t, out, out.Phone().Identity()) // what arrives is the caller's own audio
 }
 
-// One-way audio without muting: the callee advertises a port nobody reads,
-// so the caller's RTP is lost; the callee's own audio still gets through.
+// One-way audio without muting: the callee's media socket is never read, so
+// the caller's RTP is lost; the callee's own audio still gets through.
 func TestDeadMediaPortFailsAudioCheck(t *testing.T) {
 	checkLeaks(t)
 	out, in := negativeCall(t, PhoneConfig{Number: "5001", DeadMediaPort: true})
@@ -117,11 +121,85 @@ func TestSetters(t *testing.T) {
 	p.SetEcho(true)
 	p.SetDeadMediaPort(true)
 	p.SetMute(true)
-	if got := p.mediaConfig(); got != (mediaConfig{identity: IdentityFor("77"), mute: true, echo: true, deadPort: true}) {
+	p.SetCodecs(sdpneg.PCMA())
+	p.SetSDPAddr(netip.MustParseAddr("192.168.1.9"))
+	want := mediaConfig{identity: IdentityFor("77"), mute: true, echo: true, deadPort: true,
+		codecs: []sdpneg.Codec{sdpneg.PCMA()}, sdpAddr: netip.MustParseAddr("192.168.1.9")}
+	if got := p.mediaConfig(); !reflect.DeepEqual(got, want) {
 		t.Fatalf("media config %+v", got)
+	}
+	p.SetCodecs()
+	if got := p.mediaConfig().codecs; !reflect.DeepEqual(got, sdpneg.DefaultCodecs()) {
+		t.Fatalf("SetCodecs() left %v, want the Agent's", got)
 	}
 	p.SetIdentity(Identity{})
 	if p.Identity() != IdentityFor("5001") {
 		t.Fatalf("zero identity did not restore the number's: %s", p.Identity())
 	}
+}
+
+// A phone of A-law only and one of µ-law first agree on A-law (the
+// offerer's order among common codecs) and hear each other.
+func TestCodecPreference(t *testing.T) {
+	checkLeaks(t)
+	ctx := testCtx(t, 15*time.Second)
+	a := newTestPhone(t, newTestAgent(t, Config{}), PhoneConfig{Number: "5000", Codecs: []sdpneg.Codec{sdpneg.PCMA()}})
+	inc := make(chan *Call, 1)
+	b := newTestPhone(t, newTestAgent(t, Config{}), PhoneConfig{Number: "5001", OnIncoming: func(c *Call) { inc <- c }})
+	out, in := answered(t, ctx, a, b, inc)
+	t.Cleanup(func() { _ = out.Hangup(testCtx(t, 5*time.Second)) })
+	if _, err := VerifyTwoWay(ctx, out, in); err != nil {
+		t.Fatal(err)
+	}
+	if c := in.media.stream.Codec(); c.Name != "PCMA" {
+		t.Fatalf("callee sends %s, want PCMA", c)
+	}
+	if s, err := sdpneg.Parse(out.localSDP); err != nil || len(s.Codecs) != 1 || s.Codecs[0].Name != "PCMA" {
+		t.Fatalf("caller offered %v (%v), want PCMA only", s, err)
+	}
+}
+
+// A phone with a G.722-only codec list refuses a G.711 offer with 488.
+func TestNoCommonCodec488(t *testing.T) {
+	checkLeaks(t)
+	ctx := testCtx(t, 15*time.Second)
+	a := newTestPhone(t, newTestAgent(t, Config{}), PhoneConfig{Number: "5000"})
+	b := newTestPhone(t, newTestAgent(t, Config{}), PhoneConfig{Number: "5001", Codecs: []sdpneg.Codec{{PT: 9, Name: "G722", Rate: 8000}}})
+	c, err := a.DialURI(ctx, b.Contact())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if end, err := c.Wait(ctx); err != nil || end.Code != 488 {
+		t.Fatalf("call ended with %+v, %v; want 488", end, err)
+	}
+}
+
+// SDPAddr puts another IP in the SDP; the RTP still leaves from the real
+// one (so the far end, sending to the SDP address, is not heard).
+func TestSDPAddr(t *testing.T) {
+	checkLeaks(t)
+	lie := netip.MustParseAddr("127.0.0.2")
+	out, in := negativeCall(t, PhoneConfig{Number: "5001", SDPAddr: lie})
+	s, err := sdpneg.Parse(in.localSDP)
+	if err != nil || s.Addr.Addr() != lie {
+		t.Fatalf("callee's SDP names %v (%v), want %s", s, err, lie)
+	}
+	if _, err := out.TwoWayAudio(testCtx(t, 5*time.Second)); err != nil {
+		t.Fatalf("the caller should hear the callee: %v", err)
+	}
+	mustNotHear(t, in)
+}
+
+// StopSending silences a leg for good; it still receives.
+func TestStopSending(t *testing.T) {
+	checkLeaks(t)
+	out, in := negativeCall(t, PhoneConfig{Number: "5001"})
+	mustHear(t, out, in.Phone().Identity())
+	in.StopSending()
+	n := in.media.stream.Stats().PacketsOut
+	time.Sleep(100 * time.Millisecond)
+	if m := in.media.stream.Stats().PacketsOut; m != n {
+		t.Fatalf("%d packets sent after StopSending", m-n)
+	}
+	mustHear(t, in, out.Phone().Identity())
 }

@@ -38,11 +38,12 @@ func (p *Phone) DialURI(ctx context.Context, uri string) (*Call, error) {
 
 func (p *Phone) dial(ctx context.Context, ruri sip.Uri, remote, dest string) (*Call, error) {
 	a := p.agent
-	m, sdpAddr, err := a.callMedia(p.mediaConfig())
+	mc := p.mediaConfig()
+	m, sdpAddr, err := a.callMedia(mc)
 	if err != nil {
 		return nil, fmt.Errorf("dial %s: %w", remote, err)
 	}
-	offer, err := sdpneg.Offer(sdpAddr, a.codecs, rand.Uint64N(1<<62))
+	offer, err := sdpneg.Offer(sdpAddr, mc.codecs, rand.Uint64N(1<<62))
 	if err != nil {
 		closeMedia(m)
 		return nil, fmt.Errorf("dial %s: %w", remote, err)

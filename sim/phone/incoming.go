@@ -45,13 +45,14 @@ func (p *Phone) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 		}
 	}
 	mode, _ := p.settings()
-	m, sdpAddr, err := a.callMedia(p.mediaConfig())
+	mc := p.mediaConfig()
+	m, sdpAddr, err := a.callMedia(mc)
 	if err != nil {
 		a.log.Warn("incoming call without media", "error", err)
 		_ = dss.Respond(500, "Server Internal Error", nil)
 		return
 	}
-	local, far, err := p.answerSDP(offer, sdpAddr)
+	local, far, err := answerSDP(offer, sdpAddr, mc.codecs)
 	if err != nil {
 		closeMedia(m)
 		_ = dss.Respond(488, "Not Acceptable Here", nil)
@@ -84,14 +85,13 @@ func (p *Phone) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 // answerSDP builds our SDP: an answer to the offer, or our own offer when
 // the INVITE had none (the answer then comes in the ACK, RFC 3261 §13.2.1).
 // far is the negotiated far end, nil until known.
-func (p *Phone) answerSDP(offer *sdpneg.Session, addr netip.AddrPort) (local []byte, far *sdpneg.Session, err error) {
-	a := p.agent
+func answerSDP(offer *sdpneg.Session, addr netip.AddrPort, codecs []sdpneg.Codec) (local []byte, far *sdpneg.Session, err error) {
 	id := rand.Uint64N(1 << 62)
 	if offer == nil {
-		local, err = sdpneg.Offer(addr, a.codecs, id)
+		local, err = sdpneg.Offer(addr, codecs, id)
 		return local, nil, err
 	}
-	local, neg, err := sdpneg.Answer(offer, addr, a.codecs, id)
+	local, neg, err := sdpneg.Answer(offer, addr, codecs, id)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -3,7 +3,6 @@ package phone
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/netip"
 	"sync"
 
@@ -22,7 +21,9 @@ type mediaConfig struct {
 	identity Identity
 	mute     bool // send nothing
 	echo     bool // send back what arrives instead of the identity
-	deadPort bool // advertise a port nobody reads
+	deadPort bool // the media socket sends but is never read
+	codecs   []sdpneg.Codec
+	sdpAddr  netip.Addr // the IP our SDP names (invalid: the real one)
 }
 
 // media is the RTP stream of one call: it receives from the moment it is
@@ -31,14 +32,16 @@ type mediaConfig struct {
 type media struct {
 	stream *rtpaudio.Stream
 	cfg    mediaConfig
-	echo   *echoBuffer    // set with cfg.echo
-	dead   net.PacketConn // set with cfg.deadPort: the advertised socket, never read
+	echo   *echoBuffer // set with cfg.echo
 	cancel context.CancelFunc
 	ctx    context.Context
 	wg     sync.WaitGroup
 
-	mu      sync.Mutex
-	sending bool
+	mu         sync.Mutex
+	sending    bool
+	stopped    bool // StopSending: silent for the rest of the call
+	stopSender context.CancelFunc
+	senderDone chan struct{}
 }
 
 // openMedia binds a stream on the Agent's IP (even port) and starts receiving.
@@ -66,15 +69,10 @@ func (a *Agent) openMedia(mc mediaConfig) (*media, error) {
 		return nil, fmt.Errorf("open media: %w", err)
 	}
 	m.stream = s
-	if mc.deadPort {
-		dead, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(a.cfg.LocalIP, 0)))
-		if err != nil {
-			_ = s.Close()
-			return nil, fmt.Errorf("open media: dead port: %w", err)
-		}
-		m.dead = dead
-	}
 	m.ctx, m.cancel = context.WithCancel(context.Background())
+	if mc.deadPort {
+		return m, nil // nothing ever reads the socket
+	}
 	m.wg.Go(func() {
 		if err := s.Run(m.ctx); err != nil {
 			a.log.Debug("rtp receive stopped", "local", s.LocalAddr(), "error", err)
@@ -83,11 +81,11 @@ func (a *Agent) openMedia(mc mediaConfig) (*media, error) {
 	return m, nil
 }
 
-// local is the address our SDP advertises: where we receive RTP, or the
-// dead port.
+// local is the address our SDP advertises: where we receive RTP (with
+// the configured SDP address in place of our IP, if any).
 func (m *media) local() netip.AddrPort {
-	if m.dead != nil {
-		return addrPortOf(m.dead.LocalAddr())
+	if m.cfg.sdpAddr.IsValid() {
+		return netip.AddrPortFrom(m.cfg.sdpAddr, m.stream.LocalAddr().Port())
 	}
 	return m.stream.LocalAddr()
 }
@@ -110,7 +108,7 @@ func (m *media) apply(remote *sdpneg.Session) error {
 func (m *media) startSending() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.sending || m.cfg.mute || m.ctx.Err() != nil {
+	if m.sending || m.stopped || m.cfg.mute || m.ctx.Err() != nil {
 		return
 	}
 	m.sending = true
@@ -118,7 +116,26 @@ func (m *media) startSending() {
 	if m.echo != nil {
 		src = m.echo.fill
 	}
-	m.wg.Go(func() { _ = m.stream.Send(m.ctx, src) })
+	ctx, cancel := context.WithCancel(m.ctx)
+	m.stopSender, m.senderDone = cancel, make(chan struct{})
+	done := m.senderDone
+	m.wg.Go(func() {
+		defer close(done)
+		_ = m.stream.Send(ctx, src)
+	})
+}
+
+// stopSending silences the stream for the rest of the call (it returns
+// once the last packet is out); it keeps receiving.
+func (m *media) stopSending() {
+	m.mu.Lock()
+	m.stopped = true
+	stop, done := m.stopSender, m.senderDone
+	m.mu.Unlock()
+	if stop != nil {
+		stop()
+		<-done
+	}
 }
 
 // close stops sending and receiving and releases the sockets.
@@ -127,8 +144,5 @@ func (m *media) close() {
 	m.cancel()
 	m.mu.Unlock()
 	_ = m.stream.Close()
-	if m.dead != nil {
-		_ = m.dead.Close()
-	}
 	m.wg.Wait()
 }

@@ -16,7 +16,11 @@ const discardPort = 9
 // stream is nil and the address a placeholder.
 func (a *Agent) callMedia(mc mediaConfig) (*media, netip.AddrPort, error) {
 	if a.cfg.SignallingOnly {
-		return nil, netip.AddrPortFrom(a.cfg.LocalIP, discardPort), nil
+		ip := a.cfg.LocalIP
+		if mc.sdpAddr.IsValid() {
+			ip = mc.sdpAddr
+		}
+		return nil, netip.AddrPortFrom(ip, discardPort), nil
 	}
 	m, err := a.openMedia(mc)
 	if err != nil {

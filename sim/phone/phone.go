@@ -2,6 +2,7 @@ package phone
 
 import (
 	"fmt"
+	"net/netip"
 	"slices"
 	"sync"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"pbxlab/internal/clock"
+	"pbxlab/internal/sdpneg"
 )
 
 // Behaviour is what a phone does with an incoming call.
@@ -80,11 +82,22 @@ type PhoneConfig struct {
 	// negative control the audio check must refuse (its own identity is
 	// not the far end's).
 	Echo bool
-	// DeadMediaPort makes the phone advertise in its SDP a UDP port it holds
-	// open but never reads, while it still sends its identity from its real
-	// media port: the far end's audio is lost, this phone's arrives
-	// (one-way audio, as when a NAT or firewall breaks one direction).
+	// DeadMediaPort makes the phone's media socket send its identity but
+	// never read: the far end's audio is lost, this phone's arrives
+	// (one-way audio, as when a firewall drops the inbound direction). It
+	// stays one-way through a PBX that latches (sends to where the phone's
+	// RTP comes from): that is the same socket.
 	DeadMediaPort bool
+	// Codecs are the payload formats the phone offers and accepts, in
+	// order of preference (default: the Agent's, PCMU, PCMA and
+	// telephone-event). Only PCMU and PCMA carry audio in the simulator;
+	// others still negotiate (a phone of G.722 only gets 488 from a
+	// PCMU-only caller).
+	Codecs []sdpneg.Codec
+	// SDPAddr is the IP the phone's SDP names instead of its own, e.g. the
+	// private address of a phone behind NAT, where media sent to it is
+	// lost. Its RTP still leaves from its real address.
+	SDPAddr netip.Addr
 	// OnRegister, if set, is called after every REGISTER this phone sends
 	// on its own (refreshes), with the outcome.
 	OnRegister func(Registration, error)
@@ -115,6 +128,8 @@ type Phone struct {
 	identity Identity
 	echo     bool
 	deadPort bool
+	codecs   []sdpneg.Codec
+	sdpAddr  netip.Addr
 }
 
 // NewPhone adds a phone to the Agent.
@@ -139,6 +154,8 @@ func (a *Agent) NewPhone(cfg PhoneConfig) (*Phone, error) {
 		identity: cfg.Identity,
 		echo:     cfg.Echo,
 		deadPort: cfg.DeadMediaPort,
+		codecs:   slices.Clone(cfg.Codecs),
+		sdpAddr:  cfg.SDPAddr,
 		regCall:  randomID(),
 	}
 	p.dialog = sipgo.DialogUA{Client: a.client, ContactHDR: p.contactHeader()}
@@ -215,11 +232,31 @@ func (p *Phone) SetDeadMediaPort(on bool) {
 	p.mu.Unlock()
 }
 
+// SetCodecs changes the codecs (see PhoneConfig.Codecs) of calls started
+// afterwards; nil restores the Agent's.
+func (p *Phone) SetCodecs(codecs ...sdpneg.Codec) {
+	p.mu.Lock()
+	p.codecs = slices.Clone(codecs)
+	p.mu.Unlock()
+}
+
+// SetSDPAddr changes the IP the SDP of calls started afterwards names (see
+// PhoneConfig.SDPAddr); the zero Addr restores the phone's own.
+func (p *Phone) SetSDPAddr(ip netip.Addr) {
+	p.mu.Lock()
+	p.sdpAddr = ip
+	p.mu.Unlock()
+}
+
 // mediaConfig is what a new call's media does, as the phone is set now.
 func (p *Phone) mediaConfig() mediaConfig {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return mediaConfig{identity: p.identity, mute: p.mute, echo: p.echo, deadPort: p.deadPort}
+	codecs := p.codecs
+	if len(codecs) == 0 {
+		codecs = p.agent.codecs
+	}
+	return mediaConfig{identity: p.identity, mute: p.mute, echo: p.echo, deadPort: p.deadPort, codecs: codecs, sdpAddr: p.sdpAddr}
 }
 
 // Calls returns the phone's calls in progress, oldest first.

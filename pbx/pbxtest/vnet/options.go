@@ -18,6 +18,8 @@ type options struct {
 	network []memnet.Option
 	pbx     []pbx.Option
 	settle  func()
+	// media keeps the configuration's media section (else: direct, no timeout)
+	media bool
 }
 
 // WithPBXAddr sets the PBX's UDP address (default 127.0.0.1:5060; the demo
@@ -48,3 +50,11 @@ func WithPBXOptions(opts ...pbx.Option) Option {
 // before its receiver closes (a sipgo transaction answering on a closed
 // socket would open a real one, which stops virtual time).
 func WithSettle(settle func()) Option { return func(o *options) { o.settle = settle } }
+
+// WithMedia keeps the media section of cfg as it is. By default Start sets
+// media.anchor to direct and media.timeout to 0: the harness's phones are
+// signalling-only (they send no RTP, so every call would hit the media
+// timeout) and SIP-level tests see the SDP they sent. With WithMedia the
+// PBX anchors calls (relay, the default) on the in-memory network, so the
+// anchor's SDP and the media timeout can be tested in virtual time.
+func WithMedia() Option { return func(o *options) { o.media = true } }

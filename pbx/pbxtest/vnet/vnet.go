@@ -65,7 +65,8 @@ type Harness struct {
 
 // Start builds a network, runs a PBX with cfg on it (the demo configuration
 // when nil; cfg is modified: sip.listen becomes the PBX address, UDP only,
-// admin.listen is cleared, and store.path is set as WithStore says) and
+// admin.listen is cleared, store.path is set as WithStore says, and
+// media.anchor is direct and media.timeout off unless WithMedia) and
 // registers the cleanup that stops it. It fails t if the PBX does not start.
 func Start(t TB, cfg *config.Config, opts ...Option) *Harness {
 	t.Helper()
@@ -90,6 +91,9 @@ func Start(t TB, cfg *config.Config, opts ...Option) *Harness {
 	cfg.SIP.Listen = []string{config.ListenAddr{Transport: config.TransportUDP, AddrPort: o.pbxAddr}.String()}
 	cfg.Admin.Listen = ""
 	cfg.Store.Path = o.store
+	if !o.media {
+		cfg.Media.Anchor, cfg.Media.Timeout = config.AnchorDirect, 0
+	}
 	pbxOpts := append([]pbx.Option{pbx.WithLogger(o.log.With("side", "pbx")), pbx.WithPacketListener(h.Net.ListenPacket)}, o.pbx...)
 	srv, err := pbx.New(cfg, pbxOpts...)
 	if err != nil {

@@ -1,0 +1,150 @@
+package pbx_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+
+	"pbxlab/internal/testua"
+	"pbxlab/pbx/pbxtest/vnet"
+)
+
+// The media timeout in virtual time: the PBX anchors the calls (vnet's
+// WithMedia) on the in-memory network; nobody sends RTP.
+
+const mediaTimeout = 20 * time.Second
+
+// startAnchored starts the PBX anchoring calls with a 20 s media timeout.
+func startAnchored(t *testing.T) *vnet.Harness {
+	t.Helper()
+	cfg := trustingPhones()
+	cfg.Media.Timeout = mediaTimeout
+	return vnet.Start(t, cfg, vnet.WithSettle(synctest.Wait), vnet.WithMedia())
+}
+
+// answeredCall has a test UA call 1001 (a phone that answers at once) with
+// offer and ACKs the 200; it returns the UA's dialog and when it answered.
+func answeredCall(ctx context.Context, t *testing.T, u *testua.UA, offer []byte) (*testua.Dialog, time.Time) {
+	t.Helper()
+	tx, err := u.Start(u.NewInvite("1001", offer))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := tx.Final(ctx)
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("INVITE answered %v, %v", res, err)
+	}
+	if _, err := tx.Ack(nil); err != nil {
+		t.Fatal(err)
+	}
+	return tx.Dialog(), time.Now()
+}
+
+// TestVirtualMediaTimeout: an answered call in which no RTP flows ends
+// with BYE to both legs between timeout and timeout plus the sweep
+// interval (a quarter of it) after the answer, CDR reason "media timeout".
+func TestVirtualMediaTimeout(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		// a virtual deadline: a wait that would hang fails in no real time
+		ctx, cancel := context.WithTimeout(t.Context(), time.Hour)
+		defer cancel()
+		h := startAnchored(t)
+		callee := h.Phone("1001")
+		u := virtualUA(t, h, "1000")
+		_, answered := answeredCall(ctx, t, u, u.Offer())
+		bye, err := u.AwaitIncoming(ctx, testua.Method(sip.BYE))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := bye.Record().At.Sub(answered); d < mediaTimeout || d > mediaTimeout+mediaTimeout/4 {
+			t.Errorf("BYE %s after the answer, want between %s and %s", d, mediaTimeout, mediaTimeout+mediaTimeout/4)
+		}
+		calls := callee.Calls()
+		if len(calls) > 0 {
+			if _, err := calls[0].Wait(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if recs := cdrsOf(t, h); len(recs) != 1 || recs[0].Reason != "media timeout" {
+			t.Fatalf("CDRs %+v, want one ended by media timeout", recs)
+		}
+	})
+}
+
+// TestVirtualHeldCallHasNoMediaTimeout: a call on hold (the caller's
+// offer sendonly, the callee's answer recvonly: neither leg should be
+// sending) stays up for ten times the timeout without RTP; once the caller
+// resumes (re-INVITE sendrecv, answered sendrecv), the timeout applies
+// again.
+func TestVirtualHeldCallHasNoMediaTimeout(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		// a virtual deadline: a wait that would hang fails in no real time
+		ctx, cancel := context.WithTimeout(t.Context(), time.Hour)
+		defer cancel()
+		h := startAnchored(t)
+		callee := virtualUA(t, h, "1001")
+		if res, err := callee.Register(ctx, testua.Registration{Password: "demo1001", Expires: 3600}); err != nil || res.StatusCode != 200 {
+			t.Fatalf("REGISTER 1001: %v, %v", res, err)
+		}
+		answer := func() {
+			t.Helper()
+			inc, err := callee.AwaitIncoming(ctx, testua.Method(sip.INVITE))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ok, err := inc.Answer()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := inc.Respond(ok); err != nil {
+				t.Fatal(err)
+			}
+		}
+		u := virtualUA(t, h, "1000")
+		held := []byte(strings.Replace(string(u.Offer()), "a=sendrecv", "a=sendonly", 1))
+		tx, err := u.Start(u.NewInvite("1001", held))
+		if err != nil {
+			t.Fatal(err)
+		}
+		answer()
+		if res, err := tx.Final(ctx); err != nil || res.StatusCode != 200 || !strings.Contains(string(res.Body()), "a=recvonly") {
+			t.Fatalf("INVITE answered %v, %v; want 200 recvonly", res, err)
+		}
+		if _, err := tx.Ack(nil); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(10 * mediaTimeout)
+		synctest.Wait()
+		if byes := append(u.Received(testua.Method(sip.BYE)), callee.Received(testua.Method(sip.BYE))...); len(byes) != 0 {
+			t.Fatalf("the held call was ended within %s: %v", 10*mediaTimeout, byes)
+		}
+		re := tx.Dialog().NewRequest(sip.INVITE)
+		testua.SetBody(re, "application/sdp", u.Offer())
+		rtx, err := u.Start(re)
+		if err != nil {
+			t.Fatal(err)
+		}
+		answer()
+		if res, err := rtx.Final(ctx); err != nil || res.StatusCode != 200 || !strings.Contains(string(res.Body()), "a=sendrecv") {
+			t.Fatalf("resume re-INVITE answered %v, %v; want 200 sendrecv", res, err)
+		}
+		if _, err := rtx.Ack(nil); err != nil {
+			t.Fatal(err)
+		}
+		resumed := time.Now()
+		bye, err := u.AwaitIncoming(ctx, testua.Method(sip.BYE))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := bye.Record().At.Sub(resumed); d < mediaTimeout || d > mediaTimeout+mediaTimeout/4 {
+			t.Errorf("BYE %s after the resume, want between %s and %s", d, mediaTimeout, mediaTimeout+mediaTimeout/4)
+		}
+		if recs := cdrsOf(t, h); len(recs) != 1 || recs[0].Reason != "media timeout" {
+			t.Fatalf("CDRs %+v, want one ended by media timeout", recs)
+		}
+	})
+}
