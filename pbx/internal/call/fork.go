@@ -2,10 +2,12 @@ package call
 
 import (
 	"context"
+	"errors"
 
 	"github.com/emiago/sipgo/sip"
 
 	"pbxlab/pbx/internal/cdr"
+	"pbxlab/pbx/internal/sipx"
 )
 
 // Fork rings the targets of d from the caller's leg: all at once (RFC 3261
@@ -30,15 +32,28 @@ func (c *Call) Fork(d Decision) {
 		c.ringNext()
 		return
 	}
+	var lastErr error
 	for _, t := range d.Targets {
 		if _, err := c.startBranch(t); err != nil {
 			c.log.Warn("fork", "target", t.URI.String(), "error", err)
+			lastErr = err
 		}
 	}
 	c.next = len(d.Targets)
 	if len(c.branches) == 0 {
-		c.targetsFailed(Unreachable, nil)
+		c.targetsFailed(Unreachable, startFailure(lastErr))
 	}
+}
+
+// startFailure is the response standing for a target that could not even
+// be tried: the status of err when it carries one (503 when the media server
+// has no port left, 488 when nothing can be bridged), else none.
+func startFailure(err error) *sip.Response {
+	var se *sipx.StatusError
+	if !errors.As(err, &se) {
+		return nil
+	}
+	return sip.NewResponse(se.Code, se.Reason)
 }
 
 // startBranch originates a leg towards t with the caller's offer passed

@@ -92,6 +92,11 @@ func (l *Leg) ID() string { return l.id }
 // State is the leg's dialog state.
 func (l *Leg) State() LegState { return l.state }
 
+// Local is how the PBX presents itself to the leg's peer (the socket, the
+// address in Via and Contact): the media server puts the same address in
+// the leg's SDP.
+func (l *Leg) Local() sipx.Local { return l.via }
+
 // Role is the PBX's side of the leg's initial INVITE.
 func (l *Leg) Role() Role { return l.role }
 

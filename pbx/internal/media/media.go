@@ -185,7 +185,7 @@ type legLocal interface{ Local() sipx.Local }
 // localFor picks the PBX address facing leg l, whose media peer is peer
 // (maybe unknown).
 func (s *Server) localFor(l *call.Leg, peer netip.Addr) (Local, bool) {
-	if ll, ok := any(l).(legLocal); ok {
+	if ll, ok := any(l).(legLocal); ok && ll.Local().Addr.IsValid() {
 		loc := ll.Local()
 		bind := loc.Bind.Addr()
 		if !bind.IsValid() {
