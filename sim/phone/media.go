@@ -19,7 +19,7 @@ const toneAmplitude = 0.3
 // call starts).
 type mediaConfig struct {
 	identity Identity
-	mute     bool // send nothing
+	mute     bool // send silence
 	echo     bool // send back what arrives instead of the identity
 	deadPort bool // the media socket sends but is never read
 	codecs   []sdpneg.Codec
@@ -108,12 +108,17 @@ func (m *media) apply(remote *sdpneg.Session) error {
 func (m *media) startSending() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.sending || m.stopped || m.cfg.mute || m.ctx.Err() != nil {
+	if m.sending || m.stopped || m.ctx.Err() != nil {
 		return
 	}
 	m.sending = true
 	src := tone.NewChord(tone.DefaultRate, toneAmplitude, m.cfg.identity.Freqs()...).Fill
-	if m.echo != nil {
+	switch {
+	case m.cfg.mute:
+		// a muted phone sends silence, as a real one does: the far end
+		// hears nothing, and a NAT or a latching PBX still sees its RTP
+		src = func(buf []int16) { clear(buf) }
+	case m.echo != nil:
 		src = m.echo.fill
 	}
 	ctx, cancel := context.WithCancel(m.ctx)

@@ -74,8 +74,10 @@ type PhoneConfig struct {
 	// IdentityFor(Number). Another number's identity makes a negative
 	// control: the phone passes for that number, as a misrouted call would.
 	Identity Identity
-	// Mute makes the phone send no RTP at all (negative control for the
-	// two-way audio check). It still receives.
+	// Mute makes the phone send silence (negative control for the two-way
+	// audio check: a muted phone is not heard); it still receives. Its RTP
+	// keeps a NAT's mapping and a PBX's latching alive, as a real phone's
+	// does; Call.StopSending sends nothing at all.
 	Mute bool
 	// Echo makes the phone send back the audio it receives (decoded and
 	// re-encoded) instead of its identity: a looped-back stream, the
@@ -198,7 +200,8 @@ func (p *Phone) SetAnswer(m AnswerMode) {
 	p.mu.Unlock()
 }
 
-// SetMute turns sending RTP off (true) or on for calls started afterwards.
+// SetMute makes calls started afterwards send silence (true) or the
+// phone's identity.
 func (p *Phone) SetMute(mute bool) {
 	p.mu.Lock()
 	p.mute = mute
