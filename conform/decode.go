@@ -1,13 +1,11 @@
 package conform
 
 import (
-	"bytes"
 	"cmp"
 	"errors"
 	"fmt"
-	"io"
+	"pbxlab/internal/yamlx"
 	"slices"
-	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -30,49 +28,9 @@ func (d *decoder) errorf(line int, field, format string, args ...any) {
 	d.errs = append(d.errs, &ProfileError{File: d.file, Line: line, Field: field, Msg: fmt.Sprintf(format, args...)})
 }
 
-// parseYAML returns the top node of the single document in data (nil for
-// an empty document).
-func parseYAML(data []byte) (root *yaml.Node, err error) {
-	defer func() {
-		if r := recover(); r != nil { // the YAML library must not take the process down
-			root, err = nil, fmt.Errorf("yaml: %v", r)
-		}
-	}()
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	var doc yaml.Node
-	if err := dec.Decode(&doc); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, nil
-		}
-		return nil, err
-	}
-	var extra yaml.Node
-	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
-		if err != nil {
-			return nil, err
-		}
-		return nil, fmt.Errorf("yaml: line %d: more than one YAML document", extra.Line)
-	}
-	if doc.Kind == yaml.DocumentNode {
-		if len(doc.Content) == 0 {
-			return nil, nil
-		}
-		return doc.Content[0], nil
-	}
-	return &doc, nil
-}
-
 // yamlError turns "yaml: line 3: ..." into a ProfileError with the line.
 func (d *decoder) yamlError(err error) error {
-	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	line := 0
-	if rest, ok := strings.CutPrefix(msg, "line "); ok {
-		if num, tail, ok := strings.Cut(rest, ": "); ok {
-			if n, err := strconv.Atoi(num); err == nil {
-				line, msg = n, tail
-			}
-		}
-	}
+	line, msg := yamlx.SyntaxError(err)
 	return &ProfileError{File: d.file, Line: line, Msg: msg}
 }
 
@@ -87,7 +45,7 @@ func (d *decoder) mapping(n *yaml.Node, path string, fs fields) {
 		return
 	}
 	if n.Kind != yaml.MappingNode {
-		d.errorf(n.Line, path, "want a mapping, got %s", describe(n))
+		d.errorf(n.Line, path, "want a mapping, got %s", yamlx.Describe(n))
 		return
 	}
 	seen := map[string]int{}
@@ -97,10 +55,10 @@ func (d *decoder) mapping(n *yaml.Node, path string, fs fields) {
 			return
 		}
 		if k.Kind != yaml.ScalarNode {
-			d.errorf(k.Line, path, "want a key, got %s", describe(k))
+			d.errorf(k.Line, path, "want a key, got %s", yamlx.Describe(k))
 			continue
 		}
-		field := join(path, k.Value)
+		field := yamlx.Join(path, k.Value)
 		if first, dup := seen[k.Value]; dup {
 			d.errorf(k.Line, field, "duplicate key (first at line %d)", first)
 			continue
@@ -114,7 +72,7 @@ func (d *decoder) mapping(n *yaml.Node, path string, fs fields) {
 			}
 			slices.Sort(names)
 			hint := ""
-			if s := suggest(k.Value, names); s != "" {
+			if s := yamlx.Suggest(k.Value, names); s != "" {
 				hint = fmt.Sprintf(" (did you mean %q?)", s)
 			}
 			d.errorf(k.Line, field, "unknown key%s; known keys: %s", hint, strings.Join(names, ", "))
@@ -134,7 +92,7 @@ func (d *decoder) sequence(n *yaml.Node, path string, each func(n *yaml.Node, fi
 		return
 	}
 	if n.Kind != yaml.SequenceNode {
-		d.errorf(n.Line, path, "want a list, got %s", describe(n))
+		d.errorf(n.Line, path, "want a list, got %s", yamlx.Describe(n))
 		return
 	}
 	for i, item := range n.Content {
@@ -151,14 +109,14 @@ func (d *decoder) str(dst *string) func(n *yaml.Node, field string) {
 			return
 		}
 		if n.Kind != yaml.ScalarNode {
-			d.errorf(n.Line, field, "want a value, got %s", describe(n))
+			d.errorf(n.Line, field, "want a value, got %s", yamlx.Describe(n))
 			return
 		}
 		switch n.ShortTag() {
 		case "!!str", "!!int":
 			*dst = n.Value
 		default:
-			d.errorf(n.Line, field, "want a string, got %s (quote it)", describe(n))
+			d.errorf(n.Line, field, "want a string, got %s (quote it)", yamlx.Describe(n))
 		}
 	}
 }
@@ -181,7 +139,7 @@ func (d *decoder) strMap(dst *map[string]string) func(n *yaml.Node, field string
 			return
 		}
 		if n.Kind != yaml.MappingNode {
-			d.errorf(n.Line, field, "want a mapping, got %s", describe(n))
+			d.errorf(n.Line, field, "want a mapping, got %s", yamlx.Describe(n))
 			return
 		}
 		if *dst == nil {
@@ -189,9 +147,9 @@ func (d *decoder) strMap(dst *map[string]string) func(n *yaml.Node, field string
 		}
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
-			f := join(field, k.Value)
+			f := yamlx.Join(field, k.Value)
 			if k.Kind != yaml.ScalarNode {
-				d.errorf(k.Line, field, "want a key, got %s", describe(k))
+				d.errorf(k.Line, field, "want a key, got %s", yamlx.Describe(k))
 				continue
 			}
 			if _, dup := (*dst)[k.Value]; dup {
@@ -256,68 +214,6 @@ func (d *decoder) profile(n *yaml.Node, p *Profile) {
 }
 
 func isNull(n *yaml.Node) bool { return n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" }
-
-func join(path, name string) string {
-	if path == "" {
-		return name
-	}
-	return path + "." + name
-}
-
-// describe names a node's kind for messages.
-func describe(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.MappingNode:
-		return "a mapping"
-	case yaml.SequenceNode:
-		return "a list"
-	case yaml.AliasNode:
-		return "an alias"
-	}
-	switch n.ShortTag() {
-	case "!!bool":
-		return "a boolean " + strconv.Quote(n.Value)
-	case "!!float":
-		return "a number " + strconv.Quote(n.Value)
-	case "!!null":
-		return "nothing"
-	}
-	return strconv.Quote(n.Value)
-}
-
-// suggest returns the candidate closest to name when it is a likely typo.
-func suggest(name string, candidates []string) string {
-	if len(name) > 64 {
-		return ""
-	}
-	best, bestDist := "", 3
-	for _, c := range candidates {
-		if dist := editDistance(strings.ToLower(name), c); dist < bestDist {
-			best, bestDist = c, dist
-		}
-	}
-	return best
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
-}
 
 // sortByLine orders errors by line, those without a line last.
 func sortByLine(errs []error) {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"pbxlab/internal/yamlx"
 	"regexp"
 	"slices"
 	"strconv"
@@ -128,7 +129,7 @@ func ParseProfile(name string, data []byte) (*Profile, error) {
 	}
 	p := &Profile{File: name, lines: map[string]int{}}
 	d := &decoder{file: name, lines: p.lines}
-	root, err := parseYAML(data)
+	root, err := yamlx.Parse(data)
 	if err != nil {
 		return nil, d.yamlError(err)
 	}
@@ -189,7 +190,7 @@ func (p *Profile) validate(d *decoder) {
 			bad(field, "%q listed twice", c)
 		case !slices.Contains(KnownCapabilities(), c) && !serviceRE.MatchString(c):
 			hint := ""
-			if s := suggest(c, KnownCapabilities()); s != "" {
+			if s := yamlx.Suggest(c, KnownCapabilities()); s != "" {
 				hint = fmt.Sprintf(" (did you mean %q?)", s)
 			}
 			bad(field, "unknown capability %q%s: want one of %s or service-NAME", c, hint, strings.Join(KnownCapabilities(), ", "))

@@ -1,12 +1,11 @@
 package config
 
 import (
-	"bytes"
 	"cmp"
 	"errors"
 	"fmt"
-	"io"
 	"os"
+	"pbxlab/internal/yamlx"
 	"reflect"
 	"slices"
 	"strconv"
@@ -45,7 +44,7 @@ func Parse(name string, data []byte) (*Config, error) {
 	c := Defaults()
 	d := &decoder{src: &source{name: name, lines: map[string]int{}}}
 	c.src = d.src
-	root, err := parseYAML(data)
+	root, err := yamlx.Parse(data)
 	if err != nil {
 		return nil, d.yamlError(err)
 	}
@@ -120,39 +119,6 @@ func errLine(err error) int {
 	return 0
 }
 
-// parseYAML returns the top node of the single document in data, or nil for
-// an empty document.
-func parseYAML(data []byte) (root *yaml.Node, err error) {
-	defer func() {
-		// The YAML parser must not take the process down on a bad file.
-		if r := recover(); r != nil {
-			root, err = nil, fmt.Errorf("yaml: %v", r)
-		}
-	}()
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	var doc yaml.Node
-	if err := dec.Decode(&doc); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, nil
-		}
-		return nil, err
-	}
-	var extra yaml.Node
-	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
-		if err != nil {
-			return nil, err
-		}
-		return nil, fmt.Errorf("yaml: line %d: more than one YAML document", extra.Line)
-	}
-	if doc.Kind == yaml.DocumentNode {
-		if len(doc.Content) == 0 {
-			return nil, nil
-		}
-		return doc.Content[0], nil
-	}
-	return &doc, nil
-}
-
 type decoder struct {
 	src   *source
 	errs  []error
@@ -166,15 +132,7 @@ func (d *decoder) errorf(line int, path, format string, args ...any) {
 // yamlError turns a yaml.v3 syntax error ("yaml: line 3: ...") into a
 // FieldError carrying the line.
 func (d *decoder) yamlError(err error) error {
-	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	line := 0
-	if rest, ok := strings.CutPrefix(msg, "line "); ok {
-		if num, tail, ok := strings.Cut(rest, ": "); ok {
-			if n, err := strconv.Atoi(num); err == nil {
-				line, msg = n, tail
-			}
-		}
-	}
+	line, msg := yamlx.SyntaxError(err)
 	return &FieldError{File: d.src.name, Line: line, Msg: msg}
 }
 
@@ -213,7 +171,7 @@ func (d *decoder) value(n *yaml.Node, v reflect.Value, path, unit string) {
 		}
 		i, err := strconv.ParseInt(s, 10, 0)
 		if err != nil {
-			d.errorf(n.Line, path, "want an integer, got %s", describe(n))
+			d.errorf(n.Line, path, "want an integer, got %s", yamlx.Describe(n))
 			return
 		}
 		v.SetInt(i)
@@ -228,7 +186,7 @@ func (d *decoder) value(n *yaml.Node, v reflect.Value, path, unit string) {
 		case "false":
 			v.SetBool(false)
 		default:
-			d.errorf(n.Line, path, "want true or false, got %s", describe(n))
+			d.errorf(n.Line, path, "want true or false, got %s", yamlx.Describe(n))
 		}
 	case v.Kind() == reflect.Slice:
 		d.slice(n, v, path)
@@ -244,7 +202,7 @@ func (d *decoder) value(n *yaml.Node, v reflect.Value, path, unit string) {
 // "0100").
 func (d *decoder) scalar(n *yaml.Node, path, want string) (string, bool) {
 	if n.Kind != yaml.ScalarNode {
-		d.errorf(n.Line, path, "want %s, got %s", want, describe(n))
+		d.errorf(n.Line, path, "want %s, got %s", want, yamlx.Describe(n))
 		return "", false
 	}
 	return n.Value, true
@@ -271,9 +229,9 @@ func (d *decoder) duration(n *yaml.Node, v reflect.Value, path, unit string) {
 	dur, err := time.ParseDuration(s)
 	if err != nil {
 		if isInteger(s) {
-			d.errorf(n.Line, path, "want %s, got %s (a plain number has no unit)", want, describe(n))
+			d.errorf(n.Line, path, "want %s, got %s (a plain number has no unit)", want, yamlx.Describe(n))
 		} else {
-			d.errorf(n.Line, path, "want %s, got %s", want, describe(n))
+			d.errorf(n.Line, path, "want %s, got %s", want, yamlx.Describe(n))
 		}
 		return
 	}
@@ -305,7 +263,7 @@ type defaulter interface{ applyDefaults() }
 
 func (d *decoder) slice(n *yaml.Node, v reflect.Value, path string) {
 	if n.Kind != yaml.SequenceNode {
-		d.errorf(n.Line, path, "want a list, got %s", describe(n))
+		d.errorf(n.Line, path, "want a list, got %s", yamlx.Describe(n))
 		return
 	}
 	out := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
@@ -327,7 +285,7 @@ func (d *decoder) mapping(n *yaml.Node, v reflect.Value, path string) {
 		if path == "" {
 			what = "a mapping of sections (sip, auth, ...) at the top level"
 		}
-		d.errorf(n.Line, path, "want %s, got %s", what, describe(n))
+		d.errorf(n.Line, path, "want %s, got %s", what, yamlx.Describe(n))
 		return
 	}
 	t := v.Type()
@@ -346,7 +304,7 @@ func (d *decoder) mapping(n *yaml.Node, v reflect.Value, path string) {
 			k = k.Alias
 		}
 		if k.Kind != yaml.ScalarNode {
-			d.errorf(k.Line, path, "field name must be a string, got %s", describe(k))
+			d.errorf(k.Line, path, "field name must be a string, got %s", yamlx.Describe(k))
 			continue
 		}
 		if k.ShortTag() == "!!merge" {
@@ -357,13 +315,13 @@ func (d *decoder) mapping(n *yaml.Node, v reflect.Value, path string) {
 		idx, ok := fields[name]
 		if !ok {
 			msg := fmt.Sprintf("unknown field %q", name)
-			if s := suggest(name, names); s != "" {
+			if s := yamlx.Suggest(name, names); s != "" {
 				msg += fmt.Sprintf(" (did you mean %q?)", s)
 			}
 			d.errorf(k.Line, path, "%s", msg)
 			continue
 		}
-		p := join(path, name)
+		p := yamlx.Join(path, name)
 		if first, dup := seen[name]; dup {
 			d.errorf(k.Line, p, "duplicate field (first at line %d)", first)
 			continue
@@ -382,69 +340,4 @@ func yamlName(f reflect.StructField) string {
 	}
 	name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
 	return name
-}
-
-func join(path, name string) string {
-	if path == "" {
-		return name
-	}
-	return path + "." + name
-}
-
-// describe names a node in an error message.
-func describe(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.MappingNode:
-		return "a mapping"
-	case yaml.SequenceNode:
-		return "a list"
-	case yaml.AliasNode:
-		return "an alias"
-	case yaml.DocumentNode:
-		return "a document"
-	}
-	v := n.Value
-	if len(v) > 40 {
-		v = v[:40] + "..."
-	}
-	return strconv.Quote(v)
-}
-
-// suggest returns the candidate closest to name when it is a likely typo.
-func suggest(name string, candidates []string) string {
-	best, bestDist := "", 3
-	if len(name) > 64 {
-		return ""
-	}
-	lower := strings.ToLower(name)
-	for _, c := range candidates {
-		if len(lower) >= 3 && strings.HasPrefix(c, lower) {
-			return c
-		}
-		if dist := editDistance(strings.ToLower(name), c); dist < bestDist {
-			best, bestDist = c, dist
-		}
-	}
-	return best
-}
-
-// editDistance is the Levenshtein distance between a and b.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
