@@ -265,12 +265,6 @@ func (u *UA) SetAuto(a Auto) {
 	u.mu.Unlock()
 }
 
-func (u *UA) autoIs(a Auto) bool {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	return u.auto&a != 0
-}
-
 // notifyLocked wakes every waiter. Call with mu held.
 func (u *UA) notifyLocked() {
 	close(u.changed)

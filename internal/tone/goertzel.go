@@ -28,7 +28,8 @@ func Powers(samples []int16, rate int, freqs []float64, out []float64) []float64
 		return out
 	}
 	var coeffStack, s1Stack, s2Stack [maxStack]float64
-	coeff, s1, s2 := coeffStack[:0], s1Stack[:0], s2Stack[:0]
+	coeff := coeffStack[:0]
+	var s1, s2 []float64
 	if len(freqs) > maxStack {
 		coeff, s1, s2 = make([]float64, 0, len(freqs)), make([]float64, len(freqs)), make([]float64, len(freqs))
 	} else {

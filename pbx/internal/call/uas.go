@@ -62,13 +62,6 @@ func (si *serverInvite) release() {
 	}
 }
 
-func (si *serverInvite) stop() {
-	if si.timer != nil {
-		si.timer.Stop()
-	}
-	si.release()
-}
-
 // waitingAck reports whether a 2xx of this transaction awaits its ACK.
 func (si *serverInvite) waitingAck() bool {
 	if si == nil || si.ok == nil || si.gaveUp {
