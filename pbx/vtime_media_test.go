@@ -2,6 +2,7 @@ package pbx_test
 
 import (
 	"context"
+	"net/netip"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/emiago/sipgo/sip"
 
+	"pbxlab/internal/sdpneg"
 	"pbxlab/internal/testua"
 	"pbxlab/pbx/pbxtest/vnet"
 )
@@ -147,4 +149,47 @@ func TestVirtualHeldCallHasNoMediaTimeout(t *testing.T) {
 			t.Fatalf("CDRs %+v, want one ended by media timeout", recs)
 		}
 	})
+}
+
+// TestVirtualMediaAdvertise: media.advertise names the PBX's RTP address
+// in the SDP it sends, independently of the SIP listener's address (a
+// container publishing only SIP); the default names the listener's.
+func TestVirtualMediaAdvertise(t *testing.T) {
+	for _, tc := range []struct {
+		name, advertise string
+		want            func(h *vnet.Harness) netip.Addr
+	}{
+		{"default: the SIP listener's address", "", func(h *vnet.Harness) netip.Addr { return h.Addr.Addr() }},
+		{"an IP", "192.0.2.10", func(*vnet.Harness) netip.Addr { return netip.MustParseAddr("192.0.2.10") }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				ctx, cancel := context.WithTimeout(t.Context(), time.Hour)
+				defer cancel()
+				cfg := trustingPhones()
+				cfg.Media.Advertise = tc.advertise
+				h := vnet.Start(t, cfg, vnet.WithSettle(synctest.Wait), vnet.WithMedia())
+				h.Phone("1001")
+				u := virtualUA(t, h, "1000")
+				tx, err := u.Start(u.NewInvite("1001", u.Offer()))
+				if err != nil {
+					t.Fatal(err)
+				}
+				res, err := tx.Final(ctx)
+				if err != nil || res.StatusCode != 200 {
+					t.Fatalf("INVITE answered %v, %v", res, err)
+				}
+				if _, err := tx.Ack(nil); err != nil {
+					t.Fatal(err)
+				}
+				s, err := sdpneg.Parse(res.Body())
+				if err != nil {
+					t.Fatal(err)
+				}
+				if want := tc.want(h); s.Addr.Addr() != want {
+					t.Fatalf("200's SDP names %s, want %s", s.Addr, want)
+				}
+			})
+		})
+	}
 }

@@ -130,6 +130,10 @@ func TestValidateErrors(t *testing.T) {
 			`pbx.yaml:2: media.port_drain: must not be negative, got -1s`},
 		{"media timeout negative", "media:\n  timeout: -5s\n",
 			`pbx.yaml:2: media.timeout: must not be negative (0 turns it off), got -5s`},
+		{"media advertise not an IP", "media:\n  advertise: pbx.example.com\n",
+			`pbx.yaml:2: media.advertise: want "", "route" or an IP address (not 0.0.0.0 or ::), got "pbx.example.com"`},
+		{"media advertise unspecified", "media:\n  advertise: 0.0.0.0\n",
+			`pbx.yaml:2: media.advertise: want "", "route" or an IP address (not 0.0.0.0 or ::), got "0.0.0.0"`},
 		{"subscriber media anchor", "subscribers:\n  - number: \"1\"\n    password: x\n    media_anchor: nat\n",
 			`pbx.yaml:4: subscribers[0].media_anchor: unknown anchor "nat" (want "", relay or direct)`},
 		// misc
