@@ -249,7 +249,22 @@ type Subscriber struct {
 	// MediaAnchor overrides media.anchor for this subscriber's calls:
 	// "" (follow media.anchor), relay or direct. Default "".
 	MediaAnchor Anchor `yaml:"media_anchor"`
+	// DigestURI is how the digest uri of this subscriber's credentials must
+	// match the Request-URI: strict ("" or strict: scheme, user, host and
+	// port, RFC 3261 §22.4; a mismatch is answered 400 as RFC 2617
+	// §3.2.2.5 says) or host (scheme, host and port only: for tools such
+	// as SIPp that send uri=sip:host:port). Default "".
+	DigestURI DigestURI `yaml:"digest_uri"`
 }
+
+// DigestURI is a subscriber's digest uri check.
+type DigestURI string
+
+// DigestURI values.
+const (
+	DigestURIStrict DigestURI = "strict"
+	DigestURIHost   DigestURI = "host"
+)
 
 // SubscriberRange is a compact population from From to To inclusive.
 type SubscriberRange struct {
