@@ -193,3 +193,37 @@ func TestVirtualMediaAdvertise(t *testing.T) {
 		})
 	}
 }
+
+// TestVirtualMultipartInvite: a carrier's INVITE whose body is SDP beside
+// ISUP (multipart/mixed, RFC 5621/3204) is not refused with 415: the PBX
+// uses the SDP part, the call is answered, and the answer is plain SDP.
+func TestVirtualMultipartInvite(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(t.Context(), time.Hour)
+		defer cancel()
+		h := startAnchored(t)
+		h.Phone("1001")
+		u := virtualUA(t, h, "1000")
+		inv := u.NewInvite("1001", nil)
+		body := "--b1\r\nContent-Type: application/sdp\r\n\r\n" + string(u.Offer()) +
+			"--b1\r\nContent-Type: application/ISUP; version=nxv3\r\nContent-Disposition: signal; handling=optional\r\n\r\n\x01\x00\x49\x00\r\n--b1--\r\n"
+		testua.SetBody(inv, "multipart/mixed; boundary=b1", []byte(body))
+		tx, err := u.Start(inv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := tx.Final(ctx)
+		if err != nil || res.StatusCode != 200 {
+			t.Fatalf("INVITE with SDP and ISUP answered %v, %v; want 200", res, err)
+		}
+		if _, err := tx.Ack(nil); err != nil {
+			t.Fatal(err)
+		}
+		if ct := res.ContentType(); ct == nil || ct.Value() != "application/sdp" {
+			t.Fatalf("answer Content-Type %v, want application/sdp", ct)
+		}
+		if _, err := sdpneg.Parse(res.Body()); err != nil {
+			t.Fatalf("answer is no SDP: %v", err)
+		}
+	})
+}

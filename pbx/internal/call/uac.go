@@ -119,6 +119,7 @@ func (c *Call) runBranch(b *branch) {
 				c.ex.post(func() { b.onResponse(b, res) })
 				return
 			}
+			sipx.UseSDPPart(res) // a carrier's SDP + ISUP: the SDP is what counts
 			c.ex.post(func() { b.onResponse(b, res) })
 			if res.StatusCode >= 200 {
 				return
