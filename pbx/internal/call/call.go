@@ -50,6 +50,7 @@ type Call struct {
 	phase    phase
 	decision Decision
 	branches []*branch // the INVITEs of the current decision
+	forks    int       // INVITEs originated so far (History-Info indexes)
 	next     int       // sequential decision: the next target to ring
 	winner   *Leg
 	noAnswer clock.Timer

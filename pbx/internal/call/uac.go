@@ -78,6 +78,10 @@ func (c *Call) originate(t Target, from *Leg, offer []byte, onResponse func(*bra
 	// Max-Forwards is decremented, never reset (RFC 3261 §16.6 (3)); the
 	// PBX offers only what it does itself (Allow, no Supported).
 	inv := l.request(c.m.deps.Token, sip.INVITE, l.nextSeq(), body, ct, c.maxForwards(c.aInv.req))
+	c.forks++
+	for _, h := range historyHeaders(c.aInv.req, t.URI, c.forks) {
+		inv.AppendHeader(h)
+	}
 	b := &branch{target: t, invite: inv, legs: []*Leg{l}, onResponse: onResponse}
 	l.branch = b
 	l.event(EvInvite)
