@@ -326,6 +326,14 @@ func (c *Call) answered(w *Leg, res *sip.Response) {
 			if w.lateOffer == nil {
 				return // the call ended first: w's 2xx was ACKed declining its offer
 			}
+			if err := ackAnswerProblem(res.Body(), ack); err != nil {
+				// RFC 3264 broken on the caller's side: w's offer is
+				// declined in its ACK and both dialogs end
+				c.log.Warn("caller's ACK breaks offer/answer: call ended", "error", err)
+				c.ackPendingOffer(w)
+				c.terminate("offer/answer failure: " + err.Error())
+				return
+			}
 			w.lateOffer = nil
 			ans, err := c.bridge.answer(c.a, w, ack.Body())
 			if err != nil {

@@ -42,3 +42,16 @@ func mediaLines(sdp []byte) int {
 	}
 	return n
 }
+
+// ackAnswerProblem says how ack, the caller's ACK of the PBX's 2xx that
+// carried offer (a late offer: the caller's INVITE had none), breaks
+// offer/answer (RFC 3261 §13.2.1: the ACK must carry the answer), or nil.
+func ackAnswerProblem(offer []byte, ack *sip.Request) error {
+	if !hasSDP(ack) {
+		return fmt.Errorf("caller's ACK: %w", ErrNoAnswer)
+	}
+	if n, m := mediaLines(offer), mediaLines(ack.Body()); n != m {
+		return fmt.Errorf("caller's ACK answers %d media lines to %d offered: %w", m, n, ErrMediaLines)
+	}
+	return nil
+}

@@ -65,3 +65,28 @@ func TestSetupBrokenAnswer(t *testing.T) {
 		})
 	}
 }
+
+// TestSetupLateOfferACKWithoutAnswer: a caller whose INVITE had no offer
+// must answer the offer of the PBX's 200 in its ACK (RFC 3261 §13.2.1);
+// an ACK without one ends the call: the callee's 2xx is ACKed declining
+// its offer (every stream port 0) and both dialogs get BYE.
+func TestSetupLateOfferACKWithoutAnswer(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newSetupRig(t, trustedCallers())
+		a, b := r.ua("1000"), r.callee("1001")
+		tx := r.invite(a, "1001", nil, nil)
+		in := r.incoming(b, testua.Method(sip.INVITE))
+		acked := make(chan *sip.Request, 1)
+		go func() { acked <- r.answer(in) }()
+		if res := r.final(tx); res.StatusCode != 200 {
+			t.Fatalf("caller got %d", res.StatusCode)
+		}
+		r.ack(tx, nil)
+		ack := <-acked
+		if ack == nil || !strings.Contains(string(ack.Body()), "m=audio 0 ") {
+			t.Fatalf("callee's ACK %v: want one declining its offer (m=audio 0)", ack)
+		}
+		r.await(b, testua.Method(sip.BYE), "the callee's BYE")
+		r.await(a, testua.Method(sip.BYE), "the caller's BYE")
+	})
+}
