@@ -188,7 +188,7 @@ func (c credentials) HostOnlyURI(_, user string) bool {
 func (s *Server) initCalls() error {
 	m, err := call.New(call.Deps{
 		Sender: s.sip,
-		Policy: call.Funcs{ClassifyFunc: s.authenticate, RouteFunc: s.route},
+		Policy: call.Funcs{ClassifyFunc: s.authenticate, RouteFunc: s.route, OnFailureFunc: s.onFailure},
 		Local:  s.local,
 		CDR:    countingCDR{CDRStore: s.cdrs, calls: s.metrics.calls},
 		Token:  s.token,

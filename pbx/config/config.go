@@ -255,6 +255,11 @@ type Subscriber struct {
 	// §3.2.2.5 says) or host (scheme, host and port only: for tools such
 	// as SIPp that send uri=sip:host:port). Default "".
 	DigestURI DigestURI `yaml:"digest_uri"`
+	// FollowRedirects makes the PBX follow a 3xx that this subscriber's
+	// phone answers a call with (a phone forwarding by redirect): the caller
+	// gets 181 and the call rings the 3xx's contacts, with a Diversion
+	// header; false relays the 3xx to the caller. Default false.
+	FollowRedirects bool `yaml:"follow_redirects"`
 }
 
 // DigestURI is a subscriber's digest uri check.

@@ -19,6 +19,12 @@ func (c *Call) Fork(d Decision) {
 	if c.phase != phaseRinging {
 		return
 	}
+	if d.Diversion != nil {
+		var ok bool
+		if d, ok = c.divert(d); !ok {
+			return
+		}
+	}
 	c.decision = d
 	c.branches = nil
 	c.next = 0

@@ -69,3 +69,20 @@ func TestSetupRetargetHistory(t *testing.T) {
 		})
 	}
 }
+
+// TestSetup181Relayed: a callee's 181 Call Is Being Forwarded (a phone
+// forwarding on its own) reaches the caller as 181, not as 180.
+func TestSetup181Relayed(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newSetupRig(t, trustedCallers())
+		a, b := r.ua("1000"), r.silentCallee("1001")
+		tx := r.invite(a, "1001", a.Offer(), nil)
+		in := r.incoming(b, testua.Method(sip.INVITE))
+		r.respond(in, in.NewResponse(181, "Call Is Being Forwarded"))
+		r.await(a, testua.And(testua.Of(tx.Request()), testua.Status(181)), "the 181 at the caller")
+		if _, err := tx.Cancel(); err != nil {
+			t.Fatal(err)
+		}
+		r.final(tx)
+	})
+}

@@ -79,6 +79,13 @@ func (c *Call) originate(t Target, from *Leg, offer []byte, onResponse func(*bra
 	// PBX offers only what it does itself (Allow, no Supported).
 	inv := l.request(c.m.deps.Token, sip.INVITE, l.nextSeq(), body, ct, c.maxForwards(c.aInv.req))
 	c.forks++
+	if c.tried == nil {
+		c.tried = map[string]bool{}
+	}
+	c.tried[targetKey(t)] = true
+	for _, v := range c.diversions {
+		inv.AppendHeader(sip.NewHeader("Diversion", v))
+	}
 	for _, h := range historyHeaders(c.aInv.req, t.URI, c.forks) {
 		inv.AppendHeader(h)
 	}
