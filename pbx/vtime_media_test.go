@@ -227,3 +227,41 @@ func TestVirtualMultipartInvite(t *testing.T) {
 		}
 	})
 }
+
+// TestVirtualKeepalive: with registrar.keepalive 30s a registered UDP
+// phone gets an OPTIONS every 30 s (at the address its REGISTER came
+// from), none before; with keepalive off, none at all.
+func TestVirtualKeepalive(t *testing.T) {
+	for _, every := range []time.Duration{30 * time.Second, 0} {
+		t.Run(every.String(), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				ctx, cancel := context.WithTimeout(t.Context(), time.Hour)
+				defer cancel()
+				cfg := trustingPhones()
+				cfg.Registrar.Keepalive = every
+				h := vnet.Start(t, cfg, vnet.WithSettle(synctest.Wait))
+				u := virtualUA(t, h, "1001")
+				if res, err := u.Register(ctx, testua.Registration{Password: h.Password("1001"), Expires: 3600}); err != nil || res.StatusCode != 200 {
+					t.Fatalf("register: %v, %v", res, err)
+				}
+				start := time.Now()
+				time.Sleep(95 * time.Second)
+				synctest.Wait()
+				pings := u.Received(testua.Method(sip.OPTIONS))
+				want := 0
+				if every > 0 {
+					want = 3
+				}
+				if len(pings) != want {
+					t.Fatalf("%d OPTIONS in 95 s, want %d", len(pings), want)
+				}
+				for i, p := range pings {
+					at := p.At.Sub(start)
+					if lo := time.Duration(i+1) * every; at < lo-time.Second || at > lo+every/2 {
+						t.Errorf("OPTIONS %d at %s, want about %s", i+1, at, lo)
+					}
+				}
+			})
+		})
+	}
+}

@@ -145,6 +145,11 @@ type Registrar struct {
 	// PurgeInterval is how often expired bindings are removed. Must be > 0.
 	// Default 30s.
 	PurgeInterval time.Duration `yaml:"purge_interval"`
+	// Keepalive sends an OPTIONS to every registered UDP contact this
+	// often, so that the NAT in front of a phone keeps the mapping the PBX
+	// calls it through open (Kamailio's nathelper pings); the answer does
+	// not matter. 0 turns it off; else at least 5s. Default 0.
+	Keepalive time.Duration `yaml:"keepalive"`
 }
 
 // Redirect selects the redirect-server role (RFC 3261 §8.3): INVITEs are

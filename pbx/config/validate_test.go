@@ -134,6 +134,8 @@ func TestValidateErrors(t *testing.T) {
 			`pbx.yaml:2: media.advertise: want "", "route" or an IP address (not 0.0.0.0 or ::), got "pbx.example.com"`},
 		{"media advertise unspecified", "media:\n  advertise: 0.0.0.0\n",
 			`pbx.yaml:2: media.advertise: want "", "route" or an IP address (not 0.0.0.0 or ::), got "0.0.0.0"`},
+		{"keepalive too short", "registrar:\n  keepalive: 2s\n",
+			`pbx.yaml:2: registrar.keepalive: must be 0 (off) or at least 5s, got 2s`},
 		{"subscriber digest uri", "subscribers:\n  - number: \"1\"\n    password: x\n    digest_uri: loose\n",
 			`pbx.yaml:4: subscribers[0].digest_uri: unknown check "loose" (want "", strict or host)`},
 		{"subscriber media anchor", "subscribers:\n  - number: \"1\"\n    password: x\n    media_anchor: nat\n",
