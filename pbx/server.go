@@ -46,6 +46,7 @@ type Server struct {
 
 	subs    map[string]config.Subscriber
 	trusted []netip.Prefix
+	peers   []*peer // outbound peers (config peers), qualified
 
 	listenPacket func(network, address string) (net.PacketConn, error) // UDP sockets (WithPacketListener)
 
@@ -120,6 +121,7 @@ func (s *Server) init() error {
 	if err := s.initCalls(); err != nil {
 		return err
 	}
+	s.initPeers()
 	return s.initAdmin()
 }
 
@@ -172,6 +174,7 @@ func (s *Server) Run(ctx context.Context) error {
 	defer stopReg()
 	go func() { _ = s.reg.Run(regCtx) }()
 	go s.runKeepalive(regCtx)
+	go s.runQualify(regCtx)
 	stopAdmin := s.startAdmin()
 	defer stopAdmin()
 	s.log.Info("pbx running", "listen", s.Addrs())

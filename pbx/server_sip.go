@@ -266,7 +266,19 @@ func (s *Server) route(ctx context.Context, in call.Incoming) (call.Decision, er
 	if err != nil {
 		return call.Decision{}, err
 	}
-	d := call.Decision{Kind: call.ToSubscriber, Callee: sub.Number, Targets: targets}
+	targets, down := s.reachableTargets(targets)
+	if len(targets) == 0 && down != "" {
+		// fail fast: the peer does not answer its OPTIONS
+		return call.Decision{Kind: call.Reject, Callee: sub.Number, Err: &sipx.StatusError{Code: 503, Reason: "Service Unavailable",
+			Err: fmt.Errorf("route %s: peer %s: %w", sub.Number, down, ErrPeerUnreachable)}}, nil
+	}
+	return s.redirectRole(sub, call.Decision{Kind: call.ToSubscriber, Callee: sub.Number, Targets: targets})
+}
+
+// redirectRole answers as a redirect server when the subscriber (or
+// call.redirect) says so.
+func (s *Server) redirectRole(sub config.Subscriber, d call.Decision) (call.Decision, error) {
+	targets := d.Targets
 	if code := s.cfg.RedirectFor(sub).StatusCode(); code == 301 || code == 302 {
 		if len(targets) == 0 {
 			return call.Decision{Kind: call.Reject, Callee: sub.Number, Err: sipx.ErrUnavailable}, nil

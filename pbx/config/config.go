@@ -52,6 +52,10 @@ type Config struct {
 	// TrustedPeers are IP-authenticated peers (trunks) whose requests are
 	// not challenged. Default none.
 	TrustedPeers []TrustedPeer `yaml:"trusted_peers"`
+	// Peers are servers the PBX sends to (carriers, other PBXs): where,
+	// how, with which credentials, and whether it qualifies them. Default
+	// none.
+	Peers []Peer `yaml:"peers"`
 
 	// src remembers where the configuration came from so that Validate
 	// can name the file and line of a field. Nil for a Config built in Go.

@@ -33,6 +33,7 @@ func (c *Config) validate() []error {
 	v.misc()
 	v.subscribers()
 	v.trustedPeers()
+	v.peers()
 	return v.errs
 }
 
