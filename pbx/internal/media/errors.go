@@ -1,6 +1,10 @@
 package media
 
-import "errors"
+import (
+	"errors"
+
+	"pbxlab/internal/dtmf"
+)
 
 // Sentinel errors of the media server (returned wrapped: test with
 // errors.Is): the RTP core first, then the pure components (sources, tones,
@@ -54,10 +58,10 @@ var (
 
 	// ErrTelephoneEvent means an RTP telephone-event payload (RFC 4733)
 	// cannot be decoded.
-	ErrTelephoneEvent = errors.New("invalid telephone-event payload")
+	ErrTelephoneEvent = dtmf.ErrTelephoneEvent
 	// ErrDTMFDigit means a character or event code that is not a DTMF digit
 	// (0-9 * # A-D).
-	ErrDTMFDigit = errors.New("not a DTMF digit")
+	ErrDTMFDigit = dtmf.ErrDigit
 	// ErrDTMFInfo means a SIP INFO DTMF body cannot be parsed.
 	ErrDTMFInfo = errors.New("invalid SIP INFO DTMF body")
 	// ErrMixer means mixer frames of different lengths, or inputs and
