@@ -33,6 +33,8 @@ func (c *Config) validate() []error {
 	v.misc()
 	v.subscribers()
 	v.trustedPeers()
+	v.conferences()
+	v.recording()
 	return v.errs
 }
 

@@ -72,3 +72,13 @@ var (
 	// DTMF (neither application/dtmf-relay nor application/dtmf).
 	ErrDTMFContentType = errors.New("not a DTMF content type")
 )
+
+// Sentinel errors of the conference bridge and call recording.
+var (
+	// ErrRoomFull means a conference room has no seat left (the caller
+	// gets 486 Busy Here).
+	ErrRoomFull = errors.New("conference room full")
+	// ErrNotAnchored means a call or leg has no media on the PBX to play
+	// to, mix or record.
+	ErrNotAnchored = errors.New("no anchored media")
+)
