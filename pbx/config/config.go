@@ -57,6 +57,9 @@ type Config struct {
 	Conferences []Conference `yaml:"conferences"`
 	// Recording is where recorded calls go (subscribers[].record).
 	Recording Recording `yaml:"recording"`
+	// IVRs are the auto-attendants (IVR menus from YAML files), reachable
+	// by their numbers. Default none.
+	IVRs []IVR `yaml:"ivrs"`
 
 	// src remembers where the configuration came from so that Validate
 	// can name the file and line of a field. Nil for a Config built in Go.

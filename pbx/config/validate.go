@@ -35,6 +35,7 @@ func (c *Config) validate() []error {
 	v.trustedPeers()
 	v.conferences()
 	v.recording()
+	v.ivrs()
 	return v.errs
 }
 
