@@ -164,9 +164,15 @@ func (c *Call) inDialog(l *Leg, in *inbound) {
 
 // passToPolicy gives a request the call layer does not handle to
 // Policy.InDialog (REFER, SUBSCRIBE, NOTIFY, MESSAGE ...).
-func (c *Call) passToPolicy(l *Leg, in *inbound) {
+func (c *Call) passToPolicy(l *Leg, in *inbound) { c.askPolicy(l, in, nil) }
+
+// askPolicy gives a request to Policy.InDialog; one it does not handle is
+// refused with notHandled (nil: 405 with Allow).
+func (c *Call) askPolicy(l *Leg, in *inbound, notHandled error) {
 	res, err := c.m.deps.Policy.InDialog(c.ctx, InDialogRequest{Request: in.req, Leg: l, Call: c})
 	switch {
+	case errors.Is(err, ErrNotHandled) && notHandled != nil:
+		in.fail(c, notHandled)
 	case errors.Is(err, ErrNotHandled):
 		in.reply(c, sipx.ErrorResponse(in.req, sipx.Status(405, "Method Not Allowed", sip.NewHeader("Allow", sipx.Allowed))))
 	case err != nil:
@@ -223,9 +229,10 @@ func (c *Call) relay(l *Leg, in *inbound) {
 		o = l.bridge.other(l)
 	}
 	if c.phase == phaseAnswered && o == nil && req.Method == sip.INFO {
-		// no far leg: the PBX itself is the far end (a service such as an
-		// IVR collecting SIP INFO DTMF), so the policy answers it
-		c.passToPolicy(l, in)
+		// no far leg: the PBX itself may be the far end (a service such
+		// as an IVR collecting SIP INFO DTMF), so the policy answers it;
+		// if it does not, there is no dialog to reach (481)
+		c.askPolicy(l, in, sipx.ErrNoDialog)
 		return
 	}
 	if c.phase != phaseAnswered || o == nil {
