@@ -66,6 +66,18 @@ Feature: IVR auto-attendant
     When 1001 hangs up
     Then the call ends normally
 
+  Scenario: The extension stops ringing when the caller hangs up
+    When 1001 dials 500
+    Then 1001 hears prompt "menu"
+    When 1001 presses 2
+    Then the IVR puts 1001 through to 1003
+    And 1003 rings
+    And 1001 hears ringback
+    And 1001 does not hear prompt "menu"
+    When 1001 hangs up
+    Then 1003 stops ringing
+    And the IVR call of 1001 is over
+
   Scenario: A caller who presses nothing hears the menu again, then goodbye
     When 1001 dials 500
     Then 1001 hears prompt "menu"

@@ -51,6 +51,9 @@ func registerIVRSteps(sc *godog.ScenarioContext) {
 	sc.Then(`^(\d+) reaches (\d+)$`, ivrStep2(reaches))
 	sc.Then(`^(\d+) was not called$`, ivrStep1(notCalled))
 	sc.Then(`^the PBX hangs up on (\d+)$`, ivrStep1(pbxHangsUp))
+	sc.Then(`^the IVR puts (\d+) through to (\d+)$`, ivrStep2(putThrough))
+	sc.Then(`^(\d+) hears ringback$`, ivrStep1(hearsRingback))
+	sc.Then(`^the IVR call of (\d+) is over$`, ivrStep1(ivrCallOver))
 	sc.When(`^(\d+) dials (\d+), hears prompt "([^"]+)", presses ([0-9*#A-D]+) and reaches (\d+)$`,
 		func(ctx context.Context, caller, number, prompt, digits, ext string) error {
 			w, st, err := ivrWorld(ctx)
@@ -408,6 +411,68 @@ func pbxHangsUp(ctx context.Context, w *world, st *ivrState, name string) error 
 	}
 	if end.Reason != phone.ReasonBye || end.By != phone.Remote {
 		return fmt.Errorf("%w: %s ended by %s with %s, want a BYE from the PBX", ErrExpectation, rec, end.By, end.Reason)
+	}
+	return nil
+}
+
+// putThrough: from now on the IVR's call is the call to ext (the IVR rings
+// it for the caller): "1003 rings", "1003 answers", "1001 and 1003 hear
+// each other" and "1003 stops ringing" apply to it.
+func putThrough(_ context.Context, w *world, st *ivrState, caller, ext string) error {
+	rec, err := st.ivrCall(caller)
+	if err != nil {
+		return err
+	}
+	id, err := w.identityOf(ext)
+	if err != nil {
+		return err
+	}
+	st.mu.Lock()
+	for _, d := range w.devicesOf(ext) {
+		rec.base[d.key] = st.base[d.key]
+	}
+	st.mu.Unlock()
+	rec.callee = ext
+	rec.out.ExpectIdentity(id)
+	return nil
+}
+
+// hearsRingback: the caller hears the tone plan's ringback (the IVR rings
+// an extension for it): 450 Hz in the cn plan, 440+480 Hz in the us plan.
+func hearsRingback(ctx context.Context, w *world, st *ivrState, name string) error {
+	rec, err := st.ivrCall(name)
+	if err != nil {
+		return err
+	}
+	id := phone.SingleTone(450)
+	if err := w.configure(func(c *config.Config) error {
+		if c.Media.TonePlan == "us" {
+			id = phone.Identity{Low: 440, High: 480}
+		}
+		return nil
+	}); err != nil && !errors.Is(err, ErrStarted) {
+		return err
+	}
+	wctx, cancel := w.waitCtx(ctx)
+	defer cancel()
+	if _, err := rec.out.Listen(wctx, id); err != nil {
+		return fmt.Errorf("%w: %s hears no ringback (%s): %w", ErrExpectation, name, id, err)
+	}
+	return nil
+}
+
+// ivrCallOver: the caller's call to the IVR ended with the caller's BYE.
+func ivrCallOver(ctx context.Context, w *world, st *ivrState, name string) error {
+	rec, err := st.ivrCall(name)
+	if err != nil {
+		return err
+	}
+	rec.checked = true
+	wctx, cancel := w.waitCtx(ctx)
+	defer cancel()
+	end, err := rec.out.Wait(wctx)
+	if err != nil || end.Reason != phone.ReasonBye || end.By != phone.Local {
+		return fmt.Errorf("%w: %s ended %+v (%v), want %s's BYE", ErrExpectation, rec, end, err, name)
 	}
 	return nil
 }

@@ -213,7 +213,7 @@ func (c *Call) onBye(l *Leg, in *inbound) {
 	l.event(EvEnd)
 	for _, o := range c.upLegs() {
 		if o != l {
-			c.bye(o, reasonHeaders(in.req))
+			c.endLeg(o, reasonHeaders(in.req))
 		}
 	}
 }
