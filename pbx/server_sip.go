@@ -182,7 +182,7 @@ func (c credentials) Password(realm, user string) (string, bool) {
 func (s *Server) initCalls() error {
 	m, err := call.New(call.Deps{
 		Sender: s.sip,
-		Policy: call.Funcs{ClassifyFunc: s.authenticate, RouteFunc: s.route},
+		Policy: call.Funcs{ClassifyFunc: s.authenticate, RouteFunc: s.routeAndIntercept, OnFailureFunc: s.onFailure},
 		Local:  s.local,
 		CDR:    countingCDR{CDRStore: s.cdrs, calls: s.metrics.calls},
 		Token:  s.token,
