@@ -3,7 +3,6 @@ package pbx_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -202,5 +201,5 @@ func TestRecording(t *testing.T) {
 	if r := tone.NewDetector(tone.Config{Freqs: other.Freqs()}).Analyse(samples); r.Present {
 		t.Errorf("the recording holds %s, a party of another call", other)
 	}
-	t.Log(fmt.Sprintf("recording %s: %d samples", rows[0].File, len(samples)))
+	t.Logf("recording %s: %d samples", rows[0].File, len(samples))
 }
