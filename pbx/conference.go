@@ -102,6 +102,13 @@ func (s *Server) joinConference(c *call.Call, room *media.Room, conf config.Conf
 			}
 		}
 	}
+	// the media timeout of a call whose far end is the room
+	idle := media.OnIdle(s.cfg.Media.Timeout, func() {
+		c.Do(func() {
+			c.Log().Info("media timeout", "room", room.Name())
+			c.Hangup(media.ReasonTimeout)
+		})
+	})
 	if conf.PIN != "" {
 		if err := c.Answer(leg, answer, onAck); err != nil {
 			c.Log().Warn("conference: answer", "room", room.Name(), "error", err)
@@ -112,13 +119,13 @@ func (s *Server) joinConference(c *call.Call, room *media.Room, conf config.Conf
 				c.Do(func() { c.Hangup("conference: wrong PIN") })
 				return
 			}
-			if _, err := room.Join(ep); err != nil {
+			if _, err := room.Join(ep, idle); err != nil {
 				c.Do(func() { c.Hangup("conference: " + err.Error()) })
 			}
 		})
 		return
 	}
-	m, err := room.Join(ep)
+	m, err := room.Join(ep, idle)
 	if err != nil {
 		c.Reject(roomFull(room, err))
 		return

@@ -203,3 +203,32 @@ func TestRecording(t *testing.T) {
 	}
 	t.Logf("recording %s: %d samples", rows[0].File, len(samples))
 }
+
+// TestConferenceMediaTimeout: a member whose phone stops sending is let go
+// by the PBX (BYE) after media.timeout, CDR reason "media timeout"; the
+// member who keeps talking stays.
+func TestConferenceMediaTimeout(t *testing.T) {
+	leakcheck.Check(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	in := startPBX(t, func(c *config.Config) {
+		c.Media.Timeout = time.Second
+		c.Conferences = []config.Conference{{Number: "800", MaxParties: 3}}
+	}, pbxtest.Options{})
+	ps := registered(ctx, t, in.Target(), phone.Config{}, "1000", "1001")
+	a, b := joinRoom(ctx, t, ps["1000"], "800"), joinRoom(ctx, t, ps["1001"], "800")
+	b.StopSending()
+	if end, err := b.Wait(ctx); err != nil || end.Reason != phone.ReasonBye || end.By != phone.Remote {
+		t.Fatalf("the silent member's call ended %+v, %v; want a BYE from the PBX", end, err)
+	}
+	recs := waitCDRs(ctx, t, in, func(r []pbx.CDR) bool { return len(r) == 2 && r[1].Reason != "" })
+	if recs[1].Reason != "media timeout" {
+		t.Errorf("CDR %+v, want reason media timeout", recs[1])
+	}
+	if a.State() != phone.Answered {
+		t.Errorf("the talking member's call is %s, want still answered", a.State())
+	}
+	if err := a.Hangup(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
