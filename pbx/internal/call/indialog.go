@@ -221,6 +221,9 @@ func (c *Call) relay(l *Leg, in *inbound) {
 	if l.bridge != nil {
 		o = l.bridge.other(l)
 	}
+	if c.phase == phaseAnswered && o == nil && c.answerLocally(l, in) {
+		return // the media server is the leg's far end (local.go)
+	}
 	if c.phase != phaseAnswered || o == nil {
 		in.fail(c, sipx.ErrNoDialog)
 		return

@@ -46,6 +46,7 @@ type legState struct {
 	theyOffered, weOffered bool
 	peer                   *legState
 	adv                    netip.Addr // the PBX address in SDP to the leg
+	terminal               bool       // the PBX is the leg's far end (terminal.go)
 }
 
 // seam is one bridge's view of the call's anchor (call.Media).
