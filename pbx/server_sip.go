@@ -182,10 +182,11 @@ func (c credentials) Password(realm, user string) (string, bool) {
 func (s *Server) initCalls() error {
 	m, err := call.New(call.Deps{
 		Sender: s.sip,
-		Policy: call.Funcs{ClassifyFunc: s.authenticate, RouteFunc: s.routeAndIntercept, InDialogFunc: s.inDialog, OnFailureFunc: s.onFailure},
-		Local:  s.local,
-		CDR:    countingCDR{CDRStore: s.cdrs, calls: s.metrics.calls},
-		Token:  s.token,
+		Policy: call.Funcs{ClassifyFunc: s.authenticate, RouteFunc: s.routeAndIntercept, InDialogFunc: s.inDialog, OnFailureFunc: s.onFailure,
+			OnAnswerFunc: s.startRecording, OnHangupFunc: s.stopRecording},
+		Local: s.local,
+		CDR:   countingCDR{CDRStore: s.cdrs, calls: s.metrics.calls},
+		Token: s.token,
 	}, append([]call.Option{
 		call.WithMedia(s.media.Seam),
 		call.WithClock(s.clock),
@@ -250,6 +251,9 @@ func (s *Server) authenticate(_ context.Context, req *sip.Request) (call.Caller,
 // number is vacant (404).
 func (s *Server) route(ctx context.Context, in call.Incoming) (call.Decision, error) {
 	if d, ok := s.routeIVR(in); ok {
+		return d, nil
+	}
+	if d, ok := s.conferenceRoute(in); ok {
 		return d, nil
 	}
 	sub, ok := s.subs[in.Dialled]

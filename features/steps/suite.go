@@ -89,6 +89,8 @@ func (s *Suite) InitializeScenario(sc *godog.ScenarioContext) {
 	registerRawSteps(sc)
 	registerAudioSteps(sc)
 	registerIVRSteps(sc)
+	registerConferenceSteps(sc)
+	registerRecordingSteps(sc)
 }
 
 // Skipped reports whether the scenario of ctx was skipped because its
