@@ -33,6 +33,8 @@ type Config struct {
 	Call Call `yaml:"call"`
 	// Media is the media server: anchored RTP, ports, media timeout.
 	Media Media `yaml:"media"`
+	// Voicemail is the mailboxes: deposit, retrieval number, MWI.
+	Voicemail Voicemail `yaml:"voicemail"`
 	// Store is the location database.
 	Store Store `yaml:"store"`
 	// Capture is a pcapng file that receives every SIP message; "" turns
@@ -249,6 +251,8 @@ type Subscriber struct {
 	// MediaAnchor overrides media.anchor for this subscriber's calls:
 	// "" (follow media.anchor), relay or direct. Default "".
 	MediaAnchor Anchor `yaml:"media_anchor"`
+	// Voicemail is the subscriber's mailbox. Default none.
+	Voicemail SubscriberVoicemail `yaml:"voicemail"`
 }
 
 // SubscriberRange is a compact population from From to To inclusive.
@@ -309,7 +313,8 @@ func Defaults() *Config {
 			Redirect:        RedirectOff,
 			MaxForwards:     70,
 		},
-		Media: defaultMedia(),
-		Log:   Log{Level: "info", Format: "text"},
+		Media:     defaultMedia(),
+		Voicemail: defaultVoicemail(),
+		Log:       Log{Level: "info", Format: "text"},
 	}
 }

@@ -21,6 +21,9 @@ var (
 	// ErrDisabled: the media server is switched off (media.enabled false);
 	// services that need it fail with it (busy, 486).
 	ErrDisabled = errors.New("media server disabled")
+	// ErrNoAnchor: the call has no media anchor (Terminate on a call the
+	// media server never saw).
+	ErrNoAnchor = errors.New("call has no media anchor")
 	// ErrBadConfig: the media server's configuration is unusable.
 	ErrBadConfig = errors.New("bad media configuration")
 
