@@ -183,11 +183,11 @@ func (s *Service) newMessageFile(mailbox string) string {
 // session is one call the service answered: the caller's endpoint with a
 // player and a listener. Its handlers run on the call's executor.
 type session struct {
-	s    *Service
-	c    *call.Call
-	ep   *media.Endpoint
-	pl   *player
-	ln   *listener
+	s  *Service
+	c  *call.Call
+	ep *media.Endpoint
+	pl *player
+	ln *listener
 }
 
 // answer makes the media server the caller's far end, answers the call
