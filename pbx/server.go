@@ -43,6 +43,7 @@ type Server struct {
 	media *media.Server
 	sip   *sipx.Stack
 	token sipx.BranchToken
+	vm    *vmState // nil: no mailbox, no voicemail number
 
 	subs    map[string]config.Subscriber
 	trusted []netip.Prefix
@@ -118,6 +119,9 @@ func (s *Server) init() error {
 		return err
 	}
 	if err := s.initCalls(); err != nil {
+		return err
+	}
+	if err := s.initVoicemail(ctx); err != nil {
 		return err
 	}
 	return s.initAdmin()
@@ -199,6 +203,7 @@ func (s *Server) Close() error {
 		if s.calls != nil {
 			_ = s.calls.Close()
 		}
+		errs = append(errs, s.closeVoicemail())
 		if s.media != nil { // after the calls: none is left to use it
 			errs = append(errs, s.media.Close())
 		}

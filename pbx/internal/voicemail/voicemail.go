@@ -73,7 +73,9 @@ type Service struct {
 	onChange func(mailbox string)
 	beep     *media.Clip
 
-	wg sync.WaitGroup // sessions still finishing (a recording being closed)
+	wg        sync.WaitGroup // sessions not finished (a recording open)
+	closing   chan struct{}
+	closeOnce sync.Once
 }
 
 // New opens the message table in db and the mailbox folder.
@@ -81,7 +83,7 @@ func New(ctx context.Context, cfg Config, db *sql.DB, lib *media.Library, ms Med
 	if cfg.Dir == "" || cfg.MaxMessage <= 0 || cfg.Idle <= 0 || lib == nil || ms == nil {
 		return nil, fmt.Errorf("new voicemail: %w", ErrBadConfig)
 	}
-	s := &Service{cfg: cfg, lib: lib, ms: ms, clock: clock.New(), log: slog.New(slog.DiscardHandler)}
+	s := &Service{cfg: cfg, lib: lib, ms: ms, clock: clock.New(), log: slog.New(slog.DiscardHandler), closing: make(chan struct{})}
 	for _, o := range opts {
 		o(s)
 	}
@@ -111,8 +113,10 @@ func BeepTone() media.ToneSpec {
 // BeepHz is the beep's frequency.
 const BeepHz = 1000
 
-// Close waits for the recordings being closed.
+// Close finishes every session still open: a message being recorded is
+// closed and filed as if the caller had hung up (the PBX is stopping).
 func (s *Service) Close() error {
+	s.closeOnce.Do(func() { close(s.closing) })
 	s.wg.Wait()
 	return nil
 }
@@ -211,7 +215,10 @@ func (s *Service) answer(c *call.Call, digit func(*session, byte), then func(*se
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		<-c.Done()
+		select {
+		case <-c.Done():
+		case <-s.closing:
+		}
 		ss.pl.Stop()
 		ss.ep.SetReceiver(nil)
 		end(ss)
