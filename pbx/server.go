@@ -18,6 +18,7 @@ import (
 	"pbxlab/internal/clock"
 	"pbxlab/internal/pcapio"
 	"pbxlab/pbx/config"
+	"pbxlab/pbx/internal/attendant"
 	"pbxlab/pbx/internal/call"
 	"pbxlab/pbx/internal/cdr"
 	"pbxlab/pbx/internal/digestauth"
@@ -41,6 +42,7 @@ type Server struct {
 	cdrs  *cdr.Store
 	calls *call.Manager
 	media *media.Server
+	ivr   *attendant.Attendant // IVR numbers (ivr.go)
 	sip   *sipx.Stack
 	token sipx.BranchToken
 	vm    *vmState // nil: no mailbox, no voicemail number
@@ -116,6 +118,9 @@ func (s *Server) init() error {
 		return err
 	}
 	if err := s.initMedia(); err != nil {
+		return err
+	}
+	if err := s.initIVR(); err != nil {
 		return err
 	}
 	if err := s.initCalls(); err != nil {

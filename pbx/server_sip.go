@@ -182,7 +182,7 @@ func (c credentials) Password(realm, user string) (string, bool) {
 func (s *Server) initCalls() error {
 	m, err := call.New(call.Deps{
 		Sender: s.sip,
-		Policy: call.Funcs{ClassifyFunc: s.authenticate, RouteFunc: s.route, OnFailureFunc: s.voicemailOnFailure},
+		Policy: call.Funcs{ClassifyFunc: s.authenticate, RouteFunc: s.route, InDialogFunc: s.inDialog, OnFailureFunc: s.voicemailOnFailure},
 		Local:  s.local,
 		CDR:    countingCDR{CDRStore: s.cdrs, calls: s.metrics.calls},
 		Token:  s.token,
@@ -249,6 +249,9 @@ func (s *Server) authenticate(_ context.Context, req *sip.Request) (call.Caller,
 // contacts (or redirects, per the subscriber's redirect setting); any other
 // number is vacant (404).
 func (s *Server) route(ctx context.Context, in call.Incoming) (call.Decision, error) {
+	if d, ok := s.routeIVR(in); ok {
+		return d, nil
+	}
 	if d, ok := s.routeVoicemail(in); ok {
 		return d, nil
 	}

@@ -55,11 +55,8 @@ func (s *Server) initVoicemail(ctx context.Context) error {
 		dir, st.tmp = tmp, tmp
 	}
 	s.vm = st
-	lib, err := media.NewLibrary(media.LibraryConfig{}, media.WithLibraryLogger(s.log.With("component", "media")))
-	if err != nil {
-		return fmt.Errorf("voicemail prompts: %w", err)
-	}
-	st.svc, err = voicemail.New(ctx, voicemail.Config{Dir: dir, MaxMessage: vc.MaxMessage, Idle: vc.Idle}, s.db, lib, s.media,
+	var err error
+	st.svc, err = voicemail.New(ctx, voicemail.Config{Dir: dir, MaxMessage: vc.MaxMessage, Idle: vc.Idle}, s.db, s.media,
 		voicemail.WithClock(s.clock), voicemail.WithLogger(s.log.With("component", "voicemail")), voicemail.WithOnChange(s.mailboxChanged))
 	if err != nil {
 		return err
@@ -131,6 +128,24 @@ func (s *Server) routeVoicemail(in call.Incoming) (call.Decision, bool) {
 		return call.Decision{Kind: call.Reject, Err: s.media.Require()}, true
 	}
 	return call.Decision{Kind: call.ToService, Callee: in.Dialled, Service: s.vm.svc.Retrieve(in.Caller.Number)}, true
+}
+
+// ivrVoicemail is the IVR's voicemail action: the caller, whom the IVR
+// answered, leaves a message in mailbox.
+func (s *Server) ivrVoicemail(c *call.Call, mailbox string) error {
+	if !s.hasMailbox(mailbox) {
+		return fmt.Errorf("voicemail %s: %w", mailbox, voicemail.ErrNoMailbox)
+	}
+	c.Log().Info("ivr to voicemail", "mailbox", mailbox)
+	return s.vm.svc.DepositAnswered(c, mailbox)
+}
+
+// voicemailInfo takes SIP INFO DTMF of a call voicemail answered.
+func (s *Server) voicemailInfo(c *call.Call, req *sip.Request) (*sip.Response, bool) {
+	if s.vm == nil {
+		return nil, false
+	}
+	return s.vm.svc.Info(c, req)
 }
 
 // voicemailOnFailure sends a call that found its callee busy, unanswered

@@ -54,6 +54,14 @@ type Config struct {
 	// TrustedPeers are IP-authenticated peers (trunks) whose requests are
 	// not challenged. Default none.
 	TrustedPeers []TrustedPeer `yaml:"trusted_peers"`
+	// Conferences are the rooms of the conference bridge, by number.
+	// Default none.
+	Conferences []Conference `yaml:"conferences"`
+	// Recording is where recorded calls go (subscribers[].record).
+	Recording Recording `yaml:"recording"`
+	// IVRs are the auto-attendants (IVR menus from YAML files), reachable
+	// by their numbers. Default none.
+	IVRs []IVR `yaml:"ivrs"`
 
 	// src remembers where the configuration came from so that Validate
 	// can name the file and line of a field. Nil for a Config built in Go.
@@ -251,6 +259,9 @@ type Subscriber struct {
 	// MediaAnchor overrides media.anchor for this subscriber's calls:
 	// "" (follow media.anchor), relay or direct. Default "".
 	MediaAnchor Anchor `yaml:"media_anchor"`
+	// Record records every anchored call this subscriber makes or
+	// receives to a WAV file in recording.dir. Default false.
+	Record bool `yaml:"record"`
 	// Voicemail is the subscriber's mailbox. Default none.
 	Voicemail SubscriberVoicemail `yaml:"voicemail"`
 }

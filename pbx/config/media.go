@@ -43,6 +43,19 @@ type Media struct {
 	// ways: not on hold) sent no RTP for this long. 0 turns it off.
 	// Default 60s.
 	Timeout time.Duration `yaml:"timeout"`
+	// TonePlan is the national set of call-progress tones: cn or us.
+	// Default cn.
+	TonePlan string `yaml:"tone_plan"`
+	// Files are the media IDs of the configuration (WAV files), besides
+	// the built-in prompts. Default none.
+	Files MediaFiles `yaml:"files"`
+	// Prompts maps a cause of failure (vacant, unregistered, busy,
+	// no_answer, rejected, barred, congestion) to what the caller hears in
+	// early media before the final error; a cause left out keeps its
+	// default (DefaultPrompts). Off with the media server.
+	Prompts map[string]Prompt `yaml:"prompts"`
+	// MOH is the music on hold. Default: the built-in tune.
+	MOH MOH `yaml:"moh"`
 }
 
 // PortRange is an inclusive UDP port range.
@@ -70,6 +83,7 @@ func defaultMedia() Media {
 		RTPPorts:  PortRange{Min: 20000, Max: 29999},
 		PortDrain: 10 * time.Second,
 		Timeout:   60 * time.Second,
+		TonePlan:  "cn",
 	}
 }
 
@@ -102,6 +116,7 @@ func (v *validator) media() {
 	if m.Timeout < 0 {
 		v.errorf("media.timeout", "must not be negative (0 turns it off), got %s", m.Timeout)
 	}
+	v.mediaPrompts()
 }
 
 func (v *validator) mediaAnchor(path string, a Anchor) {

@@ -34,6 +34,9 @@ func (c *Config) validate() []error {
 	v.misc()
 	v.subscribers()
 	v.trustedPeers()
+	v.conferences()
+	v.recording()
+	v.ivrs()
 	return v.errs
 }
 

@@ -134,7 +134,8 @@ func (m *Manager) HandleStrayResponse(res *sip.Response) {
 
 // inDialog checks an in-dialog request against its dialog (RFC 3261
 // §12.2.2) and routes it: BYE ends the call, re-INVITE/UPDATE/INFO are
-// relayed to the other leg, anything else goes to Policy.InDialog.
+// relayed to the other leg (an INFO on a leg that has none goes to
+// Policy.InDialog), anything else goes to Policy.InDialog.
 func (c *Call) inDialog(l *Leg, in *inbound) {
 	req := in.req
 	if mustWaitForAck(l, req) {
@@ -220,6 +221,12 @@ func (c *Call) relay(l *Leg, in *inbound) {
 	var o *Leg
 	if l.bridge != nil {
 		o = l.bridge.other(l)
+	}
+	if c.phase == phaseAnswered && o == nil && req.Method == sip.INFO {
+		// no far leg: the PBX itself is the far end (a service such as an
+		// IVR collecting SIP INFO DTMF), so the policy answers it
+		c.passToPolicy(l, in)
+		return
 	}
 	if c.phase != phaseAnswered || o == nil {
 		in.fail(c, sipx.ErrNoDialog)

@@ -24,6 +24,13 @@ func (s *Service) Deposit(mailbox string) func(c *call.Call) {
 	}
 }
 
+// DepositAnswered takes a message for mailbox on a call the media server
+// already answered (an IVR's voicemail action): greeting, beep, recording.
+func (s *Service) DepositAnswered(c *call.Call, mailbox string) error {
+	d := &deposit{mailbox: mailbox, caller: c.CallerNumber()}
+	return s.take(c, d.digit, d.start, d.end)
+}
+
 // deposit is one message being left.
 type deposit struct {
 	mailbox, caller string

@@ -16,6 +16,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -32,10 +33,15 @@ import (
 	"pbxlab/pbx/internal/sipx"
 )
 
-// Media is what the service needs of the media server: to be the far end
-// of the caller's leg (media.Server.Terminate).
+// Media is what the service needs of the media server (media.Server): to
+// be the far end of the caller's leg, or find the endpoint it already is
+// (a caller an IVR sends to a mailbox), its library and its pacer (nil
+// when the media server is off: the service then has its own).
 type Media interface {
-	Terminate(c *call.Call, l *call.Leg, offer []byte) ([]byte, *media.Endpoint, error)
+	Terminate(c *call.Call, l *call.Leg, offer []byte) (*media.Endpoint, []byte, error)
+	Endpoint(c *call.Call, l *call.Leg) *media.Endpoint
+	Library() *media.Library
+	Pacer() *media.Pacer
 }
 
 // Config is the service's configuration (the PBX's voicemail section).
@@ -67,11 +73,16 @@ type Service struct {
 	cfg      Config
 	store    *Store
 	lib      *media.Library
+	pacer    *media.Pacer
+	ownPacer bool
 	ms       Media
 	clock    clock.Clock
 	log      *slog.Logger
 	onChange func(mailbox string)
 	beep     *media.Clip
+
+	mu       sync.Mutex
+	sessions map[*call.Call]*session
 
 	wg        sync.WaitGroup // sessions not finished (a recording open)
 	closing   chan struct{}
@@ -79,13 +90,24 @@ type Service struct {
 }
 
 // New opens the message table in db and the mailbox folder.
-func New(ctx context.Context, cfg Config, db *sql.DB, lib *media.Library, ms Media, opts ...Option) (*Service, error) {
-	if cfg.Dir == "" || cfg.MaxMessage <= 0 || cfg.Idle <= 0 || lib == nil || ms == nil {
+func New(ctx context.Context, cfg Config, db *sql.DB, ms Media, opts ...Option) (*Service, error) {
+	if cfg.Dir == "" || cfg.MaxMessage <= 0 || cfg.Idle <= 0 || ms == nil {
 		return nil, fmt.Errorf("new voicemail: %w", ErrBadConfig)
 	}
-	s := &Service{cfg: cfg, lib: lib, ms: ms, clock: clock.New(), log: slog.New(slog.DiscardHandler), closing: make(chan struct{})}
+	s := &Service{cfg: cfg, ms: ms, clock: clock.New(), log: slog.New(slog.DiscardHandler), closing: make(chan struct{}),
+		sessions: map[*call.Call]*session{}}
 	for _, o := range opts {
 		o(s)
+	}
+	if s.lib = ms.Library(); s.lib == nil {
+		lib, err := media.NewLibrary(media.LibraryConfig{})
+		if err != nil {
+			return nil, fmt.Errorf("new voicemail: %w", err)
+		}
+		s.lib = lib
+	}
+	if s.pacer = ms.Pacer(); s.pacer == nil {
+		s.pacer, s.ownPacer = media.NewPacer(s.clock), true
 	}
 	if err := os.MkdirAll(cfg.Dir, 0o750); err != nil {
 		return nil, fmt.Errorf("new voicemail: folder %s: %w", cfg.Dir, err)
@@ -118,6 +140,9 @@ const BeepHz = 1000
 func (s *Service) Close() error {
 	s.closeOnce.Do(func() { close(s.closing) })
 	s.wg.Wait()
+	if s.ownPacer {
+		s.pacer.Close()
+	}
 	return nil
 }
 
@@ -187,31 +212,53 @@ func (s *Service) newMessageFile(mailbox string) string {
 // session is one call the service answered: the caller's endpoint with a
 // player and a listener. Its handlers run on the call's executor.
 type session struct {
-	s  *Service
-	c  *call.Call
-	ep *media.Endpoint
-	pl *player
-	ln *listener
+	s     *Service
+	c     *call.Call
+	ep    *media.Endpoint
+	pl    *player
+	ln    *listener
+	digit func(byte) // posts a digit to the session on the executor
 }
 
 // answer makes the media server the caller's far end, answers the call
 // and runs then (on the executor) once the ACK came; digit gets DTMF on
-// the executor. A failure refuses the call (480).
-func (s *Service) answer(c *call.Call, digit func(*session, byte), then func(*session), end func(*session)) {
-	body, ep, err := s.ms.Terminate(c, c.Caller(), c.Offer())
+// the executor, end runs once the call is over. A failure refuses the call
+// (480).
+func (s *Service) answer(c *call.Call, digit func(*session, byte), then, end func(*session)) {
+	ep, body, err := s.ms.Terminate(c, c.Caller(), c.Offer())
 	if err != nil {
 		c.Log().Warn("voicemail: cannot answer", "error", err)
 		c.Reject(&sipx.StatusError{Code: 480, Reason: "Temporarily Unavailable", Err: err})
 		return
 	}
-	ss := &session{s: s, c: c, ep: ep, pl: newPlayer(ep, s.clock)}
-	ss.ln = newListener(s.clock, func(d byte) { c.Do(func() { digit(ss, d) }) })
-	ep.SetReceiver(ss.ln)
-	ss.scheduleTick()
+	ss := s.open(c, ep, digit, end)
 	if err := c.Answer(c.Caller(), body, func(*sip.Request) { then(ss) }); err != nil {
 		c.Log().Warn("voicemail: answer", "error", err)
 		c.Hangup("voicemail: " + err.Error())
 	}
+}
+
+// take starts a session on a call the media server already answered (an
+// IVR hands the caller over): then runs at once.
+func (s *Service) take(c *call.Call, digit func(*session, byte), then, end func(*session)) error {
+	ep := s.ms.Endpoint(c, c.Caller())
+	if ep == nil {
+		return fmt.Errorf("voicemail for call %s: %w", c.ID(), ErrNoEndpoint)
+	}
+	then(s.open(c, ep, digit, end))
+	return nil
+}
+
+// open makes the session of a call on ep and finishes it when the call
+// ends (or the service closes).
+func (s *Service) open(c *call.Call, ep *media.Endpoint, digit func(*session, byte), end func(*session)) *session {
+	ss := &session{s: s, c: c, ep: ep, pl: newPlayer(s.pacer, ep)}
+	ss.digit = func(d byte) { c.Do(func() { digit(ss, d) }) }
+	ss.ln = newListener(s.clock.Now, ss.digit)
+	ep.SetReceiver(ss.ln)
+	s.mu.Lock()
+	s.sessions[c] = ss
+	s.mu.Unlock()
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
@@ -222,20 +269,37 @@ func (s *Service) answer(c *call.Call, digit func(*session, byte), then func(*se
 		ss.pl.Stop()
 		ss.ep.SetReceiver(nil)
 		end(ss)
+		s.mu.Lock()
+		delete(s.sessions, c)
+		s.mu.Unlock()
 	}()
+	return ss
 }
 
-// scheduleTick lets the DTMF collector report digits whose end was lost.
-func (ss *session) scheduleTick() {
-	ss.s.clock.AfterFunc(100*time.Millisecond, func() {
-		select {
-		case <-ss.c.Done():
-			return
-		default:
-		}
-		ss.ln.Tick()
-		ss.scheduleTick()
-	})
+// Info takes a SIP INFO carrying DTMF (application/dtmf-relay,
+// application/dtmf) in a call the service answered: ok is false for a
+// call that is none of the service's; else res is the response (200, or
+// 415/400 for a body that is no digit).
+func (s *Service) Info(c *call.Call, req *sip.Request) (res *sip.Response, ok bool) {
+	s.mu.Lock()
+	ss := s.sessions[c]
+	s.mu.Unlock()
+	if ss == nil {
+		return nil, false
+	}
+	ct := ""
+	if h := req.ContentType(); h != nil {
+		ct = h.Value()
+	}
+	d, err := media.ParseDTMFInfo(ct, req.Body())
+	switch {
+	case errors.Is(err, media.ErrDTMFContentType):
+		return sip.NewResponseFromRequest(req, 415, "Unsupported Media Type", nil), true
+	case err != nil:
+		return sip.NewResponseFromRequest(req, 400, "Bad Request", nil), true
+	}
+	ss.digit(d.Digit)
+	return sip.NewResponseFromRequest(req, 200, "OK", nil), true
 }
 
 // play plays src, then runs next on the executor (nil: nothing).

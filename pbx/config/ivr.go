@@ -1,0 +1,77 @@
+package config
+
+import (
+	"fmt"
+	"maps"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"pbxlab/pbx/internal/media/ivr"
+)
+
+// IVR is one auto-attendant (YAML "ivrs"): a file of menus in the IVR
+// format (pbx/internal/media/ivr: numbers -> entry menu, menus of prompts
+// and digit options). Dialling one of its numbers enters its menu.
+type IVR struct {
+	// File is the IVR's YAML file; a relative path is taken from the
+	// folder of the configuration file. It is loaded and checked with the
+	// configuration (dangling menu references, failure loops, bad digits,
+	// each reported with the IVR file's line); its prompts' media IDs are
+	// checked against the media library when the PBX starts. Required.
+	File string `yaml:"file"`
+}
+
+// IVRPath is where the file of r is: File, relative to the configuration
+// file's folder.
+func (c *Config) IVRPath(r IVR) string {
+	if filepath.IsAbs(r.File) || c.src == nil {
+		return r.File
+	}
+	return filepath.Join(filepath.Dir(c.src.name), r.File)
+}
+
+// LoadIVRs loads every IVR file; opts (ivr.WithMediaIDs) add checks.
+func (c *Config) LoadIVRs(opts ...ivr.Option) ([]*ivr.Config, error) {
+	out := make([]*ivr.Config, 0, len(c.IVRs))
+	for i, r := range c.IVRs {
+		cfg, err := ivr.LoadFile(c.IVRPath(r), opts...)
+		if err != nil {
+			return nil, fmt.Errorf("ivrs[%d].file: %w", i, err)
+		}
+		out = append(out, cfg)
+	}
+	return out, nil
+}
+
+// ivrs checks that every IVR file loads and that its numbers are nobody
+// else's (a subscriber, a conference room, another IVR).
+func (v *validator) ivrs() {
+	c := v.c
+	taken := map[string]string{}
+	for _, s := range c.Subscribers() {
+		taken[s.Number] = "subscriber " + s.Number
+	}
+	for i, r := range c.Conferences {
+		taken[r.Number] = fmt.Sprintf("conferences[%d]", i)
+	}
+	for i, r := range c.IVRs {
+		p := fmt.Sprintf("ivrs[%d].file", i)
+		if strings.TrimSpace(r.File) == "" {
+			v.errorf(p, "file is required")
+			continue
+		}
+		cfg, err := ivr.LoadFile(c.IVRPath(r))
+		if err != nil {
+			v.errorf(p, "%s", strings.ReplaceAll(err.Error(), "\n", "; "))
+			continue
+		}
+		for _, num := range slices.Sorted(maps.Keys(cfg.Numbers)) {
+			if who, dup := taken[num]; dup {
+				v.errorf(p, "IVR number %q of %s is also %s", num, r.File, who)
+				continue
+			}
+			taken[num] = p
+		}
+	}
+}
