@@ -150,4 +150,3 @@ func TestVirtualVoicemailInfoHash(t *testing.T) {
 		}
 	})
 }
-
