@@ -88,6 +88,7 @@ func (s *Suite) InitializeScenario(sc *godog.ScenarioContext) {
 	registerOutcomeSteps(sc)
 	registerRawSteps(sc)
 	registerAudioSteps(sc)
+	registerVoicemailSteps(sc)
 }
 
 // Skipped reports whether the scenario of ctx was skipped because its
