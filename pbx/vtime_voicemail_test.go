@@ -150,3 +150,54 @@ func TestVirtualVoicemailInfoHash(t *testing.T) {
 		}
 	})
 }
+
+// TestVirtualVoicemailLateOffer: an INVITE without SDP to a busy 2001 gets
+// the mailbox's offer in the 200 and the caller's answer comes in the ACK:
+// with a usable answer the deposit runs its course (greeting, beep,
+// recording to its maximum length: BYE at 15.4 s); with an answer that is
+// no SDP the PBX hangs up at once.
+func TestVirtualVoicemailLateOffer(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		answer   func(u *testua.UA, offer []byte) []byte
+		min, max time.Duration
+	}{
+		{"answer", func(u *testua.UA, offer []byte) []byte {
+			a, err := u.Answer(offer)
+			if err != nil {
+				t.Fatalf("the 200's offer: %v\n%s", err, offer)
+			}
+			return a
+		}, 15 * time.Second, 16 * time.Second},
+		{"no sdp", func(*testua.UA, []byte) []byte { return []byte("hello") }, 0, time.Second},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				ctx, cancel := context.WithTimeout(t.Context(), time.Hour)
+				defer cancel()
+				h := virtualVoicemail(t, 10*time.Second)
+				h.Phone("2001", vnet.Answer(phone.AnswerMode{Behaviour: phone.Busy}))
+				u := virtualUA(t, h, "2000")
+				tx, err := u.Start(u.NewInvite("2001", nil))
+				if err != nil {
+					t.Fatal(err)
+				}
+				res, err := tx.Final(ctx)
+				if err != nil || res.StatusCode != 200 || len(res.Body()) == 0 {
+					t.Fatalf("offerless INVITE answered %v, %v: want a 200 with the mailbox's offer", res, err)
+				}
+				if _, err := tx.Ack(tc.answer(u, res.Body())); err != nil {
+					t.Fatal(err)
+				}
+				acked := time.Now()
+				bye, err := u.AwaitIncoming(ctx, testua.Method(sip.BYE))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if d := bye.Record().At.Sub(acked); d < tc.min || d > tc.max {
+					t.Errorf("BYE %s after the ACK, want between %s and %s", d, tc.min, tc.max)
+				}
+			})
+		})
+	}
+}

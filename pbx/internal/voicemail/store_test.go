@@ -89,9 +89,10 @@ type fakeMedia struct{}
 func (fakeMedia) Terminate(*call.Call, *call.Leg, []byte) (*media.Endpoint, []byte, error) {
 	return nil, nil, media.ErrDisabled
 }
-func (fakeMedia) Endpoint(*call.Call, *call.Leg) *media.Endpoint { return nil }
-func (fakeMedia) Library() *media.Library                        { return nil }
-func (fakeMedia) Pacer() *media.Pacer                            { return nil }
+func (fakeMedia) TerminateAnswer(*call.Call, *call.Leg, []byte) error { return media.ErrDisabled }
+func (fakeMedia) Endpoint(*call.Call, *call.Leg) *media.Endpoint      { return nil }
+func (fakeMedia) Library() *media.Library                             { return nil }
+func (fakeMedia) Pacer() *media.Pacer                                 { return nil }
 
 // TestStartSweepsUnfinishedRecordings: a message WAV without its row (the
 // PBX stopped while it was being recorded) and a half-recorded greeting

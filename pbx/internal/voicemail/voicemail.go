@@ -39,6 +39,7 @@ import (
 // when the media server is off: the service then has its own).
 type Media interface {
 	Terminate(c *call.Call, l *call.Leg, offer []byte) (*media.Endpoint, []byte, error)
+	TerminateAnswer(c *call.Call, l *call.Leg, answer []byte) error
 	Endpoint(c *call.Call, l *call.Leg) *media.Endpoint
 	Library() *media.Library
 	Pacer() *media.Pacer
@@ -231,8 +232,20 @@ func (s *Service) answer(c *call.Call, digit func(*session, byte), then, end fun
 		c.Reject(&sipx.StatusError{Code: 480, Reason: "Temporarily Unavailable", Err: err})
 		return
 	}
+	lateOffer := len(c.Offer()) == 0
 	ss := s.open(c, ep, digit, end)
-	if err := c.Answer(c.Caller(), body, func(*sip.Request) { then(ss) }); err != nil {
+	onAck := func(ack *sip.Request) {
+		if lateOffer {
+			// the 200 carried the PBX's offer: the ACK brings the answer
+			if err := s.ms.TerminateAnswer(c, c.Caller(), ack.Body()); err != nil {
+				c.Log().Warn("voicemail: answer in the ACK", "error", err)
+				c.Hangup("voicemail: no usable answer in the ACK")
+				return
+			}
+		}
+		then(ss)
+	}
+	if err := c.Answer(c.Caller(), body, onAck); err != nil {
 		c.Log().Warn("voicemail: answer", "error", err)
 		c.Hangup("voicemail: " + err.Error())
 	}
