@@ -27,7 +27,8 @@ func (s *Server) initIVR() error {
 	a, err := attendant.New(cfgs, s.media, s.locate,
 		attendant.WithLogger(s.log.With("component", "ivr")),
 		attendant.WithClock(s.clock),
-		attendant.WithRingTimeout(s.cfg.Call.NoAnswerTimeout))
+		attendant.WithRingTimeout(s.cfg.Call.NoAnswerTimeout),
+		attendant.WithVoicemail(s.ivrVoicemail))
 	if err != nil {
 		return err
 	}
@@ -51,7 +52,13 @@ func (s *Server) routeIVR(in call.Incoming) (call.Decision, bool) {
 // IVR menu goes to the attendant; the rest is not handled (the call layer
 // answers 481 to an INFO with no far end, 405 otherwise).
 func (s *Server) inDialog(_ context.Context, r call.InDialogRequest) (*sip.Response, error) {
-	if r.Request.Method == sip.INFO && s.ivr != nil {
+	if r.Request.Method != sip.INFO {
+		return nil, call.ErrNotHandled
+	}
+	if res, ok := s.voicemailInfo(r.Call, r.Request); ok {
+		return res, nil
+	}
+	if s.ivr != nil {
 		if res, ok := s.ivr.Info(r.Call, r.Request); ok {
 			return res, nil
 		}

@@ -45,6 +45,7 @@ type Server struct {
 	ivr   *attendant.Attendant // IVR numbers (ivr.go)
 	sip   *sipx.Stack
 	token sipx.BranchToken
+	vm    *vmState // nil: no mailbox, no voicemail number
 
 	rooms    map[string]*media.Room // the conference bridge, by number (conference.go)
 	recorder *recorder              // call recording (recording.go)
@@ -134,6 +135,9 @@ func (s *Server) init() error {
 	if err := s.initCalls(); err != nil {
 		return err
 	}
+	if err := s.initVoicemail(ctx); err != nil {
+		return err
+	}
 	return s.initAdmin()
 }
 
@@ -215,6 +219,7 @@ func (s *Server) Close() error {
 		}
 		s.closeRecordings()
 		errs = append(errs, s.closeConferences())
+		errs = append(errs, s.closeVoicemail())
 		if s.media != nil { // after the calls: none is left to use it
 			errs = append(errs, s.media.Close())
 		}

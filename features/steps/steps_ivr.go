@@ -46,7 +46,6 @@ func registerIVRSteps(sc *godog.ScenarioContext) {
 	sc.Then(`^(\d+) does not hear prompt "([^"]+)"$`, ivrStep2(func(ctx context.Context, w *world, st *ivrState, name, prompt string) error {
 		return hearsPrompt(ctx, w, st, name, prompt, false)
 	}))
-	sc.When(`^(\d+) presses ([0-9*#A-D]+)$`, ivrStep2(presses))
 	sc.When(`^(\d+) presses nothing$`, ivrStep1(func(context.Context, *world, *ivrState, string) error { return nil }))
 	sc.Then(`^(\d+) reaches (\d+)$`, ivrStep2(reaches))
 	sc.Then(`^(\d+) was not called$`, ivrStep1(notCalled))
@@ -63,7 +62,7 @@ func registerIVRSteps(sc *godog.ScenarioContext) {
 			for _, f := range []func() error{
 				func() error { return dialIVR(ctx, w, st, caller, number) },
 				func() error { return hearsPrompt(ctx, w, st, caller, prompt, true) },
-				func() error { return presses(ctx, w, st, caller, digits) },
+				func() error { return presses(ctx, w, caller, digits) },
 				func() error { return reaches(ctx, w, st, caller, ext) },
 			} {
 				if err := f(); err != nil {
@@ -302,20 +301,6 @@ func hearsPrompt(ctx context.Context, w *world, st *ivrState, name, prompt strin
 	defer cancel()
 	if _, err := rec.out.Listen(wctx, phone.SingleTone(f)); err != nil {
 		return fmt.Errorf("%w: %s does not hear prompt %q (%g Hz): %w", ErrExpectation, name, prompt, f, err)
-	}
-	return nil
-}
-
-// presses sends digits as RFC 4733 telephone-events.
-func presses(ctx context.Context, w *world, st *ivrState, name, digits string) error {
-	rec, err := st.ivrCall(name)
-	if err != nil {
-		return err
-	}
-	wctx, cancel := w.waitCtx(ctx)
-	defer cancel()
-	if err := rec.out.SendDTMF(wctx, digits); err != nil {
-		return fmt.Errorf("%w: %s presses %s: %w", ErrExpectation, name, digits, err)
 	}
 	return nil
 }

@@ -91,6 +91,7 @@ func (s *Suite) InitializeScenario(sc *godog.ScenarioContext) {
 	registerIVRSteps(sc)
 	registerConferenceSteps(sc)
 	registerRecordingSteps(sc)
+	registerVoicemailSteps(sc)
 }
 
 // Skipped reports whether the scenario of ctx was skipped because its

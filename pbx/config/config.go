@@ -33,6 +33,8 @@ type Config struct {
 	Call Call `yaml:"call"`
 	// Media is the media server: anchored RTP, ports, media timeout.
 	Media Media `yaml:"media"`
+	// Voicemail is the mailboxes: deposit, retrieval number, MWI.
+	Voicemail Voicemail `yaml:"voicemail"`
 	// Store is the location database.
 	Store Store `yaml:"store"`
 	// Capture is a pcapng file that receives every SIP message; "" turns
@@ -260,6 +262,8 @@ type Subscriber struct {
 	// Record records every anchored call this subscriber makes or
 	// receives to a WAV file in recording.dir. Default false.
 	Record bool `yaml:"record"`
+	// Voicemail is the subscriber's mailbox. Default none.
+	Voicemail SubscriberVoicemail `yaml:"voicemail"`
 }
 
 // SubscriberRange is a compact population from From to To inclusive.
@@ -320,7 +324,8 @@ func Defaults() *Config {
 			Redirect:        RedirectOff,
 			MaxForwards:     70,
 		},
-		Media: defaultMedia(),
-		Log:   Log{Level: "info", Format: "text"},
+		Media:     defaultMedia(),
+		Voicemail: defaultVoicemail(),
+		Log:       Log{Level: "info", Format: "text"},
 	}
 }

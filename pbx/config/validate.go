@@ -30,6 +30,7 @@ func (c *Config) validate() []error {
 	v.registrar()
 	v.call()
 	v.media()
+	v.voicemail()
 	v.misc()
 	v.subscribers()
 	v.trustedPeers()

@@ -228,6 +228,9 @@ func (c *Call) relay(l *Leg, in *inbound) {
 	if l.bridge != nil {
 		o = l.bridge.other(l)
 	}
+	if o != nil && !o.state.Up() {
+		o = nil // a callee that failed (the call went to a service instead)
+	}
 	if c.phase == phaseAnswered && o == nil && req.Method == sip.INFO {
 		// no far leg: the PBX itself may be the far end (a service such
 		// as an IVR or voicemail collecting SIP INFO DTMF), so the policy

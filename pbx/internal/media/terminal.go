@@ -39,6 +39,7 @@ func (s *Server) Terminate(c *call.Call, l *call.Leg, offer []byte) (*Endpoint, 
 	a.mode = config.AnchorRelay // the PBX is the far end: there is nothing to pass through to
 	st := a.state(l)
 	st.terminal = true
+	a.unrelay(l, st)
 	if len(offer) == 0 {
 		if err := a.ensureEndpoint(st, l.Local().Addr); err != nil {
 			return nil, nil, err
@@ -64,6 +65,14 @@ func (s *Server) Terminate(c *call.Call, l *call.Leg, offer []byte) (*Endpoint, 
 	}
 	if err := a.ensureEndpoint(st, in.addr()); err != nil {
 		return nil, nil, err
+	}
+	if st.raw != nil && st.theirs != nil && !st.theyOffered && !st.weOffered && terminalCodecsOf(st.ours) {
+		// the leg already has the PBX's answer to this offer (early media
+		// of a callee that then failed: voicemail): a dialog's answer
+		// never changes, the 200 repeats it
+		st.apply()
+		st.ep.Rearm()
+		return st.ep, st.raw, nil
 	}
 	st.theirs, st.theyOffered = in, false
 	o := &ourSDP{addr: a.advertised(st), codecs: codecs, dir: sdpneg.Mirror(in.dir()), ptime: in.sess.PTime, layout: in.layout, audio: in.audio}
@@ -177,4 +186,37 @@ func (m *seam) LocalOffer(l *call.Leg) ([]byte, error) {
 		return nil, fmt.Errorf("offer to leg %s: %w", l.ID(), ErrNotAnchored)
 	}
 	return st.raw, nil
+}
+
+// unrelay takes leg l out of what the call did with it before the PBX
+// became its far end: the endpoints of legs that are over (a callee that
+// rang and failed) and the relay to them.
+func (a *anchor) unrelay(l *call.Leg, st *legState) {
+	a.sweep(l, l)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if p := st.peer; p != nil {
+		if p.peer == st && p.ep != nil {
+			p.ep.Unlink()
+			p.peer = nil
+		}
+		st.peer = nil
+	}
+	if st.ep != nil {
+		st.ep.Unlink()
+	}
+}
+
+// terminalCodecsOf reports whether the PBX's SDP o has an audio codec a
+// player can send (G.711).
+func terminalCodecsOf(o *ourSDP) bool {
+	if o == nil {
+		return false
+	}
+	for _, c := range o.codecs {
+		if id := idOf(c); id == codecPCMU || id == codecPCMA {
+			return true
+		}
+	}
+	return false
 }
