@@ -2,7 +2,8 @@
 # prompts (media IDs), digit → extension / sub-menu / voicemail / repeat,
 # timeouts and invalid-input handling, reachable by a number"). The manual
 # names the media server's voice prompts but no IVR menus: the menus, the
-# timers and the retries are our own. Each prompt here is a tone of its
+# timers and the retries are our own. The mailbox of a voicemail option is
+# the voicemail feature's (features/media/voicemail.feature). Each prompt here is a tone of its
 # own frequency, so hearing a prompt is tone detection on the caller's
 # phone; an extension reached is two-way audio with it.
 @project-default @in-process @cap-registrar @cap-calls @cap-media @cap-ivr
@@ -25,6 +26,7 @@ Feature: IVR auto-attendant
         options:
           "2": {call: "1003"}
           "3": {menu: sales}
+          "8": {voicemail: "1003"}
         on_fail: {hangup: true, prompt: bye}
       sales:
         prompt: sales
@@ -32,6 +34,7 @@ Feature: IVR auto-attendant
           "1": {call: "1002"}
           "9": {menu: main}
       """
+    And 1003 has a mailbox taking calls on busy
     And phone 1001 is registered
     And phone 1002 is registered
     And phone 1003 is registered
@@ -65,6 +68,17 @@ Feature: IVR auto-attendant
     And 1002 was not called
     When 1001 hangs up
     Then the call ends normally
+
+  @cap-voicemail
+  Scenario: A digit sends the caller to a mailbox
+    When 1001 dials 500
+    Then 1001 hears prompt "menu"
+    When 1001 presses 8
+    Then the mailbox answers 1001 with the beep
+    When 1001 leaves a message
+    Then the mailbox of 1003 holds 1 new message
+    And the message in 1003's mailbox carries 1001's audio and not 1003's
+    And 1003 was not called
 
   Scenario: The extension stops ringing when the caller hangs up
     When 1001 dials 500
