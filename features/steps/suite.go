@@ -88,6 +88,8 @@ func (s *Suite) InitializeScenario(sc *godog.ScenarioContext) {
 	registerOutcomeSteps(sc)
 	registerRawSteps(sc)
 	registerAudioSteps(sc)
+	registerPromptSteps(sc)
+	registerHoldSteps(sc)
 }
 
 // Skipped reports whether the scenario of ctx was skipped because its
