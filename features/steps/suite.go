@@ -92,6 +92,8 @@ func (s *Suite) InitializeScenario(sc *godog.ScenarioContext) {
 	registerConferenceSteps(sc)
 	registerRecordingSteps(sc)
 	registerVoicemailSteps(sc)
+	registerPromptSteps(sc)
+	registerHoldSteps(sc)
 }
 
 // Skipped reports whether the scenario of ctx was skipped because its

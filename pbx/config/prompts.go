@@ -118,7 +118,7 @@ func (v *validator) mediaPrompts() {
 	}
 	v.mediaSource("media.moh", m.MOH.Media, m.MOH.Tone)
 	if len(m.Files.IDs) > 0 && m.Files.Dir == "" {
-		v.errorf("media.files.dir", "required with media.files.ids (%d media IDs)", len(m.Files.IDs))
+		v.errorf(v.inSource("media.files.dir", "media.files.ids"), "required with media.files.ids (%d media IDs)", len(m.Files.IDs))
 	}
 	if m.Files.MaxFileBytes < 0 {
 		v.errorf("media.files.max_file_bytes", "must not be negative, got %d", m.Files.MaxFileBytes)

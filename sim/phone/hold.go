@@ -3,6 +3,7 @@ package phone
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"regexp"
 	"strconv"
 
@@ -56,7 +57,11 @@ func (c *Call) Resume(ctx context.Context) error {
 	c.mu.Lock()
 	local := c.localSDP
 	c.mu.Unlock()
-	return c.reinvite(ctx, "resume", withDirection(local, sdpneg.SendRecv))
+	body := withDirection(local, sdpneg.SendRecv)
+	if c.media != nil { // back from a c=0.0.0.0 hold: our address again
+		body = withAddr(body, c.media.local().Addr())
+	}
+	return c.reinvite(ctx, "resume", body)
 }
 
 // reinvite sends a re-INVITE with body in the call's dialog, ACKs its 2xx
@@ -192,6 +197,21 @@ func zeroAddr(sdp []byte) []byte {
 			addr = "::"
 		}
 		return []byte("c=IN IP" + string(m[1]) + " " + addr + string(m[2]))
+	})
+}
+
+// withAddr returns sdp with every connection address addr.
+func withAddr(sdp []byte, addr netip.Addr) []byte {
+	if !addr.IsValid() {
+		return sdp
+	}
+	family := "4"
+	if addr.Is6() && !addr.Is4In6() {
+		family = "6"
+	}
+	return connLine.ReplaceAllFunc(sdp, func(line []byte) []byte {
+		m := connLine.FindSubmatch(line)
+		return []byte("c=IN IP" + family + " " + addr.Unmap().String() + string(m[2]))
 	})
 }
 

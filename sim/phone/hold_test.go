@@ -36,7 +36,7 @@ func TestHoldAndResumeBothWays(t *testing.T) {
 			if err := leg.Resume(ctx); err != nil {
 				t.Fatalf("%s resume: %v", leg.Direction(), err)
 			}
-			if !strings.Contains(string(leg.localSDP), "a=sendrecv") {
+			if !strings.Contains(string(leg.localSDP), "a=sendrecv") || strings.Contains(string(leg.localSDP), "0.0.0.0") {
 				t.Fatalf("resumed SDP\n%s", leg.localSDP)
 			}
 		}

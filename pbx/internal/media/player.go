@@ -6,7 +6,6 @@ import (
 	"math/rand/v2"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/zaf/g711"
 
@@ -14,18 +13,20 @@ import (
 )
 
 // Pacer sends the audio of every Player it runs, one 20 ms G.711 frame per
-// player per tick, from ONE timer: a thousand prompts or held parties cost
-// one timer and a loop, not a thousand goroutines. It runs only while a
-// player is active (a server on a virtual clock with nothing to play has no
-// timer pending). Safe for concurrent use.
+// player per tick, from ONE goroutine on one clock: a thousand prompts or
+// held parties cost one loop, not a thousand goroutines or timers. The
+// goroutine runs only while a player is active (a server on a virtual
+// clock with nothing to play has no timer pending). Safe for concurrent
+// use.
 type Pacer struct {
 	clock clock.Clock
 
 	mu      sync.Mutex
 	players map[*Player]struct{}
-	timer   clock.Timer
-	next    time.Time // when the next tick is due
+	running bool          // the loop goroutine is alive
+	stop    chan struct{} // closed by Close
 	closed  bool
+	wg      sync.WaitGroup
 }
 
 // NewPacer returns a pacer on clock c (nil: the wall clock).
@@ -33,7 +34,7 @@ func NewPacer(c clock.Clock) *Pacer {
 	if c == nil {
 		c = clock.New()
 	}
-	return &Pacer{clock: c, players: map[*Player]struct{}{}}
+	return &Pacer{clock: c, players: map[*Player]struct{}{}, stop: make(chan struct{})}
 }
 
 // Player plays one Source to one Endpoint: G.711 in the codec the leg
@@ -71,9 +72,9 @@ func (p *Pacer) Play(ep *Endpoint, src Source, done func(error)) *Player {
 		return pl
 	}
 	p.players[pl] = struct{}{}
-	if p.timer == nil {
-		p.next = p.clock.Now()
-		p.timer = p.clock.AfterFunc(0, p.tick)
+	if !p.running {
+		p.running = true
+		p.wg.Go(p.loop)
 	}
 	p.mu.Unlock()
 	return pl
@@ -110,34 +111,53 @@ func (p *Pacer) Active() int {
 // Close stops every player (each done gets ErrClosed) and refuses new ones.
 func (p *Pacer) Close() {
 	p.mu.Lock()
-	p.closed = true
 	players := make([]*Player, 0, len(p.players))
 	for pl := range p.players {
 		players = append(players, pl)
 	}
 	clear(p.players)
-	if p.timer != nil {
-		p.timer.Stop()
-		p.timer = nil
+	if !p.closed {
+		p.closed = true
+		close(p.stop)
 	}
 	p.mu.Unlock()
 	for _, pl := range players {
 		pl.finish(ErrClosed)
 	}
+	p.wg.Wait()
 }
 
 // maxCatchUp is how late a tick may be before the pacer gives up catching
 // up (it then restarts its schedule from now instead of sending a burst).
 const maxCatchUp = 5 * FrameDuration
 
-// tick sends one frame of every active player and schedules the next tick
-// on a fixed grid (no drift), or stops when nobody plays.
-func (p *Pacer) tick() {
+// loop ticks every 20 ms on a fixed grid (no drift; a tick more than
+// maxCatchUp late restarts the grid rather than sending a burst) until no
+// player is left or the pacer closes.
+func (p *Pacer) loop() {
+	next := p.clock.Now()
+	for p.tick() {
+		now := p.clock.Now()
+		next = next.Add(FrameDuration)
+		if now.Sub(next) > maxCatchUp {
+			next = now.Add(FrameDuration)
+		}
+		select {
+		case <-p.clock.After(max(0, next.Sub(now))):
+		case <-p.stop:
+			return
+		}
+	}
+}
+
+// tick sends one frame of every active player; false when none is left
+// (the loop then ends: the next Play starts another).
+func (p *Pacer) tick() bool {
 	p.mu.Lock()
 	if p.closed || len(p.players) == 0 {
-		p.timer = nil
+		p.running = false
 		p.mu.Unlock()
-		return
+		return false
 	}
 	players := make([]*Player, 0, len(p.players))
 	for pl := range p.players {
@@ -152,20 +172,9 @@ func (p *Pacer) tick() {
 			ended, errs = append(ended, pl), append(errs, err)
 		}
 	}
-
 	p.mu.Lock()
 	for _, pl := range ended {
 		delete(p.players, pl)
-	}
-	if p.closed || len(p.players) == 0 {
-		p.timer = nil
-	} else {
-		now := p.clock.Now()
-		p.next = p.next.Add(FrameDuration)
-		if now.Sub(p.next) > maxCatchUp {
-			p.next = now.Add(FrameDuration)
-		}
-		p.timer = p.clock.AfterFunc(max(0, p.next.Sub(now)), p.tick)
 	}
 	p.mu.Unlock()
 	for i, pl := range ended {
@@ -175,6 +184,7 @@ func (p *Pacer) tick() {
 		}
 		pl.finish(err)
 	}
+	return true
 }
 
 // step sends the player's next frame; a non-nil error (io.EOF at the end)
