@@ -70,7 +70,11 @@ func TestConference(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if end, err := full.Wait(ctx); err != nil || end.Code != 486 {
+	wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
+	end, err := full.Wait(wctx)
+	wcancel()
+	if err != nil || end.Code != 486 {
+		_ = full.Hangup(ctx)
 		t.Fatalf("a fourth caller's call ended %+v, %v; want 486", end, err)
 	}
 	if err := calls["1002"].Hangup(ctx); err != nil {
@@ -168,12 +172,14 @@ func TestRecording(t *testing.T) {
 		t.Fatal(err)
 	}
 	var rows []pbx.Recording
+	wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
+	defer wcancel()
 	for len(rows) == 0 {
 		if rows, err = in.Recordings(ctx); err != nil {
 			t.Fatal(err)
 		}
 		select {
-		case <-ctx.Done():
+		case <-wctx.Done():
 			t.Fatal("no recording listed")
 		case <-time.After(20 * time.Millisecond):
 		}
