@@ -142,3 +142,49 @@ func TestVirtualConferencePIN(t *testing.T) {
 		}
 	})
 }
+
+// TestVirtualConferenceLateOffer: an INVITE without SDP to a room gets the
+// PBX's offer in the 200; the caller's answer in its ACK says where to
+// send, and the room's audio flows there.
+func TestVirtualConferenceLateOffer(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(t.Context(), time.Hour)
+		defer cancel()
+		cfg := trustingPhones()
+		cfg.Conferences = []config.Conference{{Number: "801", MaxParties: 4}}
+		h := vnet.Start(t, cfg, vnet.WithSettle(synctest.Wait), vnet.WithMedia())
+		p := &pinCaller{t: t, ua: virtualUA(t, h, "1000"), rtp: h.Listen("")}
+		tx, err := p.ua.Start(p.ua.NewInvite("801", nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := tx.Final(ctx)
+		if err != nil || res.StatusCode != 200 {
+			t.Fatalf("late-offer INVITE answered %v, %v", res, err)
+		}
+		offer := answerOf(t, res)
+		if offer.Addr.Addr() != h.Addr.Addr() || len(offer.Codecs) < 2 {
+			t.Fatalf("the PBX's offer %+v, want its address and G.711", offer)
+		}
+		if p.hearsRoom(time.Second) {
+			t.Fatal("RTP before the caller's answer said where")
+		}
+		local, err := netip.ParseAddrPort(p.rtp.LocalAddr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		ans, _, err := sdpneg.Answer(offer, local, sdpneg.DefaultCodecs(), 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.Ack(ans); err != nil {
+			t.Fatal(err)
+		}
+		if !p.hearsRoom(time.Second) {
+			t.Fatal("no audio of the room at the address of the ACK's answer")
+		}
+		if res, err := tx.Dialog().Bye(ctx); err != nil || res.StatusCode != 200 {
+			t.Fatalf("BYE answered %v, %v", res, err)
+		}
+	})
+}
