@@ -65,10 +65,11 @@ func (r *Room) Join(ep *Endpoint, opts ...MemberOption) (*Member, error) {
 	for _, o := range opts {
 		o(m)
 	}
+	m.unhook = hookReceiver(ep, m) // before the room can see it (and unhook it)
 	if err := r.add(m, m.tones); err != nil {
+		m.unhook()
 		return nil, err
 	}
-	m.unhook = hookReceiver(ep, m)
 	return m, nil
 }
 
@@ -77,10 +78,11 @@ func (r *Room) Join(ep *Endpoint, opts ...MemberOption) (*Member, error) {
 // No tones.
 func (r *Room) Tap(ep *Endpoint) (*Member, error) {
 	m := &Member{room: r, name: ep.Name(), ep: ep, talks: true}
+	m.unhook = hookReceiver(ep, m)
 	if err := r.add(m, false); err != nil {
+		m.unhook()
 		return nil, err
 	}
-	m.unhook = hookReceiver(ep, m)
 	return m, nil
 }
 

@@ -329,3 +329,42 @@ func TestRoomIdleMember(t *testing.T) {
 		t.Fatalf("idle reports %v after 2.5 s (member 1 sent at 1 s), want member 0 once", idle)
 	}
 }
+
+// countingReceiver counts the packets it gets.
+type countingReceiver struct{ n int }
+
+func (c *countingReceiver) ReceiveRTP(*Endpoint, Header, []byte) { c.n++ }
+
+// TestRoomReceiverHooks: a member is hooked after a receiver already on
+// its endpoint (a DTMF detector keeps getting every packet) and Leave puts
+// that receiver back; an endpoint refused by a full room is left as it
+// was.
+func TestRoomReceiverHooks(t *testing.T) {
+	nw := memnet.New()
+	r := manualRoom(t, RoomConfig{Name: "800", MaxParties: 1})
+	var eps [2]*Endpoint
+	for i := range eps {
+		eps[i] = NewEndpoint(fmt.Sprint("p", i), memPair(t, nw, netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(20000+2*i))))
+		t.Cleanup(func() { _ = eps[i].Close() })
+	}
+	dtmf := &countingReceiver{}
+	eps[0].SetReceiver(dtmf)
+	m, err := r.Join(eps[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	eps[0].recv.Load().r.ReceiveRTP(eps[0], Header{Codec: pcmu}, make([]byte, FrameSamples))
+	if dtmf.n != 1 || m.n != 1 {
+		t.Fatalf("the first receiver got %d packets, the member %d frames; want 1 and 1", dtmf.n, m.n)
+	}
+	if _, err := r.Join(eps[1]); !errors.Is(err, ErrRoomFull) {
+		t.Fatalf("second join: %v, want ErrRoomFull", err)
+	}
+	if eps[1].recv.Load() != nil {
+		t.Error("the refused endpoint keeps a receiver")
+	}
+	m.Leave()
+	if b := eps[0].recv.Load(); b == nil || b.r != dtmf {
+		t.Error("Leave did not put the first receiver back")
+	}
+}
