@@ -135,7 +135,8 @@ func TestConferenceWithoutMediaServer(t *testing.T) {
 	}
 }
 
-// TestRecording: 1000 records its calls. Its call with 1001 leaves a WAV
+// TestRecording: 2000 records its calls. Its call with 1001 — anchored
+// although media.anchor is direct — leaves a WAV
 // in recording.dir that the strict reader decodes and that holds both
 // parties' identities (all four tones at once), listed in the recordings
 // table with the call's ID; a call between two phones that do not record
@@ -146,6 +147,7 @@ func TestRecording(t *testing.T) {
 	defer cancel()
 	dir := filepath.Join(t.TempDir(), "rec")
 	in := startPBX(t, func(c *config.Config) {
+		c.Media.Anchor = config.AnchorDirect // a recorded call is anchored all the same
 		c.Recording.Dir = dir
 		c.ExplicitSubscribers = append(c.ExplicitSubscribers, config.Subscriber{Number: "2000", Password: "rec2000", Record: true})
 	}, pbxtest.Options{})
@@ -160,6 +162,9 @@ func TestRecording(t *testing.T) {
 	}
 	ps := registered(ctx, t, in.Target(), phone.Config{}, "1000", "1001")
 	c, _ := talk(ctx, t, ps["1000"], ps["1001"]) // not recorded
+	if legs := in.MediaLegs()[c.CallID()]; len(legs) != 0 {
+		t.Errorf("an unrecorded call of direct phones is anchored: %+v", legs)
+	}
 	if err := c.Hangup(ctx); err != nil {
 		t.Fatal(err)
 	}
