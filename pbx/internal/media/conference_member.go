@@ -59,6 +59,11 @@ func ListenOnly() MemberOption { return func(m *Member) { m.talks = false } }
 // mix (PCMU and PCMA; other payloads, telephone-events included, are
 // ignored) and it is sent the mix of the others in its own law every 20 ms.
 // Join and leave tones are played. ErrRoomFull when no seat is left.
+//
+// The room does not touch the endpoint's relay: an endpoint still linked
+// to a far leg (Link) keeps relaying to it. To turn a two-party call into
+// a three-party one, Unlink both endpoints and Join them (and the third);
+// to listen to a call without changing it, Tap its endpoints.
 func (r *Room) Join(ep *Endpoint, opts ...MemberOption) (*Member, error) {
 	m := &Member{room: r, name: ep.Name(), ep: ep, talks: true, tones: true}
 	m.out = newRTPOut(ep)
