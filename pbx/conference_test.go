@@ -70,7 +70,11 @@ func TestConference(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if end, err := full.Wait(ctx); err != nil || end.Code != 486 {
+	wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
+	end, err := full.Wait(wctx)
+	wcancel()
+	if err != nil || end.Code != 486 {
+		_ = full.Hangup(ctx)
 		t.Fatalf("a fourth caller's call ended %+v, %v; want 486", end, err)
 	}
 	if err := calls["1002"].Hangup(ctx); err != nil {
@@ -131,7 +135,8 @@ func TestConferenceWithoutMediaServer(t *testing.T) {
 	}
 }
 
-// TestRecording: 1000 records its calls. Its call with 1001 leaves a WAV
+// TestRecording: 2000 records its calls. Its call with 1001 — anchored
+// although media.anchor is direct — leaves a WAV
 // in recording.dir that the strict reader decodes and that holds both
 // parties' identities (all four tones at once), listed in the recordings
 // table with the call's ID; a call between two phones that do not record
@@ -142,6 +147,7 @@ func TestRecording(t *testing.T) {
 	defer cancel()
 	dir := filepath.Join(t.TempDir(), "rec")
 	in := startPBX(t, func(c *config.Config) {
+		c.Media.Anchor = config.AnchorDirect // a recorded call is anchored all the same
 		c.Recording.Dir = dir
 		c.ExplicitSubscribers = append(c.ExplicitSubscribers, config.Subscriber{Number: "2000", Password: "rec2000", Record: true})
 	}, pbxtest.Options{})
@@ -156,6 +162,9 @@ func TestRecording(t *testing.T) {
 	}
 	ps := registered(ctx, t, in.Target(), phone.Config{}, "1000", "1001")
 	c, _ := talk(ctx, t, ps["1000"], ps["1001"]) // not recorded
+	if legs := in.MediaLegs()[c.CallID()]; len(legs) != 0 {
+		t.Errorf("an unrecorded call of direct phones is anchored: %+v", legs)
+	}
 	if err := c.Hangup(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -168,12 +177,14 @@ func TestRecording(t *testing.T) {
 		t.Fatal(err)
 	}
 	var rows []pbx.Recording
+	wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
+	defer wcancel()
 	for len(rows) == 0 {
 		if rows, err = in.Recordings(ctx); err != nil {
 			t.Fatal(err)
 		}
 		select {
-		case <-ctx.Done():
+		case <-wctx.Done():
 			t.Fatal("no recording listed")
 		case <-time.After(20 * time.Millisecond):
 		}

@@ -14,13 +14,14 @@ import (
 	"pbxlab/pbx/internal/recordings"
 )
 
-// Call recording: when an anchored call is answered and its caller or its
-// callee has subscribers[].record, its audio is written to a WAV file in
+// Call recording: when a call is answered and its caller or its callee has
+// subscribers[].record (such a call is always anchored, see recordsCall), its audio is written to a WAV file in
 // recording.dir — mono, 8 kHz, 16-bit PCM, both directions mixed
 // (media.Recording) — named <start>-<caller>-<callee>-<call id>.wav. When
 // the call ends the file is closed and a row of the recordings table (same
 // SQLite file as the CDRs, keyed by the CDR's call ID) records it. A call
-// whose media is not anchored is not recorded (a warning is logged).
+// whose media could not be anchored (media.enabled false) is not recorded
+// (a warning is logged).
 
 // recorder holds the recordings in progress.
 type recorder struct {
@@ -50,6 +51,13 @@ func (s *Server) initRecording(ctx context.Context) error {
 func (s *Server) records(number string) bool {
 	sub, ok := s.subs[number]
 	return ok && sub.Record
+}
+
+// recordsCall reports whether c is to be recorded (its caller or callee
+// records): such a call is anchored whatever media_anchor says, since
+// only anchored media can be recorded.
+func (s *Server) recordsCall(c *call.Call) bool {
+	return s.cfg.Recording.Dir != "" && (s.records(c.CallerNumber()) || s.records(c.CalleeNumber()))
 }
 
 // startRecording (Policy.OnAnswer, on the call's executor) starts the

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -52,10 +53,6 @@ func (c *Config) Conference(number string) (Conference, bool) {
 
 func (v *validator) conferences() {
 	c := v.c
-	subs := map[string]bool{}
-	for _, s := range c.Subscribers() {
-		subs[s.Number] = true
-	}
 	seen := map[string]int{}
 	for i, r := range c.Conferences {
 		p := fmt.Sprintf("conferences[%d]", i)
@@ -66,7 +63,7 @@ func (v *validator) conferences() {
 			v.errorf(p+".number", "number %q must be digits only", r.Number)
 		case len(r.Number) > maxNumberDigits:
 			v.errorf(p+".number", "number %q is longer than %d digits", r.Number, maxNumberDigits)
-		case subs[r.Number]:
+		case c.isSubscriber(r.Number):
 			v.errorf(p+".number", "number %q is also a subscriber", r.Number)
 		default:
 			if j, dup := seen[r.Number]; dup {
@@ -81,6 +78,26 @@ func (v *validator) conferences() {
 			v.errorf(p+".pin", "must be 1 to %d digits", maxPINDigits)
 		}
 	}
+}
+
+// isSubscriber reports whether number is an explicit subscriber's or in a
+// subscriber range (without expanding the ranges).
+func (c *Config) isSubscriber(number string) bool {
+	for _, s := range c.ExplicitSubscribers {
+		if s.Number == number {
+			return true
+		}
+	}
+	n, err := strconv.ParseUint(number, 10, 64)
+	if err != nil {
+		return false
+	}
+	for _, r := range c.SubscriberRanges {
+		if lo, hi, ok := rangeBounds(r); ok && len(r.From) == len(number) && lo <= n && n <= hi {
+			return true
+		}
+	}
+	return false
 }
 
 func (v *validator) recording() {

@@ -57,6 +57,8 @@ func TestConferenceErrors(t *testing.T) {
 			`pbx.yaml:3: conferences[1].number: duplicate conference number "800" (also conferences[0])`},
 		{"a subscriber's number", "subscribers:\n  - {number: \"800\", password: x}\nconferences:\n  - number: \"800\"\n",
 			`pbx.yaml:4: conferences[0].number: number "800" is also a subscriber`},
+		{"in a subscriber range", "subscriber_ranges:\n  - {from: \"1000\", to: \"1099\", password: \"p{n}\"}\nconferences:\n  - number: \"1050\"\n",
+			`pbx.yaml:4: conferences[0].number: number "1050" is also a subscriber`},
 		{"too few parties", "conferences:\n  - {number: \"800\", max_parties: 1}\n",
 			`pbx.yaml:2: conferences[0].max_parties: must be between 2 and 256, got 1`},
 		{"too many parties", "conferences:\n  - number: \"800\"\n    max_parties: 1000\n",

@@ -259,8 +259,9 @@ type Subscriber struct {
 	// MediaAnchor overrides media.anchor for this subscriber's calls:
 	// "" (follow media.anchor), relay or direct. Default "".
 	MediaAnchor Anchor `yaml:"media_anchor"`
-	// Record records every anchored call this subscriber makes or
-	// receives to a WAV file in recording.dir. Default false.
+	// Record records every call this subscriber makes or receives to a
+	// WAV file in recording.dir (the call is anchored whatever
+	// MediaAnchor says). Default false.
 	Record bool `yaml:"record"`
 	// Voicemail is the subscriber's mailbox. Default none.
 	Voicemail SubscriberVoicemail `yaml:"voicemail"`

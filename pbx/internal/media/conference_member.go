@@ -59,16 +59,22 @@ func ListenOnly() MemberOption { return func(m *Member) { m.talks = false } }
 // mix (PCMU and PCMA; other payloads, telephone-events included, are
 // ignored) and it is sent the mix of the others in its own law every 20 ms.
 // Join and leave tones are played. ErrRoomFull when no seat is left.
+//
+// The room does not touch the endpoint's relay: an endpoint still linked
+// to a far leg (Link) keeps relaying to it. To turn a two-party call into
+// a three-party one, Unlink both endpoints and Join them (and the third);
+// to listen to a call without changing it, Tap its endpoints.
 func (r *Room) Join(ep *Endpoint, opts ...MemberOption) (*Member, error) {
 	m := &Member{room: r, name: ep.Name(), ep: ep, talks: true, tones: true}
 	m.out = newRTPOut(ep)
 	for _, o := range opts {
 		o(m)
 	}
+	m.unhook = hookReceiver(ep, m) // before the room can see it (and unhook it)
 	if err := r.add(m, m.tones); err != nil {
+		m.unhook()
 		return nil, err
 	}
-	m.unhook = hookReceiver(ep, m)
 	return m, nil
 }
 
@@ -77,10 +83,11 @@ func (r *Room) Join(ep *Endpoint, opts ...MemberOption) (*Member, error) {
 // No tones.
 func (r *Room) Tap(ep *Endpoint) (*Member, error) {
 	m := &Member{room: r, name: ep.Name(), ep: ep, talks: true}
+	m.unhook = hookReceiver(ep, m)
 	if err := r.add(m, false); err != nil {
+		m.unhook()
 		return nil, err
 	}
-	m.unhook = hookReceiver(ep, m)
 	return m, nil
 }
 
@@ -182,19 +189,19 @@ func (m *Member) pop(dst []int16) bool {
 // ReceiveRTP implements Receiver: G.711 payloads are decoded into the
 // member's queue, anything else is ignored.
 func (m *Member) ReceiveRTP(_ *Endpoint, h Header, payload []byte) {
-	var decode func(uint8) int16
-	switch {
-	case strings.EqualFold(h.Codec.Name, "PCMU"):
-		decode = g711.DecodeUlawFrame
-	case strings.EqualFold(h.Codec.Name, "PCMA"):
-		decode = g711.DecodeAlawFrame
-	default:
+	alaw := strings.EqualFold(h.Codec.Name, "PCMA")
+	if !alaw && !strings.EqualFold(h.Codec.Name, "PCMU") {
 		return
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, b := range payload {
-		m.partial[m.np] = decode(b)
+		// direct calls (not a func value) so that the table lookups inline
+		if alaw {
+			m.partial[m.np] = g711.DecodeAlawFrame(b)
+		} else {
+			m.partial[m.np] = g711.DecodeUlawFrame(b)
+		}
 		m.np++
 		if m.np == FrameSamples {
 			m.pushLocked(&m.partial)
@@ -256,13 +263,8 @@ func (o *rtpOut) Write(frame []int16) {
 	if !ok {
 		return
 	}
-	var encode func(int16) uint8
-	switch {
-	case strings.EqualFold(c.Name, "PCMU"):
-		encode = g711.EncodeUlawFrame
-	case strings.EqualFold(c.Name, "PCMA"):
-		encode = g711.EncodeAlawFrame
-	default:
+	alaw := strings.EqualFold(c.Name, "PCMA")
+	if !alaw && !strings.EqualFold(c.Name, "PCMU") {
 		return // G.722: the room mixes G.711 only
 	}
 	b := o.buf[:12+len(frame)]
@@ -275,8 +277,14 @@ func (o *rtpOut) Write(frame []int16) {
 	binary.BigEndian.PutUint16(b[2:], o.seq)
 	binary.BigEndian.PutUint32(b[4:], o.ts)
 	binary.BigEndian.PutUint32(b[8:], o.ssrc)
-	for i, s := range frame {
-		b[12+i] = encode(s)
+	if alaw {
+		for i, s := range frame {
+			b[12+i] = g711.EncodeAlawFrame(s)
+		}
+	} else {
+		for i, s := range frame {
+			b[12+i] = g711.EncodeUlawFrame(s)
+		}
 	}
 	o.seq++
 	_ = o.ep.Send(b) // counted in the endpoint's stats

@@ -329,3 +329,127 @@ func TestRoomIdleMember(t *testing.T) {
 		t.Fatalf("idle reports %v after 2.5 s (member 1 sent at 1 s), want member 0 once", idle)
 	}
 }
+
+// countingReceiver counts the packets it gets.
+type countingReceiver struct{ n int }
+
+func (c *countingReceiver) ReceiveRTP(*Endpoint, Header, []byte) { c.n++ }
+
+// TestRoomReceiverHooks: a member is hooked after a receiver already on
+// its endpoint (a DTMF detector keeps getting every packet) and Leave puts
+// that receiver back; an endpoint refused by a full room is left as it
+// was.
+func TestRoomReceiverHooks(t *testing.T) {
+	nw := memnet.New()
+	r := manualRoom(t, RoomConfig{Name: "800", MaxParties: 1})
+	var eps [2]*Endpoint
+	for i := range eps {
+		eps[i] = NewEndpoint(fmt.Sprint("p", i), memPair(t, nw, netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(20000+2*i))))
+		t.Cleanup(func() { _ = eps[i].Close() })
+	}
+	dtmf := &countingReceiver{}
+	eps[0].SetReceiver(dtmf)
+	m, err := r.Join(eps[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	eps[0].recv.Load().r.ReceiveRTP(eps[0], Header{Codec: pcmu}, make([]byte, FrameSamples))
+	if dtmf.n != 1 || m.n != 1 {
+		t.Fatalf("the first receiver got %d packets, the member %d frames; want 1 and 1", dtmf.n, m.n)
+	}
+	if _, err := r.Join(eps[1]); !errors.Is(err, ErrRoomFull) {
+		t.Fatalf("second join: %v, want ErrRoomFull", err)
+	}
+	if eps[1].recv.Load() != nil {
+		t.Error("the refused endpoint keeps a receiver")
+	}
+	m.Leave()
+	if b := eps[0].recv.Load(); b == nil || b.r != dtmf {
+		t.Error("Leave did not put the first receiver back")
+	}
+}
+
+// TestRoomListenOnly: a listen-only member (a supervisor listening in)
+// hears every talker, and no talker hears it.
+func TestRoomListenOnly(t *testing.T) {
+	r := manualRoom(t, RoomConfig{Name: "800"})
+	freqs := []float64{600, 1150, 1700}
+	heard := []*collector{{}, {}, {}}
+	ms := []*Member{party(t, r, "a", heard[0]), party(t, r, "b", heard[1])}
+	silent := &Member{room: r, name: "supervisor", out: heard[2]}
+	ListenOnly()(silent)
+	if err := r.add(silent, false); err != nil {
+		t.Fatal(err)
+	}
+	gens := []*tone.Generator{tone.New(freqs[0], SampleRate, 0.3), tone.New(freqs[1], SampleRate, 0.3), tone.New(freqs[2], SampleRate, 0.3)}
+	frame := make([]int16, FrameSamples)
+	for range 50 {
+		for i, m := range append(ms, silent) {
+			gens[i].Fill(frame)
+			m.Write(frame) // the supervisor's words are queued, never mixed
+		}
+		r.tick()
+	}
+	half := func(c *collector) []int16 { s := c.samples(); return s[len(s)/2:] }
+	checkHearsOthers(t, "a", half(heard[0]), freqs[0], []float64{freqs[1]})
+	checkHearsOthers(t, "supervisor", half(heard[2]), freqs[2], freqs[:2])
+	for i := range ms {
+		if p := tone.Power(half(heard[i]), freqs[2], SampleRate); p > 1e-6 {
+			t.Errorf("talker %d hears the listen-only member (power %g)", i, p)
+		}
+	}
+}
+
+// TestRoomTapsAndSink: a call's two relayed endpoints tapped into a room
+// with a sink (a recording): the sink gets both parties' audio, while each
+// party still gets the other's packets straight from the relay, nothing
+// from the room.
+func TestRoomTapsAndSink(t *testing.T) {
+	rg := newRig(t)
+	rg.a.SetLeg(legMedia(rg.pa.addr(), pcmu))
+	rg.b.SetLeg(legMedia(rg.pb.addr(), pcma))
+	Link(rg.a, rg.b)
+	r := NewRoom(RoomConfig{Name: "record"})
+	t.Cleanup(func() { _ = r.Close() })
+	for _, ep := range []*Endpoint{rg.a, rg.b} {
+		if _, err := r.Tap(ep); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sink := &collector{}
+	if _, err := r.AddSink("recorder", sink); err != nil {
+		t.Fatal(err)
+	}
+	ga, gb := tone.New(600, SampleRate, 0.3), tone.New(1150, SampleRate, 0.3)
+	frame, payload := make([]int16, FrameSamples), make([]byte, FrameSamples)
+	for k := range 40 {
+		ga.Fill(frame)
+		for i, s := range frame {
+			payload[i] = g711.EncodeUlawFrame(s)
+		}
+		rg.pa.send(rg.a.Addr(), rtpPacket(0, uint16(k), uint32(k*FrameSamples), 1, payload))
+		if got, _ := rg.pb.recv(); got[1]&0x7f != 8 {
+			t.Fatalf("B got payload type %d, want the relay's PCMA", got[1]&0x7f)
+		}
+		gb.Fill(frame)
+		for i, s := range frame {
+			payload[i] = g711.EncodeAlawFrame(s)
+		}
+		rg.pb.send(rg.b.Addr(), rtpPacket(8, uint16(k), uint32(k*FrameSamples), 2, payload))
+		if got, _ := rg.pa.recv(); got[1]&0x7f != 0 {
+			t.Fatalf("A got payload type %d, want the relay's PCMU", got[1]&0x7f)
+		}
+		time.Sleep(FrameDuration)
+	}
+	got := sink.samples()
+	if len(got) < 20*FrameSamples {
+		t.Fatalf("the sink got %d samples", len(got))
+	}
+	res := tone.NewDetector(tone.Config{Freqs: []float64{600, 1150}}).Analyse(got[len(got)/4:])
+	if !res.Present {
+		t.Errorf("the sink does not hold both parties: %s", res.Reason)
+	}
+	if st := rg.a.Stats(); st.PacketsOut != 40 {
+		t.Errorf("A was sent %d packets, want the relay's 40 and none from the room", st.PacketsOut)
+	}
+}
