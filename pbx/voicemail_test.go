@@ -3,6 +3,7 @@ package pbx_test
 import (
 	"context"
 	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -290,4 +291,43 @@ func TestVoicemailGreeting(t *testing.T) {
 	if err := d.Hangup(ctx); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestIVRToVoicemail: an IVR option {voicemail: "2001"} leaves the caller
+// in 2001's mailbox: beep, recording, a message carrying the caller's
+// audio.
+func TestIVRToVoicemail(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	file := filepath.Join(t.TempDir(), "ivr.yaml")
+	yaml := "numbers: {\"500\": main}\nmenus:\n  main:\n    prompt: you-have\n    options:\n      \"3\": {voicemail: \"2001\"}\n"
+	if err := os.WriteFile(file, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	in := startPBX(t, func(c *config.Config) {
+		withVoicemail(c)
+		c.IVRs = []config.IVR{{File: file}}
+	}, pbxtest.Options{})
+	ps := registered(ctx, t, in.UDP.String(), phone.Config{}, "2000")
+	c, err := ps["2000"].Dial(ctx, "500")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.WaitAnswer(ctx); err != nil {
+		t.Fatalf("IVR: %v (code %d)", err, c.Code())
+	}
+	if err := c.SendDTMF(ctx, "3"); err != nil {
+		t.Fatal(err)
+	}
+	bctx, bcancel := context.WithTimeout(ctx, 15*time.Second)
+	if _, err := c.Listen(bctx, phone.SingleTone(voicemail.BeepHz)); err != nil {
+		t.Fatalf("no beep after the IVR's voicemail option: %v", err)
+	}
+	bcancel()
+	time.Sleep(1500 * time.Millisecond)
+	if err := c.Hangup(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ms := waitMessages(ctx, t, in, "2001", 1)
+	checkMessage(t, ms[0], "2000", "2001")
 }
