@@ -64,7 +64,7 @@ func (d *deposit) record(ss *session) {
 	if d.done {
 		return
 	}
-	d.file = s.newMessageFile(d.mailbox)
+	d.file = s.newMessageFile(d.mailbox, d.caller, s.clock.Now())
 	path := filepath.Join(s.cfg.Dir, filepath.FromSlash(d.file))
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		ss.c.Log().Error("voicemail: mailbox folder", "error", err)
