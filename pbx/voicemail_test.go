@@ -199,9 +199,7 @@ func TestVoicemailRetrieval(t *testing.T) {
 		t.Errorf("2001 hears 2000 before asking for the message")
 	}
 	ncancel()
-	if err := c.SendDTMF(ctx, "1"); err != nil {
-		t.Fatal(err)
-	}
+	press(ctx, t, c, "1")
 	lctx, lcancel := context.WithTimeout(ctx, 10*time.Second)
 	if _, err := c.Listen(lctx, depositor); err != nil {
 		t.Errorf("2001 does not hear the message: %v", err)
@@ -211,9 +209,7 @@ func TestVoicemailRetrieval(t *testing.T) {
 	if _, err := sub.WaitNotify(ctx, voice(0, 1)); err != nil {
 		t.Errorf("no NOTIFY with the message heard (0/1): %v", err)
 	}
-	if err := c.SendDTMF(ctx, "7"); err != nil {
-		t.Fatal(err)
-	}
+	press(ctx, t, c, "7")
 	ms := waitMessages(ctx, t, in, "2001", 0)
 	if len(ms) != 0 {
 		t.Fatalf("mailbox after delete: %+v", ms)
@@ -241,18 +237,14 @@ func TestVoicemailGreeting(t *testing.T) {
 	if err := c.WaitAnswer(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.SendDTMF(ctx, "0"); err != nil {
-		t.Fatal(err)
-	}
+	press(ctx, t, c, "0")
 	bctx, bcancel := context.WithTimeout(ctx, 10*time.Second)
 	if _, err := c.Listen(bctx, phone.SingleTone(voicemail.BeepHz)); err != nil {
 		t.Fatalf("no beep before the greeting: %v", err)
 	}
 	bcancel()
 	time.Sleep(1500 * time.Millisecond) // the greeting: 2001's identity
-	if err := c.SendDTMF(ctx, "#"); err != nil {
-		t.Fatal(err)
-	}
+	press(ctx, t, c, "#")
 	greeting := in.Voicemail().GreetingPath("2001")
 	for {
 		if _, err := os.Stat(greeting); err == nil {
@@ -316,9 +308,7 @@ func TestIVRToVoicemail(t *testing.T) {
 	if err := c.WaitAnswer(ctx); err != nil {
 		t.Fatalf("IVR: %v (code %d)", err, c.Code())
 	}
-	if err := c.SendDTMF(ctx, "3"); err != nil {
-		t.Fatal(err)
-	}
+	press(ctx, t, c, "3")
 	bctx, bcancel := context.WithTimeout(ctx, 15*time.Second)
 	if _, err := c.Listen(bctx, phone.SingleTone(voicemail.BeepHz)); err != nil {
 		t.Fatalf("no beep after the IVR's voicemail option: %v", err)
@@ -330,4 +320,20 @@ func TestIVRToVoicemail(t *testing.T) {
 	}
 	ms := waitMessages(ctx, t, in, "2001", 1)
 	checkMessage(t, ms[0], "2000", "2001")
+}
+
+// press sends digits once the phone's stream is sending (SendDTMF refuses
+// a stream whose sender has not started yet, right after the answer).
+func press(ctx context.Context, t *testing.T, c *phone.Call, digits string) {
+	t.Helper()
+	for c.MediaStats().PacketsOut == 0 {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("%s never sent audio", c.CallID())
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	if err := c.SendDTMF(ctx, digits); err != nil {
+		t.Fatal(err)
+	}
 }
