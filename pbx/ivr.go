@@ -9,7 +9,6 @@ import (
 	"pbxlab/pbx/internal/attendant"
 	"pbxlab/pbx/internal/call"
 	"pbxlab/pbx/internal/media/ivr"
-	"pbxlab/pbx/internal/sipx"
 )
 
 // initIVR loads the IVR files of the configuration (ivrs), their prompts
@@ -50,8 +49,8 @@ func (s *Server) routeIVR(in call.Incoming) (call.Decision, bool) {
 }
 
 // inDialog is the policy's in-dialog hook: SIP INFO DTMF of a call in an
-// IVR menu goes to the attendant; an INFO on a leg with no far end
-// otherwise has no dialog to reach (481); the rest is not handled (405).
+// IVR menu goes to the attendant; the rest is not handled (the call layer
+// answers 481 to an INFO with no far end, 405 otherwise).
 func (s *Server) inDialog(_ context.Context, r call.InDialogRequest) (*sip.Response, error) {
 	if r.Request.Method != sip.INFO {
 		return nil, call.ErrNotHandled
@@ -64,5 +63,5 @@ func (s *Server) inDialog(_ context.Context, r call.InDialogRequest) (*sip.Respo
 			return res, nil
 		}
 	}
-	return nil, sipx.ErrNoDialog
+	return nil, call.ErrNotHandled
 }

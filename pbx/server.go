@@ -47,6 +47,9 @@ type Server struct {
 	token sipx.BranchToken
 	vm    *vmState // nil: no mailbox, no voicemail number
 
+	rooms    map[string]*media.Room // the conference bridge, by number (conference.go)
+	recorder *recorder              // call recording (recording.go)
+
 	subs    map[string]config.Subscriber
 	trusted []netip.Prefix
 
@@ -121,6 +124,12 @@ func (s *Server) init() error {
 		return err
 	}
 	if err := s.initIVR(); err != nil {
+		return err
+	}
+	if err := s.initConferences(); err != nil {
+		return err
+	}
+	if err := s.initRecording(ctx); err != nil {
 		return err
 	}
 	if err := s.initCalls(); err != nil {
@@ -208,6 +217,8 @@ func (s *Server) Close() error {
 		if s.calls != nil {
 			_ = s.calls.Close()
 		}
+		s.closeRecordings()
+		errs = append(errs, s.closeConferences())
 		errs = append(errs, s.closeVoicemail())
 		if s.media != nil { // after the calls: none is left to use it
 			errs = append(errs, s.media.Close())

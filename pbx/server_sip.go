@@ -182,10 +182,11 @@ func (c credentials) Password(realm, user string) (string, bool) {
 func (s *Server) initCalls() error {
 	m, err := call.New(call.Deps{
 		Sender: s.sip,
-		Policy: call.Funcs{ClassifyFunc: s.authenticate, RouteFunc: s.route, InDialogFunc: s.inDialog, OnFailureFunc: s.voicemailOnFailure},
-		Local:  s.local,
-		CDR:    countingCDR{CDRStore: s.cdrs, calls: s.metrics.calls},
-		Token:  s.token,
+		Policy: call.Funcs{ClassifyFunc: s.authenticate, RouteFunc: s.routeAndIntercept, InDialogFunc: s.inDialog, OnFailureFunc: s.onTargetsFailed,
+			OnAnswerFunc: s.startRecording, OnHangupFunc: s.stopRecording},
+		Local: s.local,
+		CDR:   countingCDR{CDRStore: s.cdrs, calls: s.metrics.calls},
+		Token: s.token,
 	}, append([]call.Option{
 		call.WithMedia(s.media.Seam),
 		call.WithClock(s.clock),
@@ -245,11 +246,24 @@ func (s *Server) authenticate(_ context.Context, req *sip.Request) (call.Caller,
 	}
 }
 
+// onTargetsFailed is Policy.OnFailure: the callee's mailbox takes the
+// call (voicemail on busy / no answer), else the caller hears the
+// failure's prompt (call interception).
+func (s *Server) onTargetsFailed(ctx context.Context, f call.Failure) (*call.Decision, error) {
+	if d, err := s.voicemailOnFailure(ctx, f); d != nil || err != nil {
+		return d, err
+	}
+	return s.onFailure(ctx, f)
+}
+
 // route is number analysis for now: a dialled subscriber number rings its
 // contacts (or redirects, per the subscriber's redirect setting); any other
 // number is vacant (404).
 func (s *Server) route(ctx context.Context, in call.Incoming) (call.Decision, error) {
 	if d, ok := s.routeIVR(in); ok {
+		return d, nil
+	}
+	if d, ok := s.conferenceRoute(in); ok {
 		return d, nil
 	}
 	if d, ok := s.routeVoicemail(in); ok {

@@ -13,7 +13,6 @@ import (
 	"pbxlab/internal/mwi"
 	"pbxlab/pbx/internal/call"
 	"pbxlab/pbx/internal/digestauth"
-	"pbxlab/pbx/internal/media"
 	"pbxlab/pbx/internal/sipx"
 	"pbxlab/pbx/internal/subscription"
 	"pbxlab/pbx/internal/voicemail"
@@ -272,12 +271,4 @@ func (s *Server) VoicemailMessages(ctx context.Context, mailbox string) ([]Voice
 	return out, nil
 }
 
-// ReadRecording reads a WAV the PBX recorded (a voicemail message) as 8 kHz
-// PCM16 samples.
-func ReadRecording(path string) ([]int16, error) {
-	clip, err := media.ReadWAVFile(path, 0)
-	if err != nil {
-		return nil, err
-	}
-	return clip.Samples(), nil
-}
+// ReadRecording (recording.go) reads a voicemail message's WAV too.

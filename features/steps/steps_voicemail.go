@@ -49,7 +49,7 @@ func registerVoicemailSteps(sc *godog.ScenarioContext) {
 		return mailboxAnswers(ctx, w, name, false)
 	}))
 	sc.When(`^(\d+) leaves a message$`, step1(leaveMessage))
-	sc.When(`^(\d+) presses (\S+)$`, step2(presses))
+	sc.When(`^(\d+) presses ([0-9*#A-D]+)$`, step2(presses))
 	sc.Then(`^the mailbox of (\d+) holds (\d+) new messages?$`, step2(holdsNew))
 	sc.Then(`^the mailbox of (\d+) is empty$`, step1(func(ctx context.Context, w *world, owner string) error {
 		_, err := awaitMessages(ctx, w, owner, func(ms []pbx.VoicemailMessage) bool { return len(ms) == 0 })

@@ -88,6 +88,9 @@ func (s *Suite) InitializeScenario(sc *godog.ScenarioContext) {
 	registerOutcomeSteps(sc)
 	registerRawSteps(sc)
 	registerAudioSteps(sc)
+	registerIVRSteps(sc)
+	registerConferenceSteps(sc)
+	registerRecordingSteps(sc)
 	registerVoicemailSteps(sc)
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/netip"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -121,4 +122,41 @@ func TestSendDigitsNeedsEvents(t *testing.T) {
 	if err := a.SetEventCodec(sdpneg.PCMU()); !errors.Is(err, ErrUnsupportedCodec) {
 		t.Fatalf("PCMU as event codec: %v", err)
 	}
+}
+
+// FuzzHandleEvents feeds arbitrary datagrams to a receiver that takes
+// telephone-events on payload type 101: no panic, every datagram counted
+// once (audio, event, ignored or malformed), and every digit it reports is
+// a DTMF digit.
+func FuzzHandleEvents(f *testing.F) {
+	ev := func(ts uint32, e dtmf.TelephoneEvent) []byte {
+		return marshal(f, pkt{ssrc: 9, pt: 101, seq: uint16(ts), ts: ts}, e.Marshal())
+	}
+	f.Add(ev(100, dtmf.TelephoneEvent{Event: 5, Duration: 160}))
+	f.Add(ev(100, dtmf.TelephoneEvent{Event: 11, End: true, Duration: 800}))
+	f.Add(marshal(f, pkt{ssrc: 9, pt: 101, seq: 1}, []byte{1, 2, 3}))
+	f.Add(marshal(f, pkt{ssrc: 9, seq: 2}, make([]byte, 160)))
+	s, err := Listen(loopback)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(func() { _ = s.Close() })
+	if err := s.SetEventCodec(sdpneg.TelephoneEvent()); err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		before := s.Stats()
+		s.handle(b, peer, time.Now())
+		after := s.Stats()
+		counted := (after.PacketsIn - before.PacketsIn) + (after.Ignored - before.Ignored) +
+			(after.Malformed - before.Malformed) + (after.EventsIn - before.EventsIn)
+		if counted != 1 {
+			t.Fatalf("datagram counted %d times: %+v -> %+v", counted, before, after)
+		}
+		for _, d := range []byte(s.ReceivedDigits()) {
+			if !strings.ContainsRune(dtmf.Digits, rune(d)) {
+				t.Fatalf("digit %q", d)
+			}
+		}
+	})
 }

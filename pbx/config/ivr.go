@@ -66,6 +66,7 @@ func (v *validator) ivrs() {
 			v.errorf(p, "%s", strings.ReplaceAll(err.Error(), "\n", "; "))
 			continue
 		}
+		v.ivrTargets(p, r.File, cfg)
 		for _, num := range slices.Sorted(maps.Keys(cfg.Numbers)) {
 			if who, dup := taken[num]; dup {
 				v.errorf(p, "IVR number %q of %s is also %s", num, r.File, who)
@@ -73,5 +74,30 @@ func (v *validator) ivrs() {
 			}
 			taken[num] = p
 		}
+	}
+}
+
+// ivrTargets checks that every extension an IVR calls and every mailbox it
+// sends to is a subscriber (a typo would only show when a caller chose it).
+func (v *validator) ivrTargets(path, file string, cfg *ivr.Config) {
+	subs := map[string]bool{}
+	for _, s := range v.c.Subscribers() {
+		subs[s.Number] = true
+	}
+	check := func(menu, what string, a *ivr.Action) {
+		switch {
+		case a == nil:
+		case a.Call != "" && !subs[a.Call]:
+			v.errorf(path, "%s: menu %s, %s calls %s, which is no subscriber", file, menu, what, a.Call)
+		case a.Voicemail != "" && !subs[a.Voicemail]:
+			v.errorf(path, "%s: menu %s, %s: voicemail %s is no subscriber's", file, menu, what, a.Voicemail)
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(cfg.Menus)) {
+		m := cfg.Menus[name]
+		for _, key := range slices.Sorted(maps.Keys(m.Options)) {
+			check(name, "option "+key, m.Options[key])
+		}
+		check(name, "on_fail", m.OnFail)
 	}
 }

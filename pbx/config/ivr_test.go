@@ -32,7 +32,7 @@ func writeIVR(t *testing.T, dir, name, body string) {
 func TestParseIVRs(t *testing.T) {
 	dir := t.TempDir()
 	writeIVR(t, dir, "main.yaml", goodIVR)
-	c, err := Parse(filepath.Join(dir, "pbx.yaml"), []byte("ivrs:\n  - file: main.yaml\n"))
+	c, err := Parse(filepath.Join(dir, "pbx.yaml"), []byte("subscribers:\n  - {number: \"1001\", password: x}\nivrs:\n  - file: main.yaml\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,6 +63,7 @@ menus:
   a: {prompt: goodbye, on_fail: {menu: b}}
   b: {prompt: goodbye, on_fail: {menu: a}}
 `)
+	writeIVR(t, dir, "stranger.yaml", strings.Replace(goodIVR, `{call: "1001"}`, `{call: "4711"}`, 1))
 	writeIVR(t, dir, "clash.yaml", `numbers: {"1000": m}
 menus:
   m: {prompt: goodbye}
@@ -73,6 +74,7 @@ menus:
 		{"dangling menu", "ivrs:\n  - file: dangling.yaml\n", "dangling.yaml:8:"},
 		{"failure loop", "ivrs:\n  - file: loop.yaml\n", "loop.yaml:"},
 		{"number of a subscriber", "subscribers:\n  - {number: \"1000\", password: x}\nivrs:\n  - file: clash.yaml\n", `IVR number "1000" of clash.yaml is also subscriber 1000`},
+		{"extension that is no subscriber", "subscribers:\n  - {number: \"1001\", password: x}\nivrs:\n  - file: stranger.yaml\n", "menu main, option 1 calls 4711, which is no subscriber"},
 		{"number twice", "ivrs:\n  - file: main.yaml\n  - file: main.yaml\n", `IVR number "500" of main.yaml is also ivrs[0].file`},
 		{"number of a room", "conferences:\n  - number: \"500\"\nivrs:\n  - file: main.yaml\n", "is also conferences[0]"},
 	}

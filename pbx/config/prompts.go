@@ -77,18 +77,16 @@ type MOH struct {
 const maxPromptDuration = 60 * time.Second
 
 // DefaultPrompts is media.prompts when the configuration names none: the
-// built-in voice prompts for vacant number, subscriber not registered (and
-// no answer), busy and barred; congestion tone for no route; busy tone for
-// a refusal.
+// built-in voice prompts for vacant number, subscriber not registered,
+// busy and barred (the manual's call interception). No answer (the caller
+// has waited already), refusals and congestion get the plain final error
+// unless configured.
 func DefaultPrompts() map[string]Prompt {
 	return map[string]Prompt{
 		CauseVacant:       {Media: "vacant-number"},
 		CauseUnregistered: {Media: "not-registered"},
-		CauseNoAnswer:     {Media: "not-registered"},
 		CauseBusy:         {Media: "number-busy"},
 		CauseBarred:       {Media: "call-barred"},
-		CauseCongestion:   {Tone: "congestion"},
-		CauseRejected:     {Tone: "busy"},
 	}
 }
 

@@ -2,10 +2,12 @@ package phone
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 
+	"pbxlab/internal/rtpaudio"
 	"pbxlab/internal/sdpneg"
 )
 
@@ -65,10 +67,33 @@ func (c *Call) SendDTMF(ctx context.Context, digits string) error {
 	if !(state == Answered || (state == Early && early)) {
 		return fmt.Errorf("send dtmf %s: %w: %s", c.callID, ErrCallState, state)
 	}
-	if err := c.media.stream.SendDigits(ctx, digits, dtmfDuration, dtmfGap); err != nil {
+	if err := c.media.sendDigits(ctx, digits); err != nil {
 		return fmt.Errorf("send dtmf %s: %w: %w", c.callID, ErrNoDTMF, err)
 	}
 	return nil
+}
+
+// sendDigits hands digits to the stream's sender. Right after the answer
+// the sender may not run yet (its goroutine is starting): while the phone
+// is sending, a refusal for that reason is retried every packet time.
+func (m *media) sendDigits(ctx context.Context, digits string) error {
+	for {
+		err := m.stream.SendDigits(ctx, digits, dtmfDuration, dtmfGap)
+		if !errors.Is(err, rtpaudio.ErrNotSending) {
+			return err
+		}
+		m.mu.Lock()
+		starting := m.sending && !m.stopped
+		m.mu.Unlock()
+		if !starting {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }
 
 // Digits returns the DTMF digits this leg received as telephone-events so

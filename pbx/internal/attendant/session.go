@@ -25,6 +25,8 @@ type session struct {
 	player *media.Player
 	timer  clock.Timer
 	left   bool // the caller left the menus (transfer, voicemail, hang-up) or the call ended
+
+	ringing *ringing // the transfer in progress (executor-owned)
 }
 
 // start answers the call with the media server's endpoint and enters the
@@ -188,11 +190,17 @@ func (s *session) endedLocked() bool {
 	}
 }
 
-// stop runs when the call is over: whatever plays or waits stops.
+// stop runs when the call is over: whatever plays or waits stops, and
+// the extension of a transfer stops ringing.
 func (s *session) stop() {
 	s.mu.Lock()
 	s.left = true
 	s.mu.Unlock()
 	s.halt()
 	s.a.untrack(s.c, s)
+	s.c.Do(func() {
+		if s.ringing != nil {
+			s.ringing.hangUp()
+		}
+	})
 }

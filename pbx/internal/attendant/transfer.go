@@ -61,6 +61,7 @@ func (s *session) ring(number string, targets []call.Target, err error) {
 		return
 	}
 	r := &ringing{s: s, number: number}
+	s.ringing = r
 	for _, t := range targets {
 		l, err := s.c.Originate(t, s.leg, s.c.Offer(), r.progress)
 		if err != nil {
@@ -83,8 +84,9 @@ func (r *ringing) progress(l *call.Leg, res *sip.Response) {
 	case res.StatusCode < 200:
 		return
 	case res.IsSuccess():
-		if r.over {
-			r.s.c.Cancel(l) // a second contact answered: BYE it
+		if r.over || r.s.ended() {
+			// a second contact answered, or the caller hung up meanwhile
+			r.s.c.Cancel(l) // BYE
 			return
 		}
 		r.finish()
@@ -106,6 +108,17 @@ func (r *ringing) progress(l *call.Leg, res *sip.Response) {
 			r.finish()
 			r.s.failTransfer(r.number, fmt.Errorf("transfer to %s: answered %d", r.number, res.StatusCode), r.best)
 		}
+	}
+}
+
+// hangUp cancels the legs still ringing: the caller hung up.
+func (r *ringing) hangUp() {
+	if r.over {
+		return
+	}
+	r.finish()
+	for _, l := range r.legs {
+		r.s.c.Cancel(l)
 	}
 }
 

@@ -164,9 +164,15 @@ func (c *Call) inDialog(l *Leg, in *inbound) {
 
 // passToPolicy gives a request the call layer does not handle to
 // Policy.InDialog (REFER, SUBSCRIBE, NOTIFY, MESSAGE ...).
-func (c *Call) passToPolicy(l *Leg, in *inbound) {
+func (c *Call) passToPolicy(l *Leg, in *inbound) { c.askPolicy(l, in, nil) }
+
+// askPolicy gives a request to Policy.InDialog; one it does not handle
+// goes to notHandled (nil: 405 with Allow).
+func (c *Call) askPolicy(l *Leg, in *inbound, notHandled func()) {
 	res, err := c.m.deps.Policy.InDialog(c.ctx, InDialogRequest{Request: in.req, Leg: l, Call: c})
 	switch {
+	case errors.Is(err, ErrNotHandled) && notHandled != nil:
+		notHandled()
 	case errors.Is(err, ErrNotHandled):
 		in.reply(c, sipx.ErrorResponse(in.req, sipx.Status(405, "Method Not Allowed", sip.NewHeader("Allow", sipx.Allowed))))
 	case err != nil:
@@ -207,7 +213,7 @@ func (c *Call) onBye(l *Leg, in *inbound) {
 	l.event(EvEnd)
 	for _, o := range c.upLegs() {
 		if o != l {
-			c.bye(o, reasonHeaders(in.req))
+			c.endLeg(o, reasonHeaders(in.req))
 		}
 	}
 }
@@ -226,10 +232,19 @@ func (c *Call) relay(l *Leg, in *inbound) {
 		o = nil // a callee that failed (the call went to a service instead)
 	}
 	if c.phase == phaseAnswered && o == nil && req.Method == sip.INFO {
-		// no far leg: the PBX itself is the far end (a service such as an
-		// IVR collecting SIP INFO DTMF), so the policy answers it
-		c.passToPolicy(l, in)
+		// no far leg: the PBX itself may be the far end (a service such
+		// as an IVR or voicemail collecting SIP INFO DTMF), so the policy
+		// answers it; if it does not, a seam that terminates the leg does
+		// (local.go), else there is no dialog to reach (481)
+		c.askPolicy(l, in, func() {
+			if !c.answerLocally(l, in) {
+				in.fail(c, sipx.ErrNoDialog)
+			}
+		})
 		return
+	}
+	if c.phase == phaseAnswered && o == nil && c.answerLocally(l, in) {
+		return // the media server is the leg's far end (local.go)
 	}
 	if c.phase != phaseAnswered || o == nil {
 		in.fail(c, sipx.ErrNoDialog)

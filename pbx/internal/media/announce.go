@@ -6,7 +6,6 @@ import (
 	"pbxlab/internal/sdpneg"
 	"pbxlab/pbx/config"
 	"pbxlab/pbx/internal/call"
-	"pbxlab/pbx/internal/sipx"
 )
 
 // Call interception and voice prompts (the manual's Call Services ch. 1):
@@ -60,21 +59,12 @@ func CauseOfFailure(f call.Failure) string {
 	return config.CauseCongestion
 }
 
-// FailureError is the final error a failure's caller gets (the best
-// response's status and reason, 480 when no target answered anything).
-func FailureError(f call.Failure) error {
-	if f.Response == nil {
-		return sipx.ErrUnavailable
-	}
-	return &sipx.StatusError{Code: f.Response.StatusCode, Reason: f.Response.Reason,
-		Err: fmt.Errorf("targets failed: %s", f.Kind)}
-}
-
 // Intercept returns the service that plays cause's prompt to the caller in
-// early media and then refuses the call with final, or nil when there is
-// nothing to play (media server off, the cause's prompt off): the caller
-// then gets final at once.
-func (s *Server) Intercept(cause string, final error) func(*call.Call) {
+// early media and then ends the call with refuse (call.Reject with number
+// analysis' error, call.Fail with the targets' failure), or nil when there
+// is nothing to play (media server off, the cause's prompt off): the
+// caller then gets the plain refusal at once.
+func (s *Server) Intercept(cause string, refuse func(*call.Call)) func(*call.Call) {
 	if !s.cfg.Enabled || s.svc == nil {
 		return nil
 	}
@@ -82,13 +72,13 @@ func (s *Server) Intercept(cause string, final error) func(*call.Call) {
 	if !ok {
 		return nil
 	}
-	return func(c *call.Call) { s.announce(c, cause, p, final) }
+	return func(c *call.Call) { s.announce(c, cause, p, refuse) }
 }
 
 // announce runs on the call's executor: 183 with the PBX's SDP, the
-// prompt, then final. Anything that prevents the prompt (a late offer, no
-// port, no G.711) falls back to final at once.
-func (s *Server) announce(c *call.Call, cause string, p prompt, final error) {
+// prompt, then refuse. Anything that prevents the prompt (a late offer, no
+// port, no G.711) refuses at once.
+func (s *Server) announce(c *call.Call, cause string, p prompt, refuse func(*call.Call)) {
 	l := c.Caller()
 	body, ep, err := s.earlyAnswer(c, l)
 	if err == nil {
@@ -100,7 +90,7 @@ func (s *Server) announce(c *call.Call, cause string, p prompt, final error) {
 	}
 	if err != nil {
 		c.Log().Debug("no prompt", "cause", cause, "error", err)
-		c.Reject(final)
+		refuse(c)
 		return
 	}
 	c.Log().Debug("prompt", "cause", cause, "media", p.id, "tone", p.tone)
@@ -111,7 +101,7 @@ func (s *Server) announce(c *call.Call, cause string, p prompt, final error) {
 			select {
 			case <-c.Done(): // cancelled meanwhile: the caller has its 487
 			default:
-				c.Reject(final)
+				refuse(c)
 			}
 		})
 	})

@@ -262,6 +262,7 @@ func (r *Room) tick() bool {
 		if r.out[i] != nil {
 			m.out.Write(r.out[i])
 		}
+		m.checkIdle()
 	}
 	if len(r.toneEnded) > 0 {
 		r.mu.Lock()

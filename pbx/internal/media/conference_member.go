@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/zaf/g711"
 )
@@ -21,6 +22,11 @@ type Member struct {
 	out    Sink      // where its mix goes; nil: nowhere
 	tones  bool      // its arrival and departure are announced
 	unhook func()    // restores the endpoint's receiver
+	// idleAfter > 0: onIdle runs (once) when the member's leg should be
+	// sending and sent no RTP for that long (the media timeout)
+	idleAfter time.Duration
+	onIdle    func()
+	idled     bool // onIdle ran; only the room's tick reads and writes it
 
 	mu      sync.Mutex
 	q       [MemberQueueFrames][FrameSamples]int16
@@ -35,6 +41,15 @@ type Member struct {
 
 // MemberOption configures a member as it joins.
 type MemberOption func(*Member)
+
+// OnIdle makes the room call f, once, when the member's leg should be
+// sending (sendrecv both ways) and sent no RTP for d: the media timeout
+// of a call whose far end is the PBX (the anchor's own timeout only
+// watches relayed legs). f runs on the room's goroutine and must not
+// block (post to the call's executor). d <= 0 turns it off.
+func OnIdle(d time.Duration, f func()) MemberOption {
+	return func(m *Member) { m.idleAfter, m.onIdle = d, f }
+}
 
 // ListenOnly makes a member that hears the room and is not heard (a
 // supervisor listening in, a muted party).
@@ -100,6 +115,19 @@ func (m *Member) Dropped() uint64 {
 // gone: the member left, or its endpoint closed.
 func (m *Member) gone() bool {
 	return m.left.Load() || (m.ep != nil && m.ep.closing())
+}
+
+// checkIdle runs onIdle once the member's leg is idle for idleAfter (on
+// the room's goroutine).
+func (m *Member) checkIdle() {
+	if m.idleAfter <= 0 || m.idled || m.ep == nil {
+		return
+	}
+	if lm := m.ep.Leg(); lm == nil || !lm.Sends || m.ep.Idle() < m.idleAfter {
+		return
+	}
+	m.idled = true
+	m.onIdle()
 }
 
 // detach unhooks the member from its endpoint, once.

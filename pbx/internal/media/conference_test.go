@@ -288,3 +288,44 @@ func TestRoomEndpoints(t *testing.T) {
 		t.Fatalf("room has %d members after one endpoint closed, want 2", r.Len())
 	}
 }
+
+// TestRoomIdleMember: a member whose leg should send and has sent nothing
+// for the OnIdle time is reported once, at the first tick after it; a
+// member that keeps sending is not.
+func TestRoomIdleMember(t *testing.T) {
+	nw := memnet.New()
+	clk := clock.NewFake(time.Unix(1000, 0))
+	r := manualRoom(t, RoomConfig{Name: "800"})
+	var idle [2]int
+	var eps [2]*Endpoint
+	var socks [2]*phoneSock
+	for i := range eps {
+		socks[i] = listenPhone(t, nw, fmt.Sprintf("10.0.0.%d:4000", i+1))
+		eps[i] = NewEndpoint(fmt.Sprint("p", i), memPair(t, nw, netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(20000+2*i))), WithEndpointClock(clk))
+		t.Cleanup(func() { _ = eps[i].Close() })
+		eps[i].SetLeg(legMedia(socks[i].addr(), pcmu))
+		if _, err := r.Join(eps[i], OnIdle(2*time.Second, func() { idle[i]++ })); err != nil {
+			t.Fatal(err)
+		}
+	}
+	talk := func() {
+		t.Helper()
+		socks[1].send(eps[1].Addr(), rtpPacket(0, 1, 160, 7, make([]byte, FrameSamples)))
+		deadline := time.Now().Add(10 * time.Second)
+		for eps[1].Stats().PacketsIn == 0 && time.Now().Before(deadline) {
+			time.Sleep(time.Millisecond)
+		}
+	}
+	clk.Advance(time.Second)
+	talk()
+	r.tick()
+	if idle != [2]int{0, 0} {
+		t.Fatalf("idle reports %v after 1 s", idle)
+	}
+	clk.Advance(1500 * time.Millisecond)
+	r.tick()
+	r.tick()
+	if idle != [2]int{1, 0} {
+		t.Fatalf("idle reports %v after 2.5 s (member 1 sent at 1 s), want member 0 once", idle)
+	}
+}

@@ -2,6 +2,7 @@ package media
 
 import (
 	"fmt"
+	"net/netip"
 
 	"pbxlab/internal/sdpneg"
 	"pbxlab/pbx/config"
@@ -37,6 +38,7 @@ func (s *Server) Terminate(c *call.Call, l *call.Leg, offer []byte) (*Endpoint, 
 	}
 	a.mode = config.AnchorRelay // the PBX is the far end: there is nothing to pass through to
 	st := a.state(l)
+	st.terminal = true
 	a.unrelay(l, st)
 	if len(offer) == 0 {
 		if err := a.ensureEndpoint(st, l.Local().Addr); err != nil {
@@ -131,6 +133,59 @@ func terminalCodecs(offered []sdpneg.Codec) ([]sdpneg.Codec, error) {
 		}
 	}
 	return out, nil
+}
+
+var _ call.LocalMedia = (*seam)(nil)
+
+// terminalState is the state of leg l if the PBX is its far end.
+func (a *anchor) terminalState(l *call.Leg) *legState {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if st := a.legs[l]; st != nil && st.terminal && st.ep != nil {
+		return st
+	}
+	return nil
+}
+
+// Terminates implements call.LocalMedia: Terminate made the PBX l's far
+// end.
+func (m *seam) Terminates(l *call.Leg) bool { return m.a.terminalState(l) != nil }
+
+// LocalAnswer implements call.LocalMedia: a new offer from a leg the PBX
+// terminates (hold, resume, a session refresh) is answered as Terminate
+// answered the first one, on the same endpoint.
+func (m *seam) LocalAnswer(l *call.Leg, offer []byte) ([]byte, error) {
+	st := m.a.terminalState(l)
+	if st == nil {
+		return nil, fmt.Errorf("answer leg %s: %w", l.ID(), ErrNotAnchored)
+	}
+	in, err := parseLeg(offer)
+	if err != nil {
+		return nil, fmt.Errorf("answer leg %s: %w", l.ID(), err)
+	}
+	o := &ourSDP{addr: m.a.advertised(st), dir: sdpneg.Mirror(in.dir()), ptime: in.sess.PTime, layout: in.layout, audio: in.audio}
+	if in.rejected() {
+		o.addr, o.codecs = netip.AddrPortFrom(o.addr.Addr(), 0), in.sess.Codecs[:min(1, len(in.sess.Codecs))]
+	} else if o.codecs, err = terminalCodecs(in.sess.Codecs); err != nil {
+		return nil, fmt.Errorf("answer leg %s: %w", l.ID(), err)
+	}
+	if err := st.send(o); err != nil {
+		return nil, fmt.Errorf("answer leg %s: %w", l.ID(), err)
+	}
+	st.theirs, st.theyOffered, st.weOffered = in, false, false
+	st.apply()
+	st.ep.Rearm()
+	return st.raw, nil
+}
+
+// LocalOffer implements call.LocalMedia: the PBX's SDP to the leg, as it
+// stands.
+func (m *seam) LocalOffer(l *call.Leg) ([]byte, error) {
+	st := m.a.terminalState(l)
+	if st == nil || st.raw == nil {
+		return nil, fmt.Errorf("offer to leg %s: %w", l.ID(), ErrNotAnchored)
+	}
+	return st.raw, nil
 }
 
 // unrelay takes leg l out of what the call did with it before the PBX
