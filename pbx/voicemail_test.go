@@ -3,6 +3,7 @@ package pbx_test
 import (
 	"context"
 	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -198,9 +199,7 @@ func TestVoicemailRetrieval(t *testing.T) {
 		t.Errorf("2001 hears 2000 before asking for the message")
 	}
 	ncancel()
-	if err := c.SendDTMF(ctx, "1"); err != nil {
-		t.Fatal(err)
-	}
+	press(ctx, t, c, "1")
 	lctx, lcancel := context.WithTimeout(ctx, 10*time.Second)
 	if _, err := c.Listen(lctx, depositor); err != nil {
 		t.Errorf("2001 does not hear the message: %v", err)
@@ -210,9 +209,7 @@ func TestVoicemailRetrieval(t *testing.T) {
 	if _, err := sub.WaitNotify(ctx, voice(0, 1)); err != nil {
 		t.Errorf("no NOTIFY with the message heard (0/1): %v", err)
 	}
-	if err := c.SendDTMF(ctx, "7"); err != nil {
-		t.Fatal(err)
-	}
+	press(ctx, t, c, "7")
 	ms := waitMessages(ctx, t, in, "2001", 0)
 	if len(ms) != 0 {
 		t.Fatalf("mailbox after delete: %+v", ms)
@@ -240,18 +237,14 @@ func TestVoicemailGreeting(t *testing.T) {
 	if err := c.WaitAnswer(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.SendDTMF(ctx, "0"); err != nil {
-		t.Fatal(err)
-	}
+	press(ctx, t, c, "0")
 	bctx, bcancel := context.WithTimeout(ctx, 10*time.Second)
 	if _, err := c.Listen(bctx, phone.SingleTone(voicemail.BeepHz)); err != nil {
 		t.Fatalf("no beep before the greeting: %v", err)
 	}
 	bcancel()
 	time.Sleep(1500 * time.Millisecond) // the greeting: 2001's identity
-	if err := c.SendDTMF(ctx, "#"); err != nil {
-		t.Fatal(err)
-	}
+	press(ctx, t, c, "#")
 	greeting := in.Voicemail().GreetingPath("2001")
 	for {
 		if _, err := os.Stat(greeting); err == nil {
@@ -288,6 +281,59 @@ func TestVoicemailGreeting(t *testing.T) {
 		t.Errorf("2000 does not hear 2001's greeting: %v", err)
 	}
 	if err := d.Hangup(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestIVRToVoicemail: an IVR option {voicemail: "2001"} leaves the caller
+// in 2001's mailbox: beep, recording, a message carrying the caller's
+// audio.
+func TestIVRToVoicemail(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	file := filepath.Join(t.TempDir(), "ivr.yaml")
+	yaml := "numbers: {\"500\": main}\nmenus:\n  main:\n    prompt: you-have\n    options:\n      \"3\": {voicemail: \"2001\"}\n"
+	if err := os.WriteFile(file, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	in := startPBX(t, func(c *config.Config) {
+		withVoicemail(c)
+		c.IVRs = []config.IVR{{File: file}}
+	}, pbxtest.Options{})
+	ps := registered(ctx, t, in.UDP.String(), phone.Config{}, "2000")
+	c, err := ps["2000"].Dial(ctx, "500")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.WaitAnswer(ctx); err != nil {
+		t.Fatalf("IVR: %v (code %d)", err, c.Code())
+	}
+	press(ctx, t, c, "3")
+	bctx, bcancel := context.WithTimeout(ctx, 15*time.Second)
+	if _, err := c.Listen(bctx, phone.SingleTone(voicemail.BeepHz)); err != nil {
+		t.Fatalf("no beep after the IVR's voicemail option: %v", err)
+	}
+	bcancel()
+	time.Sleep(1500 * time.Millisecond)
+	if err := c.Hangup(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ms := waitMessages(ctx, t, in, "2001", 1)
+	checkMessage(t, ms[0], "2000", "2001")
+}
+
+// press sends digits once the phone's stream is sending (SendDTMF refuses
+// a stream whose sender has not started yet, right after the answer).
+func press(ctx context.Context, t *testing.T, c *phone.Call, digits string) {
+	t.Helper()
+	for c.MediaStats().PacketsOut == 0 {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("%s never sent audio", c.CallID())
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	if err := c.SendDTMF(ctx, digits); err != nil {
 		t.Fatal(err)
 	}
 }

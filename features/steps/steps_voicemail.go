@@ -244,6 +244,15 @@ func presses(ctx context.Context, w *world, name, digits string) error {
 	}
 	wctx, cancel := w.waitCtx(ctx)
 	defer cancel()
+	// right after the answer the phone's sender may not run yet: SendDTMF
+	// needs it
+	for leg.MediaStats().PacketsOut == 0 {
+		select {
+		case <-wctx.Done():
+			return fmt.Errorf("%w: %s sends no audio", ErrExpectation, name)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
 	if err := leg.SendDTMF(wctx, digits); err != nil {
 		return fmt.Errorf("%w: %s presses %s: %w", ErrExpectation, name, digits, err)
 	}

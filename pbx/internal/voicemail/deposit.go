@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"pbxlab/internal/clock"
 	"pbxlab/pbx/internal/call"
 	"pbxlab/pbx/internal/media"
 )
@@ -35,11 +36,12 @@ func (s *Service) DepositAnswered(c *call.Call, mailbox string) error {
 type deposit struct {
 	mailbox, caller string
 
-	mu   sync.Mutex // the recording: the executor starts it, the end closes it
-	rec  *media.WAVWriter
-	file string
-	at   time.Time
-	done bool
+	mu    sync.Mutex // the recording: the executor starts it, the end closes it
+	rec   *media.WAVWriter
+	limit clock.Timer // the message's maximum length
+	file  string
+	at    time.Time
+	done  bool
 }
 
 func (d *deposit) start(ss *session) {
@@ -62,7 +64,7 @@ func (d *deposit) record(ss *session) {
 	if d.done {
 		return
 	}
-	d.file = s.newMessageFile(d.mailbox)
+	d.file = s.newMessageFile(d.mailbox, d.caller, s.clock.Now())
 	path := filepath.Join(s.cfg.Dir, filepath.FromSlash(d.file))
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		ss.c.Log().Error("voicemail: mailbox folder", "error", err)
@@ -77,7 +79,7 @@ func (d *deposit) record(ss *session) {
 	}
 	d.rec, d.at = w, s.clock.Now()
 	ss.ln.SetSink(w)
-	s.clock.AfterFunc(s.cfg.MaxMessage, func() {
+	d.limit = s.clock.AfterFunc(s.cfg.MaxMessage, func() {
 		ss.c.Do(func() { ss.c.Hangup("voicemail: message at its maximum length") })
 	})
 }
@@ -98,6 +100,9 @@ func (d *deposit) end(ss *session) {
 	d.done = true
 	w := d.rec
 	d.rec = nil
+	if d.limit != nil {
+		d.limit.Stop()
+	}
 	d.mu.Unlock()
 	ss.ln.SetSink(nil) // record cannot set it again: done
 	if w == nil {

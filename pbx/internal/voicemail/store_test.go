@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"pbxlab/internal/clock"
 	"pbxlab/internal/tone"
 	"pbxlab/pbx/internal/call"
 	"pbxlab/pbx/internal/media"
@@ -94,10 +95,13 @@ func (fakeMedia) Endpoint(*call.Call, *call.Leg) *media.Endpoint      { return n
 func (fakeMedia) Library() *media.Library                             { return nil }
 func (fakeMedia) Pacer() *media.Pacer                                 { return nil }
 
-// TestStartSweepsUnfinishedRecordings: a message WAV without its row (the
-// PBX stopped while it was being recorded) and a half-recorded greeting
-// are removed at start; filed messages and greetings stay.
-func TestStartSweepsUnfinishedRecordings(t *testing.T) {
+// TestStartRecoversInterruptedRecordings: at start, a message WAV without
+// its row (the PBX stopped while recording it; the writer had flushed but
+// not closed it) is filed as a new message with its caller and start from
+// the file name and the duration it holds; an unreadable one and a
+// half-recorded greeting are removed; filed messages, greetings and other
+// files stay.
+func TestStartRecoversInterruptedRecordings(t *testing.T) {
 	ctx := context.Background()
 	db := openDB(t)
 	dir := t.TempDir()
@@ -108,21 +112,35 @@ func TestStartSweepsUnfinishedRecordings(t *testing.T) {
 	if _, err := st.Add(ctx, Message{Mailbox: "1001", Caller: "1000", At: time.Now(), File: "1001/msg-kept.wav"}); err != nil {
 		t.Fatal(err)
 	}
-	files := map[string]bool{ // name -> survives
-		"1001/msg-kept.wav":           true,
-		"1001/msg-orphan.wav":         false,
-		"1001/greeting.wav":           true,
-		"1001/greeting.wav" + ".part": false,
-		"1001/notes.txt":              true,
-	}
 	if err := os.MkdirAll(filepath.Join(dir, "1001"), 0o750); err != nil {
 		t.Fatal(err)
+	}
+	files := map[string]bool{ // name -> survives
+		"1001/msg-kept.wav":      true,
+		"1001/greeting.wav":      true,
+		"1001/greeting.wav.part": false,
+		"1001/notes.txt":         true,
+		"1001/msg-garbage.wav":   false,
 	}
 	for f := range files {
 		if err := os.WriteFile(filepath.Join(dir, f), []byte("x"), 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}
+	svc0 := &Service{clock: clock.New()}
+	at := time.Date(2026, 3, 4, 5, 6, 7, 800, time.UTC)
+	crashed := svc0.newMessageFile("1001", "sip-user:10/02", at)
+	files[crashed] = true
+	w, err := media.CreateWAV(filepath.Join(dir, filepath.FromSlash(crashed)), media.WithFlushEvery(media.FrameSamples))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write(make([]int16, media.Samples(time.Second)))
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	// no Close: the PBX stopped here
+
 	svc, err := New(ctx, Config{Dir: dir, MaxMessage: time.Minute, Idle: time.Minute}, db, fakeMedia{})
 	if err != nil {
 		t.Fatal(err)
@@ -133,6 +151,14 @@ func TestStartSweepsUnfinishedRecordings(t *testing.T) {
 		if keep != (err == nil) {
 			t.Errorf("%s: exists=%v, want %v", f, err == nil, keep)
 		}
+	}
+	ms, err := svc.Messages(ctx, "1001")
+	if err != nil || len(ms) != 2 {
+		t.Fatalf("messages %+v %v, want the filed one and the recovered one", ms, err)
+	}
+	got := ms[0] // new first
+	if got.File != crashed || !got.New || got.Caller != "sipuser1002" || !got.At.Equal(at) || got.Duration != time.Second {
+		t.Errorf("recovered %+v, want a new message from sipuser1002 at %s of 1s in %s", got, at, crashed)
 	}
 }
 

@@ -13,15 +13,12 @@ package voicemail
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 
@@ -123,7 +120,7 @@ func New(ctx context.Context, cfg Config, db *sql.DB, ms Media, opts ...Option) 
 		return nil, fmt.Errorf("new voicemail: beep: %w", err)
 	}
 	s.beep = media.NewClip(beep)
-	s.sweepOrphans(ctx)
+	s.recoverOrphans(ctx)
 	return s, nil
 }
 
@@ -176,38 +173,6 @@ func (s *Service) changed(mailbox string) {
 	if s.onChange != nil {
 		go s.onChange(mailbox)
 	}
-}
-
-// sweepOrphans removes message WAVs no row refers to (a recording the PBX
-// was stopped in the middle of) and unfinished greetings.
-func (s *Service) sweepOrphans(ctx context.Context) {
-	known, err := s.store.Files(ctx)
-	if err != nil {
-		s.log.Warn("voicemail orphan sweep", "error", err)
-		return
-	}
-	boxes, _ := os.ReadDir(s.cfg.Dir)
-	for _, b := range boxes {
-		if !b.IsDir() {
-			continue
-		}
-		files, _ := os.ReadDir(filepath.Join(s.cfg.Dir, b.Name()))
-		for _, f := range files {
-			rel := b.Name() + "/" + f.Name()
-			orphan := strings.HasPrefix(f.Name(), messagePrefix) && !known[rel]
-			if orphan || strings.HasSuffix(f.Name(), partSuffix) {
-				s.log.Info("voicemail: removing an unfinished recording", "file", rel)
-				_ = os.Remove(filepath.Join(s.cfg.Dir, b.Name(), f.Name()))
-			}
-		}
-	}
-}
-
-// newMessageFile names a new message of mailbox (relative path).
-func (s *Service) newMessageFile(mailbox string) string {
-	b := make([]byte, 4)
-	_, _ = rand.Read(b)
-	return mailbox + "/" + messagePrefix + s.clock.Now().UTC().Format("20060102T150405.000000000") + "-" + hex.EncodeToString(b) + ".wav"
 }
 
 // session is one call the service answered: the caller's endpoint with a
