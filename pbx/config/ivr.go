@@ -15,21 +15,28 @@ import (
 // and digit options). Dialling one of its numbers enters its menu.
 type IVR struct {
 	// File is the IVR's YAML file; a relative path is taken from the
-	// folder of the configuration file. It is loaded and checked with the
+	// folder of the configuration file (Parse stores it resolved). It is loaded and checked with the
 	// configuration (dangling menu references, failure loops, bad digits,
 	// each reported with the IVR file's line); its prompts' media IDs are
 	// checked against the media library when the PBX starts. Required.
 	File string `yaml:"file"`
 }
 
-// IVRPath is where the file of r is: File, relative to the configuration
-// file's folder.
-func (c *Config) IVRPath(r IVR) string {
-	if filepath.IsAbs(r.File) || c.src == nil {
-		return r.File
+// resolveIVRFiles makes each relative ivrs[].file relative to the folder
+// of the configuration file name (as Parse reads it), so that the file is
+// found whatever the working directory, and a printed configuration names
+// the same files.
+func (c *Config) resolveIVRFiles(name string) {
+	for i, r := range c.IVRs {
+		if r.File != "" && !filepath.IsAbs(r.File) {
+			c.IVRs[i].File = filepath.Join(filepath.Dir(name), r.File)
+		}
 	}
-	return filepath.Join(filepath.Dir(c.src.name), r.File)
 }
+
+// IVRPath is where the file of r is (resolved by Parse; as given for a
+// Config built in Go).
+func (c *Config) IVRPath(r IVR) string { return r.File }
 
 // LoadIVRs loads every IVR file; opts (ivr.WithMediaIDs) add checks.
 func (c *Config) LoadIVRs(opts ...ivr.Option) ([]*ivr.Config, error) {

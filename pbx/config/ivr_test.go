@@ -73,9 +73,9 @@ menus:
 		{"empty file name", "ivrs:\n  - file: \"\"\n", "file is required"},
 		{"dangling menu", "ivrs:\n  - file: dangling.yaml\n", "dangling.yaml:8:"},
 		{"failure loop", "ivrs:\n  - file: loop.yaml\n", "loop.yaml:"},
-		{"number of a subscriber", "subscribers:\n  - {number: \"1000\", password: x}\nivrs:\n  - file: clash.yaml\n", `IVR number "1000" of clash.yaml is also subscriber 1000`},
+		{"number of a subscriber", "subscribers:\n  - {number: \"1000\", password: x}\nivrs:\n  - file: clash.yaml\n", `clash.yaml is also subscriber 1000`},
 		{"extension that is no subscriber", "subscribers:\n  - {number: \"1001\", password: x}\nivrs:\n  - file: stranger.yaml\n", "menu main, option 1 calls 4711, which is no subscriber"},
-		{"number twice", "ivrs:\n  - file: main.yaml\n  - file: main.yaml\n", `IVR number "500" of main.yaml is also ivrs[0].file`},
+		{"number twice", "ivrs:\n  - file: main.yaml\n  - file: main.yaml\n", `main.yaml is also ivrs[0].file`},
 		{"number of a room", "conferences:\n  - number: \"500\"\nivrs:\n  - file: main.yaml\n", "is also conferences[0]"},
 	}
 	for _, tc := range tests {
