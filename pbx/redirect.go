@@ -79,12 +79,3 @@ func (s *Server) redirectTarget(ctx context.Context, u sip.Uri) (call.Target, er
 	uri.Headers = nil
 	return call.Target{URI: uri, Contact: *u.Clone(), Transport: transport, Dest: net.JoinHostPort(ip.String(), strconv.Itoa(port))}, nil
 }
-
-// onFailure is the PBX's Policy.OnFailure: a callee's 3xx is followed when
-// its subscriber asks for it; any other failure reaches the caller.
-func (s *Server) onFailure(ctx context.Context, f call.Failure) (*call.Decision, error) {
-	if d := s.followRedirect(ctx, f); d != nil {
-		return d, nil
-	}
-	return nil, nil
-}

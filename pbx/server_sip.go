@@ -188,10 +188,11 @@ func (c credentials) HostOnlyURI(_, user string) bool {
 func (s *Server) initCalls() error {
 	m, err := call.New(call.Deps{
 		Sender: s.sip,
-		Policy: call.Funcs{ClassifyFunc: s.authenticate, RouteFunc: s.route, OnFailureFunc: s.onFailure},
-		Local:  s.local,
-		CDR:    countingCDR{CDRStore: s.cdrs, calls: s.metrics.calls},
-		Token:  s.token,
+		Policy: call.Funcs{ClassifyFunc: s.authenticate, RouteFunc: s.routeAndIntercept, InDialogFunc: s.inDialog, OnFailureFunc: s.onTargetsFailed,
+			OnAnswerFunc: s.startRecording, OnHangupFunc: s.stopRecording},
+		Local: s.local,
+		CDR:   countingCDR{CDRStore: s.cdrs, calls: s.metrics.calls},
+		Token: s.token,
 	}, append([]call.Option{
 		call.WithMedia(s.media.Seam),
 		call.WithClock(s.clock),
@@ -254,10 +255,33 @@ func (s *Server) authenticate(_ context.Context, req *sip.Request) (call.Caller,
 	}
 }
 
+// onTargetsFailed is Policy.OnFailure: a 3xx the callee's subscriber wants
+// followed is followed; else the callee's mailbox takes the
+// call (voicemail on busy / no answer), else the caller hears the
+// failure's prompt (call interception).
+func (s *Server) onTargetsFailed(ctx context.Context, f call.Failure) (*call.Decision, error) {
+	if d := s.followRedirect(ctx, f); d != nil {
+		return d, nil // a callee's 3xx its subscriber wants followed
+	}
+	if d, err := s.voicemailOnFailure(ctx, f); d != nil || err != nil {
+		return d, err
+	}
+	return s.onFailure(ctx, f)
+}
+
 // route is number analysis for now: a dialled subscriber number rings its
 // contacts (or redirects, per the subscriber's redirect setting); any other
 // number is vacant (404).
 func (s *Server) route(ctx context.Context, in call.Incoming) (call.Decision, error) {
+	if d, ok := s.routeIVR(in); ok {
+		return d, nil
+	}
+	if d, ok := s.conferenceRoute(in); ok {
+		return d, nil
+	}
+	if d, ok := s.routeVoicemail(in); ok {
+		return d, nil
+	}
 	sub, ok := s.subs[in.Dialled]
 	if !ok {
 		return call.Decision{Kind: call.Reject, Err: sipx.ErrNotFound}, nil

@@ -89,6 +89,12 @@ func (s *Suite) InitializeScenario(sc *godog.ScenarioContext) {
 	registerOutcomeSteps(sc)
 	registerRawSteps(sc)
 	registerAudioSteps(sc)
+	registerIVRSteps(sc)
+	registerConferenceSteps(sc)
+	registerRecordingSteps(sc)
+	registerVoicemailSteps(sc)
+	registerPromptSteps(sc)
+	registerHoldSteps(sc)
 }
 
 // Skipped reports whether the scenario of ctx was skipped because its

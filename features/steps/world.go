@@ -40,6 +40,7 @@ type world struct {
 	raws    map[string]*rawPhone // by scenario number
 	calls   []*callRec
 
+	vm         *vmScenario // voicemail and MWI (steps_voicemail.go)
 	lastReg    *regOutcome // the last registration attempt a step made
 	lastRawReg *rawRegOutcome
 }

@@ -73,6 +73,9 @@ func (s *Stream) handle(pkt []byte, from netip.AddrPort, at time.Time) {
 	case err != nil || p.Version != 2:
 		s.stats.Malformed++
 		return
+	case s.ev.on && p.PayloadType == s.ev.pt && p.PayloadType != s.codec.PT:
+		s.handleEvent(&p, at)
+		return
 	case p.PayloadType != s.codec.PT || len(p.Payload) == 0 || !s.rx.accept(p.SSRC, at, s.srcTimeout):
 		s.stats.Ignored++
 		return

@@ -44,6 +44,7 @@ type Stream struct {
 	rx     rxState
 	stats  Stats
 	ring   ring
+	ev     eventState
 	closed bool
 
 	done    chan struct{}

@@ -33,6 +33,8 @@ type Config struct {
 	Call Call `yaml:"call"`
 	// Media is the media server: anchored RTP, ports, media timeout.
 	Media Media `yaml:"media"`
+	// Voicemail is the mailboxes: deposit, retrieval number, MWI.
+	Voicemail Voicemail `yaml:"voicemail"`
 	// Store is the location database.
 	Store Store `yaml:"store"`
 	// Capture is a pcapng file that receives every SIP message; "" turns
@@ -56,6 +58,14 @@ type Config struct {
 	// how, with which credentials, and whether it qualifies them. Default
 	// none.
 	Peers []Peer `yaml:"peers"`
+	// Conferences are the rooms of the conference bridge, by number.
+	// Default none.
+	Conferences []Conference `yaml:"conferences"`
+	// Recording is where recorded calls go (subscribers[].record).
+	Recording Recording `yaml:"recording"`
+	// IVRs are the auto-attendants (IVR menus from YAML files), reachable
+	// by their numbers. Default none.
+	IVRs []IVR `yaml:"ivrs"`
 
 	// src remembers where the configuration came from so that Validate
 	// can name the file and line of a field. Nil for a Config built in Go.
@@ -269,6 +279,12 @@ type Subscriber struct {
 	// gets 181 and the call rings the 3xx's contacts, with a Diversion
 	// header; false relays the 3xx to the caller. Default false.
 	FollowRedirects bool `yaml:"follow_redirects"`
+	// Record records every call this subscriber makes or receives to a
+	// WAV file in recording.dir (the call is anchored whatever
+	// MediaAnchor says). Default false.
+	Record bool `yaml:"record"`
+	// Voicemail is the subscriber's mailbox. Default none.
+	Voicemail SubscriberVoicemail `yaml:"voicemail"`
 }
 
 // DigestURI is a subscriber's digest uri check.
@@ -338,7 +354,8 @@ func Defaults() *Config {
 			Redirect:        RedirectOff,
 			MaxForwards:     70,
 		},
-		Media: defaultMedia(),
-		Log:   Log{Level: "info", Format: "text"},
+		Media:     defaultMedia(),
+		Voicemail: defaultVoicemail(),
+		Log:       Log{Level: "info", Format: "text"},
 	}
 }

@@ -51,6 +51,7 @@ func Parse(name string, data []byte) (*Config, error) {
 	if root != nil {
 		d.value(root, reflect.ValueOf(c).Elem(), "", "")
 	}
+	c.resolveIVRFiles(name)
 	errs, failed := d.errs, d.failed()
 	for _, err := range c.validate() {
 		if !covered(failed, err) {
@@ -164,7 +165,7 @@ func (d *decoder) value(n *yaml.Node, v reflect.Value, path, unit string) {
 		if s, ok := d.scalar(n, path, "a string"); ok {
 			v.SetString(s)
 		}
-	case v.Kind() == reflect.Int:
+	case v.Kind() == reflect.Int, v.Kind() == reflect.Int64:
 		s, ok := d.scalar(n, path, "an integer")
 		if !ok {
 			return
@@ -190,6 +191,8 @@ func (d *decoder) value(n *yaml.Node, v reflect.Value, path, unit string) {
 		}
 	case v.Kind() == reflect.Slice:
 		d.slice(n, v, path)
+	case v.Kind() == reflect.Map && v.Type().Key().Kind() == reflect.String:
+		d.dict(n, v, path)
 	case v.Kind() == reflect.Struct:
 		d.mapping(n, v, path)
 	default:
@@ -331,6 +334,41 @@ func (d *decoder) mapping(n *yaml.Node, v reflect.Value, path string) {
 		f := t.Field(idx)
 		d.value(val, v.Field(idx), p, f.Tag.Get("unit"))
 	}
+}
+
+// dict decodes a mapping with keys of the user's choice (media IDs,
+// causes) into a map with string keys; the caller validates the keys.
+func (d *decoder) dict(n *yaml.Node, v reflect.Value, path string) {
+	if n.Kind != yaml.MappingNode {
+		d.errorf(n.Line, path, "want a mapping, got %s", yamlx.Describe(n))
+		return
+	}
+	if len(n.Content) == 0 {
+		return // {} keeps the default
+	}
+	out := reflect.MakeMapWithSize(v.Type(), len(n.Content)/2)
+	seen := make(map[string]int, len(n.Content)/2)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, val := n.Content[i], n.Content[i+1]
+		if k.Kind == yaml.AliasNode && k.Alias != nil {
+			k = k.Alias
+		}
+		if k.Kind != yaml.ScalarNode || k.ShortTag() == "!!merge" {
+			d.errorf(k.Line, path, "key must be a string, got %s", yamlx.Describe(k))
+			continue
+		}
+		p := yamlx.Join(path, k.Value)
+		if first, dup := seen[k.Value]; dup {
+			d.errorf(k.Line, p, "duplicate key (first at line %d)", first)
+			continue
+		}
+		seen[k.Value] = k.Line
+		d.src.lines[p] = k.Line
+		elem := reflect.New(v.Type().Elem()).Elem()
+		d.value(val, elem, p, "")
+		out.SetMapIndex(reflect.ValueOf(k.Value).Convert(v.Type().Key()), elem)
+	}
+	v.Set(out)
 }
 
 // yamlName is the YAML key of an exported struct field, "" for none.

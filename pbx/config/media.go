@@ -52,6 +52,19 @@ type Media struct {
 	// its RTP range, reached directly on its bridge address); an IP names
 	// that IP (a 1:1 NAT that maps the whole RTP range).
 	Advertise string `yaml:"advertise"`
+	// TonePlan is the national set of call-progress tones: cn or us.
+	// Default cn.
+	TonePlan string `yaml:"tone_plan"`
+	// Files are the media IDs of the configuration (WAV files), besides
+	// the built-in prompts. Default none.
+	Files MediaFiles `yaml:"files"`
+	// Prompts maps a cause of failure (vacant, unregistered, busy,
+	// no_answer, rejected, barred, congestion) to what the caller hears in
+	// early media before the final error; a cause left out keeps its
+	// default (DefaultPrompts). Off with the media server.
+	Prompts map[string]Prompt `yaml:"prompts"`
+	// MOH is the music on hold. Default: the built-in tune.
+	MOH MOH `yaml:"moh"`
 }
 
 // MediaAdvertiseRoute is media.advertise's "the kernel's source address
@@ -83,6 +96,7 @@ func defaultMedia() Media {
 		RTPPorts:  PortRange{Min: 20000, Max: 29999},
 		PortDrain: 10 * time.Second,
 		Timeout:   60 * time.Second,
+		TonePlan:  "cn",
 	}
 }
 
@@ -120,6 +134,7 @@ func (v *validator) media() {
 			v.errorf("media.advertise", "want \"\", %q or an IP address (not 0.0.0.0 or ::), got %q", MediaAdvertiseRoute, a)
 		}
 	}
+	v.mediaPrompts()
 }
 
 func (v *validator) mediaAnchor(path string, a Anchor) {

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"reflect"
 	"testing"
 	"time"
 )
@@ -41,8 +42,8 @@ subscribers:
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Media{Enabled: false, Anchor: AnchorDirect, RTPPorts: PortRange{40000, 40099}, PortDrain: 2 * time.Second, Advertise: MediaAdvertiseRoute}
-	if c.Media != want {
+	want := Media{Enabled: false, Anchor: AnchorDirect, RTPPorts: PortRange{40000, 40099}, PortDrain: 2 * time.Second, TonePlan: "cn", Advertise: MediaAdvertiseRoute}
+	if !reflect.DeepEqual(c.Media, want) {
 		t.Fatalf("media = %+v, want %+v", c.Media, want)
 	}
 	subs := c.Subscribers()
@@ -64,7 +65,7 @@ subscribers:
 	if err != nil {
 		t.Fatalf("parse printed config: %v\n%s", err, out)
 	}
-	if again.Media != c.Media || again.Subscribers()[0].MediaAnchor != AnchorRelay {
+	if !reflect.DeepEqual(again.Media, c.Media) || again.Subscribers()[0].MediaAnchor != AnchorRelay {
 		t.Errorf("printed config does not round-trip: %+v", again.Media)
 	}
 }

@@ -30,10 +30,14 @@ func (c *Config) validate() []error {
 	v.registrar()
 	v.call()
 	v.media()
+	v.voicemail()
 	v.misc()
 	v.subscribers()
 	v.trustedPeers()
 	v.peers()
+	v.conferences()
+	v.recording()
+	v.ivrs()
 	return v.errs
 }
 

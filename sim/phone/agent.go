@@ -98,6 +98,7 @@ type Agent struct {
 	closed bool
 	phones map[string]*Phone
 	calls  map[string]*Call // by dialogKey
+	events events           // subscriptions and unsolicited NOTIFYs (mwi.go)
 }
 
 // NewAgent starts an Agent listening on cfg.LocalIP:cfg.Port. Close releases it.
@@ -278,7 +279,7 @@ func (a *Agent) route() {
 	s.OnUpdate(a.tracked(a.onUpdate))
 	ok := func(req *sip.Request, tx sip.ServerTransaction) { a.respond(tx, req, 200, "OK") }
 	s.OnOptions(ok)
-	s.OnNotify(ok)
+	s.OnNotify(a.tracked(a.onNotify))
 	s.OnInfo(ok)
 	s.OnMessage(ok)
 }

@@ -275,7 +275,7 @@ func (a *Agent) onSessionRefresh(req *sip.Request, tx sip.ServerTransaction) {
 		}
 	}
 	c.mu.Lock()
-	body := c.localSDP
+	body := refreshAnswer(c.localSDP, req.Body())
 	c.mu.Unlock()
 	res := sip.NewResponseFromRequest(req, 200, "OK", body)
 	res.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))

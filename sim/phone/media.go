@@ -121,6 +121,7 @@ func (m *media) apply(remote *sdpneg.Session) error {
 		return fmt.Errorf("apply media: %w: %w", ErrNoMedia, err)
 	}
 	m.stream.SetRemote(remote.Addr)
+	m.applyEvents(remote)
 	m.startSending()
 	return nil
 }

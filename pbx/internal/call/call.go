@@ -188,7 +188,7 @@ func (c *Call) terminate(reason string) {
 		c.m.ending.Add(len(legs)) // before the call is forgotten: Shutdown waits for these
 		c.finish(cdr.Answered, 200, reason)
 		for _, l := range legs {
-			c.bye(l, nil, &c.m.ending)
+			c.endLeg(l, nil, &c.m.ending)
 		}
 	}
 }
@@ -252,6 +252,21 @@ func (c *Call) bye(l *Leg, reasons []sip.Header, reserved ...*sync.WaitGroup) {
 			c.endIfIdle()
 		})
 	})
+}
+
+// endLeg releases an up leg of a call that is over: one the PBX
+// originated that still rings (an early dialog of a pending INVITE) is
+// cancelled, as CANCEL and not BYE stops an INVITE (RFC 3261 §9.1); any
+// other gets BYE. reserved is as for bye.
+func (c *Call) endLeg(l *Leg, reasons []sip.Header, reserved ...*sync.WaitGroup) {
+	if b := l.branch; l.state == LegEarly && b != nil && b.final == nil {
+		c.cancelBranch(b, reasons)
+		for _, g := range reserved {
+			g.Done()
+		}
+		return
+	}
+	c.bye(l, reasons, reserved...)
 }
 
 // endIfIdle ends an answered call none of whose legs is up any more: a

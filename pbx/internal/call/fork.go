@@ -148,6 +148,17 @@ func (c *Call) targetsFailed(kind FailureKind, best *sip.Response) {
 		c.apply(*nd)
 		return
 	}
+	c.failTargets(kind, best)
+}
+
+// Fail ends the call with a failure of its targets as if Policy.OnFailure
+// had let it through: the best response relayed to the caller (480 when
+// there is none), the CDR disposition of its kind. A service the policy
+// returned for a failure (an announcement) ends the call with it.
+func (c *Call) Fail(f Failure) { c.failTargets(f.Kind, f.Response) }
+
+// failTargets sends a failure of the decision's targets to the caller.
+func (c *Call) failTargets(kind FailureKind, best *sip.Response) {
 	disp, why := cdr.Failed, ""
 	switch kind {
 	case Unreachable:

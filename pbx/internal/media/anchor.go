@@ -46,6 +46,8 @@ type legState struct {
 	theyOffered, weOffered bool
 	peer                   *legState
 	adv                    netip.Addr // the PBX address in SDP to the leg
+	moh                    *Player    // music on hold to the leg (hold.go)
+	terminal               bool       // the PBX is the leg's far end (terminal.go)
 }
 
 // seam is one bridge's view of the call's anchor (call.Media).
@@ -109,7 +111,7 @@ func (a *anchor) offer(from, to *call.Leg, body []byte) ([]byte, error) {
 	f.theirs, f.theyOffered = in, true
 	if !t.weOffered || t.raw == nil {
 		layout, audio := t.layout()
-		o := &ourSDP{addr: a.advertised(t), codecs: codecs, dir: in.dir(), ptime: in.sess.PTime, layout: layout, audio: audio}
+		o := &ourSDP{addr: a.advertised(t), codecs: codecs, dir: a.holdOffer(f, t, in.dir()), ptime: in.sess.PTime, layout: layout, audio: audio}
 		if err := t.send(o); err != nil {
 			return nil, fmt.Errorf("anchor offer to %s: %w", to.ID(), err)
 		}
@@ -120,6 +122,7 @@ func (a *anchor) offer(from, to *call.Leg, body []byte) ([]byte, error) {
 	if f.peer == t {
 		Link(f.ep, t.ep)
 	}
+	a.holdApply(f, t, in.dir())
 	return t.raw, nil
 }
 
@@ -151,7 +154,7 @@ func (a *anchor) answer(from, to *call.Leg, body []byte) ([]byte, error) {
 	f.theirs, f.weOffered = in, false
 	if t.theyOffered || t.raw == nil {
 		layout, audio := t.theirs.layout, t.theirs.audio
-		o := &ourSDP{addr: a.advertised(t), dir: in.dir(), ptime: t.theirs.sess.PTime, layout: layout, audio: audio}
+		o := &ourSDP{addr: a.advertised(t), dir: answerDir(t.theirs.dir(), in.dir()), ptime: t.theirs.sess.PTime, layout: layout, audio: audio}
 		if in.rejected() {
 			o.addr, o.codecs = netip.AddrPortFrom(o.addr.Addr(), 0), t.theirs.sess.Codecs[:min(1, len(t.theirs.sess.Codecs))]
 		} else if o.codecs, err = answerCodecs(t.theirs.sess.Codecs, in.sess.Codecs); err != nil {
@@ -212,6 +215,10 @@ func (a *anchor) sweep(keep ...*call.Leg) {
 
 // drop releases one leg's endpoint (a.mu held).
 func (a *anchor) drop(st *legState) {
+	if st.moh != nil {
+		st.moh.Stop()
+		st.moh = nil
+	}
 	if st.peer != nil {
 		if st.peer.peer == st {
 			st.peer.ep.Unlink()

@@ -51,6 +51,7 @@ type Server struct {
 	reactor     *reactor
 	reactorOnce sync.Once
 	timeout     time.Duration
+	svc         *services // prompts, music on hold (services.go); nil when off
 
 	mu      sync.Mutex
 	anchors map[*call.Call]*anchor
@@ -113,6 +114,10 @@ func New(cfg config.Media, opts ...Option) (*Server, error) {
 		return nil, fmt.Errorf("new media server: %w", err)
 	}
 	s.ports = p
+	if s.svc, err = newServices(cfg, s.clock); err != nil {
+		p.Close()
+		return nil, fmt.Errorf("new media server: %w", err)
+	}
 	if s.timeout > 0 {
 		s.mu.Lock()
 		s.sweeper = s.clock.AfterFunc(s.sweepEvery(), s.sweep)
@@ -326,6 +331,9 @@ func (s *Server) Close() error {
 		}
 		a.mu.Unlock()
 		s.forget(a)
+	}
+	if s.svc != nil {
+		s.svc.pacer.Close()
 	}
 	if s.ports != nil {
 		s.ports.Close()
