@@ -337,3 +337,65 @@ func press(ctx context.Context, t *testing.T, c *phone.Call, digits string) {
 		t.Fatal(err)
 	}
 }
+
+// TestVoicemailSaveAndRepeat: a message heard and saved (9) stays as an
+// old message; a later retrieval plays old messages too (1), and 2 plays
+// the current one again.
+func TestVoicemailSaveAndRepeat(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	in := startPBX(t, withVoicemail, pbxtest.Options{})
+	ps := registered(ctx, t, in.UDP.String(), phone.Config{}, "2000", "2001")
+	ps["2001"].SetAnswer(phone.AnswerMode{Behaviour: phone.Busy})
+	leaveMessage(ctx, t, ps["2000"], "2001")
+	waitMessages(ctx, t, in, "2001", 1)
+	depositor := phone.IdentityFor("2000")
+	retrieve := func() *phone.Call {
+		c, err := ps["2001"].Dial(ctx, "600")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.WaitAnswer(ctx); err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	hear := func(c *phone.Call, what string) {
+		t.Helper()
+		lctx, lcancel := context.WithTimeout(ctx, 10*time.Second)
+		defer lcancel()
+		if _, err := c.Listen(lctx, depositor); err != nil {
+			t.Fatalf("%s: 2001 does not hear the message: %v", what, err)
+		}
+	}
+	c := retrieve()
+	press(ctx, t, c, "1")
+	hear(c, "first play")
+	press(ctx, t, c, "9")
+	if err := c.Hangup(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ms := waitMessages(ctx, t, in, "2001", 1)
+	if ms[0].New {
+		t.Fatalf("saved message still new: %+v", ms[0])
+	}
+
+	c = retrieve()
+	press(ctx, t, c, "1")
+	hear(c, "old message")
+	// wait for the message's end: then 2 must bring it back
+	time.Sleep(3 * time.Second)
+	nctx, ncancel := context.WithTimeout(ctx, time.Second)
+	if _, err := c.Listen(nctx, depositor); err == nil {
+		t.Errorf("the message still plays 3 s after it started (it lasts 1.5 s)")
+	}
+	ncancel()
+	press(ctx, t, c, "2")
+	hear(c, "repeat")
+	if err := c.Hangup(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if ms := waitMessages(ctx, t, in, "2001", 1); ms[0].New {
+		t.Errorf("message new again: %+v", ms[0])
+	}
+}

@@ -10,6 +10,7 @@ import (
 
 	"pbxlab/internal/mwi"
 	"pbxlab/internal/testua"
+	"pbxlab/pbx/config"
 	"pbxlab/pbx/pbxtest/vnet"
 	"pbxlab/sim/phone"
 )
@@ -19,12 +20,32 @@ import (
 // DTMF. The phones and test UAs send no RTP here: the audio is proven by
 // the real-time tests (voicemail_test.go).
 
+// virtualVoicemail starts the PBX with withVoicemail's mailboxes and the
+// message's maximum length; every address of the network is a trusted
+// peer (test UAs call without digest), so the phones of the harness are
+// too: see virtualOwners.
 func virtualVoicemail(t *testing.T, maxMessage time.Duration) *vnet.Harness {
 	t.Helper()
 	cfg := trustingPhones()
 	withVoicemail(cfg)
 	cfg.Voicemail.MaxMessage = maxMessage
 	return vnet.Start(t, cfg, vnet.WithSettle(synctest.Wait), vnet.WithMedia())
+}
+
+// virtualOwners starts the PBX with withVoicemail's mailboxes and no
+// trusted peer: the harness's phones call as authenticated subscribers.
+func virtualOwners(t *testing.T, tweak func(*config.Config)) *vnet.Harness {
+	t.Helper()
+	cfg := config.Demo()
+	withVoicemail(cfg)
+	if tweak != nil {
+		tweak(cfg)
+	}
+	opts := []vnet.Option{vnet.WithSettle(synctest.Wait)}
+	if cfg.Media.Enabled {
+		opts = append(opts, vnet.WithMedia())
+	}
+	return vnet.Start(t, cfg, opts...)
 }
 
 // TestVirtualMWIRefreshAndExpiry: a subscription for 600 s refreshed at
@@ -200,4 +221,89 @@ func TestVirtualVoicemailLateOffer(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestVirtualVoicemailIdle: the owner who dials the voicemail number and
+// presses nothing hears the summary, then after voicemail.idle (30 s)
+// goodbye, and the PBX hangs up.
+func TestVirtualVoicemailIdle(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(t.Context(), time.Hour)
+		defer cancel()
+		h := virtualOwners(t, nil)
+		p := h.Phone("2001")
+		c, err := p.Dial(ctx, "600")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.WaitAnswer(ctx); err != nil {
+			t.Fatalf("voicemail number: %v (code %d)", err, c.Code())
+		}
+		answered := time.Now()
+		end, err := c.Wait(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// "you have no new messages" (2.24 s), 30 s, "goodbye" (0.7 s)
+		if d := time.Since(answered); end.By != phone.Remote || d < 32*time.Second || d > 34*time.Second {
+			t.Errorf("ended by %s %s after the answer, want the PBX at about 33 s", end.By, d)
+		}
+	})
+}
+
+// TestVirtualVoicemailNumberRefusals: the voicemail number is for
+// subscribers with a mailbox: one without gets 404, a trusted peer 403.
+func TestVirtualVoicemailNumberRefusals(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(t.Context(), time.Hour)
+		defer cancel()
+		h := virtualOwners(t, nil)
+		c, err := h.Phone("2002").Dial(ctx, "600")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.WaitAnswer(ctx); err == nil || c.Code() != 404 {
+			t.Errorf("2002 (no mailbox) dialling 600: %d, want 404", c.Code())
+		}
+	})
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(t.Context(), time.Hour)
+		defer cancel()
+		h := virtualVoicemail(t, time.Minute)
+		u := virtualUA(t, h, "2001")
+		tx, err := u.Start(u.NewInvite("600", u.Offer()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res, err := tx.Final(ctx); err != nil || res.StatusCode != 403 {
+			t.Errorf("a trusted peer calling as 2001: %v %v, want 403", res, err)
+		}
+	})
+}
+
+// TestVirtualVoicemailNeedsMediaServer: with media.enabled false the
+// mailbox takes nothing (a busy callee stays 486) and the voicemail
+// number answers 486 (the manual: media services fail busy).
+func TestVirtualVoicemailNeedsMediaServer(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(t.Context(), time.Hour)
+		defer cancel()
+		h := virtualOwners(t, func(c *config.Config) { c.Media.Enabled = false })
+		h.Phone("2001", vnet.Answer(phone.AnswerMode{Behaviour: phone.Busy}))
+		caller := h.Phone("2000")
+		c, err := caller.Dial(ctx, "2001")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.WaitAnswer(ctx); err == nil || c.Code() != 486 {
+			t.Errorf("busy 2001 without media server: %d, want 486", c.Code())
+		}
+		v, err := h.Phone("2001").Dial(ctx, "600")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := v.WaitAnswer(ctx); err == nil || v.Code() != 486 {
+			t.Errorf("voicemail number without media server: %d, want 486", v.Code())
+		}
+	})
 }
