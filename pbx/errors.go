@@ -7,4 +7,7 @@ var (
 	ErrNoListener = errors.New("no listen address")
 	// ErrClosed means the server was closed.
 	ErrClosed = errors.New("server closed")
+	// ErrRedirectContact is a 3xx contact the PBX cannot follow (another
+	// scheme than sip:, a host that does not resolve).
+	ErrRedirectContact = errors.New("redirect contact not followed")
 )

@@ -180,6 +180,7 @@ func (s *Server) Run(ctx context.Context) error {
 	regCtx, stopReg := context.WithCancel(context.Background())
 	defer stopReg()
 	go func() { _ = s.reg.Run(regCtx) }()
+	go s.runKeepalive(regCtx)
 	stopAdmin := s.startAdmin()
 	defer stopAdmin()
 	s.log.Info("pbx running", "listen", s.Addrs())

@@ -179,10 +179,16 @@ func (c credentials) Password(realm, user string) (string, bool) {
 	return sub.Password, want == realm
 }
 
+// HostOnlyURI implements digestauth.HostURIChecker: subscribers[].digest_uri.
+func (c credentials) HostOnlyURI(_, user string) bool {
+	sub, ok := c.s.subs[user]
+	return ok && sub.DigestURI == config.DigestURIHost
+}
+
 func (s *Server) initCalls() error {
 	m, err := call.New(call.Deps{
 		Sender: s.sip,
-		Policy: call.Funcs{ClassifyFunc: s.authenticate, RouteFunc: s.route, OnAnswerFunc: s.startRecording, OnHangupFunc: s.stopRecording},
+		Policy: call.Funcs{ClassifyFunc: s.authenticate, RouteFunc: s.route, OnFailureFunc: s.onFailure, OnAnswerFunc: s.startRecording, OnHangupFunc: s.stopRecording},
 		Local:  s.local,
 		CDR:    countingCDR{CDRStore: s.cdrs, calls: s.metrics.calls},
 		Token:  s.token,
@@ -240,6 +246,9 @@ func (s *Server) authenticate(_ context.Context, req *sip.Request) (call.Caller,
 		}
 		ch := s.auth.Challenge(req, realm, true, errors.Is(err, digestauth.ErrStaleNonce))
 		return call.Caller{}, &sipx.StatusError{Code: ch.StatusCode, Reason: ch.Reason, Headers: ch.GetHeaders("Proxy-Authenticate"), Err: err}
+	case errors.Is(err, digestauth.ErrURIMismatch):
+		// RFC 2617 §3.2.2.5: not a credentials problem a new challenge fixes
+		return call.Caller{}, &sipx.StatusError{Code: 400, Reason: "Bad Request (digest uri is not the Request-URI)", Err: err}
 	default:
 		return call.Caller{}, &sipx.StatusError{Code: 403, Reason: "Forbidden", Err: err}
 	}

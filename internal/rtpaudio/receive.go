@@ -78,6 +78,9 @@ func (s *Stream) handle(pkt []byte, from netip.AddrPort, at time.Time) {
 		return
 	}
 	s.rx.update(p.SSRC, p.SequenceNumber, p.Timestamp, at)
+	if s.received != nil {
+		s.received(&p.Header, at)
+	}
 	s.stats.PacketsIn++
 	s.stats.BytesIn += uint64(len(p.Payload))
 	s.stats.LastSource = from

@@ -93,6 +93,9 @@ func (s *Stream) sendFrame(samples []int16) {
 		s.log.Warn("marshal rtp", "err", err)
 		return
 	}
+	if s.sent != nil {
+		s.sent(&hdr, time.Now())
+	}
 	_, err = s.conn.WriteTo(b, net.UDPAddrFromAddrPort(remote))
 	s.mu.Lock()
 	if err != nil {

@@ -150,6 +150,11 @@ type Registrar struct {
 	// PurgeInterval is how often expired bindings are removed. Must be > 0.
 	// Default 30s.
 	PurgeInterval time.Duration `yaml:"purge_interval"`
+	// Keepalive sends an OPTIONS to every registered UDP contact this
+	// often, so that the NAT in front of a phone keeps the mapping the PBX
+	// calls it through open (Kamailio's nathelper pings); the answer does
+	// not matter. 0 turns it off; else at least 5s. Default 0.
+	Keepalive time.Duration `yaml:"keepalive"`
 }
 
 // Redirect selects the redirect-server role (RFC 3261 §8.3): INVITEs are
@@ -254,11 +259,31 @@ type Subscriber struct {
 	// MediaAnchor overrides media.anchor for this subscriber's calls:
 	// "" (follow media.anchor), relay or direct. Default "".
 	MediaAnchor Anchor `yaml:"media_anchor"`
+	// DigestURI is how the digest uri of this subscriber's credentials must
+	// match the Request-URI: strict ("" or strict: scheme, user, host and
+	// port, RFC 3261 §22.4; a mismatch is answered 400 as RFC 2617
+	// §3.2.2.5 says) or host (scheme, host and port only: for tools such
+	// as SIPp that send uri=sip:host:port). Default "".
+	DigestURI DigestURI `yaml:"digest_uri"`
+	// FollowRedirects makes the PBX follow a 3xx that this subscriber's
+	// phone answers a call with (a phone forwarding by redirect): the caller
+	// gets 181 and the call rings the 3xx's contacts, with a Diversion
+	// header; false relays the 3xx to the caller. Default false.
+	FollowRedirects bool `yaml:"follow_redirects"`
 	// Record records every call this subscriber makes or receives to a
 	// WAV file in recording.dir (the call is anchored whatever
 	// MediaAnchor says). Default false.
 	Record bool `yaml:"record"`
 }
+
+// DigestURI is a subscriber's digest uri check.
+type DigestURI string
+
+// DigestURI values.
+const (
+	DigestURIStrict DigestURI = "strict"
+	DigestURIHost   DigestURI = "host"
+)
 
 // SubscriberRange is a compact population from From to To inclusive.
 type SubscriberRange struct {

@@ -200,6 +200,9 @@ func (v *validator) registrar() {
 		}
 	}
 	v.positive("registrar.purge_interval", r.PurgeInterval)
+	if r.Keepalive != 0 && r.Keepalive < 5*time.Second {
+		v.errorf("registrar.keepalive", "must be 0 (off) or at least 5s, got %s", r.Keepalive)
+	}
 }
 
 // seconds formats an expiry as its number of seconds.

@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"pbxlab/sim/quality"
 	"strings"
 	"sync"
 	"time"
@@ -72,6 +73,7 @@ type Agent struct {
 	clock       clock.Clock
 	log         *slog.Logger
 	capture     *pcapio.Writer
+	quality     *quality.Registry // WithQuality; nil: delays relative only
 	uaName      string
 	retry       time.Duration
 	audioWindow time.Duration

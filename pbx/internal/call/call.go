@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -50,10 +51,15 @@ type Call struct {
 	phase    phase
 	decision Decision
 	branches []*branch // the INVITEs of the current decision
-	next     int       // sequential decision: the next target to ring
-	winner   *Leg
-	noAnswer clock.Timer
-	nLegs    int
+	forks    int       // INVITEs originated so far (History-Info indexes)
+	// diversions are the Diversion header values the call gathered, the
+	// newest first; tried the target URIs it has sent an INVITE to.
+	diversions []string
+	tried      map[string]bool
+	next       int // sequential decision: the next target to ring
+	winner     *Leg
+	noAnswer   clock.Timer
+	nLegs      int
 	// nDecisions counts the decisions applied (forwarding chains are
 	// bounded by maxDecisions).
 	nDecisions int
@@ -143,6 +149,10 @@ func (c *Call) finish(disp cdr.Disposition, cause int, reason string) {
 	c.rec.End = c.m.clock.Now()
 	c.rec.Disposition = disp
 	c.rec.Cause = cause
+	if len(c.diversions) > 0 {
+		// the path of a diverted call (newest diversion first)
+		reason += "; diverted: " + strings.Join(c.diversions, ", ")
+	}
 	c.rec.Reason = reason
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

@@ -200,6 +200,13 @@ func (c *Call) onBye(l *Leg, in *inbound) {
 	if l == c.a {
 		why = "caller hung up"
 	}
+	if si := l.inv; si != nil && si.ok == nil && !si.tx.Answered() {
+		// the sender's own re-INVITE is still out on the other leg: it
+		// gets 487 now (RFC 3261 §15.1.2, RFC 5407 §3.1.3); the far
+		// side's late answer to it is ACKed when it comes (relayed)
+		c.respond(si.tx, sip.NewResponseFromRequest(si.req, 487, "Request Terminated", nil))
+		si.release()
+	}
 	c.finish(cdr.Answered, 200, why)
 	in.reply(c, ok)
 	l.event(EvBye)
@@ -298,7 +305,9 @@ func (c *Call) relayed(l, o *Leg, in *inbound, si *serverInvite, out *sip.Reques
 			c.ack(o, out.CSeq().SeqNo, body)
 			c.bye(o, nil)
 		}
-		in.fail(c, sipx.ErrNoDialog)
+		if !in.tx.Answered() { // a BYE of the sender may have answered it 487
+			in.fail(c, sipx.ErrNoDialog)
+		}
 		return
 	}
 	if err != nil {

@@ -59,6 +59,9 @@ func Adapt(base context.Context, log *slog.Logger, h Handler) sipgo.RequestHandl
 				}
 			}
 		}()
+		if bodyMethods[req.Method] {
+			UseSDPPart(req) // SDP + ISUP from a carrier: the SDP is what counts
+		}
 		if err := Validate(req); err != nil {
 			if !req.IsAck() {
 				_ = tx.Respond(ErrorResponse(req, err))

@@ -72,8 +72,10 @@ func (s *Stack) Handle(method sip.RequestMethod, h Handler) {
 	s.srv.OnRequest(method, Adapt(s.base, s.log, h))
 }
 
-// ServeUDP serves SIP on a packet connection until it is closed.
-func (s *Stack) ServeUDP(pc net.PacketConn) error { return s.srv.ServeUDP(pc) }
+// ServeUDP serves SIP on a packet connection until it is closed. A
+// datagram whose headers end without the empty line is read as a message
+// without a body (tolerantConn).
+func (s *Stack) ServeUDP(pc net.PacketConn) error { return s.srv.ServeUDP(tolerantConn{pc}) }
 
 // ServeTCP serves SIP on a listener until it is closed.
 func (s *Stack) ServeTCP(ln net.Listener) error { return s.srv.ServeTCP(ln) }
