@@ -147,7 +147,7 @@ func TestFeaturesContainer(t *testing.T) {
 	start := time.Now()
 	res, err := Run(ctx, Options{
 		Target:      target,
-		Tags:        os.Getenv("PBXLAB_FEATURES_TAGS"),
+		Tags:        containerTags(),
 		Output:      dir,
 		Format:      "progress",
 		Out:         &out,
@@ -183,4 +183,14 @@ func logFailedPBXs(t *testing.T, failures []string) {
 			}
 		}
 	}
+}
+
+// containerTags is the tag expression of the container runs:
+// $PBXLAB_FEATURES_TAGS, else DefaultTags without the scenarios that read
+// the PBX's own files (@pbx-files), which a container keeps to itself.
+func containerTags() string {
+	if t := os.Getenv("PBXLAB_FEATURES_TAGS"); t != "" {
+		return t
+	}
+	return DefaultTags + " && ~@pbx-files"
 }

@@ -72,7 +72,7 @@ func TestFeatures(t *testing.T) {
 	suite, rec, err := newSuite(t.Context(), Options{
 		Target:      target,
 		Wait:        targetWait(),
-		Tags:        os.Getenv("PBXLAB_FEATURES_TAGS"), // "" = DefaultTags
+		Tags:        featuresTags(),
 		Output:      dir,
 		Format:      format,
 		Out:         &out,
@@ -315,4 +315,13 @@ func TestEveryScenarioSaysWhereItComesFrom(t *testing.T) {
 	if n < 20 {
 		t.Errorf("only %d scenarios found", n)
 	}
+}
+
+// featuresTags is TestFeatures' tag expression: $PBXLAB_FEATURES_TAGS, ""
+// (DefaultTags) in-process, containerTags against the container.
+func featuresTags() string {
+	if selectedTarget() == targetContainer {
+		return containerTags()
+	}
+	return os.Getenv("PBXLAB_FEATURES_TAGS")
 }

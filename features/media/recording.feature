@@ -2,9 +2,10 @@
 # subscriber"). The file format, the folder and the recordings table are our
 # choice: a mono WAV (8 kHz, 16-bit) of both directions mixed, in
 # recording.dir, listed in the PBX's recordings table with the call's ID.
-# Checked on the in-process PBX: the WAV is decoded by the PBX's strict
-# reader and both parties' identities are found in it by tone detection.
-@project-default @cap-registrar @cap-calls @cap-media @cap-service-recording @in-process
+# Checked on the in-process PBX (@pbx-files): the WAV is decoded by the
+# PBX's strict reader and both parties' identities are found in it by tone
+# detection.
+@project-default @cap-registrar @cap-calls @cap-media @cap-service-recording @in-process @pbx-files
 Feature: Call recording
   A subscriber whose calls are recorded leaves, for each call, a WAV file
   in which both parties can be heard.

@@ -29,7 +29,7 @@ func (s *ulawSink) Write(f []int16) {
 // core% is that cost as a share of the 20 ms one core has for it.
 func BenchmarkConferenceMix(b *testing.B) {
 	for _, shape := range []struct{ rooms, parties int }{{1, 3}, {10, 10}, {1, 32}, {20, 32}} {
-		b.Run(fmt.Sprintf("%drooms×%dparties", shape.rooms, shape.parties), func(b *testing.B) {
+		b.Run(fmt.Sprintf("%d_rooms_of_%d", shape.rooms, shape.parties), func(b *testing.B) {
 			clk := clock.NewFake(time.Unix(0, 0)) // the rooms' own goroutines never tick
 			type member struct {
 				m       *Member
