@@ -180,6 +180,15 @@ func TestAdminEndpoints(t *testing.T) {
 	recs := waitCDRs(ctx, t, in, func(r []pbx.CDR) bool {
 		return len(r) == 2 && r[0].Disposition != pbx.InProgress && r[1].Disposition != pbx.InProgress
 	})
+	// a call's record is final just before the call stops counting as
+	// active (the record first, so that a shutdown waiting for the active
+	// calls never closes the store under it)
+	for in.ActiveCalls() != 0 {
+		if ctx.Err() != nil {
+			t.Fatalf("%d calls still active after their CDRs", in.ActiveCalls())
+		}
+		time.Sleep(time.Millisecond)
+	}
 	calls := map[pbx.Disposition]int{}
 	for d := range none {
 		calls[d] = 0

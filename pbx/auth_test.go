@@ -114,3 +114,61 @@ func TestPerRealmSubscribers(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestDigestURIMismatch: credentials whose digest uri is not the
+// Request-URI (SIPp's uri=sip:host:port for an INVITE to
+// sip:1001@host:port) get 400 (RFC 2617 §3.2.2.5), not 403 or another
+// challenge; for a subscriber with digest_uri: host the same INVITE goes
+// through, while a REGISTER naming another host still gets 400.
+func TestDigestURIMismatch(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		check    config.DigestURI
+		wantCall int
+	}{{"strict", "", 400}, {"host only", config.DigestURIHost, 480 /* 1001 not registered: authenticated */}} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			in := startPBX(t, func(c *config.Config) {
+				c.ExplicitSubscribers = append(c.ExplicitSubscribers, config.Subscriber{Number: "7000", Password: "pw7000", DigestURI: tc.check})
+			}, pbxtest.Options{})
+			u := newUA(t, in.UDP, "7000")
+			inv := u.NewInvite("1001", u.Offer())
+			first, err := u.Do(ctx, inv)
+			if err != nil || first.StatusCode != 407 {
+				t.Fatalf("INVITE without credentials: %v, %v", first, err)
+			}
+			hostOnly := inv.Recipient.Clone()
+			hostOnly.User = ""
+			name, value, err := testua.Credentials(first, sip.INVITE, hostOnly.String(), "7000", "pw7000")
+			if err != nil {
+				t.Fatal(err)
+			}
+			retry := inv.Clone()
+			retry.AppendHeader(sip.NewHeader(name, value))
+			retry.CSeq().SeqNo++
+			retry.Via().Params.Add("branch", testua.NewBranch())
+			res, err := u.Do(ctx, retry)
+			if err != nil || res.StatusCode != tc.wantCall {
+				t.Fatalf("INVITE with uri %s: %v, %v; want %d", hostOnly, res, err, tc.wantCall)
+			}
+
+			reg := u.NewRegister(testua.Registration{Domain: "127.0.0.1", Expires: -1})
+			chal, err := u.Do(ctx, reg)
+			if err != nil || chal.StatusCode != 401 {
+				t.Fatalf("REGISTER without credentials: %v, %v", chal, err)
+			}
+			name, value, err = testua.Credentials(chal, sip.REGISTER, "sip:elsewhere.example.com", "7000", "pw7000")
+			if err != nil {
+				t.Fatal(err)
+			}
+			again := reg.Clone()
+			again.AppendHeader(sip.NewHeader(name, value))
+			again.CSeq().SeqNo++
+			again.Via().Params.Add("branch", testua.NewBranch())
+			if res, err := u.Do(ctx, again); err != nil || res.StatusCode != 400 {
+				t.Fatalf("REGISTER with a digest uri naming another host: %v, %v; want 400", res, err)
+			}
+		})
+	}
+}

@@ -7,4 +7,12 @@ var (
 	ErrNoListener = errors.New("no listen address")
 	// ErrClosed means the server was closed.
 	ErrClosed = errors.New("server closed")
+	// ErrRedirectContact is a 3xx contact the PBX cannot follow (another
+	// scheme than sip:, a host that does not resolve).
+	ErrRedirectContact = errors.New("redirect contact not followed")
+	// ErrNoChallenge is a 401/407 with no challenge the PBX can answer.
+	ErrNoChallenge = errors.New("no digest challenge the PBX can answer")
+	// ErrPeerUnreachable: the call's targets are at an outbound peer that
+	// does not answer its OPTIONS qualify.
+	ErrPeerUnreachable = errors.New("peer unreachable")
 )

@@ -53,7 +53,8 @@ func (s *Server) mediaMode(c *call.Call) config.Anchor {
 		}
 		return s.cfg.Media.Anchor
 	}
-	if anchorOf(c.CallerNumber()) == config.AnchorRelay || anchorOf(c.CalleeNumber()) == config.AnchorRelay {
+	if anchorOf(c.CallerNumber()) == config.AnchorRelay || anchorOf(c.CalleeNumber()) == config.AnchorRelay ||
+		s.recordsCall(c) {
 		return config.AnchorRelay
 	}
 	return config.AnchorDirect

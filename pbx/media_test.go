@@ -320,3 +320,39 @@ func TestForkedEarlyMediaAnchored(t *testing.T) {
 		t.Errorf("183 SDP %+v and 200 SDP %+v differ", e[0], a[0])
 	}
 }
+
+// TestMixedFamilyCall: an IPv4 phone calls an IPv6 phone through a PBX
+// listening on both: each leg's SDP names the PBX in the leg's own family
+// (IN IP4 to the IPv4 phone, IN IP6 to the IPv6 one), the PBX relays
+// between the families, and both phones hear each other.
+func TestMixedFamilyCall(t *testing.T) {
+	leakcheck.Check(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	v4 := netip.MustParseAddr("127.0.0.1")
+	capOpt, messages := sipCapture(t)
+	in := startPBX(t, func(c *config.Config) {
+		c.SIP.Listen = []string{"udp:127.0.0.1:0", "udp:[::1]:0"}
+	}, pbxtest.Options{KeepListen: true, PBX: []pbx.Option{capOpt}})
+	var at6 netip.AddrPort
+	for _, a := range in.Addrs() {
+		if a.AddrPort.Addr().Is6() {
+			at6 = a.AddrPort
+		}
+	}
+	if !at6.IsValid() {
+		t.Fatalf("PBX listens on %v: no IPv6 address", in.Addrs())
+	}
+	p4 := registered(ctx, t, in.UDP.String(), phone.Config{LocalIP: v4}, "1000")
+	p6 := registered(ctx, t, at6.String(), phone.Config{LocalIP: loopback6}, "1001")
+	c, callee := talk(ctx, t, p4["1000"], p6["1001"])
+	if err := c.Hangup(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := callee.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	msgs := messages(in)
+	checkAnchored(t, "of the INVITE to the IPv6 phone", sdpBodies(t, msgs, isFromPBX(sip.INVITE, "1001")), loopback6)
+	checkAnchored(t, "of the 200 to the IPv4 phone", sdpBodies(t, msgs, isResponse(200, c.CallID())), v4)
+}

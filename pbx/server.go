@@ -18,6 +18,7 @@ import (
 	"pbxlab/internal/clock"
 	"pbxlab/internal/pcapio"
 	"pbxlab/pbx/config"
+	"pbxlab/pbx/internal/attendant"
 	"pbxlab/pbx/internal/call"
 	"pbxlab/pbx/internal/cdr"
 	"pbxlab/pbx/internal/digestauth"
@@ -41,11 +42,17 @@ type Server struct {
 	cdrs  *cdr.Store
 	calls *call.Manager
 	media *media.Server
+	ivr   *attendant.Attendant // IVR numbers (ivr.go)
 	sip   *sipx.Stack
 	token sipx.BranchToken
+	vm    *vmState // nil: no mailbox, no voicemail number
+
+	rooms    map[string]*media.Room // the conference bridge, by number (conference.go)
+	recorder *recorder              // call recording (recording.go)
 
 	subs    map[string]config.Subscriber
 	trusted []netip.Prefix
+	peers   []*peer // outbound peers (config peers), qualified
 
 	listenPacket func(network, address string) (net.PacketConn, error) // UDP sockets (WithPacketListener)
 
@@ -117,9 +124,22 @@ func (s *Server) init() error {
 	if err := s.initMedia(); err != nil {
 		return err
 	}
+	if err := s.initIVR(); err != nil {
+		return err
+	}
+	if err := s.initConferences(); err != nil {
+		return err
+	}
+	if err := s.initRecording(ctx); err != nil {
+		return err
+	}
 	if err := s.initCalls(); err != nil {
 		return err
 	}
+	if err := s.initVoicemail(ctx); err != nil {
+		return err
+	}
+	s.initPeers()
 	return s.initAdmin()
 }
 
@@ -171,6 +191,8 @@ func (s *Server) Run(ctx context.Context) error {
 	regCtx, stopReg := context.WithCancel(context.Background())
 	defer stopReg()
 	go func() { _ = s.reg.Run(regCtx) }()
+	go s.runKeepalive(regCtx)
+	go s.runQualify(regCtx)
 	stopAdmin := s.startAdmin()
 	defer stopAdmin()
 	s.log.Info("pbx running", "listen", s.Addrs())
@@ -199,6 +221,9 @@ func (s *Server) Close() error {
 		if s.calls != nil {
 			_ = s.calls.Close()
 		}
+		s.closeRecordings()
+		errs = append(errs, s.closeConferences())
+		errs = append(errs, s.closeVoicemail())
 		if s.media != nil { // after the calls: none is left to use it
 			errs = append(errs, s.media.Close())
 		}

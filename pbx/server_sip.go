@@ -179,13 +179,20 @@ func (c credentials) Password(realm, user string) (string, bool) {
 	return sub.Password, want == realm
 }
 
+// HostOnlyURI implements digestauth.HostURIChecker: subscribers[].digest_uri.
+func (c credentials) HostOnlyURI(_, user string) bool {
+	sub, ok := c.s.subs[user]
+	return ok && sub.DigestURI == config.DigestURIHost
+}
+
 func (s *Server) initCalls() error {
 	m, err := call.New(call.Deps{
 		Sender: s.sip,
-		Policy: call.Funcs{ClassifyFunc: s.authenticate, RouteFunc: s.routeAndIntercept, OnFailureFunc: s.onFailure},
-		Local:  s.local,
-		CDR:    countingCDR{CDRStore: s.cdrs, calls: s.metrics.calls},
-		Token:  s.token,
+		Policy: call.Funcs{ClassifyFunc: s.authenticate, RouteFunc: s.routeAndIntercept, InDialogFunc: s.inDialog, OnFailureFunc: s.onTargetsFailed,
+			OnAnswerFunc: s.startRecording, OnHangupFunc: s.stopRecording},
+		Local: s.local,
+		CDR:   countingCDR{CDRStore: s.cdrs, calls: s.metrics.calls},
+		Token: s.token,
 	}, append([]call.Option{
 		call.WithMedia(s.media.Seam),
 		call.WithClock(s.clock),
@@ -240,15 +247,41 @@ func (s *Server) authenticate(_ context.Context, req *sip.Request) (call.Caller,
 		}
 		ch := s.auth.Challenge(req, realm, true, errors.Is(err, digestauth.ErrStaleNonce))
 		return call.Caller{}, &sipx.StatusError{Code: ch.StatusCode, Reason: ch.Reason, Headers: ch.GetHeaders("Proxy-Authenticate"), Err: err}
+	case errors.Is(err, digestauth.ErrURIMismatch):
+		// RFC 2617 §3.2.2.5: not a credentials problem a new challenge fixes
+		return call.Caller{}, &sipx.StatusError{Code: 400, Reason: "Bad Request (digest uri is not the Request-URI)", Err: err}
 	default:
 		return call.Caller{}, &sipx.StatusError{Code: 403, Reason: "Forbidden", Err: err}
 	}
+}
+
+// onTargetsFailed is Policy.OnFailure: a 3xx the callee's subscriber wants
+// followed is followed; else the callee's mailbox takes the
+// call (voicemail on busy / no answer), else the caller hears the
+// failure's prompt (call interception).
+func (s *Server) onTargetsFailed(ctx context.Context, f call.Failure) (*call.Decision, error) {
+	if d := s.followRedirect(ctx, f); d != nil {
+		return d, nil // a callee's 3xx its subscriber wants followed
+	}
+	if d, err := s.voicemailOnFailure(ctx, f); d != nil || err != nil {
+		return d, err
+	}
+	return s.onFailure(ctx, f)
 }
 
 // route is number analysis for now: a dialled subscriber number rings its
 // contacts (or redirects, per the subscriber's redirect setting); any other
 // number is vacant (404).
 func (s *Server) route(ctx context.Context, in call.Incoming) (call.Decision, error) {
+	if d, ok := s.routeIVR(in); ok {
+		return d, nil
+	}
+	if d, ok := s.conferenceRoute(in); ok {
+		return d, nil
+	}
+	if d, ok := s.routeVoicemail(in); ok {
+		return d, nil
+	}
 	sub, ok := s.subs[in.Dialled]
 	if !ok {
 		return call.Decision{Kind: call.Reject, Err: sipx.ErrNotFound}, nil
@@ -257,7 +290,19 @@ func (s *Server) route(ctx context.Context, in call.Incoming) (call.Decision, er
 	if err != nil {
 		return call.Decision{}, err
 	}
-	d := call.Decision{Kind: call.ToSubscriber, Callee: sub.Number, Targets: targets}
+	targets, down := s.reachableTargets(targets)
+	if len(targets) == 0 && down != "" {
+		// fail fast: the peer does not answer its OPTIONS
+		return call.Decision{Kind: call.Reject, Callee: sub.Number, Err: &sipx.StatusError{Code: 503, Reason: "Service Unavailable",
+			Err: fmt.Errorf("route %s: peer %s: %w", sub.Number, down, ErrPeerUnreachable)}}, nil
+	}
+	return s.redirectRole(sub, call.Decision{Kind: call.ToSubscriber, Callee: sub.Number, Targets: targets})
+}
+
+// redirectRole answers as a redirect server when the subscriber (or
+// call.redirect) says so.
+func (s *Server) redirectRole(sub config.Subscriber, d call.Decision) (call.Decision, error) {
+	targets := d.Targets
 	if code := s.cfg.RedirectFor(sub).StatusCode(); code == 301 || code == 302 {
 		if len(targets) == 0 {
 			return call.Decision{Kind: call.Reject, Callee: sub.Number, Err: sipx.ErrUnavailable}, nil

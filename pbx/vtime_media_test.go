@@ -2,6 +2,7 @@ package pbx_test
 
 import (
 	"context"
+	"net/netip"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/emiago/sipgo/sip"
 
+	"pbxlab/internal/sdpneg"
 	"pbxlab/internal/testua"
 	"pbxlab/pbx/pbxtest/vnet"
 )
@@ -147,4 +149,119 @@ func TestVirtualHeldCallHasNoMediaTimeout(t *testing.T) {
 			t.Fatalf("CDRs %+v, want one ended by media timeout", recs)
 		}
 	})
+}
+
+// TestVirtualMediaAdvertise: media.advertise names the PBX's RTP address
+// in the SDP it sends, independently of the SIP listener's address (a
+// container publishing only SIP); the default names the listener's.
+func TestVirtualMediaAdvertise(t *testing.T) {
+	for _, tc := range []struct {
+		name, advertise string
+		want            func(h *vnet.Harness) netip.Addr
+	}{
+		{"default: the SIP listener's address", "", func(h *vnet.Harness) netip.Addr { return h.Addr.Addr() }},
+		{"an IP", "192.0.2.10", func(*vnet.Harness) netip.Addr { return netip.MustParseAddr("192.0.2.10") }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				ctx, cancel := context.WithTimeout(t.Context(), time.Hour)
+				defer cancel()
+				cfg := trustingPhones()
+				cfg.Media.Advertise = tc.advertise
+				h := vnet.Start(t, cfg, vnet.WithSettle(synctest.Wait), vnet.WithMedia())
+				h.Phone("1001")
+				u := virtualUA(t, h, "1000")
+				tx, err := u.Start(u.NewInvite("1001", u.Offer()))
+				if err != nil {
+					t.Fatal(err)
+				}
+				res, err := tx.Final(ctx)
+				if err != nil || res.StatusCode != 200 {
+					t.Fatalf("INVITE answered %v, %v", res, err)
+				}
+				if _, err := tx.Ack(nil); err != nil {
+					t.Fatal(err)
+				}
+				s, err := sdpneg.Parse(res.Body())
+				if err != nil {
+					t.Fatal(err)
+				}
+				if want := tc.want(h); s.Addr.Addr() != want {
+					t.Fatalf("200's SDP names %s, want %s", s.Addr, want)
+				}
+			})
+		})
+	}
+}
+
+// TestVirtualMultipartInvite: a carrier's INVITE whose body is SDP beside
+// ISUP (multipart/mixed, RFC 5621/3204) is not refused with 415: the PBX
+// uses the SDP part, the call is answered, and the answer is plain SDP.
+func TestVirtualMultipartInvite(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(t.Context(), time.Hour)
+		defer cancel()
+		h := startAnchored(t)
+		h.Phone("1001")
+		u := virtualUA(t, h, "1000")
+		inv := u.NewInvite("1001", nil)
+		body := "--b1\r\nContent-Type: application/sdp\r\n\r\n" + string(u.Offer()) +
+			"--b1\r\nContent-Type: application/ISUP; version=nxv3\r\nContent-Disposition: signal; handling=optional\r\n\r\n\x01\x00\x49\x00\r\n--b1--\r\n"
+		testua.SetBody(inv, "multipart/mixed; boundary=b1", []byte(body))
+		tx, err := u.Start(inv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := tx.Final(ctx)
+		if err != nil || res.StatusCode != 200 {
+			t.Fatalf("INVITE with SDP and ISUP answered %v, %v; want 200", res, err)
+		}
+		if _, err := tx.Ack(nil); err != nil {
+			t.Fatal(err)
+		}
+		if ct := res.ContentType(); ct == nil || ct.Value() != "application/sdp" {
+			t.Fatalf("answer Content-Type %v, want application/sdp", ct)
+		}
+		if _, err := sdpneg.Parse(res.Body()); err != nil {
+			t.Fatalf("answer is no SDP: %v", err)
+		}
+	})
+}
+
+// TestVirtualKeepalive: with registrar.keepalive 30s a registered UDP
+// phone gets an OPTIONS every 30 s (at the address its REGISTER came
+// from), none before; with keepalive off, none at all.
+func TestVirtualKeepalive(t *testing.T) {
+	for _, every := range []time.Duration{30 * time.Second, 0} {
+		t.Run(every.String(), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				ctx, cancel := context.WithTimeout(t.Context(), time.Hour)
+				defer cancel()
+				cfg := trustingPhones()
+				cfg.Registrar.Keepalive = every
+				h := vnet.Start(t, cfg, vnet.WithSettle(synctest.Wait))
+				u := virtualUA(t, h, "1001")
+				if res, err := u.Register(ctx, testua.Registration{Password: h.Password("1001"), Expires: 3600}); err != nil || res.StatusCode != 200 {
+					t.Fatalf("register: %v, %v", res, err)
+				}
+				start := time.Now()
+				time.Sleep(95 * time.Second)
+				synctest.Wait()
+				pings := u.Received(testua.Method(sip.OPTIONS))
+				want := 0
+				if every > 0 {
+					want = 3
+				}
+				if len(pings) != want {
+					t.Fatalf("%d OPTIONS in 95 s, want %d", len(pings), want)
+				}
+				for i, p := range pings {
+					at := p.At.Sub(start)
+					if lo := time.Duration(i+1) * every; at < lo-time.Second || at > lo+every/2 {
+						t.Errorf("OPTIONS %d at %s, want about %s", i+1, at, lo)
+					}
+				}
+			})
+		})
+	}
 }

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"context"
+	"pbxlab/sim/quality"
 	"time"
 
 	"pbxlab/sim/phone"
@@ -84,6 +85,16 @@ func (r *runner) hold(ctx context.Context, call *phone.Call, caller, callee *pho
 		_, _ = leg.Wait(wctx)
 		wcancel()
 	}
+	r.col.Quality(streamOf(call.Quality()))
+	if leg != nil {
+		r.col.Quality(streamOf(leg.Quality()))
+	}
+}
+
+// streamOf is what the report keeps of a leg's quality measurement.
+func streamOf(q quality.Report) report.Stream {
+	return report.Stream{Received: q.Received, LossPercent: q.LossPercent, Jitter: q.Jitter,
+		Delay: q.DelayMean, DelayKnown: q.DelayKnown && q.DelaySamples > 0, MOS: q.MOS}
 }
 
 // findLeg finds the callee's answered incoming leg of a call from caller

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"pbxlab/sim/quality"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -44,7 +45,11 @@ func newRunner(sc *scenario.Scenario, target Target, cfg config) (*runner, error
 		Transport: target.Transport,
 		Target:    target.Addr,
 		Domain:    target.Domain,
-	}, phone.WithClock(cfg.clock), phone.WithLogger(cfg.log), phone.WithCapture(cfg.capture))
+	}, phone.WithClock(cfg.clock), phone.WithLogger(cfg.log), phone.WithCapture(cfg.capture),
+		// one registry for the run's phones: exact one-way delays; 64
+		// packets (1.28 s) of send times per stream are plenty for a delay
+		// and keep 100,000 phones' logs small
+		phone.WithQuality(quality.NewRegistry(64)))
 	if err != nil {
 		return nil, err
 	}

@@ -82,6 +82,11 @@ func TestRunAgainstAForwardingProxy(t *testing.T) {
 	if rep.SetupTime.Count != c.Answered || rep.SetupTime.P50 <= 0 {
 		t.Errorf("setup time %+v", rep.SetupTime)
 	}
+	// both legs of every answered call measured; the phones share the
+	// run's registry, so one-way delays are known; loopback: no loss
+	if q := rep.Quality; q.Streams != 2*c.Answered || q.Silent != 0 || q.MOSMin < 4 || q.LossMax != 0 || q.Delay.Count != q.Streams {
+		t.Errorf("quality %+v for %d answered calls: want 2 streams each, none silent, MOS >= 4, no loss, every delay known", q, c.Answered)
+	}
 }
 
 func TestAssignBehavioursFollowsTheMix(t *testing.T) {

@@ -18,6 +18,7 @@ Feature: Anchored media
     When 1002 answers
     Then 1001 and 1002 hear each other
     And the media between 1001 and 1002 flows through the PBX
+    And the audio between 1001 and 1002 loses no packet and scores a MOS of at least 4.0
     When 1001 hangs up
     Then the call ends normally
 

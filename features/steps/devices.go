@@ -26,7 +26,7 @@ func (w *world) agent(ctx context.Context, device string) (*phone.Agent, error) 
 		Target:    ep.Addr.String(),
 		Transport: ep.Transport,
 		Domain:    ep.Domain,
-	}, phone.WithCapture(w.cap.w), phone.WithLogger(w.log))
+	}, phone.WithCapture(w.cap.w), phone.WithLogger(w.log), phone.WithQuality(w.quality))
 	if err != nil {
 		return nil, fmt.Errorf("start phones of device %q: %w", device, err)
 	}

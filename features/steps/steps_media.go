@@ -43,6 +43,35 @@ func registerMediaSteps(sc *godog.ScenarioContext) {
 	}))
 	sc.Then(`^the media between (\d+) and (\d+) flows through the PBX$`, step2(flowsThroughPBX))
 	sc.Then(`^the PBX ends the call for lack of media$`, step0(endedForLackOfMedia))
+	sc.Then(`^the audio between (\d+) and (\d+) loses no packet and scores a MOS of at least (\d+\.\d+)$`, step3(audioQuality))
+}
+
+// audioQuality: each phone of the call measured what it received so far
+// (sim/quality: RFC 3550 loss and jitter, one-way delay, E-model MOS):
+// audio arrived, none of it was lost, and the MOS reaches min. A PBX that
+// drops, duplicates-as-loss or delays packets by hundreds of ms fails it.
+func audioQuality(_ context.Context, w *world, a, b string, min float64) error {
+	rec, err := w.callBetween(a, b)
+	if err != nil {
+		return err
+	}
+	for _, name := range []string{a, b} {
+		leg := legOf(rec, name)
+		if leg == nil {
+			return fmt.Errorf("%w: %s is not answered", ErrUsage, rec)
+		}
+		q := leg.Quality()
+		switch {
+		case q.Received == 0:
+			return fmt.Errorf("%w: %s received no audio in %s", ErrExpectation, name, rec)
+		case q.Lost > 0:
+			return fmt.Errorf("%w: %s lost %d of %d packets (%.2f%%) in %s", ErrExpectation, name, q.Lost, q.Expected, q.LossPercent, rec)
+		case q.MOS < min:
+			return fmt.Errorf("%w: %s scores MOS %.2f (< %.2f): jitter %s, one-way delay %s, loss %.2f%% in %s",
+				ErrExpectation, name, q.MOS, min, q.Jitter, q.DelayMean, q.LossPercent, rec)
+		}
+	}
+	return nil
 }
 
 func mediaTimeout(_ context.Context, w *world, secs int) error {

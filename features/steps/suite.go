@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path"
+	"pbxlab/sim/quality"
 	"strconv"
 	"strings"
 	"sync"
@@ -88,6 +89,10 @@ func (s *Suite) InitializeScenario(sc *godog.ScenarioContext) {
 	registerOutcomeSteps(sc)
 	registerRawSteps(sc)
 	registerAudioSteps(sc)
+	registerIVRSteps(sc)
+	registerConferenceSteps(sc)
+	registerRecordingSteps(sc)
+	registerVoicemailSteps(sc)
 	registerPromptSteps(sc)
 	registerHoldSteps(sc)
 }
@@ -109,13 +114,14 @@ func Artifacts(ctx context.Context) []string {
 
 func (s *Suite) before(ctx context.Context, sc *godog.Scenario) (context.Context, error) {
 	w := &world{
-		suite:  s,
-		name:   s.uniqueName(sc),
-		log:    s.cfg.Logger,
-		subs:   map[string]Subscriber{},
-		agents: map[string]*phone.Agent{},
-		phones: map[phoneKey]*simPhone{},
-		raws:   map[string]*rawPhone{},
+		suite:   s,
+		name:    s.uniqueName(sc),
+		log:     s.cfg.Logger,
+		subs:    map[string]Subscriber{},
+		agents:  map[string]*phone.Agent{},
+		quality: quality.NewRegistry(64),
+		phones:  map[phoneKey]*simPhone{},
+		raws:    map[string]*rawPhone{},
 	}
 	ctx = context.WithValue(ctx, worldKey{}, w)
 	if hasTag(sc, TagInProcess) && !s.cfg.Target.Configurable() {

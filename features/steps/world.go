@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"pbxlab/sim/quality"
 	"slices"
 	"sync"
 	"time"
@@ -34,10 +35,12 @@ type world struct {
 	started bool
 	subs    map[string]Subscriber
 	agents  map[string]*phone.Agent // by device name ("" = the default device)
+	quality *quality.Registry       // shared by the agents: exact one-way delays
 	phones  map[phoneKey]*simPhone
 	raws    map[string]*rawPhone // by scenario number
 	calls   []*callRec
 
+	vm         *vmScenario // voicemail and MWI (steps_voicemail.go)
 	lastReg    *regOutcome // the last registration attempt a step made
 	lastRawReg *rawRegOutcome
 }

@@ -119,6 +119,13 @@ func startPBX(ctx context.Context, o PBXOptions) (*PBX, error) {
 		}
 		host = netip.AddrPortFrom(o.Network.Gateway(), port)
 		cfg.SIP.Listen = []string{"udp:" + listen + " advertise " + host.String(), "tcp:" + listen + " advertise " + host.String()}
+		// Only SIP is published: the RTP range is reached on the
+		// container's own bridge address, which the host routes to
+		// directly (publishing thousands of UDP ports is not how a PBX
+		// container is run, and Docker would start a proxy per port).
+		if cfg.Media.Advertise == "" {
+			cfg.Media.Advertise = config.MediaAdvertiseRoute
+		}
 	}
 	cfg.Store.Path = StorePath
 	cfg.Capture = ""

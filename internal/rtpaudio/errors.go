@@ -14,4 +14,8 @@ var (
 	ErrBadPTime = errors.New("invalid packetisation time")
 	// ErrNoEvenPort means Listen could not bind an even port (RFC 3550 §11).
 	ErrNoEvenPort = errors.New("no even udp port")
+	// ErrNoEvents means SendDigits on a stream with no telephone-event format.
+	ErrNoEvents = errors.New("no telephone-event payload type negotiated")
+	// ErrNotSending means SendDigits while Send is not running.
+	ErrNotSending = errors.New("stream not sending")
 )

@@ -1,6 +1,7 @@
 package rtpaudio
 
 import (
+	"github.com/pion/rtp"
 	"log/slog"
 	"net/netip"
 	"time"
@@ -59,3 +60,20 @@ func WithListenWindow(d time.Duration) Option { return func(s *Stream) { s.windo
 // WithSourceTimeout sets how long the locked SSRC may stay silent before
 // another source is accepted; default 500 ms.
 func WithSourceTimeout(d time.Duration) Option { return func(s *Stream) { s.srcTimeout = d } }
+
+// Observer is told the header of every RTP packet of the stream's audio
+// (at: when it was sent or when it arrived, real time). The quality meter
+// of a simulated call hooks here. It must not block: it runs on the send
+// and receive paths.
+type Observer func(h *rtp.Header, at time.Time)
+
+// WithSent calls o for every packet sent.
+func WithSent(o Observer) Option { return func(s *Stream) { s.sent = o } }
+
+// WithReceived calls o for every audio packet accepted (right payload type,
+// the locked source), before it is decoded.
+func WithReceived(o Observer) Option { return func(s *Stream) { s.received = o } }
+
+// WithSSRC sets the sender's SSRC (default random, RFC 3550 §8.1), e.g. one
+// a registry of the process handed out as unique.
+func WithSSRC(ssrc uint32) Option { return func(s *Stream) { s.ssrc = &ssrc } }

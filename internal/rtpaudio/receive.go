@@ -73,11 +73,17 @@ func (s *Stream) handle(pkt []byte, from netip.AddrPort, at time.Time) {
 	case err != nil || p.Version != 2:
 		s.stats.Malformed++
 		return
+	case s.ev.on && p.PayloadType == s.ev.pt && p.PayloadType != s.codec.PT:
+		s.handleEvent(&p, at)
+		return
 	case p.PayloadType != s.codec.PT || len(p.Payload) == 0 || !s.rx.accept(p.SSRC, at, s.srcTimeout):
 		s.stats.Ignored++
 		return
 	}
 	s.rx.update(p.SSRC, p.SequenceNumber, p.Timestamp, at)
+	if s.received != nil {
+		s.received(&p.Header, at)
+	}
 	s.stats.PacketsIn++
 	s.stats.BytesIn += uint64(len(p.Payload))
 	s.stats.LastSource = from

@@ -1,11 +1,9 @@
 package rtpaudio
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"net"
 	"strings"
 	"time"
 
@@ -53,8 +51,10 @@ func (s *Stream) Send(ctx context.Context, src func(buf []int16)) error {
 	tick := time.NewTicker(s.ptime)
 	defer tick.Stop()
 	for ctx.Err() == nil {
-		src(samples)
-		s.sendFrame(samples)
+		if !s.eventTick(len(samples)) {
+			src(samples)
+			s.sendFrame(samples)
+		}
 		select {
 		case <-ctx.Done():
 			return nil
@@ -87,28 +87,7 @@ func (s *Stream) sendFrame(samples []int16) {
 	if !remote.IsValid() {
 		return
 	}
-	pkt := rtp.Packet{Header: hdr, Payload: encode(codec, samples)}
-	b, err := pkt.Marshal()
-	if err != nil {
-		s.log.Warn("marshal rtp", "err", err)
-		return
-	}
-	_, err = s.conn.WriteTo(b, net.UDPAddrFromAddrPort(remote))
-	s.mu.Lock()
-	if err != nil {
-		s.stats.SendErrors++
-	} else {
-		s.stats.PacketsOut++
-		s.stats.BytesOut += uint64(len(pkt.Payload))
-	}
-	s.mu.Unlock()
-	if err != nil {
-		s.log.Debug("send rtp", "remote", remote, "err", err)
-		return
-	}
-	if s.tap != nil {
-		s.tap(Out, s.local, remote, bytes.Clone(b))
-	}
+	s.writePacket(remote, &rtp.Packet{Header: hdr, Payload: encode(codec, samples)}, false)
 }
 
 func isALaw(c sdpneg.Codec) bool { return strings.EqualFold(c.Name, "PCMA") }

@@ -14,6 +14,9 @@ type Stats struct {
 	Malformed  uint64 // datagrams that are not RTP version 2
 	Ignored    uint64 // RTP with another payload type or from a foreign SSRC
 	SendErrors uint64
+	// EventsIn and EventsOut count telephone-event (DTMF) packets, kept
+	// out of the audio counters.
+	EventsIn, EventsOut uint64
 	// Lost is the cumulative number of packets lost, from sequence gaps
 	// (RFC 3550 A.3), never negative.
 	Lost int64

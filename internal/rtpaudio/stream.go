@@ -33,6 +33,9 @@ type Stream struct {
 	window     time.Duration
 	srcTimeout time.Duration
 	epoch      time.Time
+	sent       Observer
+	received   Observer
+	ssrc       *uint32 // WithSSRC
 
 	mu     sync.Mutex
 	codec  sdpneg.Codec
@@ -41,6 +44,7 @@ type Stream struct {
 	rx     rxState
 	stats  Stats
 	ring   ring
+	ev     eventState
 	closed bool
 
 	done    chan struct{}
@@ -75,6 +79,9 @@ func New(conn net.PacketConn, opts ...Option) (*Stream, error) {
 	}
 	s.ring = newRing(int(s.bufLen/s.ptime) + 1)
 	s.tx = newTxState()
+	if s.ssrc != nil {
+		s.tx.ssrc = *s.ssrc
+	}
 	return s, nil
 }
 

@@ -33,6 +33,8 @@ type Config struct {
 	Call Call `yaml:"call"`
 	// Media is the media server: anchored RTP, ports, media timeout.
 	Media Media `yaml:"media"`
+	// Voicemail is the mailboxes: deposit, retrieval number, MWI.
+	Voicemail Voicemail `yaml:"voicemail"`
 	// Store is the location database.
 	Store Store `yaml:"store"`
 	// Capture is a pcapng file that receives every SIP message; "" turns
@@ -52,6 +54,18 @@ type Config struct {
 	// TrustedPeers are IP-authenticated peers (trunks) whose requests are
 	// not challenged. Default none.
 	TrustedPeers []TrustedPeer `yaml:"trusted_peers"`
+	// Peers are servers the PBX sends to (carriers, other PBXs): where,
+	// how, with which credentials, and whether it qualifies them. Default
+	// none.
+	Peers []Peer `yaml:"peers"`
+	// Conferences are the rooms of the conference bridge, by number.
+	// Default none.
+	Conferences []Conference `yaml:"conferences"`
+	// Recording is where recorded calls go (subscribers[].record).
+	Recording Recording `yaml:"recording"`
+	// IVRs are the auto-attendants (IVR menus from YAML files), reachable
+	// by their numbers. Default none.
+	IVRs []IVR `yaml:"ivrs"`
 
 	// src remembers where the configuration came from so that Validate
 	// can name the file and line of a field. Nil for a Config built in Go.
@@ -145,6 +159,11 @@ type Registrar struct {
 	// PurgeInterval is how often expired bindings are removed. Must be > 0.
 	// Default 30s.
 	PurgeInterval time.Duration `yaml:"purge_interval"`
+	// Keepalive sends an OPTIONS to every registered UDP contact this
+	// often, so that the NAT in front of a phone keeps the mapping the PBX
+	// calls it through open (Kamailio's nathelper pings); the answer does
+	// not matter. 0 turns it off; else at least 5s. Default 0.
+	Keepalive time.Duration `yaml:"keepalive"`
 }
 
 // Redirect selects the redirect-server role (RFC 3261 §8.3): INVITEs are
@@ -249,7 +268,33 @@ type Subscriber struct {
 	// MediaAnchor overrides media.anchor for this subscriber's calls:
 	// "" (follow media.anchor), relay or direct. Default "".
 	MediaAnchor Anchor `yaml:"media_anchor"`
+	// DigestURI is how the digest uri of this subscriber's credentials must
+	// match the Request-URI: strict ("" or strict: scheme, user, host and
+	// port, RFC 3261 §22.4; a mismatch is answered 400 as RFC 2617
+	// §3.2.2.5 says) or host (scheme, host and port only: for tools such
+	// as SIPp that send uri=sip:host:port). Default "".
+	DigestURI DigestURI `yaml:"digest_uri"`
+	// FollowRedirects makes the PBX follow a 3xx that this subscriber's
+	// phone answers a call with (a phone forwarding by redirect): the caller
+	// gets 181 and the call rings the 3xx's contacts, with a Diversion
+	// header; false relays the 3xx to the caller. Default false.
+	FollowRedirects bool `yaml:"follow_redirects"`
+	// Record records every call this subscriber makes or receives to a
+	// WAV file in recording.dir (the call is anchored whatever
+	// MediaAnchor says). Default false.
+	Record bool `yaml:"record"`
+	// Voicemail is the subscriber's mailbox. Default none.
+	Voicemail SubscriberVoicemail `yaml:"voicemail"`
 }
+
+// DigestURI is a subscriber's digest uri check.
+type DigestURI string
+
+// DigestURI values.
+const (
+	DigestURIStrict DigestURI = "strict"
+	DigestURIHost   DigestURI = "host"
+)
 
 // SubscriberRange is a compact population from From to To inclusive.
 type SubscriberRange struct {
@@ -309,7 +354,8 @@ func Defaults() *Config {
 			Redirect:        RedirectOff,
 			MaxForwards:     70,
 		},
-		Media: defaultMedia(),
-		Log:   Log{Level: "info", Format: "text"},
+		Media:     defaultMedia(),
+		Voicemail: defaultVoicemail(),
+		Log:       Log{Level: "info", Format: "text"},
 	}
 }

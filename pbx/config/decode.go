@@ -51,6 +51,7 @@ func Parse(name string, data []byte) (*Config, error) {
 	if root != nil {
 		d.value(root, reflect.ValueOf(c).Elem(), "", "")
 	}
+	c.resolveIVRFiles(name)
 	errs, failed := d.errs, d.failed()
 	for _, err := range c.validate() {
 		if !covered(failed, err) {

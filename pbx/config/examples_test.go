@@ -67,6 +67,9 @@ func TestFullExample(t *testing.T) {
 	if c.Registrar.MaxExpires != 2*time.Hour || c.Admin.Listen != "127.0.0.1:8080" || len(c.Auth.Realms) != 2 {
 		t.Errorf("unexpected values: %+v", c)
 	}
+	if len(c.Conferences) != 2 || c.Conferences[1].PIN != "4711" || c.Recording.Dir == "" {
+		t.Errorf("conferences %+v, recording %+v", c.Conferences, c.Recording)
+	}
 	if r := c.RedirectFor(c.ExplicitSubscribers[2]); r != RedirectTemporary {
 		t.Errorf("3000 redirect = %q", r)
 	}

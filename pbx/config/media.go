@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"net/netip"
 	"time"
 )
 
@@ -43,6 +44,14 @@ type Media struct {
 	// ways: not on hold) sent no RTP for this long. 0 turns it off.
 	// Default 60s.
 	Timeout time.Duration `yaml:"timeout"`
+	// Advertise is the address the PBX's SDP names for its RTP: "" (the
+	// default) names the address of the SIP listener facing the peer (its
+	// advertise address, as in Via and Contact); "route" names the local
+	// address the kernel routes to the peer from, which is right when only
+	// SIP goes through a port mapping (a container publishing 5060 but not
+	// its RTP range, reached directly on its bridge address); an IP names
+	// that IP (a 1:1 NAT that maps the whole RTP range).
+	Advertise string `yaml:"advertise"`
 	// TonePlan is the national set of call-progress tones: cn or us.
 	// Default cn.
 	TonePlan string `yaml:"tone_plan"`
@@ -57,6 +66,10 @@ type Media struct {
 	// MOH is the music on hold. Default: the built-in tune.
 	MOH MOH `yaml:"moh"`
 }
+
+// MediaAdvertiseRoute is media.advertise's "the kernel's source address
+// towards the peer".
+const MediaAdvertiseRoute = "route"
 
 // PortRange is an inclusive UDP port range.
 type PortRange struct {
@@ -115,6 +128,11 @@ func (v *validator) media() {
 	}
 	if m.Timeout < 0 {
 		v.errorf("media.timeout", "must not be negative (0 turns it off), got %s", m.Timeout)
+	}
+	if a := m.Advertise; a != "" && a != MediaAdvertiseRoute {
+		if ip, err := netip.ParseAddr(a); err != nil || ip.IsUnspecified() || ip.Zone() != "" {
+			v.errorf("media.advertise", "want \"\", %q or an IP address (not 0.0.0.0 or ::), got %q", MediaAdvertiseRoute, a)
+		}
 	}
 	v.mediaPrompts()
 }

@@ -34,6 +34,7 @@ media:
   rtp_ports: {min: 40000, max: 40099}
   port_drain: 2s
   timeout: 0s
+  advertise: route
 subscribers:
   - {number: "1", password: x, media_anchor: relay}
   - {number: "2", password: y}
@@ -41,7 +42,7 @@ subscribers:
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Media{Enabled: false, Anchor: AnchorDirect, RTPPorts: PortRange{40000, 40099}, PortDrain: 2 * time.Second, TonePlan: "cn"}
+	want := Media{Enabled: false, Anchor: AnchorDirect, RTPPorts: PortRange{40000, 40099}, PortDrain: 2 * time.Second, TonePlan: "cn", Advertise: MediaAdvertiseRoute}
 	if !reflect.DeepEqual(c.Media, want) {
 		t.Fatalf("media = %+v, want %+v", c.Media, want)
 	}
@@ -53,7 +54,7 @@ subscribers:
 		t.Errorf("AnchorFor(2) = %q, want direct (media.anchor)", got)
 	}
 	d := Defaults().Media
-	if !d.Enabled || d.Anchor != AnchorRelay || d.RTPPorts != (PortRange{20000, 29999}) || d.PortDrain != 10*time.Second || d.Timeout != time.Minute {
+	if !d.Enabled || d.Anchor != AnchorRelay || d.RTPPorts != (PortRange{20000, 29999}) || d.PortDrain != 10*time.Second || d.Timeout != time.Minute || d.Advertise != "" {
 		t.Errorf("default media = %+v", d)
 	}
 	out, err := c.Marshal()

@@ -187,6 +187,9 @@ func (v *validator) subscribers() {
 			v.errorf(p+".redirect", "unknown redirect %q (want \"\", off, 301 or 302)", s.Redirect)
 		}
 		v.mediaAnchor(p+".media_anchor", s.MediaAnchor)
+		if d := s.DigestURI; d != "" && d != DigestURIStrict && d != DigestURIHost {
+			v.errorf(p+".digest_uri", "unknown check %q (want \"\", strict or host)", d)
+		}
 		for j, contact := range s.Contacts {
 			if msg := checkContact(contact); msg != "" {
 				v.errorf(fmt.Sprintf("%s.contacts[%d]", p, j), "%s", msg)

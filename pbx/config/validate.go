@@ -30,9 +30,14 @@ func (c *Config) validate() []error {
 	v.registrar()
 	v.call()
 	v.media()
+	v.voicemail()
 	v.misc()
 	v.subscribers()
 	v.trustedPeers()
+	v.peers()
+	v.conferences()
+	v.recording()
+	v.ivrs()
 	return v.errs
 }
 
@@ -198,6 +203,9 @@ func (v *validator) registrar() {
 		}
 	}
 	v.positive("registrar.purge_interval", r.PurgeInterval)
+	if r.Keepalive != 0 && r.Keepalive < 5*time.Second {
+		v.errorf("registrar.keepalive", "must be 0 (off) or at least 5s, got %s", r.Keepalive)
+	}
 }
 
 // seconds formats an expiry as its number of seconds.

@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"pbxlab/sim/quality"
 	"strings"
 	"sync"
 	"time"
@@ -72,6 +73,7 @@ type Agent struct {
 	clock       clock.Clock
 	log         *slog.Logger
 	capture     *pcapio.Writer
+	quality     *quality.Registry // WithQuality; nil: delays relative only
 	uaName      string
 	retry       time.Duration
 	audioWindow time.Duration
@@ -96,6 +98,7 @@ type Agent struct {
 	closed bool
 	phones map[string]*Phone
 	calls  map[string]*Call // by dialogKey
+	events events           // subscriptions and unsolicited NOTIFYs (mwi.go)
 }
 
 // NewAgent starts an Agent listening on cfg.LocalIP:cfg.Port. Close releases it.
@@ -276,7 +279,7 @@ func (a *Agent) route() {
 	s.OnUpdate(a.tracked(a.onUpdate))
 	ok := func(req *sip.Request, tx sip.ServerTransaction) { a.respond(tx, req, 200, "OK") }
 	s.OnOptions(ok)
-	s.OnNotify(ok)
+	s.OnNotify(a.tracked(a.onNotify))
 	s.OnInfo(ok)
 	s.OnMessage(ok)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"pbxlab/sim/quality"
 	"sync"
 	"time"
 
@@ -169,4 +170,15 @@ func (c *Call) MediaStats() rtpaudio.Stats {
 		return rtpaudio.Stats{}
 	}
 	return c.media.stream.Stats()
+}
+
+// Quality returns what this leg measured of the audio it received so far:
+// loss, jitter, one-way delay (exact when the sender is a phone sharing the
+// Agent's WithQuality registry) and the E-model's MOS. Zero on a
+// signalling-only phone.
+func (c *Call) Quality() quality.Report {
+	if c.media == nil {
+		return quality.Report{}
+	}
+	return c.media.meter.Report()
 }

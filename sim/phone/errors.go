@@ -35,6 +35,9 @@ var (
 	// ErrNoAudio means the Agent is signalling-only (Config.SignallingOnly):
 	// its calls carry no RTP, so there is no audio to check.
 	ErrNoAudio = errors.New("signalling-only agent: no audio")
+	// ErrNoDTMF means DTMF could not be sent: no telephone-event
+	// negotiated, or the phone is not sending (StopSending).
+	ErrNoDTMF = errors.New("cannot send DTMF")
 )
 
 // StatusError is a final non-2xx response to one of our requests.

@@ -5,10 +5,14 @@ import (
 	"fmt"
 	"net/netip"
 	"sync"
+	"time"
+
+	"github.com/pion/rtp"
 
 	"pbxlab/internal/rtpaudio"
 	"pbxlab/internal/sdpneg"
 	"pbxlab/internal/tone"
+	"pbxlab/sim/quality"
 )
 
 // toneAmplitude is the peak of the phone's identity (both tones together),
@@ -32,7 +36,10 @@ type mediaConfig struct {
 type media struct {
 	stream *rtpaudio.Stream
 	cfg    mediaConfig
-	echo   *echoBuffer // set with cfg.echo
+	meter  *quality.Meter    // what arrives: loss, jitter, delay, MOS
+	reg    *quality.Registry // the Agent's (WithQuality), nil without
+	ssrc   uint32            // claimed from reg
+	echo   *echoBuffer       // set with cfg.echo
 	cancel context.CancelFunc
 	ctx    context.Context
 	wg     sync.WaitGroup
@@ -51,6 +58,16 @@ func (a *Agent) openMedia(mc mediaConfig) (*media, error) {
 		m.echo = newEchoBuffer()
 	}
 	opts := []rtpaudio.Option{rtpaudio.WithClock(a.clock), rtpaudio.WithLogger(a.log)}
+	if a.quality != nil {
+		ssrc, log := a.quality.Claim()
+		m.reg, m.ssrc = a.quality, ssrc
+		m.meter = quality.NewMeter(quality.WithRegistry(a.quality))
+		opts = append(opts, rtpaudio.WithSSRC(ssrc), rtpaudio.WithSent(func(h *rtp.Header, at time.Time) { log.Record(h.Timestamp, at) }))
+	} else {
+		m.meter = quality.NewMeter()
+	}
+	meter := m.meter
+	opts = append(opts, rtpaudio.WithReceived(func(h *rtp.Header, at time.Time) { meter.Packet(h.SSRC, h.SequenceNumber, h.Timestamp, at) }))
 	if w, echo := a.capture, m.echo; w != nil || echo != nil {
 		opts = append(opts, rtpaudio.WithTap(func(dir rtpaudio.Dir, local, remote netip.AddrPort, payload []byte) {
 			switch {
@@ -66,6 +83,9 @@ func (a *Agent) openMedia(mc mediaConfig) (*media, error) {
 	}
 	s, err := rtpaudio.Listen(a.cfg.LocalIP, opts...)
 	if err != nil {
+		if m.reg != nil {
+			m.reg.Release(m.ssrc)
+		}
 		return nil, fmt.Errorf("open media: %w", err)
 	}
 	m.stream = s
@@ -101,6 +121,7 @@ func (m *media) apply(remote *sdpneg.Session) error {
 		return fmt.Errorf("apply media: %w: %w", ErrNoMedia, err)
 	}
 	m.stream.SetRemote(remote.Addr)
+	m.applyEvents(remote)
 	m.startSending()
 	return nil
 }
@@ -150,4 +171,7 @@ func (m *media) close() {
 	m.mu.Unlock()
 	_ = m.stream.Close()
 	m.wg.Wait()
+	if m.reg != nil {
+		m.reg.Release(m.ssrc)
+	}
 }

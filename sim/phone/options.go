@@ -2,6 +2,7 @@ package phone
 
 import (
 	"log/slog"
+	"pbxlab/sim/quality"
 	"time"
 
 	"pbxlab/internal/clock"
@@ -32,3 +33,10 @@ func WithRetryInterval(d time.Duration) Option { return func(a *Agent) { a.retry
 // WithAudioWindow sets how long TwoWayAudio listens per check block
 // (the tone detector's analysis window); default 200 ms.
 func WithAudioWindow(d time.Duration) Option { return func(a *Agent) { a.audioWindow = d } }
+
+// WithQuality shares r, the process's registry of simulated senders, with
+// the Agent: its calls send with SSRCs r hands out and measure one-way
+// delay exactly for streams from any phone registered with r (the phones of
+// one simulator run share one). Without it a call still measures loss,
+// jitter and MOS (Call.Quality), and delay variation only.
+func WithQuality(r *quality.Registry) Option { return func(a *Agent) { a.quality = r } }

@@ -138,6 +138,7 @@ const maxTracked = 1 << 22
 type Meter struct {
 	rate     int
 	clock    SendClock
+	reg      *Registry
 	codec    emodel.Codec
 	endpoint time.Duration
 
@@ -223,7 +224,15 @@ func (m *Meter) Packet(ssrc uint32, seq uint16, ts uint32, arrival time.Time) {
 	m.transit, m.haveLast = transit, true
 
 	// Delay.
-	if m.clock != nil {
+	if m.clock == nil && m.reg != nil {
+		if l := m.reg.log(ssrc); l != nil {
+			m.clock = l // found once, kept: the stream's sender
+		}
+	}
+	if m.clock != nil || m.reg != nil {
+		if m.clock == nil {
+			return
+		}
 		if sent, ok := m.clock.SendTime(ts); ok {
 			d := arrival.Sub(sent)
 			if m.delayN == 0 {
@@ -273,7 +282,7 @@ func (m *Meter) Report() Report {
 	defer m.mu.Unlock()
 	r := Report{
 		SSRC: m.ssrc, Received: m.rx.received, Duplicates: m.rx.duplicates, Early: m.rx.early, Foreign: m.rx.foreign,
-		Jitter: time.Duration(m.jitter / float64(m.rate) * float64(time.Second)), DelayKnown: m.clock != nil, BurstR: 1,
+		Jitter: time.Duration(m.jitter / float64(m.rate) * float64(time.Second)), DelayKnown: m.clock != nil || m.reg != nil, BurstR: 1,
 	}
 	if !m.started || r.Received == 0 {
 		return r
@@ -282,7 +291,7 @@ func (m *Meter) Report() Report {
 	r.Lost = max(0, r.Expected-r.Received)
 	r.LossPercent = 100 * float64(r.Lost) / float64(r.Expected)
 	r.BurstR = m.burstRatio(r.Expected, r.LossPercent/100)
-	if m.clock != nil {
+	if r.DelayKnown {
 		r.DelaySamples = m.delayN
 		if m.delayN > 0 {
 			r.DelayMean = m.delaySum / time.Duration(m.delayN)

@@ -8,10 +8,11 @@ import (
 // Collector accumulates outcomes from many goroutines; Report snapshots it.
 // The zero value is not usable: use NewCollector.
 type Collector struct {
-	mu    sync.Mutex
-	r     Report
-	setup []time.Duration
-	ring  []time.Duration
+	mu      sync.Mutex
+	r       Report
+	setup   []time.Duration
+	ring    []time.Duration
+	quality qualityAcc
 }
 
 // NewCollector starts collecting for the named scenario.
@@ -108,6 +109,7 @@ func (c *Collector) Report(now time.Time) *Report {
 	r.Calls.ByCode = cloneMap(r.Calls.ByCode)
 	r.SetupTime = Compute(c.setup)
 	r.RingTime = Compute(c.ring)
+	r.Quality = c.quality.report()
 	if r.Audio.Checked > 0 {
 		r.Audio.VerifiedPercent = 100 * float64(r.Audio.Verified) / float64(r.Audio.Checked)
 	}

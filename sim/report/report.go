@@ -26,6 +26,9 @@ type Report struct {
 	// RingTime is INVITE sent → first 180 Ringing, over calls that rang.
 	RingTime Percentiles `json:"ring_time"`
 	Audio    Audio       `json:"audio"`
+	// Quality is what the receiving phones measured of the audio of
+	// answered calls (loss, jitter, one-way delay, E-model MOS).
+	Quality Quality `json:"quality"`
 }
 
 // Registrations counts REGISTER outcomes (first registrations and refreshes).
@@ -137,6 +140,7 @@ func (r *Report) Text(w io.Writer) error {
 	fmt.Fprintf(&b, "  setup time     %s\n", r.SetupTime.text())
 	fmt.Fprintf(&b, "  ring time      %s\n", r.RingTime.text())
 	fmt.Fprintf(&b, "  two-way audio  %d/%d verified (%.1f%%)\n", r.Audio.Verified, r.Audio.Checked, r.Audio.VerifiedPercent)
+	fmt.Fprintf(&b, "  audio quality  %s\n", r.Quality.text())
 	_, err := io.WriteString(w, b.String())
 	return err
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -50,10 +51,15 @@ type Call struct {
 	phase    phase
 	decision Decision
 	branches []*branch // the INVITEs of the current decision
-	next     int       // sequential decision: the next target to ring
-	winner   *Leg
-	noAnswer clock.Timer
-	nLegs    int
+	forks    int       // INVITEs originated so far (History-Info indexes)
+	// diversions are the Diversion header values the call gathered, the
+	// newest first; tried the target URIs it has sent an INVITE to.
+	diversions []string
+	tried      map[string]bool
+	next       int // sequential decision: the next target to ring
+	winner     *Leg
+	noAnswer   clock.Timer
+	nLegs      int
 	// nDecisions counts the decisions applied (forwarding chains are
 	// bounded by maxDecisions).
 	nDecisions int
@@ -143,6 +149,10 @@ func (c *Call) finish(disp cdr.Disposition, cause int, reason string) {
 	c.rec.End = c.m.clock.Now()
 	c.rec.Disposition = disp
 	c.rec.Cause = cause
+	if len(c.diversions) > 0 {
+		// the path of a diverted call (newest diversion first)
+		reason += "; diverted: " + strings.Join(c.diversions, ", ")
+	}
 	c.rec.Reason = reason
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -178,7 +188,7 @@ func (c *Call) terminate(reason string) {
 		c.m.ending.Add(len(legs)) // before the call is forgotten: Shutdown waits for these
 		c.finish(cdr.Answered, 200, reason)
 		for _, l := range legs {
-			c.bye(l, nil, &c.m.ending)
+			c.endLeg(l, nil, &c.m.ending)
 		}
 	}
 }
@@ -242,6 +252,21 @@ func (c *Call) bye(l *Leg, reasons []sip.Header, reserved ...*sync.WaitGroup) {
 			c.endIfIdle()
 		})
 	})
+}
+
+// endLeg releases an up leg of a call that is over: one the PBX
+// originated that still rings (an early dialog of a pending INVITE) is
+// cancelled, as CANCEL and not BYE stops an INVITE (RFC 3261 §9.1); any
+// other gets BYE. reserved is as for bye.
+func (c *Call) endLeg(l *Leg, reasons []sip.Header, reserved ...*sync.WaitGroup) {
+	if b := l.branch; l.state == LegEarly && b != nil && b.final == nil {
+		c.cancelBranch(b, reasons)
+		for _, g := range reserved {
+			g.Done()
+		}
+		return
+	}
+	c.bye(l, reasons, reserved...)
 }
 
 // endIfIdle ends an answered call none of whose legs is up any more: a

@@ -29,3 +29,13 @@ var (
 	// ErrJoinRefused: a leg refused the re-INVITE that joins it.
 	ErrJoinRefused = errors.New("leg refused to join")
 )
+
+// Offer/answer failures of a callee's 2xx (oa.go).
+var (
+	// ErrNoAnswer: the 2xx to an INVITE with an offer has no SDP answer.
+	ErrNoAnswer = errors.New("no answer to the offer")
+	// ErrNoOffer: the 2xx to an INVITE without an offer has no SDP offer.
+	ErrNoOffer = errors.New("no offer in the 2xx of an INVITE without one")
+	// ErrMediaLines: the answer's media lines do not match the offer's.
+	ErrMediaLines = errors.New("answer does not match the offer's media lines")
+)

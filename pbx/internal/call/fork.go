@@ -3,6 +3,7 @@ package call
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/emiago/sipgo/sip"
 
@@ -17,6 +18,12 @@ import (
 func (c *Call) Fork(d Decision) {
 	if c.phase != phaseRinging {
 		return
+	}
+	if d.Diversion != nil {
+		var ok bool
+		if d, ok = c.divert(d); !ok {
+			return
+		}
 	}
 	c.decision = d
 	c.branches = nil
@@ -277,6 +284,10 @@ func (c *Call) onBranchAnswer(b *branch, res *sip.Response) {
 		c.onUAC2xx(l, res)
 		return
 	}
+	if err := answerProblem(b.invite, res); err != nil {
+		c.brokenAnswer(b, l, res, err)
+		return
+	}
 	l.event(EvAnswer)
 	l.refreshTarget(res)
 	if b.ring != nil {
@@ -332,6 +343,14 @@ func (c *Call) answered(w *Leg, res *sip.Response) {
 			if w.lateOffer == nil {
 				return // the call ended first: w's 2xx was ACKed declining its offer
 			}
+			if err := ackAnswerProblem(res.Body(), ack); err != nil {
+				// RFC 3264 broken on the caller's side: w's offer is
+				// declined in its ACK and both dialogs end
+				c.log.Warn("caller's ACK breaks offer/answer: call ended", "error", err)
+				c.ackPendingOffer(w)
+				c.terminate("offer/answer failure: " + err.Error())
+				return
+			}
 			w.lateOffer = nil
 			ans, err := c.bridge.answer(c.a, w, ack.Body())
 			if err != nil {
@@ -365,6 +384,27 @@ func (c *Call) answered(w *Leg, res *sip.Response) {
 	}
 	c.log.Debug("call answered", "leg", w.id)
 	c.m.deps.Policy.OnAnswer(c.ctx, Answered{Caller: c.caller, Callee: c.rec.Callee, Call: c})
+}
+
+// brokenAnswer takes a 2xx that breaks offer/answer (answerProblem): it is
+// ACKed and its dialog ended with BYE, and the branch counts as failed
+// with 488 and a Warning saying why (the caller gets it if no other fork
+// answers; the CDR shows 488).
+func (c *Call) brokenAnswer(b *branch, l *Leg, res *sip.Response, why error) {
+	c.log.Warn("callee's 2xx breaks offer/answer: ACK and BYE", "leg", l.id, "error", why)
+	if b.ring != nil {
+		b.ring.Stop()
+	}
+	c.ackAndBye(l, res)
+	if b.final != nil {
+		return
+	}
+	fail := sip.NewResponse(488, "Not Acceptable Here")
+	fail.AppendHeader(sip.NewHeader("Warning", fmt.Sprintf("399 pbxlab %q", why.Error())))
+	b.final = fail
+	if c.phase == phaseRinging {
+		c.advance()
+	}
 }
 
 // onBranchFailure records a final failure of a branch and moves on.

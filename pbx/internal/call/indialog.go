@@ -134,7 +134,8 @@ func (m *Manager) HandleStrayResponse(res *sip.Response) {
 
 // inDialog checks an in-dialog request against its dialog (RFC 3261
 // §12.2.2) and routes it: BYE ends the call, re-INVITE/UPDATE/INFO are
-// relayed to the other leg, anything else goes to Policy.InDialog.
+// relayed to the other leg (an INFO on a leg that has none goes to
+// Policy.InDialog), anything else goes to Policy.InDialog.
 func (c *Call) inDialog(l *Leg, in *inbound) {
 	req := in.req
 	if mustWaitForAck(l, req) {
@@ -163,9 +164,15 @@ func (c *Call) inDialog(l *Leg, in *inbound) {
 
 // passToPolicy gives a request the call layer does not handle to
 // Policy.InDialog (REFER, SUBSCRIBE, NOTIFY, MESSAGE ...).
-func (c *Call) passToPolicy(l *Leg, in *inbound) {
+func (c *Call) passToPolicy(l *Leg, in *inbound) { c.askPolicy(l, in, nil) }
+
+// askPolicy gives a request to Policy.InDialog; one it does not handle
+// goes to notHandled (nil: 405 with Allow).
+func (c *Call) askPolicy(l *Leg, in *inbound, notHandled func()) {
 	res, err := c.m.deps.Policy.InDialog(c.ctx, InDialogRequest{Request: in.req, Leg: l, Call: c})
 	switch {
+	case errors.Is(err, ErrNotHandled) && notHandled != nil:
+		notHandled()
 	case errors.Is(err, ErrNotHandled):
 		in.reply(c, sipx.ErrorResponse(in.req, sipx.Status(405, "Method Not Allowed", sip.NewHeader("Allow", sipx.Allowed))))
 	case err != nil:
@@ -200,13 +207,20 @@ func (c *Call) onBye(l *Leg, in *inbound) {
 	if l == c.a {
 		why = "caller hung up"
 	}
+	if si := l.inv; si != nil && si.ok == nil && !si.tx.Answered() {
+		// the sender's own re-INVITE is still out on the other leg: it
+		// gets 487 now (RFC 3261 §15.1.2, RFC 5407 §3.1.3); the far
+		// side's late answer to it is ACKed when it comes (relayed)
+		c.respond(si.tx, sip.NewResponseFromRequest(si.req, 487, "Request Terminated", nil))
+		si.release()
+	}
 	c.finish(cdr.Answered, 200, why)
 	in.reply(c, ok)
 	l.event(EvBye)
 	l.event(EvEnd)
 	for _, o := range c.upLegs() {
 		if o != l {
-			c.bye(o, reasonHeaders(in.req))
+			c.endLeg(o, reasonHeaders(in.req))
 		}
 	}
 }
@@ -220,6 +234,24 @@ func (c *Call) relay(l *Leg, in *inbound) {
 	var o *Leg
 	if l.bridge != nil {
 		o = l.bridge.other(l)
+	}
+	if o != nil && !o.state.Up() {
+		o = nil // a callee that failed (the call went to a service instead)
+	}
+	if c.phase == phaseAnswered && o == nil && req.Method == sip.INFO {
+		// no far leg: the PBX itself may be the far end (a service such
+		// as an IVR or voicemail collecting SIP INFO DTMF), so the policy
+		// answers it; if it does not, a seam that terminates the leg does
+		// (local.go), else there is no dialog to reach (481)
+		c.askPolicy(l, in, func() {
+			if !c.answerLocally(l, in) {
+				in.fail(c, sipx.ErrNoDialog)
+			}
+		})
+		return
+	}
+	if c.phase == phaseAnswered && o == nil && c.answerLocally(l, in) {
+		return // the media server is the leg's far end (local.go)
 	}
 	if c.phase != phaseAnswered || o == nil {
 		in.fail(c, sipx.ErrNoDialog)
@@ -295,7 +327,9 @@ func (c *Call) relayed(l, o *Leg, in *inbound, si *serverInvite, out *sip.Reques
 			c.ack(o, out.CSeq().SeqNo, body)
 			c.bye(o, nil)
 		}
-		in.fail(c, sipx.ErrNoDialog)
+		if !in.tx.Answered() { // a BYE of the sender may have answered it 487
+			in.fail(c, sipx.ErrNoDialog)
+		}
 		return
 	}
 	if err != nil {

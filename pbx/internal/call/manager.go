@@ -265,6 +265,7 @@ func (m *Manager) do(ctx context.Context, req *sip.Request) (*sip.Response, erro
 				return nil, tx.Err()
 			}
 			if res.StatusCode >= 200 {
+				sipx.UseSDPPart(res)
 				return res, nil
 			}
 		case <-tx.Done():

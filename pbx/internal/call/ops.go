@@ -3,6 +3,8 @@ package call
 import (
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
+	"time"
 
 	"github.com/emiago/sipgo/sip"
 
@@ -166,13 +168,32 @@ func (c *Call) Join(x, y *Leg, done func(*Bridge, error)) {
 // §14.1: no new INVITE on a dialog while one is in progress), as a BYE
 // does.
 func (c *Call) reinvite(l *Leg, body []byte, then func(*sip.Response, error)) {
+	c.reinviteTry(l, body, then, 0)
+}
+
+// glareRetries is how many times a re-INVITE of the PBX's own that met
+// 491 is sent again.
+const glareRetries = 2
+
+// glareDelay is how long to wait before sending again a re-INVITE that
+// met 491 (RFC 3261 §14.1): 2.1 to 4 s in 10 ms steps when the PBX chose
+// the dialog's Call-ID (it sent the INVITE: a UAC leg), 0 to 2 s when the
+// phone did, so that the two sides do not collide again.
+func glareDelay(l *Leg) time.Duration {
+	if l.role == UAC {
+		return 2100*time.Millisecond + time.Duration(rand.IntN(191))*10*time.Millisecond
+	}
+	return time.Duration(rand.IntN(201)) * 10 * time.Millisecond
+}
+
+func (c *Call) reinviteTry(l *Leg, body []byte, then func(*sip.Response, error), try int) {
 	if si := l.inv; si.waitingAck() {
 		si.afterAck = append(si.afterAck, func() {
 			if si.gaveUp {
 				then(nil, fmt.Errorf("re-INVITE leg %s: no ACK for its 2xx: %w", l.id, ErrLegNotUp))
 				return
 			}
-			c.reinvite(l, body, then)
+			c.reinviteTry(l, body, then, try)
 		})
 		return
 	}
@@ -182,6 +203,18 @@ func (c *Call) reinvite(l *Leg, body []byte, then func(*sip.Response, error)) {
 	}
 	out := l.request(c.m.deps.Token, sip.INVITE, l.nextSeq(), body, ct, -1)
 	c.sendRequest(l, out, func(res *sip.Response, err error) {
+		if err == nil && res.StatusCode == 491 && try < glareRetries {
+			d := glareDelay(l)
+			c.log.Debug("re-INVITE glare: sending again", "leg", l.id, "after", d)
+			c.after(d, func() {
+				if c.phase == phaseEnded || !l.state.Up() {
+					then(nil, fmt.Errorf("re-INVITE leg %s after glare: %w", l.id, ErrLegNotUp))
+					return
+				}
+				c.reinviteTry(l, body, then, try+1)
+			})
+			return
+		}
 		if err == nil && res.IsSuccess() {
 			l.refreshTarget(res)
 			if len(body) > 0 {

@@ -90,6 +90,20 @@ type Decision struct {
 	// Service takes the call over for ToService; it runs on the call's
 	// executor and drives the call through its operations.
 	Service func(c *Call)
+	// Diversion, when the call was diverted to Targets (a callee's 3xx
+	// followed, a forwarding service), makes the call layer tell the caller
+	// (181 Call Is Being Forwarded), add a Diversion header (RFC 5806) to
+	// the forks' INVITEs, and skip targets the call already tried (a loop).
+	Diversion *Diversion
+}
+
+// Diversion says from where and why a call was diverted (RFC 5806).
+type Diversion struct {
+	// From is the address the call was diverted from (the AOR dialled).
+	From sip.Uri
+	// Reason is an RFC 5806 diversion-reason: unconditional, user-busy,
+	// no-answer, deflection, unknown ...; "" is unknown.
+	Reason string
 }
 
 // Target is one place a call can ring: a registered or static contact.

@@ -26,6 +26,8 @@ import "github.com/emiago/sipgo/sip"
 //	Min-SE              422                        the session-timer minimum (RFC 4028)
 //	Error-Info          every final response       pointer to an error page or prompt
 //
+// INVITE: Diversion and History-Info (history.go).
+//
 // Requests: BYE and CANCEL carry the Reason headers of the BYE or CANCEL
 // that caused them (RFC 3326); INFO carries Content-Disposition,
 // Info-Package and Recv-Info (RFC 6086) with its body.

@@ -78,6 +78,17 @@ func (c *Call) originate(t Target, from *Leg, offer []byte, onResponse func(*bra
 	// Max-Forwards is decremented, never reset (RFC 3261 §16.6 (3)); the
 	// PBX offers only what it does itself (Allow, no Supported).
 	inv := l.request(c.m.deps.Token, sip.INVITE, l.nextSeq(), body, ct, c.maxForwards(c.aInv.req))
+	c.forks++
+	if c.tried == nil {
+		c.tried = map[string]bool{}
+	}
+	c.tried[targetKey(t)] = true
+	for _, v := range c.diversions {
+		inv.AppendHeader(sip.NewHeader("Diversion", v))
+	}
+	for _, h := range historyHeaders(c.aInv.req, t.URI, c.forks) {
+		inv.AppendHeader(h)
+	}
 	b := &branch{target: t, invite: inv, legs: []*Leg{l}, onResponse: onResponse}
 	l.branch = b
 	l.event(EvInvite)
@@ -119,6 +130,7 @@ func (c *Call) runBranch(b *branch) {
 				c.ex.post(func() { b.onResponse(b, res) })
 				return
 			}
+			sipx.UseSDPPart(res) // a carrier's SDP + ISUP: the SDP is what counts
 			c.ex.post(func() { b.onResponse(b, res) })
 			if res.StatusCode >= 200 {
 				return

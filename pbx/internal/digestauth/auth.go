@@ -35,6 +35,14 @@ type Credentials interface {
 	Password(realm, user string) (string, bool)
 }
 
+// HostURIChecker is optionally implemented by Credentials: users for which
+// HostOnlyURI is true may send a digest uri that matches the Request-URI on
+// scheme, host and port only (SIPp sends uri=sip:host:port for a request to
+// sip:user@host:port). Everyone else's must match on user too.
+type HostURIChecker interface {
+	HostOnlyURI(realm, user string) bool
+}
+
 // Auth issues challenges and verifies credentials. It is safe for
 // concurrent use.
 type Auth struct {

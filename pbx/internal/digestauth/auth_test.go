@@ -329,3 +329,56 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		})
 	}
 }
+
+// hostOnly are users whose digest uri may lack the user part.
+type hostOnly struct {
+	users
+	lenient map[string]bool // "realm/user"
+}
+
+func (h hostOnly) HostOnlyURI(realm, user string) bool { return h.lenient[realm+"/"+user] }
+
+// TestHostOnlyURI: an INVITE to sip:1001@pbx:5060 whose credentials carry
+// uri=sip:pbx:5060 (SIPp's habit) is refused with ErrURIMismatch unless
+// the user is host-only; a host-only user still must name the right host
+// and port.
+func TestHostOnlyURI(t *testing.T) {
+	creds := hostOnly{users{"pbx/1000": "secret", "pbx/2000": "secret"}, map[string]bool{"pbx/2000": true}}
+	clk := clock.NewFake(start)
+	a, err := New([]Realm{{Name: "pbx"}}, creds, WithClock(clk), WithSecret([]byte("k")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	invite := func(user, digestURI string) *sip.Request {
+		var ruri sip.Uri
+		if err := sip.ParseUri("sip:1001@pbx.example.com:5060", &ruri); err != nil {
+			t.Fatal(err)
+		}
+		req := sip.NewRequest(sip.INVITE, ruri)
+		ch := a.Challenge(req, "pbx", true, false)
+		chal, err := digest.ParseChallenge(ch.GetHeader("Proxy-Authenticate").Value())
+		if err != nil {
+			t.Fatal(err)
+		}
+		cred, err := digest.Digest(chal, digest.Options{Method: "INVITE", URI: digestURI, Username: user, Password: "secret"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.AppendHeader(sip.NewHeader("Proxy-Authorization", cred.String()))
+		return req
+	}
+	for _, tc := range []struct {
+		user, uri string
+		want      error
+	}{
+		{"1000", "sip:1001@pbx.example.com:5060", nil},
+		{"1000", "sip:pbx.example.com:5060", ErrURIMismatch},
+		{"2000", "sip:pbx.example.com:5060", nil},
+		{"2000", "sip:pbx.example.com:5070", ErrURIMismatch},
+		{"2000", "sip:elsewhere.example.com:5060", ErrURIMismatch},
+	} {
+		if _, _, err := a.Verify(invite(tc.user, tc.uri), true); !errors.Is(err, tc.want) {
+			t.Errorf("user %s uri %s: Verify = %v, want %v", tc.user, tc.uri, err, tc.want)
+		}
+	}
+}

@@ -17,7 +17,8 @@ var (
 	ErrUnknownUser = errors.New("unknown user")
 	// ErrAlgorithm: the algorithm is not one the realm offers.
 	ErrAlgorithm = errors.New("algorithm not offered")
-	// ErrURIMismatch: the digest uri is not the Request-URI (RFC 3261 §22.4).
+	// ErrURIMismatch: the digest uri is not the Request-URI (RFC 3261
+	// §22.4); RFC 2617 §3.2.2.5 wants 400 Bad Request for it.
 	ErrURIMismatch = errors.New("digest uri does not match request-uri")
 	// ErrBadNonce: the nonce was not issued by this server (bad HMAC,
 	// wrong realm, other secret, garbage).

@@ -75,7 +75,11 @@ func (a *Auth) check(req *sip.Request, r Realm, cred *digest.Credentials) error 
 	if !slices.Contains(r.Algorithms, alg) {
 		return fmt.Errorf("verify algorithm %q: %w", cred.Algorithm, ErrAlgorithm)
 	}
-	if !sameURI(cred.URI, &req.Recipient) {
+	hostOnly := false
+	if hc, ok := a.creds.(HostURIChecker); ok {
+		hostOnly = hc.HostOnlyURI(r.Name, cred.Username)
+	}
+	if !sameURI(cred.URI, &req.Recipient, hostOnly) {
 		return fmt.Errorf("verify uri %q: %w", cred.URI, ErrURIMismatch)
 	}
 	age, err := a.checkNonce(cred.Nonce, r.Name)
@@ -127,14 +131,15 @@ func wellFormed(cred *digest.Credentials) error {
 
 // sameURI compares the digest uri with the Request-URI on scheme, user,
 // host and port (RFC 3261 §19.1.4, without parameters: clients differ in
-// whether they copy them, and the hash covers the string they sent).
-func sameURI(s string, ruri *sip.Uri) bool {
+// whether they copy them, and the hash covers the string they sent); with
+// hostOnly, on scheme, host and port.
+func sameURI(s string, ruri *sip.Uri, hostOnly bool) bool {
 	var u sip.Uri
 	if err := sip.ParseUri(s, &u); err != nil {
 		return false
 	}
 	return strings.EqualFold(scheme(u.Scheme), scheme(ruri.Scheme)) &&
-		u.User == ruri.User &&
+		(hostOnly || u.User == ruri.User) &&
 		strings.EqualFold(u.Host, ruri.Host) &&
 		u.Port == ruri.Port
 }

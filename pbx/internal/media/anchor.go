@@ -47,6 +47,7 @@ type legState struct {
 	peer                   *legState
 	adv                    netip.Addr // the PBX address in SDP to the leg
 	moh                    *Player    // music on hold to the leg (hold.go)
+	terminal               bool       // the PBX is the leg's far end (terminal.go)
 }
 
 // seam is one bridge's view of the call's anchor (call.Media).

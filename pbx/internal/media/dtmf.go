@@ -1,300 +1,66 @@
 package media
 
 import (
-	"encoding/binary"
-	"fmt"
 	"time"
+
+	"pbxlab/internal/dtmf"
 )
 
-// RFC 4733 telephone-event payload (RTP "telephone-event/8000").
-//
-// Each event block is 4 bytes (§2.3):
-//
-//	 0                   1                   2                   3
-//	 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
-//	|     event     |E|R| volume    |          duration             |
-//
-// event: 0-9 the digits, 10 '*', 11 '#', 12-15 'A'-'D' (§3.2), 16 flash,
-// others defined elsewhere; E: the event has ended; R: reserved, sent as
-// zero, ignored on receipt; volume: the tone's power, 0 to 63 meaning
-// 0 to -63 dBm0; duration: how long the event has lasted so far, in
-// timestamp units (8 kHz), counted from the RTP timestamp, which is the
-// event's start and stays the same in every packet of the event (§2.5.1).
-//
-// A sender marks the first packet of an event, sends an update every packet
-// interval with the duration so far, and sends the final packet (E set,
-// final duration) three times (§2.5.1.4); a receiver must therefore
-// deduplicate by timestamp and survive lost packets of any kind.
+// The RFC 4733 telephone-event codec lives in pbxlab/internal/dtmf, shared
+// with the simulated phones; these names keep the media server's API.
 
 // TelephoneEventSize is the size of one event block.
-const TelephoneEventSize = 4
+const TelephoneEventSize = dtmf.TelephoneEventSize
 
-// DefaultDTMFVolume is the volume senders use: -10 dBm0 (a typical DTMF
-// level; RFC 4733 §2.3.4 leaves it to the sender).
-const DefaultDTMFVolume = 10
+// DefaultDTMFVolume is the volume senders use (-10 dBm0).
+const DefaultDTMFVolume = dtmf.DefaultVolume
 
 // TelephoneEvent is one RFC 4733 event block.
-type TelephoneEvent struct {
-	Event    uint8  // event code: 0-15 DTMF (see DigitOfEvent)
-	End      bool   // E bit
-	Volume   uint8  // 0-63, the level in -dBm0
-	Duration uint16 // in 8 kHz timestamp units
-}
+type TelephoneEvent = dtmf.TelephoneEvent
 
-// AppendTo appends the 4-byte block to b (R is zero, volume masked to 6 bits).
-func (e TelephoneEvent) AppendTo(b []byte) []byte {
-	flags := e.Volume & 0x3f
-	if e.End {
-		flags |= 0x80
-	}
-	b = append(b, e.Event, flags)
-	return binary.BigEndian.AppendUint16(b, e.Duration)
-}
-
-// Marshal returns the 4-byte block.
-func (e TelephoneEvent) Marshal() []byte { return e.AppendTo(make([]byte, 0, TelephoneEventSize)) }
-
-// ParseTelephoneEvents decodes an RTP telephone-event payload: one or more
-// 4-byte blocks (§2.5.1.5 allows several consecutive events in one packet).
-// An empty payload or one that is not a multiple of 4 bytes is refused with
-// ErrTelephoneEvent. The R bit is ignored.
+// ParseTelephoneEvents decodes an RTP telephone-event payload (see
+// dtmf.ParseTelephoneEvents); errors wrap ErrTelephoneEvent.
 func ParseTelephoneEvents(payload []byte) ([]TelephoneEvent, error) {
-	if len(payload) == 0 || len(payload)%TelephoneEventSize != 0 {
-		return nil, fmt.Errorf("parse telephone-event: %d bytes: %w", len(payload), ErrTelephoneEvent)
-	}
-	out := make([]TelephoneEvent, 0, len(payload)/TelephoneEventSize)
-	for b := payload; len(b) > 0; b = b[TelephoneEventSize:] {
-		out = append(out, TelephoneEvent{
-			Event: b[0], End: b[1]&0x80 != 0, Volume: b[1] & 0x3f, Duration: binary.BigEndian.Uint16(b[2:]),
-		})
-	}
-	return out, nil
+	return dtmf.ParseTelephoneEvents(payload)
 }
-
-// dtmfDigits is the character of each DTMF event code 0-15 (RFC 4733 §3.2).
-const dtmfDigits = "0123456789*#ABCD"
 
 // DigitOfEvent returns the DTMF character of an event code 0-15.
-func DigitOfEvent(event uint8) (byte, error) {
-	if int(event) >= len(dtmfDigits) {
-		return 0, fmt.Errorf("event %d: %w", event, ErrDTMFDigit)
-	}
-	return dtmfDigits[event], nil
-}
+func DigitOfEvent(event uint8) (byte, error) { return dtmf.DigitOfEvent(event) }
 
-// EventOfDigit returns the event code of a DTMF character: 0-9, *, #, A-D
-// (a-d accepted).
-func EventOfDigit(d byte) (uint8, error) {
-	if d >= 'a' && d <= 'd' {
-		d -= 'a' - 'A'
-	}
-	for i := range len(dtmfDigits) {
-		if dtmfDigits[i] == d {
-			return uint8(i), nil
-		}
-	}
-	return 0, fmt.Errorf("digit %q: %w", d, ErrDTMFDigit)
-}
+// EventOfDigit returns the event code of a DTMF character.
+func EventOfDigit(d byte) (uint8, error) { return dtmf.EventOfDigit(d) }
 
-// DTMFPacket is one RTP packet of a digit, for the RTP core to send with
-// its own SSRC, sequence number and the negotiated telephone-event payload
-// type.
-type DTMFPacket struct {
-	Marker    bool           // RTP marker: the first packet of the event
-	Timestamp uint32         // RTP timestamp: the event's start, the same in every packet
-	At        time.Duration  // when to send it, from the event's start
-	Event     TelephoneEvent // the payload (Event.Marshal)
-}
+// DTMFPacket is one RTP packet of a digit.
+type DTMFPacket = dtmf.Packet
 
-// MaxDTMFDuration is the longest digit DTMFPackets sends: the duration
-// field's range (65535 units at 8 kHz), so no event needs segmenting.
-const MaxDTMFDuration = 65535 * time.Second / SampleRate
+// MaxDTMFDuration is the longest digit DTMFPackets sends.
+const MaxDTMFDuration = dtmf.MaxDuration
 
-// DTMFPackets returns the packets that send one digit lasting duration
-// from RTP timestamp start, with an update every interval (the audio
-// packetisation, 20 ms usually; at most 50 ms, RFC 4733 §2.5.1.2): updates
-// with the duration so far at interval, 2·interval, …, the first one
-// marked, then the final packet (E set, the whole duration) three times,
-// an interval apart. duration is rounded to whole samples.
+// DTMFPackets returns the packets that send one digit (see dtmf.Packets).
 func DTMFPackets(digit byte, start uint32, duration, interval time.Duration, volume uint8) ([]DTMFPacket, error) {
-	ev, err := EventOfDigit(digit)
-	if err != nil {
-		return nil, fmt.Errorf("dtmf packets: %w", err)
-	}
-	total, step := Samples(duration), Samples(interval)
-	switch {
-	case step <= 0:
-		return nil, fmt.Errorf("dtmf packets: interval %v: %w", interval, ErrTelephoneEvent)
-	case total <= 0 || duration > MaxDTMFDuration:
-		return nil, fmt.Errorf("dtmf packets: duration %v (0 < d <= %v): %w", duration, MaxDTMFDuration, ErrTelephoneEvent)
-	}
-	vol := min(volume, 63)
-	var out []DTMFPacket
-	for d := step; d < total; d += step {
-		out = append(out, DTMFPacket{Timestamp: start, At: DurationOf(d),
-			Event: TelephoneEvent{Event: ev, Volume: vol, Duration: uint16(d)}})
-	}
-	for i := range 3 {
-		out = append(out, DTMFPacket{Timestamp: start, At: DurationOf(total + i*step),
-			Event: TelephoneEvent{Event: ev, End: true, Volume: vol, Duration: uint16(total)}})
-	}
-	out[0].Marker = true
-	return out, nil
+	return dtmf.Packets(digit, start, duration, interval, volume)
 }
 
 // DigitEnd says how the collector knew a digit was over.
-type DigitEnd uint8
+type DigitEnd = dtmf.DigitEnd
 
 // How a digit ended.
 const (
-	EndBit   DigitEnd = iota + 1 // an end packet (E bit) arrived
-	EndNext                      // a new event started before any end packet arrived
-	EndTimer                     // no packet for the collector's timeout (every end packet lost)
+	EndBit   = dtmf.EndBit
+	EndNext  = dtmf.EndNext
+	EndTimer = dtmf.EndTimer
 )
 
-// String names the reason.
-func (e DigitEnd) String() string {
-	switch e {
-	case EndBit:
-		return "end bit"
-	case EndNext:
-		return "next event"
-	case EndTimer:
-		return "timeout"
-	}
-	return "unknown"
-}
-
 // Digit is one DTMF digit received.
-type Digit struct {
-	Digit    byte          // '0'-'9', '*', '#', 'A'-'D'
-	Start    uint32        // the event's RTP timestamp
-	Duration time.Duration // the longest duration its packets announced
-	End      DigitEnd
-}
+type Digit = dtmf.Digit
 
-// DefaultDTMFTimeout is how long DTMFCollector waits for a packet of the
-// current event before it takes the digit as ended: updates come every
-// packet interval (at most 50 ms apart, RFC 4733 §2.5.1.2), so 300 ms
-// without one means the end packets were lost.
-const DefaultDTMFTimeout = 300 * time.Millisecond
+// DefaultDTMFTimeout is how long a DTMFCollector waits for a packet of the
+// current event before it takes the digit as ended.
+const DefaultDTMFTimeout = dtmf.DefaultTimeout
 
-// recentEvents is how many finished event timestamps the collector keeps
-// to drop their retransmissions.
-const recentEvents = 16
-
-// DTMFCollector turns the telephone-event packets of one RTP stream (one
-// SSRC) into digits, each reported once, when it ends: at its first end
-// packet, when a new event starts (its end packets lost), or by Tick after
-// the timeout (everything after its last update lost). Retransmitted and
-// late packets of finished events (same RTP timestamp) are dropped, as are
-// packets older than the current event. An event longer than the duration
-// field (RFC 4733 §2.5.1.3: a 0xFFFF segment followed by one with a
-// timestamp 0xFFFF later) stays one digit. Events that are not DTMF
-// (flash, …) are ignored. Not safe for concurrent use: the receive path of
-// the stream drives it.
-type DTMFCollector struct {
-	timeout time.Duration
-	cur     *dtmfEvent
-	recent  [recentEvents]uint32
-	nrecent int
-	newest  uint32 // timestamp of the latest event started
-	seen    bool   // newest is set
-}
-
-type dtmfEvent struct {
-	ts       uint32 // RTP timestamp of the current segment
-	start    uint32 // of the first segment
-	code     uint8
-	base     int // samples of earlier segments of a long event
-	duration int // samples of the current segment
-	last     time.Time
-}
+// DTMFCollector turns the telephone-event packets of one RTP stream into
+// digits (see dtmf.Collector).
+type DTMFCollector = dtmf.Collector
 
 // NewDTMFCollector returns a collector; timeout <= 0 means DefaultDTMFTimeout.
-func NewDTMFCollector(timeout time.Duration) *DTMFCollector {
-	if timeout <= 0 {
-		timeout = DefaultDTMFTimeout
-	}
-	return &DTMFCollector{timeout: timeout}
-}
-
-// Reset forgets every event (the stream changed SSRC).
-func (c *DTMFCollector) Reset() { *c = DTMFCollector{timeout: c.timeout} }
-
-// Packet handles one telephone-event RTP packet (its timestamp and payload)
-// that arrived at now, and returns the digits it completed.
-func (c *DTMFCollector) Packet(ts uint32, payload []byte, now time.Time) ([]Digit, error) {
-	evs, err := ParseTelephoneEvents(payload)
-	if err != nil {
-		return nil, err
-	}
-	var out []Digit
-	for _, ev := range evs {
-		out = c.block(ts, ev, now, out)
-		// §2.5.1.5: each packed event starts where the previous one ended.
-		ts += uint32(ev.Duration)
-	}
-	return out, nil
-}
-
-func (c *DTMFCollector) block(ts uint32, ev TelephoneEvent, now time.Time, out []Digit) []Digit {
-	switch {
-	case ev.Event >= uint8(len(dtmfDigits)) || c.finished(ts):
-		return out
-	case c.seen && int32(ts-c.newest) < 0:
-		return out // older than the latest event: late, its digit is gone
-	}
-	c.newest, c.seen = ts, true
-	if cur := c.cur; cur != nil && ts != cur.ts {
-		switch {
-		case ev.Event == cur.code && cur.duration == 0xFFFF && ts == cur.ts+0xFFFF:
-			// The next segment of a long event (§2.5.1.3).
-			c.remember(cur.ts)
-			cur.base += cur.duration
-			cur.ts, cur.duration = ts, 0
-		default:
-			out = c.finish(EndNext, out)
-		}
-	}
-	if c.cur == nil {
-		c.cur = &dtmfEvent{ts: ts, start: ts, code: ev.Event}
-	}
-	c.cur.duration = max(c.cur.duration, int(ev.Duration))
-	c.cur.last = now
-	if ev.End {
-		out = c.finish(EndBit, out)
-	}
-	return out
-}
-
-// Tick reports the current digit if no packet of it came for the timeout.
-// Call it periodically (every packet interval, or from a timer).
-func (c *DTMFCollector) Tick(now time.Time) []Digit {
-	if c.cur == nil || now.Sub(c.cur.last) < c.timeout {
-		return nil
-	}
-	return c.finish(EndTimer, nil)
-}
-
-func (c *DTMFCollector) finish(how DigitEnd, out []Digit) []Digit {
-	cur := c.cur
-	c.cur = nil
-	c.remember(cur.ts)
-	d, _ := DigitOfEvent(cur.code)
-	return append(out, Digit{Digit: d, Start: cur.start, Duration: DurationOf(cur.base + cur.duration), End: how})
-}
-
-func (c *DTMFCollector) remember(ts uint32) {
-	c.recent[c.nrecent%recentEvents] = ts
-	c.nrecent++
-}
-
-func (c *DTMFCollector) finished(ts uint32) bool {
-	for i := range min(c.nrecent, recentEvents) {
-		if c.recent[i] == ts {
-			return true
-		}
-	}
-	return false
-}
+func NewDTMFCollector(timeout time.Duration) *DTMFCollector { return dtmf.NewCollector(timeout) }

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"pbxlab/internal/dtmf"
 )
 
 // SIP INFO DTMF (no RFC; what phones and gateways send):
@@ -107,7 +109,7 @@ func parseInfoSignal(s string) (byte, error) {
 		if err != nil {
 			return 0, fmt.Errorf("signal %q: %w: %w", s, ErrDTMFInfo, err)
 		}
-		return dtmfDigits[d], nil
+		return dtmf.Digits[d], nil
 	}
 	code, err := strconv.ParseUint(s, 10, 8)
 	if err != nil {

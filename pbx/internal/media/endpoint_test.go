@@ -53,6 +53,9 @@ func TestRelayPassAndTranscode(t *testing.T) {
 			if h.pt != tt.backOut || !bytes.Equal(got[h.off:h.end], tt.back(payload)) {
 				t.Fatalf("A got pt %d payload %x, want pt %d %x", h.pt, got[h.off:h.end], tt.backOut, tt.back(payload))
 			}
+			// the counters move after the write returns, which may be
+			// after A already read the packet
+			waitFor(t, func() bool { return r.a.Stats().PacketsOut == 1 }, "A's PacketsOut to count the packet sent to A")
 			if st := r.a.Stats(); st.PacketsIn != 1 || st.PacketsOut != 1 || st.BytesIn != uint64(len(payload)) {
 				t.Errorf("A stats %+v", st)
 			}
@@ -169,6 +172,7 @@ func TestRTCPRelayed(t *testing.T) {
 	if st := r.a.Stats(); st.RTCPIn != 1 || st.Strangers != 1 {
 		t.Fatalf("stats %+v", st)
 	}
+	waitFor(t, func() bool { return r.b.Stats().RTCPOut >= 1 }, "B's RTCPOut to count the relayed report") // counted after the write returns
 	if st := r.b.Stats(); st.RTCPOut != 1 {
 		t.Fatalf("B stats %+v", st)
 	}

@@ -1,6 +1,10 @@
 package media
 
-import "errors"
+import (
+	"errors"
+
+	"pbxlab/internal/dtmf"
+)
 
 // Sentinel errors of the media server (returned wrapped: test with
 // errors.Is): the RTP core first, then the pure components (sources, tones,
@@ -54,10 +58,10 @@ var (
 
 	// ErrTelephoneEvent means an RTP telephone-event payload (RFC 4733)
 	// cannot be decoded.
-	ErrTelephoneEvent = errors.New("invalid telephone-event payload")
+	ErrTelephoneEvent = dtmf.ErrTelephoneEvent
 	// ErrDTMFDigit means a character or event code that is not a DTMF digit
 	// (0-9 * # A-D).
-	ErrDTMFDigit = errors.New("not a DTMF digit")
+	ErrDTMFDigit = dtmf.ErrDigit
 	// ErrDTMFInfo means a SIP INFO DTMF body cannot be parsed.
 	ErrDTMFInfo = errors.New("invalid SIP INFO DTMF body")
 	// ErrMixer means mixer frames of different lengths, or inputs and
@@ -67,4 +71,14 @@ var (
 	// ErrDTMFContentType means a SIP INFO body of a type that carries no
 	// DTMF (neither application/dtmf-relay nor application/dtmf).
 	ErrDTMFContentType = errors.New("not a DTMF content type")
+)
+
+// Sentinel errors of the conference bridge and call recording.
+var (
+	// ErrRoomFull means a conference room has no seat left (the caller
+	// gets 486 Busy Here).
+	ErrRoomFull = errors.New("conference room full")
+	// ErrNotAnchored means a call or leg has no media on the PBX to play
+	// to, mix or record.
+	ErrNotAnchored = errors.New("no anchored media")
 )

@@ -189,16 +189,36 @@ type legLocal interface{ Local() sipx.Local }
 
 // localFor picks the PBX address facing leg l, whose media peer is peer
 // (maybe unknown).
+// media.advertise overrides the address it advertises.
 func (s *Server) localFor(l *call.Leg, peer netip.Addr) (Local, bool) {
+	var loc Local
 	if ll, ok := any(l).(legLocal); ok && ll.Local().Addr.IsValid() {
-		loc := ll.Local()
-		bind := loc.Bind.Addr()
+		sl := ll.Local()
+		bind := sl.Bind.Addr()
 		if !bind.IsValid() {
-			bind = loc.Addr.Addr()
+			bind = sl.Addr.Addr()
 		}
-		return Local{Bind: bind.Unmap(), Advertise: loc.Addr.Addr().Unmap()}, true
+		loc = Local{Bind: bind.Unmap(), Advertise: sl.Addr.Addr().Unmap()}
+	} else {
+		var ok bool
+		if loc, ok = s.local(peer.Unmap()); !ok {
+			return Local{}, false
+		}
 	}
-	return s.local(peer.Unmap())
+	switch a := s.cfg.Advertise; a {
+	case "":
+	case config.MediaAdvertiseRoute:
+		if p := peer.Unmap(); p.IsValid() && !p.IsUnspecified() {
+			if r, ok := defaultLocal(p); ok {
+				loc.Advertise = r.Advertise
+			}
+		}
+	default:
+		if ip, err := netip.ParseAddr(a); err == nil { // validated by config
+			loc.Advertise = ip.Unmap()
+		}
+	}
+	return loc, true
 }
 
 // defaultLocal binds the unspecified address of peer's family and

@@ -72,6 +72,11 @@ func (r *Registrar) handle(ctx context.Context, req *sip.Request) (*status, *sip
 		if err == nil && realm != want {
 			err = digestauth.ErrUnknownRealm
 		}
+		if errors.Is(err, digestauth.ErrURIMismatch) {
+			// RFC 2617 §3.2.2.5: a new challenge would not help
+			r.log.Debug("register refused", "aor", aor, "error", err)
+			return fail(400, "Bad Request (digest uri is not the Request-URI)"), nil
+		}
 		if err != nil {
 			r.log.Debug("register challenged", "aor", aor, "error", err)
 			return nil, r.auth.Challenge(req, want, false, errors.Is(err, digestauth.ErrStaleNonce))

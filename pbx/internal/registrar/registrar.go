@@ -184,6 +184,23 @@ func (r *Registrar) Bindings(ctx context.Context) (int, error) {
 	return n, nil
 }
 
+// Live returns every registered binding that has not expired (static
+// contacts from the configuration not included).
+func (r *Registrar) Live(ctx context.Context) ([]Binding, error) {
+	all, err := r.store.All(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list bindings: %w", err)
+	}
+	now := r.clock.Now()
+	out := all[:0]
+	for _, b := range all {
+		if b.live(now) {
+			out = append(out, b)
+		}
+	}
+	return out, nil
+}
+
 // Run purges expired bindings every purge interval until ctx ends or Close
 // is called. It returns nil.
 func (r *Registrar) Run(ctx context.Context) error {

@@ -47,6 +47,10 @@ func (t Tx) Answered() bool { return t.final.Load() }
 // Adapt wraps h for sipgo. ctx is the server's base context; each request
 // gets its own child context cancelled when the handler returns.
 func Adapt(base context.Context, log *slog.Logger, h Handler) sipgo.RequestHandler {
+	return adapt(base, log, h, false)
+}
+
+func adapt(base context.Context, log *slog.Logger, h Handler, outOfDialog bool) sipgo.RequestHandler {
 	return func(req *sip.Request, stx sip.ServerTransaction) {
 		tx := NewTx(stx)
 		ctx, cancel := context.WithCancel(base)
@@ -59,7 +63,10 @@ func Adapt(base context.Context, log *slog.Logger, h Handler) sipgo.RequestHandl
 				}
 			}
 		}()
-		if err := Validate(req); err != nil {
+		if bodyMethods[req.Method] {
+			UseSDPPart(req) // SDP + ISUP from a carrier: the SDP is what counts
+		}
+		if err := validate(req, outOfDialog); err != nil {
 			if !req.IsAck() {
 				_ = tx.Respond(ErrorResponse(req, err))
 			}

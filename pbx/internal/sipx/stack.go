@@ -72,8 +72,17 @@ func (s *Stack) Handle(method sip.RequestMethod, h Handler) {
 	s.srv.OnRequest(method, Adapt(s.base, s.log, h))
 }
 
-// ServeUDP serves SIP on a packet connection until it is closed.
-func (s *Stack) ServeUDP(pc net.PacketConn) error { return s.srv.ServeUDP(pc) }
+// HandleOutOfDialog routes requests of method, an InDialogOnly method
+// (SUBSCRIBE), to h in and out of dialogs: a service of the PBX takes them
+// (h passes the in-dialog ones it does not own on).
+func (s *Stack) HandleOutOfDialog(method sip.RequestMethod, h Handler) {
+	s.srv.OnRequest(method, adapt(s.base, s.log, h, true))
+}
+
+// ServeUDP serves SIP on a packet connection until it is closed. A
+// datagram whose headers end without the empty line is read as a message
+// without a body (tolerantConn).
+func (s *Stack) ServeUDP(pc net.PacketConn) error { return s.srv.ServeUDP(tolerantConn{pc}) }
 
 // ServeTCP serves SIP on a listener until it is closed.
 func (s *Stack) ServeTCP(ln net.Listener) error { return s.srv.ServeTCP(ln) }

@@ -46,7 +46,11 @@ var bodyMethods = map[sip.RequestMethod]bool{sip.INVITE: true, sip.UPDATE: true,
 // before its method handler, in the RFC's order: version, required headers,
 // method, Request-URI scheme, Require, Content-Type, Accept. The returned
 // error maps to the response through StatusOf.
-func Validate(req *sip.Request) error {
+func Validate(req *sip.Request) error { return validate(req, false) }
+
+// validate is Validate; outOfDialog accepts an InDialogOnly method out of a
+// dialog too (a service of its own takes it: SUBSCRIBE for MWI).
+func validate(req *sip.Request, outOfDialog bool) error {
 	if req.SipVersion != "SIP/2.0" {
 		return Status(505, "Version Not Supported")
 	}
@@ -58,7 +62,7 @@ func Validate(req *sip.Request) error {
 			return &StatusError{Code: 400, Reason: "Multiple " + name, Err: ErrBadRequest}
 		}
 	}
-	if !implemented[req.Method] && !(inDialogOnly(req.Method) && tagOf(req.To()) != "") {
+	if !implemented[req.Method] && !(inDialogOnly(req.Method) && (outOfDialog || tagOf(req.To()) != "")) {
 		allow := sip.NewHeader("Allow", Allowed)
 		if known[req.Method] {
 			return Status(405, "Method Not Allowed", allow)

@@ -1,0 +1,97 @@
+package config
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+	"time"
+)
+
+// Peer is a server the PBX sends requests to: a carrier or another PBX.
+// Today the PBX qualifies it (OPTIONS) and a call whose target is a
+// peer's address fails at once while the peer is unreachable; the
+// numbering issue grows peers into trunks.
+type Peer struct {
+	// Name identifies the peer in logs and metrics; unique. Required.
+	Name string `yaml:"name"`
+	// Host is an IP address or a name (resolved A/AAAA when the PBX
+	// starts and at every qualify). Required.
+	Host string `yaml:"host"`
+	// Port defaults to 5060.
+	Port int `yaml:"port"`
+	// Transport is udp or tcp. Default udp.
+	Transport string `yaml:"transport"`
+	// Username and Password answer the peer's 401/407 challenges (the
+	// PBX's own requests: OPTIONS qualify today). Default none.
+	Username string `yaml:"username"`
+	Password string `yaml:"password"`
+	// Qualify sends an OPTIONS this often; a peer that answers anything is
+	// reachable, one that does not answer Unreachable times in a row is
+	// unreachable. 0 turns qualifying off (the peer counts as reachable).
+	// Else at least 1s. Default 0.
+	Qualify time.Duration `yaml:"qualify"`
+	// Unreachable is how many unanswered OPTIONS in a row make the peer
+	// unreachable. Default 2.
+	Unreachable int `yaml:"unreachable"`
+}
+
+// PeerPort is the peer's port, 5060 when unset.
+func (p Peer) PeerPort() int {
+	if p.Port == 0 {
+		return 5060
+	}
+	return p.Port
+}
+
+// PeerTransport is the peer's transport, udp when unset.
+func (p Peer) PeerTransport() string {
+	if p.Transport == "" {
+		return TransportUDP
+	}
+	return strings.ToLower(p.Transport)
+}
+
+// Misses is how many unanswered OPTIONS make the peer unreachable.
+func (p Peer) Misses() int {
+	if p.Unreachable <= 0 {
+		return 2
+	}
+	return p.Unreachable
+}
+
+func (v *validator) peers() {
+	names := map[string]int{}
+	for i, p := range v.c.Peers {
+		path := fmt.Sprintf("peers[%d]", i)
+		switch j, dup := names[p.Name]; {
+		case p.Name == "":
+			v.errorf(path+".name", "peer name is required")
+		case dup:
+			v.errorf(path+".name", "duplicate peer %q (also peers[%d])", p.Name, j)
+		default:
+			names[p.Name] = i
+		}
+		if p.Host == "" {
+			v.errorf(path+".host", "host is required (an IP address or a name)")
+		} else if strings.ContainsAny(p.Host, " /:@") {
+			if _, err := netip.ParseAddr(p.Host); err != nil {
+				v.errorf(path+".host", "%q is neither an IP address nor a host name", p.Host)
+			}
+		}
+		if p.Port < 0 || p.Port > 65535 {
+			v.errorf(path+".port", "must be 1-65535 (0: 5060), got %d", p.Port)
+		}
+		if t := p.PeerTransport(); t != TransportUDP && t != TransportTCP {
+			v.errorf(path+".transport", "unknown transport %q (want udp or tcp)", p.Transport)
+		}
+		if p.Qualify != 0 && p.Qualify < time.Second {
+			v.errorf(path+".qualify", "must be 0 (off) or at least 1s, got %s", p.Qualify)
+		}
+		if p.Unreachable < 0 {
+			v.errorf(path+".unreachable", "must not be negative, got %d", p.Unreachable)
+		}
+		if (p.Username == "") != (p.Password == "") {
+			v.errorf(path+".password", "username and password go together")
+		}
+	}
+}

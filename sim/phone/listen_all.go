@@ -1,0 +1,63 @@
+package phone
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"pbxlab/internal/tone"
+)
+
+// ListenAll listens on this leg until every identity of ids is heard at
+// once and the leg's own identity is not (nil error), or ctx ends
+// (ErrNotHeard). It is how a conference member's audio is checked: each
+// member hears every other member's tones in the mix, none of them more
+// than the detector's twist below the strongest, all together clearly above
+// the rest of the signal, and its own tones absent (a bridge that sends a
+// member its own voice fails it). ids must not contain the leg's own
+// identity. Media runs in real time, so the check does too.
+func (c *Call) ListenAll(ctx context.Context, ids []Identity) (AudioResult, error) {
+	c.mu.Lock()
+	state := c.state
+	c.mu.Unlock()
+	res := AudioResult{Own: c.media.ownIdentity()}
+	if c.media == nil || state != Answered {
+		return res, fmt.Errorf("audio check %s: %w: %s", c.callID, ErrCallState, state)
+	}
+	var freqs []float64
+	for _, id := range ids {
+		if id == res.Own {
+			return res, fmt.Errorf("audio check %s: %w: %s", c.callID, ErrSameIdentity, id)
+		}
+		freqs = append(freqs, id.Freqs()...)
+	}
+	det := tone.NewDetector(tone.Config{Freqs: freqs, Reject: res.Own.Freqs()})
+	window := c.agent.audioWindow
+	need := int(window * tone.DefaultRate / time.Second * 6 / 10)
+	start := time.Now()
+	tick := time.NewTicker(window / 4)
+	defer tick.Stop()
+	for {
+		samples := c.media.stream.Recent(window)
+		switch {
+		case len(samples) < need:
+			res.Detail = tone.Result{Reason: "not enough audio yet"}
+		default:
+			res.Detail = det.Analyse(samples)
+		}
+		res.Stats = c.media.stream.Stats()
+		res.Waited = time.Since(start)
+		if res.Detail.Present {
+			res.Heard = true
+			return res, nil
+		}
+		select {
+		case <-tick.C:
+		case <-c.done:
+			return res, fmt.Errorf("audio check %s: %w: call ended", c.callID, ErrNotHeard)
+		case <-ctx.Done():
+			return res, fmt.Errorf("audio check %s: %w %d identities: %s (weakest %g Hz, rejected %g Hz, %d packets in)",
+				c.callID, ErrNotHeard, len(ids), res.Detail.Reason, res.Detail.WeakestFreq, res.Detail.RejectedFreq, res.Stats.PacketsIn)
+		}
+	}
+}
