@@ -13,6 +13,7 @@ import (
 
 	"pbxlab/internal/sdpneg"
 	"pbxlab/internal/tone"
+	"pbxlab/pbx"
 	"pbxlab/pbx/config"
 	"pbxlab/pbx/pbxtest/vnet"
 )
@@ -140,6 +141,51 @@ func TestVirtualPromptsOff(t *testing.T) {
 					t.Fatalf("call to %s got early media with the media server off: %s", dial, p.Short())
 				}
 			}
+		}
+	})
+}
+
+// TestVirtualPromptCancelled: a caller that gives up during the prompt
+// gets 487 and nothing after it (no 404 once the prompt would have
+// ended), and the CDR says CANCELLED.
+func TestVirtualPromptCancelled(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(t.Context(), time.Hour)
+		defer cancel()
+		h := vnet.Start(t, promptConfig(true), vnet.WithSettle(synctest.Wait), vnet.WithMedia())
+		u := virtualUA(t, h, "1000")
+		tx, err := u.Start(u.NewInvite("1999999", u.Offer()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for {
+			rec, err := tx.Next(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if code := rec.Response().StatusCode; code == 183 {
+				break
+			} else if code >= 200 {
+				t.Fatalf("final %d before the prompt", code)
+			}
+		}
+		time.Sleep(500 * time.Millisecond) // into the 2 s prompt
+		if _, err := tx.Cancel(); err != nil {
+			t.Fatal(err)
+		}
+		res, err := tx.Final(ctx)
+		if err != nil || res.StatusCode != 487 {
+			t.Fatalf("cancelled during the prompt: %v, %v; want 487", res, err)
+		}
+		time.Sleep(5 * time.Second) // past the prompt's end
+		synctest.Wait()
+		for _, r := range tx.Responses() {
+			if c := r.Response().StatusCode; c >= 200 && c != 487 {
+				t.Fatalf("a %d after the 487", c)
+			}
+		}
+		if recs := cdrsOf(t, h); len(recs) != 1 || recs[0].Disposition != pbx.Cancelled {
+			t.Fatalf("CDRs %+v, want one CANCELLED", recs)
 		}
 	})
 }

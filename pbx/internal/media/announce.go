@@ -2,6 +2,7 @@ package media
 
 import (
 	"fmt"
+	"time"
 
 	"pbxlab/internal/sdpneg"
 	"pbxlab/pbx/config"
@@ -105,14 +106,22 @@ func (s *Server) announce(c *call.Call, cause string, p prompt, refuse func(*cal
 			}
 		})
 	})
+	// the prompt is bounded whatever the pacing: a player the machine is
+	// too busy to pace is stopped a little after it should have ended
+	deadline := s.clock.AfterFunc(s.svc.length(p)+promptSlack, pl.Stop)
 	go func() {
 		select {
 		case <-c.Done():
 			pl.Stop()
 		case <-played:
 		}
+		deadline.Stop()
 	}()
 }
+
+// promptSlack is how much longer than its length a prompt may take to
+// play before it is cut and the call refused.
+const promptSlack = 2 * time.Second
 
 // earlyAnswer gives leg l (the caller, whose offer is pending) the PBX's
 // answer for early media and returns it with l's endpoint: the answer l

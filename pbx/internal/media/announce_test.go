@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/emiago/sipgo/sip"
 
@@ -89,6 +90,29 @@ func TestCauses(t *testing.T) {
 	} {
 		if got := CauseOfFailure(c.f); got != c.want {
 			t.Errorf("CauseOfFailure(%s, %v) = %q, want %q", c.f.Kind, c.f.Response, got, c.want)
+		}
+	}
+}
+
+// TestPromptLength: the bound of a prompt is its tone's duration, its media
+// ID's length, or the configured cut when shorter.
+func TestPromptLength(t *testing.T) {
+	s, _ := newTestServer(t, testMediaConfig())
+	clip, err := s.svc.lib.Clip(PromptVacantNumber)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		p    prompt
+		want time.Duration
+	}{
+		{prompt{tone: ToneBusy, dur: 3 * time.Second}, 3 * time.Second},
+		{prompt{id: PromptVacantNumber}, clip.Duration()},
+		{prompt{id: PromptVacantNumber, dur: time.Second}, time.Second},
+		{prompt{id: PromptVacantNumber, dur: time.Hour}, clip.Duration()},
+	} {
+		if got := s.svc.length(c.p); got != c.want {
+			t.Errorf("length(%+v) = %s, want %s", c.p, got, c.want)
 		}
 	}
 }

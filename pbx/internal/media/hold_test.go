@@ -56,6 +56,7 @@ func settle(t *testing.T, p *phoneSock) []int16 {
 
 type holdRig struct {
 	s      *Server
+	c      *call.Call
 	m      call.Media
 	a, b   *call.Leg
 	pa, pb *phoneSock
@@ -69,7 +70,8 @@ func newHoldRig(t *testing.T, moh config.MOH) *holdRig {
 	cfg.MOH = moh
 	s, nw := newTestServer(t, cfg, WithClock(clock.New()))
 	r := &holdRig{s: s, a: &call.Leg{}, b: &call.Leg{}, pa: listenPhone(t, nw, "10.0.0.1:4000"), pb: listenPhone(t, nw, "10.0.0.2:5000")}
-	r.m = s.Seam(&call.Call{})
+	r.c = &call.Call{}
+	r.m = s.Seam(r.c)
 	t.Cleanup(r.m.Close)
 	if _, err := r.m.Offer(r.a, r.b, sdpOf(t, "10.0.0.1:4000", []sdpneg.Codec{pcmu})); err != nil {
 		t.Fatal(err)
@@ -120,6 +122,11 @@ func TestHoldPlaysMusicToHeldParty(t *testing.T) {
 			if r.s.svc.pacer.Active() != 1 {
 				t.Fatalf("%d players on hold, want 1", r.s.svc.pacer.Active())
 			}
+			for _, l := range []*call.Leg{r.a, r.b} {
+				if m := r.s.Endpoint(r.c, l).Leg(); m.Sends {
+					t.Fatal("a held leg counts as sending: the media timeout would end the held call")
+				}
+			}
 			if m := r.s.Endpoint(&call.Call{}, r.b); m != nil {
 				t.Fatal("endpoint of another call")
 			}
@@ -132,6 +139,9 @@ func TestHoldPlaysMusicToHeldParty(t *testing.T) {
 			}
 			if r.s.svc.pacer.Active() != 0 {
 				t.Fatalf("%d players after the resume, want 0", r.s.svc.pacer.Active())
+			}
+			if !r.s.Endpoint(r.c, r.a).Leg().Sends || !r.s.Endpoint(r.c, r.b).Leg().Sends {
+				t.Fatal("after the resume the legs are not sendrecv: the media timeout would not apply")
 			}
 		})
 	}

@@ -122,3 +122,19 @@ func (s *services) source(p prompt) (Source, error) {
 	}
 	return src, nil
 }
+
+// length is how long a prompt plays: its duration, or its media ID's
+// length when it plays once.
+func (s *services) length(p prompt) time.Duration {
+	if p.tone != "" {
+		return p.dur
+	}
+	c, err := s.lib.Clip(p.id)
+	if err != nil {
+		return p.dur
+	}
+	if p.dur > 0 {
+		return min(p.dur, c.Duration())
+	}
+	return c.Duration()
+}
