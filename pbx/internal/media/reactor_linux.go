@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -151,6 +152,10 @@ func (r *reactor) work(ep int, rc syscall.RawConn) {
 			for _, ev := range events[:n] {
 				r.serve(ev.Fd, buf)
 			}
+			// under load the set never drains and this loop never parks:
+			// let the timers (the players' pacer) and other goroutines of
+			// this P run between batches
+			runtime.Gosched()
 		}
 	})
 }
