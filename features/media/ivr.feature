@@ -5,8 +5,9 @@
 # timers and the retries are our own. The mailbox of a voicemail option is
 # the voicemail feature's (features/media/voicemail.feature). Each prompt here is a tone of its
 # own frequency, so hearing a prompt is tone detection on the caller's
-# phone; an extension reached is two-way audio with it.
-@project-default @in-process @cap-registrar @cap-calls @cap-media @cap-ivr
+# phone; an extension reached is two-way audio with it. The prompt WAVs are
+# written at scenario start where the in-process PBX reads them (@pbx-files).
+@project-default @in-process @pbx-files @cap-registrar @cap-calls @cap-media @cap-ivr
 Feature: IVR auto-attendant
   A caller who dials an IVR number is answered by the PBX, hears the menu,
   chooses with the keypad, and reaches the extension or the sub-menu the

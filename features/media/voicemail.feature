@@ -5,7 +5,8 @@
 # (RFC 4733): 1 plays the next message, 7 deletes it. Message waiting
 # indication is RFC 3842's message-summary over RFC 6665 SUBSCRIBE/NOTIFY.
 # A message's audio is proven by tone detection of the depositor's identity
-# in the stored WAV, and by the owner hearing it.
+# in the stored WAV, and by the owner hearing it. The scenarios that look
+# into the mailbox's store run on the in-process PBX only (@pbx-files).
 @project-default @cap-registrar @cap-media @cap-voicemail @in-process
 Feature: Voicemail
   A subscriber with a mailbox gets the messages of the calls they could
@@ -19,6 +20,7 @@ Feature: Voicemail
     And phone 1001 is registered
     And phone 1002 is registered
 
+  @pbx-files
   Scenario: A caller who finds the callee busy leaves a message
     Given phone 1002 is busy
     When 1001 calls 1002
@@ -27,6 +29,7 @@ Feature: Voicemail
     Then the mailbox of 1002 holds 1 new message
     And the message in 1002's mailbox carries 1001's audio and not 1002's
 
+  @pbx-files
   Scenario: A call nobody answers goes to the mailbox
     When 1001 calls 1002
     Then 1002 rings
@@ -46,6 +49,7 @@ Feature: Voicemail
     Then 1002 is notified of 1 new and 0 old messages
 
   @rfc4733 @negative-control
+  @pbx-files
   Scenario: The owner hears the message and deletes it
     Given phone 1002 is busy
     When 1001 calls 1002
