@@ -77,6 +77,11 @@ func (c *Call) SendDTMF(ctx context.Context, digits string) error {
 // the sender may not run yet (its goroutine is starting): while the phone
 // is sending, a refusal for that reason is retried every packet time.
 func (m *media) sendDigits(ctx context.Context, digits string) error {
+	select { // the 2xx's SDP is applied just after the call turns answered
+	case <-m.applied:
+	case <-ctx.Done():
+		return fmt.Errorf("send digits %q: no far-end SDP applied: %w", digits, ctx.Err())
+	}
 	for {
 		err := m.stream.SendDigits(ctx, digits, dtmfDuration, dtmfGap)
 		if !errors.Is(err, rtpaudio.ErrNotSending) {

@@ -44,6 +44,11 @@ type media struct {
 	ctx    context.Context
 	wg     sync.WaitGroup
 
+	// applied is closed once a far end's SDP was applied (codec, events,
+	// remote): a call may be answered a moment before (SendDTMF waits)
+	applied     chan struct{}
+	appliedOnce sync.Once
+
 	mu         sync.Mutex
 	sending    bool
 	stopped    bool // StopSending: silent for the rest of the call
@@ -53,7 +58,7 @@ type media struct {
 
 // openMedia binds a stream on the Agent's IP (even port) and starts receiving.
 func (a *Agent) openMedia(mc mediaConfig) (*media, error) {
-	m := &media{cfg: mc}
+	m := &media{cfg: mc, applied: make(chan struct{})}
 	if mc.echo {
 		m.echo = newEchoBuffer()
 	}
@@ -123,6 +128,7 @@ func (m *media) apply(remote *sdpneg.Session) error {
 	m.stream.SetRemote(remote.Addr)
 	m.applyEvents(remote)
 	m.startSending()
+	m.appliedOnce.Do(func() { close(m.applied) })
 	return nil
 }
 
