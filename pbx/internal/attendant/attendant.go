@@ -14,7 +14,6 @@ package attendant
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -147,19 +146,11 @@ func (a *Attendant) Info(c *call.Call, req *sip.Request) (res *sip.Response, ok 
 	if s == nil {
 		return nil, false
 	}
-	ct := ""
-	if h := req.ContentType(); h != nil {
-		ct = h.Value()
+	digit, res, ok := media.AnswerDTMFInfo(req)
+	if ok {
+		s.digit(digit)
 	}
-	d, err := media.ParseDTMFInfo(ct, req.Body())
-	switch {
-	case errors.Is(err, media.ErrDTMFContentType):
-		return sip.NewResponseFromRequest(req, 415, "Unsupported Media Type", nil), true
-	case err != nil:
-		return sip.NewResponseFromRequest(req, 400, "Bad Request", nil), true
-	}
-	s.digit(d.Digit)
-	return sip.NewResponseFromRequest(req, 200, "OK", nil), true
+	return res, true
 }
 
 func (a *Attendant) track(c *call.Call, s *session) {

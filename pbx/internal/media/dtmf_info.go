@@ -2,11 +2,14 @@ package media
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"mime"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/emiago/sipgo/sip"
 
 	"pbxlab/internal/dtmf"
 )
@@ -120,4 +123,23 @@ func parseInfoSignal(s string) (byte, error) {
 		return 0, fmt.Errorf("signal %q: %w: %w", s, ErrDTMFInfo, err)
 	}
 	return d, nil
+}
+
+// AnswerDTMFInfo reads the digit of a SIP INFO that a service of the media
+// server takes (an IVR menu, a voicemail session) and builds its answer:
+// 200 with the digit (ok), 415 for a body that is no DTMF type, 400 for a
+// bad one.
+func AnswerDTMFInfo(req *sip.Request) (digit byte, res *sip.Response, ok bool) {
+	ct := ""
+	if h := req.ContentType(); h != nil {
+		ct = h.Value()
+	}
+	d, err := ParseDTMFInfo(ct, req.Body())
+	switch {
+	case errors.Is(err, ErrDTMFContentType):
+		return 0, sip.NewResponseFromRequest(req, 415, "Unsupported Media Type", nil), false
+	case err != nil:
+		return 0, sip.NewResponseFromRequest(req, 400, "Bad Request", nil), false
+	}
+	return d.Digit, sip.NewResponseFromRequest(req, 200, "OK", nil), true
 }

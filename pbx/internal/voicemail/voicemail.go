@@ -14,7 +14,6 @@ package voicemail
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -265,19 +264,11 @@ func (s *Service) Info(c *call.Call, req *sip.Request) (res *sip.Response, ok bo
 	if ss == nil {
 		return nil, false
 	}
-	ct := ""
-	if h := req.ContentType(); h != nil {
-		ct = h.Value()
+	digit, res, ok := media.AnswerDTMFInfo(req)
+	if ok {
+		ss.digit(digit)
 	}
-	d, err := media.ParseDTMFInfo(ct, req.Body())
-	switch {
-	case errors.Is(err, media.ErrDTMFContentType):
-		return sip.NewResponseFromRequest(req, 415, "Unsupported Media Type", nil), true
-	case err != nil:
-		return sip.NewResponseFromRequest(req, 400, "Bad Request", nil), true
-	}
-	ss.digit(d.Digit)
-	return sip.NewResponseFromRequest(req, 200, "OK", nil), true
+	return res, true
 }
 
 // play plays src, then runs next on the executor (nil: nothing).
