@@ -184,3 +184,35 @@ func mustSDPAt(t *testing.T, what string, body []byte, host netip.Addr) {
 		t.Errorf("%s names %s, want %s", what, got, host)
 	}
 }
+
+// joinAfterAnswer routes 7000 to a service that answers the caller A
+// itself (its own media, as an IVR would), calls 1001 without an offer,
+// and when 1001's 2xx brings its offer Joins it with A, reporting on
+// joined.
+func joinAfterAnswer(joined chan<- opResult) rigOption {
+	return withCallPolicy(func(base call.Policy) call.Policy {
+		return serviceRoute(base, "7000", "1001", func(in call.Incoming, targets []call.Target) func(*call.Call) {
+			offer := in.Request.Body()
+			return func(c *call.Call) {
+				a := c.Caller()
+				own, err := serviceAnswer(offer)
+				if err != nil {
+					c.Reject(err)
+					return
+				}
+				if err := c.Answer(a, own, nil); err != nil {
+					c.Hangup(err.Error())
+					return
+				}
+				_, err = c.Originate(targets[0], nil, nil, func(l *call.Leg, res *sip.Response) {
+					if res.IsSuccess() {
+						c.Join(l, a, func(b *call.Bridge, err error) { joined <- opResult{b, err} })
+					}
+				})
+				if err != nil {
+					c.Hangup(err.Error())
+				}
+			}
+		})
+	})
+}

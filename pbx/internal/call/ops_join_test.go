@@ -24,31 +24,7 @@ func TestOpsJoin(t *testing.T) {
 	t.Run("pending offer of an originated leg", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			joined := make(chan opResult, 1)
-			r := newSetupRig(t, trustedCallers(), withCallPolicy(func(base call.Policy) call.Policy {
-				return serviceRoute(base, "7000", "1001", func(in call.Incoming, targets []call.Target) func(*call.Call) {
-					offer := in.Request.Body()
-					return func(c *call.Call) {
-						a := c.Caller()
-						own, err := serviceAnswer(offer)
-						if err != nil {
-							c.Reject(err)
-							return
-						}
-						if err := c.Answer(a, own, nil); err != nil {
-							c.Hangup(err.Error())
-							return
-						}
-						_, err = c.Originate(targets[0], nil, nil, func(l *call.Leg, res *sip.Response) {
-							if res.IsSuccess() {
-								c.Join(l, a, func(b *call.Bridge, err error) { joined <- opResult{b, err} })
-							}
-						})
-						if err != nil {
-							c.Hangup(err.Error())
-						}
-					}
-				})
-			}))
+			r := newSetupRig(t, trustedCallers(), joinAfterAnswer(joined))
 			a, b := r.ua("1000"), r.callee("1001")
 			tx := r.invite(a, "7000", a.Offer(), nil)
 			res := r.final(tx)
