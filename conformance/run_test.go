@@ -209,6 +209,8 @@ func TestExpectationCheck(t *testing.T) {
 		{"any final 5xx", Expectation{AnyFinal: true}, final(503), false},
 		{"or close closed", Expectation{Codes: codes(400), OrClose: true}, Outcome{Closed: true}, true},
 		{"or close open", Expectation{Codes: codes(400), OrClose: true}, Outcome{}, false},
+		{"or close after another message's answer", Expectation{Codes: codes(401), OrClose: true}, Outcome{Closed: true, Responses: []Response{{StatusCode: 407}}}, true},
+		{"or close with a wrong final", Expectation{Codes: codes(401), OrClose: true}, Outcome{Closed: true, Final: &Response{Version: "SIP/2.0", StatusCode: 500}, Responses: []Response{{StatusCode: 500}}}, false},
 		{"unspecified", Expectation{}, final(200), false},
 		{"valid got 400", Expectation{AnyFinal: true, Except: codes(400)}, final(400), false},
 		{"valid got 481", Expectation{AnyFinal: true, Except: codes(400)}, final(481), true},
