@@ -2,16 +2,13 @@ package pbx
 
 import (
 	"context"
-	"net"
 	"net/netip"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
 
 	"pbxlab/pbx/config"
-	"pbxlab/pbx/internal/sipx"
 )
 
 // runKeepalive sends an OPTIONS to every registered UDP contact every
@@ -58,7 +55,7 @@ func (s *Server) runKeepalive(ctx context.Context) {
 }
 
 // ping sends one keepalive OPTIONS to target (a registered contact, with
-// the address its REGISTER came from) without waiting for the answer.
+// the address its REGISTER came from); the answer, if any, is only logged.
 func (s *Server) ping(ctx context.Context, target string) {
 	var u sip.Uri
 	if err := sip.ParseUri(target, &u); err != nil {
@@ -73,41 +70,11 @@ func (s *Server) ping(ctx context.Context, target string) {
 		port = 5060
 	}
 	dest := netip.AddrPortFrom(ip, uint16(port))
-	local, ok := s.local(config.TransportUDP, dest)
-	if !ok {
-		return
-	}
-	req := sip.NewRequest(sip.OPTIONS, u)
-	req.AppendHeader(local.Via(s.token.Branch()))
-	mf := sip.MaxForwardsHeader(70)
-	req.AppendHeader(&mf)
-	from := &sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: "keepalive", Host: sipx.HostPort(local.Addr)}, Params: sip.NewParams()}
-	from.Params.Add("tag", sipx.NewTag())
-	req.AppendHeader(from)
-	req.AppendHeader(&sip.ToHeader{Address: u, Params: sip.NewParams()})
-	cid := sip.CallIDHeader(sipx.NewCallID())
-	req.AppendHeader(&cid)
-	req.AppendHeader(&sip.CSeqHeader{SeqNo: 1, MethodName: sip.OPTIONS})
-	req.SetBody(nil)
-	local.Prepare(req, net.JoinHostPort(ip.String(), strconv.Itoa(port)))
-	pctx, cancel := context.WithTimeout(ctx, 32*time.Second)
-	tx, err := s.sip.Request(pctx, req)
-	if err != nil {
-		cancel()
-		s.log.Debug("keepalive", "contact", target, "error", err)
-		return
-	}
 	go func() {
-		defer cancel()
-		defer tx.Terminate()
-		select {
-		case res := <-tx.Responses():
-			if res != nil {
-				s.log.Debug("keepalive answered", "contact", target, "status", res.StatusCode)
-			}
-		case <-tx.Done():
+		if res, _ := s.options(ctx, u, dest, config.TransportUDP, 32*time.Second, nil); res != nil {
+			s.log.Debug("keepalive answered", "contact", target, "status", res.StatusCode)
+		} else {
 			s.log.Debug("keepalive unanswered", "contact", target)
-		case <-pctx.Done():
 		}
 	}()
 }
