@@ -78,3 +78,22 @@ func (s *Server) ping(ctx context.Context, target string) {
 		}
 	}()
 }
+
+// awaitUDPListeners waits until sipgo serves every UDP listener (polling
+// every 10 ms, at most 10 s); false when ctx ended first.
+func (s *Server) awaitUDPListeners(ctx context.Context) bool {
+	n := 0
+	for _, l := range s.listeners {
+		if l.pc != nil {
+			n++
+		}
+	}
+	for deadline := s.clock.Now().Add(10 * time.Second); s.sip.Listening("udp") < n && s.clock.Now().Before(deadline); {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-s.clock.After(10 * time.Millisecond):
+		}
+	}
+	return ctx.Err() == nil
+}

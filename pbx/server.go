@@ -191,8 +191,15 @@ func (s *Server) Run(ctx context.Context) error {
 	regCtx, stopReg := context.WithCancel(context.Background())
 	defer stopReg()
 	go func() { _ = s.reg.Run(regCtx) }()
-	go s.runKeepalive(regCtx)
-	go s.runQualify(regCtx)
+	go func() {
+		// the PBX's own requests (keepalives, qualify) wait until sipgo
+		// serves the UDP listeners, or they would go out from a socket of
+		// sipgo's own
+		if s.awaitUDPListeners(regCtx) {
+			go s.runKeepalive(regCtx)
+			s.runQualify(regCtx)
+		}
+	}()
 	stopAdmin := s.startAdmin()
 	defer stopAdmin()
 	s.log.Info("pbx running", "listen", s.Addrs())

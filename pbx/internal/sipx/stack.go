@@ -84,6 +84,14 @@ func (s *Stack) HandleOutOfDialog(method sip.RequestMethod, h Handler) {
 // without a body (tolerantConn).
 func (s *Stack) ServeUDP(pc net.PacketConn) error { return s.srv.ServeUDP(tolerantConn{pc}) }
 
+// Listening is how many connections of network ("udp", "tcp") sipgo's
+// transport layer holds: a UDP listener counts once ServeUDP registered
+// it. Requests the PBX originates before that would make sipgo open a
+// socket of its own (another source port, which responses do not reach).
+func (s *Stack) Listening(network string) int {
+	return s.ua.TransportLayer().Pool(network).Size()
+}
+
 // ServeTCP serves SIP on a listener until it is closed.
 func (s *Stack) ServeTCP(ln net.Listener) error { return s.srv.ServeTCP(ln) }
 
