@@ -76,7 +76,14 @@ func (c *Call) Listen(ctx context.Context, id Identity) (AudioResult, error) {
 	if c.media == nil || !(state == Answered || (state == Early && early)) {
 		return res, fmt.Errorf("audio check %s: %w: %s", c.callID, ErrCallState, state)
 	}
-	det := id.detector(res.Own)
+	return c.detect(ctx, res, id.detector(res.Own), id.String())
+}
+
+// detect runs det over the leg's last audio window every quarter window
+// until it finds its tones (nil error) or ctx ends or the call does
+// (ErrNotHeard); what names the tones in the error. Judging starts once 60%
+// of a window arrived.
+func (c *Call) detect(ctx context.Context, res AudioResult, det *tone.Detector, what string) (AudioResult, error) {
 	window := c.agent.audioWindow
 	start := time.Now()
 	tick := time.NewTicker(window / 4)
@@ -103,7 +110,8 @@ func (c *Call) Listen(ctx context.Context, id Identity) (AudioResult, error) {
 		case <-c.done:
 			return res, fmt.Errorf("audio check %s: %w: call ended", c.callID, ErrNotHeard)
 		case <-ctx.Done():
-			return res, fmt.Errorf("audio check %s: %w %s: %s (%d packets in)", c.callID, ErrNotHeard, id, res.Detail.Reason, res.Stats.PacketsIn)
+			return res, fmt.Errorf("audio check %s: %w %s: %s (weakest %g Hz, rejected %g Hz, %d packets in)",
+				c.callID, ErrNotHeard, what, res.Detail.Reason, res.Detail.WeakestFreq, res.Detail.RejectedFreq, res.Stats.PacketsIn)
 		}
 	}
 }

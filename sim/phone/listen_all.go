@@ -3,7 +3,6 @@ package phone
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"pbxlab/internal/tone"
 )
@@ -32,32 +31,5 @@ func (c *Call) ListenAll(ctx context.Context, ids []Identity) (AudioResult, erro
 		freqs = append(freqs, id.Freqs()...)
 	}
 	det := tone.NewDetector(tone.Config{Freqs: freqs, Reject: res.Own.Freqs()})
-	window := c.agent.audioWindow
-	need := int(window * tone.DefaultRate / time.Second * 6 / 10)
-	start := time.Now()
-	tick := time.NewTicker(window / 4)
-	defer tick.Stop()
-	for {
-		samples := c.media.stream.Recent(window)
-		switch {
-		case len(samples) < need:
-			res.Detail = tone.Result{Reason: "not enough audio yet"}
-		default:
-			res.Detail = det.Analyse(samples)
-		}
-		res.Stats = c.media.stream.Stats()
-		res.Waited = time.Since(start)
-		if res.Detail.Present {
-			res.Heard = true
-			return res, nil
-		}
-		select {
-		case <-tick.C:
-		case <-c.done:
-			return res, fmt.Errorf("audio check %s: %w: call ended", c.callID, ErrNotHeard)
-		case <-ctx.Done():
-			return res, fmt.Errorf("audio check %s: %w %d identities: %s (weakest %g Hz, rejected %g Hz, %d packets in)",
-				c.callID, ErrNotHeard, len(ids), res.Detail.Reason, res.Detail.WeakestFreq, res.Detail.RejectedFreq, res.Stats.PacketsIn)
-		}
-	}
+	return c.detect(ctx, res, det, fmt.Sprintf("%d identities", len(ids)))
 }
