@@ -139,6 +139,7 @@ type Meter struct {
 	rate     int
 	clock    SendClock
 	reg      *Registry
+	looked   bool // reg was searched for the stream's sender
 	codec    emodel.Codec
 	endpoint time.Duration
 
@@ -224,9 +225,13 @@ func (m *Meter) Packet(ssrc uint32, seq uint16, ts uint32, arrival time.Time) {
 	m.transit, m.haveLast = transit, true
 
 	// Delay.
-	if m.clock == nil && m.reg != nil {
+	if m.clock == nil && m.reg != nil && !m.looked {
+		// once, on the first packet of the locked source: its sender
+		// claimed the SSRC before sending, so a miss stays a miss (a
+		// stream from outside the process); no lookup per packet
+		m.looked = true
 		if l := m.reg.log(ssrc); l != nil {
-			m.clock = l // found once, kept: the stream's sender
+			m.clock = l
 		}
 	}
 	if m.clock != nil || m.reg != nil {
