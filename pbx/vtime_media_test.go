@@ -32,18 +32,26 @@ func startAnchored(t *testing.T) *vnet.Harness {
 // offer and ACKs the 200; it returns the UA's dialog and when it answered.
 func answeredCall(ctx context.Context, t *testing.T, u *testua.UA, offer []byte) (*testua.Dialog, time.Time) {
 	t.Helper()
-	tx, err := u.Start(u.NewInvite("1001", offer))
+	tx, _ := inviteAnswered(ctx, t, u, u.NewInvite("1001", offer))
+	return tx.Dialog(), time.Now()
+}
+
+// inviteAnswered sends inv from u, wants 200 and ACKs it; it returns the
+// transaction and the 200.
+func inviteAnswered(ctx context.Context, t *testing.T, u *testua.UA, inv *sip.Request) (*testua.ClientTx, *sip.Response) {
+	t.Helper()
+	tx, err := u.Start(inv)
 	if err != nil {
 		t.Fatal(err)
 	}
 	res, err := tx.Final(ctx)
 	if err != nil || res.StatusCode != 200 {
-		t.Fatalf("INVITE answered %v, %v", res, err)
+		t.Fatalf("%s to %s answered %v, %v; want 200", inv.Method, inv.Recipient.User, res, err)
 	}
 	if _, err := tx.Ack(nil); err != nil {
 		t.Fatal(err)
 	}
-	return tx.Dialog(), time.Now()
+	return tx, res
 }
 
 // TestVirtualMediaTimeout: an answered call in which no RTP flows ends
@@ -171,17 +179,7 @@ func TestVirtualMediaAdvertise(t *testing.T) {
 				h := vnet.Start(t, cfg, vnet.WithSettle(synctest.Wait), vnet.WithMedia())
 				h.Phone("1001")
 				u := virtualUA(t, h, "1000")
-				tx, err := u.Start(u.NewInvite("1001", u.Offer()))
-				if err != nil {
-					t.Fatal(err)
-				}
-				res, err := tx.Final(ctx)
-				if err != nil || res.StatusCode != 200 {
-					t.Fatalf("INVITE answered %v, %v", res, err)
-				}
-				if _, err := tx.Ack(nil); err != nil {
-					t.Fatal(err)
-				}
+				_, res := inviteAnswered(ctx, t, u, u.NewInvite("1001", u.Offer()))
 				s, err := sdpneg.Parse(res.Body())
 				if err != nil {
 					t.Fatal(err)
@@ -208,17 +206,7 @@ func TestVirtualMultipartInvite(t *testing.T) {
 		body := "--b1\r\nContent-Type: application/sdp\r\n\r\n" + string(u.Offer()) +
 			"--b1\r\nContent-Type: application/ISUP; version=nxv3\r\nContent-Disposition: signal; handling=optional\r\n\r\n\x01\x00\x49\x00\r\n--b1--\r\n"
 		testua.SetBody(inv, "multipart/mixed; boundary=b1", []byte(body))
-		tx, err := u.Start(inv)
-		if err != nil {
-			t.Fatal(err)
-		}
-		res, err := tx.Final(ctx)
-		if err != nil || res.StatusCode != 200 {
-			t.Fatalf("INVITE with SDP and ISUP answered %v, %v; want 200", res, err)
-		}
-		if _, err := tx.Ack(nil); err != nil {
-			t.Fatal(err)
-		}
+		_, res := inviteAnswered(ctx, t, u, inv) // not 415
 		if ct := res.ContentType(); ct == nil || ct.Value() != "application/sdp" {
 			t.Fatalf("answer Content-Type %v, want application/sdp", ct)
 		}
