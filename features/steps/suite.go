@@ -96,6 +96,7 @@ func (s *Suite) InitializeScenario(sc *godog.ScenarioContext) {
 	registerPromptSteps(sc)
 	registerHoldSteps(sc)
 	registerDivertSteps(sc)
+	registerWireSteps(sc)
 }
 
 // Skipped reports whether the scenario of ctx was skipped because its
