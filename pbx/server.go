@@ -23,6 +23,7 @@ import (
 	"pbxlab/pbx/internal/cdr"
 	"pbxlab/pbx/internal/digestauth"
 	"pbxlab/pbx/internal/media"
+	"pbxlab/pbx/internal/numbering"
 	"pbxlab/pbx/internal/registrar"
 	"pbxlab/pbx/internal/sipx"
 	"pbxlab/pbx/internal/store"
@@ -51,6 +52,7 @@ type Server struct {
 	recorder *recorder              // call recording (recording.go)
 
 	subs    map[string]config.Subscriber
+	plan    *numbering.Plan // number analysis and substitution
 	trusted []netip.Prefix
 	peers   []*peer // outbound peers (config peers), qualified
 
@@ -99,6 +101,9 @@ func (s *Server) init() error {
 	s.subs = make(map[string]config.Subscriber)
 	for _, sub := range s.cfg.Subscribers() {
 		s.subs[sub.Number] = sub
+	}
+	if err := s.initNumbering(); err != nil {
+		return err
 	}
 	for _, p := range s.cfg.TrustedPeers {
 		pfx, err := parsePrefix(p.Address)

@@ -55,6 +55,9 @@ type Call struct {
 	// diversions are the Diversion header values the call gathered, the
 	// newest first; tried the target URIs it has sent an INVITE to.
 	diversions []string
+	// presented is the calling number the PBX's forks carry in From
+	// (Decision.Calling), "" for the caller's own
+	presented string
 	tried      map[string]bool
 	next       int // sequential decision: the next target to ring
 	winner     *Leg

@@ -107,19 +107,19 @@ func NewPlan(cfg Config) (*Plan, error) {
 		partial: map[string]map[Location]map[string]bool{},
 	}
 	if np, ip := cfg.NationalPrefix, cfg.InternationalPrefix; np != "" && ip != "" && strings.HasPrefix(np, ip) {
-		return nil, fmt.Errorf("%w: national prefix %q starts with the international prefix %q", ErrPlan, np, ip)
+		return nil, planErr("national_prefix", "%q starts with the international prefix %q", np, ip)
 	}
 	p.addLocation(cfg.Home)
-	for _, d := range cfg.Devices {
+	for i, d := range cfg.Devices {
 		if _, dup := p.devices[d.Name]; dup || d.Name == "" {
-			return nil, fmt.Errorf("%w: device %q: empty or defined twice", ErrPlan, d.Name)
+			return nil, planErr(fmt.Sprintf("devices[%d].name", i), "device %q: empty or defined twice", d.Name)
 		}
 		p.devices[d.Name] = d
 		p.addLocation(d.Location)
 	}
 	for i, e := range cfg.Entries {
 		if err := p.addEntry(e); err != nil {
-			return nil, fmt.Errorf("%w: entry %d: %w", ErrPlan, i, err)
+			return nil, planErr(fmt.Sprintf("entries[%d]", i), "%s", err.Error())
 		}
 	}
 	for ctx, parent := range cfg.Inherit {
@@ -212,7 +212,7 @@ func (p *Plan) checkInherit() error {
 		seen := map[string]bool{}
 		for c := ctx; c != ""; c = p.parent(c) {
 			if seen[c] {
-				return fmt.Errorf("%w: context %q inherits from itself", ErrPlan, ctx)
+				return planErr("contexts."+ctx, "context %q inherits from itself", ctx)
 			}
 			seen[c] = true
 		}

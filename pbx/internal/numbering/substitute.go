@@ -75,35 +75,36 @@ type substitution struct {
 
 func newSubstitution(bs []Binding, ts []Table, devices map[string]Device) (substitution, error) {
 	s := substitution{tables: map[string][]Rule{}, bindings: map[Scope]map[string]Binding{}}
-	for _, t := range ts {
+	for i, t := range ts {
 		if _, dup := s.tables[t.Name]; dup || t.Name == "" {
-			return s, fmt.Errorf("%w: table %q: empty or defined twice", ErrPlan, t.Name)
+			return s, planErr(fmt.Sprintf("tables[%d].name", i), "table %q: empty or defined twice", t.Name)
 		}
-		for _, r := range t.Rules {
+		for j, r := range t.Rules {
 			if err := r.check(); err != nil {
-				return s, fmt.Errorf("%w: table %q: %w", ErrPlan, t.Name, err)
+				return s, planErr(fmt.Sprintf("tables[%d].rules[%d]", i, j), "%s", err.Error())
 			}
 		}
 		s.tables[t.Name] = t.Rules
 	}
-	for _, b := range bs {
+	for i, b := range bs {
+		field := fmt.Sprintf("bindings[%d]", i)
 		if _, ok := scopeNames[b.Scope]; !ok {
-			return s, fmt.Errorf("%w: binding of %q: no scope", ErrPlan, b.Key)
+			return s, planErr(field+".scope", "binding of %q: no scope", b.Key)
 		}
 		if (b.Scope == ScopeOrigDevice || b.Scope == ScopeTermDevice) && devices[b.Key].Name == "" {
-			return s, fmt.Errorf("%w: %s binding: unknown device %q", ErrPlan, b.Scope, b.Key)
+			return s, planErr(field+".key", "%s binding: unknown device %q", b.Scope, b.Key)
 		}
 		if b.Scope == ScopeGlobal && len(b.Rules) > 0 {
-			return s, fmt.Errorf("%w: the LS binds tables only (the manual's \"LS-global tables\"), not rules", ErrPlan)
+			return s, planErr(field+".rules", "the LS binds tables only (the manual's \"LS-global tables\"), not rules")
 		}
-		for _, r := range b.Rules {
+		for j, r := range b.Rules {
 			if err := r.check(); err != nil {
-				return s, fmt.Errorf("%w: %s %q: %w", ErrPlan, b.Scope, b.Key, err)
+				return s, planErr(fmt.Sprintf("%s.rules[%d]", field, j), "%s", err.Error())
 			}
 		}
-		for _, t := range b.Tables {
+		for j, t := range b.Tables {
 			if _, ok := s.tables[t]; !ok {
-				return s, fmt.Errorf("%w: %s %q: unknown table %q", ErrPlan, b.Scope, b.Key, t)
+				return s, planErr(fmt.Sprintf("%s.tables[%d]", field, j), "unknown table %q", t)
 			}
 		}
 		m := s.bindings[b.Scope]
@@ -112,7 +113,7 @@ func newSubstitution(bs []Binding, ts []Table, devices map[string]Device) (subst
 			s.bindings[b.Scope] = m
 		}
 		if _, dup := m[b.Key]; dup {
-			return s, fmt.Errorf("%w: %s %q bound twice", ErrPlan, b.Scope, b.Key)
+			return s, planErr(field+".key", "%s %q bound twice", b.Scope, b.Key)
 		}
 		m[b.Key] = b
 	}
