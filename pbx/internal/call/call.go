@@ -58,11 +58,11 @@ type Call struct {
 	// presented is the calling number the PBX's forks carry in From
 	// (Decision.Calling), "" for the caller's own
 	presented string
-	tried      map[string]bool
-	next       int // sequential decision: the next target to ring
-	winner     *Leg
-	noAnswer   clock.Timer
-	nLegs      int
+	tried     map[string]bool
+	next      int // sequential decision: the next target to ring
+	winner    *Leg
+	noAnswer  clock.Timer
+	nLegs     int
 	// nDecisions counts the decisions applied (forwarding chains are
 	// bounded by maxDecisions).
 	nDecisions int
