@@ -41,6 +41,7 @@ type world struct {
 	calls   []*callRec
 
 	vm         *vmScenario // voicemail and MWI (steps_voicemail.go)
+	locs       map[string]location // subscribers' locations (steps_numbering.go)
 	lastReg    *regOutcome // the last registration attempt a step made
 	lastRawReg *rawRegOutcome
 }
