@@ -40,9 +40,9 @@ type world struct {
 	raws    map[string]*rawPhone // by scenario number
 	calls   []*callRec
 
-	vm         *vmScenario // voicemail and MWI (steps_voicemail.go)
+	vm         *vmScenario         // voicemail and MWI (steps_voicemail.go)
 	locs       map[string]location // subscribers' locations (steps_numbering.go)
-	lastReg    *regOutcome // the last registration attempt a step made
+	lastReg    *regOutcome         // the last registration attempt a step made
 	lastRawReg *rawRegOutcome
 }
 
