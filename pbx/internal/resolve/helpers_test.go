@@ -71,4 +71,3 @@ func strs(ts []resolve.Target) []string {
 	}
 	return out
 }
-
