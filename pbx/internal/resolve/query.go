@@ -25,7 +25,7 @@ type lookup struct {
 // ask sends m to each server in turn until one answers (over TCP when the
 // UDP answer is truncated).
 func (d *DNS) ask(ctx context.Context, m *dns.Msg) (*dns.Msg, error) {
-	var last error
+	last := d.noServer
 	for _, server := range d.servers {
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrTimeout, err)

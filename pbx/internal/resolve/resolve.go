@@ -79,6 +79,7 @@ type DNS struct {
 	exchange func(ctx context.Context, m *dns.Msg) (*dns.Msg, error)
 	// resolvConf names the servers when Config.Servers is empty
 	resolvConf string
+	noServer   error // why there is no server to ask
 
 	mu    sync.Mutex
 	rng   *rand.Rand
@@ -108,7 +109,9 @@ func WithResolvConf(path string) Option {
 	return func(d *DNS) { d.resolvConf = path }
 }
 
-// New returns a resolver asking cfg.Servers (or the system's).
+// New returns a resolver asking cfg.Servers (or the system's). Without
+// servers (none configured, resolv.conf unreadable) it still resolves IP
+// addresses; names fail with ErrServer saying why.
 func New(cfg Config, opts ...Option) (*DNS, error) {
 	d := &DNS{
 		timeout: cfg.Timeout, log: slog.New(slog.DiscardHandler), clock: clock.New(),
@@ -133,13 +136,16 @@ func New(cfg Config, opts ...Option) (*DNS, error) {
 	if len(d.servers) == 0 {
 		cc, err := dns.ClientConfigFromFile(d.resolvConf)
 		if err != nil {
-			return nil, fmt.Errorf("resolver: %s: %w", d.resolvConf, err)
-		}
-		for _, s := range cc.Servers {
-			d.servers = append(d.servers, net.JoinHostPort(s, cc.Port))
-		}
-		if len(d.servers) == 0 {
-			return nil, fmt.Errorf("resolver: %s names no nameserver: %w", d.resolvConf, ErrServer)
+			// names fail to resolve (IP addresses still work): a host
+			// without resolv.conf (a FROM-scratch container) runs
+			d.noServer = fmt.Errorf("%w: no DNS server configured and %s unreadable: %w", ErrServer, d.resolvConf, err)
+		} else {
+			for _, s := range cc.Servers {
+				d.servers = append(d.servers, net.JoinHostPort(s, cc.Port))
+			}
+			if len(d.servers) == 0 {
+				d.noServer = fmt.Errorf("%w: %s names no nameserver", ErrServer, d.resolvConf)
+			}
 		}
 	}
 	d.exchange = d.ask

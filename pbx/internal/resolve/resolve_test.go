@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -77,7 +78,7 @@ func TestLookupErrorSaysWhy(t *testing.T) {
 		"nowhere.test": "A missing.test.: NXDOMAIN",
 	} {
 		_, err := lookup(t, r, host, "")
-		if err == nil || !contains(err.Error(), want) {
+		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("Lookup(%s) error %v; want it to say %q", host, err, want)
 		}
 	}
@@ -165,5 +166,20 @@ func TestNewRejectsBadServer(t *testing.T) {
 	r, err := resolve.New(resolve.Config{Servers: []string{"127.0.0.1", "[::1]:5353"}})
 	if err != nil || !slices.Equal(r.Servers(), []string{"127.0.0.1:53", "[::1]:5353"}) {
 		t.Fatalf("New: %v, %v", r.Servers(), err)
+	}
+}
+
+// Without a DNS server (no resolv.conf) IP addresses still resolve; a name
+// fails saying why.
+func TestLookupWithoutServer(t *testing.T) {
+	r, err := resolve.New(resolve.Config{}, resolve.WithResolvConf(t.TempDir()+"/missing.conf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ts, err := lookup(t, r, "192.0.2.1:5070", "tcp"); err != nil || len(ts) != 1 {
+		t.Fatalf("IP lookup without server: %v, %v", strs(ts), err)
+	}
+	if _, err := lookup(t, r, "plain.test", ""); !errors.Is(err, resolve.ErrServer) || !strings.Contains(err.Error(), "missing.conf") {
+		t.Fatalf("name lookup without server: %v; want ErrServer naming the resolv.conf", err)
 	}
 }
