@@ -13,8 +13,9 @@ type Hop struct {
 
 // failover sends a failed branch's INVITE on to the next hop of its
 // target (RFC 3263 §4.3): when the server it went to timed out, could not
-// be reached (the transaction's own 408 or 503) or answered 503, before
-// any early dialog and while the call still rings. The new branch is a new
+// be reached (the transaction's own 408 or 503) or answered 503 (after a
+// provisional too: the server failed downstream), while the call still
+// rings and nothing cancelled the branch. The new branch is a new
 // INVITE transaction (new branch ID) and leg with the same Request-URI; a
 // sequential decision's ring time starts again for it. It reports whether
 // the failure was taken over.
@@ -22,7 +23,7 @@ func (c *Call) failover(b *branch, res *sip.Response) bool {
 	if len(b.target.Failover) == 0 || b.final != nil || c.phase != phaseRinging || b.cancelPending || b.cancelSent {
 		return false
 	}
-	if !serverFailed(res) || len(b.legs) != 1 || b.legs[0].state > LegTrying {
+	if !serverFailed(res) {
 		return false
 	}
 	for _, l := range b.legs {
