@@ -139,6 +139,9 @@ func (s *Server) runQualify(ctx context.Context) {
 func (s *Server) qualify(ctx context.Context, p *peer) {
 	answered, code := false, 0
 	for _, t := range s.locatePeer(ctx, p) {
+		if ctx.Err() != nil {
+			return // shutting down: no OPTIONS, no verdict
+		}
 		res := s.qualifyOne(ctx, p, t)
 		if res == nil {
 			continue
@@ -147,6 +150,9 @@ func (s *Server) qualify(ctx context.Context, p *peer) {
 		if code != 503 {
 			break
 		}
+	}
+	if ctx.Err() != nil {
+		return
 	}
 	p.mu.Lock()
 	was := p.reachable
