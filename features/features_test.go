@@ -271,7 +271,7 @@ func TestFeaturesTCP(t *testing.T) {
 	defer cancel()
 	res, err := Run(ctx, Options{
 		Target:      &InProcess{Transport: "tcp"},
-		Tags:        "~@wip",
+		Tags:        "~@wip && ~@udp", // @udp: a datagram's bounds are the message's
 		Output:      outputDir(t),
 		Format:      "progress",
 		Out:         &out,

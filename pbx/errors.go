@@ -16,3 +16,8 @@ var (
 	// does not answer its OPTIONS qualify.
 	ErrPeerUnreachable = errors.New("peer unreachable")
 )
+
+// ErrNotYet: number analysis found a destination whose kind the PBX does
+// not serve yet (routes to devices and trunks, hunt groups, feature codes
+// come with the numbering and call-services issues).
+var ErrNotYet = errors.New("destination kind not served yet")

@@ -3,6 +3,8 @@ package pbx
 import (
 	"context"
 	"fmt"
+	"net"
+	"net/netip"
 	"strings"
 
 	"github.com/emiago/sipgo/sip"
@@ -24,9 +26,22 @@ func (s *Server) followRedirect(ctx context.Context, f call.Failure) *call.Decis
 		return nil
 	}
 	var targets []call.Target
+	callee := f.Callee
 	for _, h := range f.Response.GetHeaders("Contact") {
 		ch, ok := h.(*sip.ContactHeader)
 		if !ok {
+			continue
+		}
+		if number, ok := s.ownSubscriber(ch.Address); ok {
+			// a deflection to another of our numbers (sip:1003@pbx): ring
+			// its bindings, and the call is now for that number (CDR,
+			// its own follow_redirects for a further 3xx)
+			ts, err := s.locate(ctx, number)
+			if err != nil || len(ts) == 0 {
+				s.log.Info("redirect contact skipped", "callee", f.Callee, "contact", ch.Address.String(), "error", err, "bindings", len(ts))
+				continue
+			}
+			targets, callee = append(targets, ts...), number
 			continue
 		}
 		t, err := s.redirectTarget(ctx, ch.Address)
@@ -44,7 +59,7 @@ func (s *Server) followRedirect(ctx context.Context, f call.Failure) *call.Decis
 		reason = "unconditional"
 	}
 	from := sip.Uri{Scheme: "sip", User: f.Callee} // the call layer adds the host the caller dialled
-	return &call.Decision{Kind: call.ToSubscriber, Callee: f.Callee, Targets: targets,
+	return &call.Decision{Kind: call.ToSubscriber, Callee: callee, Targets: targets,
 		Diversion: &call.Diversion{From: from, Reason: reason}}
 }
 
@@ -62,4 +77,54 @@ func (s *Server) redirectTarget(ctx context.Context, u sip.Uri) (call.Target, er
 		return call.Target{}, fmt.Errorf("%w: %w", ErrRedirectContact, err)
 	}
 	return t, nil
+}
+
+// ownSubscriber reports whether u names one of the PBX's subscribers at
+// the PBX itself: its host one of the PBX's listen addresses (a listener
+// on 0.0.0.0 or :: matches every local address; a URI without a port
+// matches any listener of that address, as phones that register to a
+// bare IP write it) or a digest realm's name, its user a subscriber.
+func (s *Server) ownSubscriber(u sip.Uri) (string, bool) {
+	if _, ok := s.subs[u.User]; !ok {
+		return "", false
+	}
+	host := strings.Trim(u.Host, "[]")
+	for _, r := range s.cfg.Auth.Realms {
+		if strings.EqualFold(host, r.Name) {
+			return u.User, true
+		}
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		return "", false
+	}
+	ip = ip.Unmap()
+	for _, l := range s.listeners {
+		la := l.addr.AddrPort
+		if u.Port != 0 && la.Port() != uint16(u.Port) {
+			continue
+		}
+		if la.Addr().Unmap() == ip || (la.Addr().IsUnspecified() && isLocalAddr(ip)) {
+			return u.User, true
+		}
+	}
+	return "", false
+}
+
+// isLocalAddr reports whether ip is one of this host's interface addresses
+// (a listener on 0.0.0.0 or :: answers on each).
+func isLocalAddr(ip netip.Addr) bool {
+	if ip.IsLoopback() {
+		return true
+	}
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return false
+	}
+	for _, a := range addrs {
+		if pfx, err := netip.ParsePrefix(a.String()); err == nil && pfx.Addr().Unmap() == ip {
+			return true
+		}
+	}
+	return false
 }

@@ -23,6 +23,7 @@ import (
 	"pbxlab/pbx/internal/cdr"
 	"pbxlab/pbx/internal/digestauth"
 	"pbxlab/pbx/internal/media"
+	"pbxlab/pbx/internal/numbering"
 	"pbxlab/pbx/internal/registrar"
 	"pbxlab/pbx/internal/resolve"
 	"pbxlab/pbx/internal/sipx"
@@ -52,6 +53,7 @@ type Server struct {
 	recorder *recorder              // call recording (recording.go)
 
 	subs    map[string]config.Subscriber
+	plan    *numbering.Plan // number analysis and substitution
 	trusted []netip.Prefix
 	peers   []*peer // outbound peers (config peers), qualified
 	// resolver locates the servers of host names (RFC 3263, dns.go)
@@ -102,6 +104,9 @@ func (s *Server) init() error {
 	s.subs = make(map[string]config.Subscriber)
 	for _, sub := range s.cfg.Subscribers() {
 		s.subs[sub.Number] = sub
+	}
+	if err := s.initNumbering(); err != nil {
+		return err
 	}
 	for _, p := range s.cfg.TrustedPeers {
 		pfx, err := parsePrefix(p.Address)

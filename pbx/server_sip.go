@@ -14,6 +14,7 @@ import (
 	"pbxlab/pbx/config"
 	"pbxlab/pbx/internal/call"
 	"pbxlab/pbx/internal/digestauth"
+	"pbxlab/pbx/internal/numbering"
 	"pbxlab/pbx/internal/registrar"
 	"pbxlab/pbx/internal/sipx"
 	"pbxlab/pbx/internal/store"
@@ -272,6 +273,8 @@ func (s *Server) onTargetsFailed(ctx context.Context, f call.Failure) (*call.Dec
 // contacts (or redirects, per the subscriber's redirect setting); any other
 // number is vacant (404).
 func (s *Server) route(ctx context.Context, in call.Incoming) (call.Decision, error) {
+	a, dialled, aerr := s.analyse(in)
+	in.Dialled = dialled
 	if d, ok := s.routeIVR(in); ok {
 		return d, nil
 	}
@@ -281,7 +284,17 @@ func (s *Server) route(ctx context.Context, in call.Incoming) (call.Decision, er
 	if d, ok := s.routeVoicemail(in); ok {
 		return d, nil
 	}
-	sub, ok := s.subs[in.Dialled]
+	if aerr != nil {
+		return call.Decision{Kind: call.Reject, Err: analysisError(a.result, aerr)}, nil
+	}
+	if a.result.Kind != numbering.Subscriber {
+		if d, ok := s.serviceNumber(in, a.result); ok {
+			return d, nil
+		}
+		s.log.Info("number analysis: destination not served yet", "dialled", in.Dialled, "kind", a.result.Kind.String(), "target", a.result.Target)
+		return notYet(a.result), nil
+	}
+	sub, ok := s.subs[a.result.Target]
 	if !ok {
 		return call.Decision{Kind: call.Reject, Err: sipx.ErrNotFound}, nil
 	}
@@ -295,7 +308,11 @@ func (s *Server) route(ctx context.Context, in call.Incoming) (call.Decision, er
 		return call.Decision{Kind: call.Reject, Callee: sub.Number, Err: &sipx.StatusError{Code: 503, Reason: "Service Unavailable",
 			Err: fmt.Errorf("route %s: peer %s: %w", sub.Number, down, ErrPeerUnreachable)}}, nil
 	}
-	return s.redirectRole(sub, call.Decision{Kind: call.ToSubscriber, Callee: sub.Number, Targets: targets})
+	d := call.Decision{Kind: call.ToSubscriber, Callee: sub.Number, Targets: targets}
+	if a.calling != in.Caller.Number {
+		d.Calling = a.calling
+	}
+	return s.redirectRole(sub, d)
 }
 
 // redirectRole answers as a redirect server when the subscriber (or

@@ -31,10 +31,13 @@ type fixtureData struct {
 	Contact       string // Contact header value: <sip:...> or *
 	Expires       int
 	Authorization string // Authorization header value, "" for none
+	ContentType   string // Content-Type of Body, "" for none
+	Body          string // the message body, after the empty line
 }
 
 // render executes the fixture name (e.g. "register.sip"), converts it to
-// CRLF wire form with an empty body and validates it with sipgo's parser.
+// CRLF wire form with d.Body after the empty line and validates it with
+// sipgo's parser.
 // It returns the wire bytes and the parsed request.
 func render(name string, d fixtureData) ([]byte, *sip.Request, error) {
 	text, err := fixtureFiles.ReadFile("fixtures/" + name)
@@ -49,7 +52,7 @@ func render(name string, d fixtureData) ([]byte, *sip.Request, error) {
 	if err := tpl.Execute(&b, d); err != nil {
 		return nil, nil, fmt.Errorf("render fixture %s: %w: %w", name, ErrBadFixture, err)
 	}
-	wire := wireForm(b.String())
+	wire := append(wireForm(b.String()), d.Body...)
 	msg, err := sip.ParseMessage(wire)
 	if err != nil {
 		return nil, nil, fmt.Errorf("render fixture %s: %w: %w", name, ErrBadFixture, err)

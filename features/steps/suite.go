@@ -95,6 +95,8 @@ func (s *Suite) InitializeScenario(sc *godog.ScenarioContext) {
 	registerVoicemailSteps(sc)
 	registerPromptSteps(sc)
 	registerHoldSteps(sc)
+	registerDivertSteps(sc)
+	registerWireSteps(sc)
 }
 
 // Skipped reports whether the scenario of ctx was skipped because its

@@ -198,7 +198,7 @@ func (u *UA) onResponse(rec *Record, res *sip.Response) {
 		_ = u.write(ack, nil, netip.AddrPort{})
 	}
 	if tx != nil && tx.req.Method == sip.INVITE && res.StatusCode >= 300 && auto&AutoAckError != 0 {
-		_ = u.write([]byte(nonSuccessAck(tx.req, res).String()), nil, netip.AddrPort{})
+		_ = u.write([]byte(NonSuccessAck(tx.req, res).String()), nil, netip.AddrPort{})
 	}
 	u.mu.Lock()
 	defer u.mu.Unlock()
@@ -214,10 +214,10 @@ func (u *UA) onResponse(rec *Record, res *sip.Response) {
 	u.fileLocked(rec)
 }
 
-// nonSuccessAck is the ACK of a non-2xx final response, part of the
+// NonSuccessAck is the ACK of a non-2xx final response, part of the
 // INVITE's transaction (RFC 3261 §17.1.1.3): same Request-URI, top Via and
 // Route, To from the response.
-func nonSuccessAck(inv *sip.Request, res *sip.Response) *sip.Request {
+func NonSuccessAck(inv *sip.Request, res *sip.Response) *sip.Request {
 	ack := sip.NewRequest(sip.ACK, *inv.Recipient.Clone())
 	ack.AppendHeader(inv.Via().Clone())
 	for _, h := range inv.GetHeaders("Route") {

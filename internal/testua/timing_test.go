@@ -241,7 +241,7 @@ func TestUASTransactions(t *testing.T) {
 		if got, want := offsets(busy), ms(0, 500); !slices.Equal(got, want) {
 			t.Errorf("486 at %v, want %v", got, want)
 		}
-		if err := pbx.Send(nonSuccessAck(inv2, busy[0].Response())); err != nil {
+		if err := pbx.Send(NonSuccessAck(inv2, busy[0].Response())); err != nil {
 			t.Fatal(err)
 		}
 		if err := <-done; err != nil {

@@ -69,6 +69,9 @@ type Config struct {
 	// IVRs are the auto-attendants (IVR menus from YAML files), reachable
 	// by their numbers. Default none.
 	IVRs []IVR `yaml:"ivrs"`
+	// Numbering is the location server's numbering plan: locations,
+	// number analysis, substitution rules (see Numbering).
+	Numbering Numbering `yaml:"numbering"`
 
 	// src remembers where the configuration came from so that Validate
 	// can name the file and line of a field. Nil for a Config built in Go.

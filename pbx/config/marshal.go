@@ -42,6 +42,11 @@ func encodeValue(v reflect.Value, unit string) *yaml.Node {
 		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: formatDuration(d)}
 	case v.Type() == secretType:
 		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: Secret(v.String()).String()}
+	case v.Kind() == reflect.Pointer:
+		if v.IsNil() {
+			return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Value: "null"}
+		}
+		return encodeValue(v.Elem(), unit)
 	case v.Kind() == reflect.String:
 		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: v.String()}
 	case v.Kind() == reflect.Int, v.Kind() == reflect.Int64:

@@ -39,6 +39,7 @@ func (c *Config) validate() []error {
 	v.conferences()
 	v.recording()
 	v.ivrs()
+	v.numbering()
 	return v.errs
 }
 

@@ -139,7 +139,8 @@ type Call struct {
 }
 
 type control struct {
-	code int // 200 answer; >= 300 reject with that code
+	code    int          // 200 answer; >= 300 reject with that code
+	headers []sip.Header // added to a final >= 300 (Contact of a 3xx)
 }
 
 func newCall(p *Phone, dir Direction, callID, localTag, remote string) *Call {

@@ -144,7 +144,7 @@ func (c *Call) ring(mode AnswerMode, far *sdpneg.Session) {
 			c.answerNow(far)
 			return
 		}
-		c.respondFinal(ctl.code, reasonPhrase(ctl.code))
+		c.respondFinal(ctl.code, reasonPhrase(ctl.code), ctl.headers...)
 	case <-c.dss.Context().Done():
 		// CANCEL: the transaction layer already answered 200 and 487 (RFC 3261 §9.2).
 		if cause := context.Cause(c.dss.Context()); cause != nil && !errors.Is(cause, sip.ErrTransactionCanceled) && !errors.Is(cause, context.Canceled) {
@@ -174,11 +174,11 @@ func (c *Call) uasBye(ctx context.Context) error {
 }
 
 // respondFinal declines the call with code and ends it.
-func (c *Call) respondFinal(code int, reason string) {
+func (c *Call) respondFinal(code int, reason string, headers ...sip.Header) {
 	c.mu.Lock()
 	c.code, c.reason = code, reason
 	c.mu.Unlock()
-	err := c.dss.Respond(code, reason, nil)
+	err := c.dss.Respond(code, reason, nil, headers...)
 	if err != nil {
 		c.agent.log.Debug("final response failed", "call_id", c.callID, "status", code, "error", err)
 	}

@@ -55,11 +55,14 @@ type Call struct {
 	// diversions are the Diversion header values the call gathered, the
 	// newest first; tried the target URIs it has sent an INVITE to.
 	diversions []string
-	tried      map[string]bool
-	next       int // sequential decision: the next target to ring
-	winner     *Leg
-	noAnswer   clock.Timer
-	nLegs      int
+	// presented is the calling number the PBX's forks carry in From
+	// (Decision.Calling), "" for the caller's own
+	presented string
+	tried     map[string]bool
+	next      int // sequential decision: the next target to ring
+	winner    *Leg
+	noAnswer  clock.Timer
+	nLegs     int
 	// nDecisions counts the decisions applied (forwarding chains are
 	// bounded by maxDecisions).
 	nDecisions int

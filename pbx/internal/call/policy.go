@@ -82,6 +82,10 @@ type Decision struct {
 	// (each for its Target.Ring, then the next).
 	Targets    []Target
 	Sequential bool
+	// Calling is the calling number the targets see (number
+	// substitution, the manual's Table 1-2); "" keeps the caller's. The
+	// CDR keeps the caller's own.
+	Calling string
 	// Code is 301 or 302 for Redirect.
 	Code int
 	// Err is the refusal for Reject: a sipx sentinel or *sipx.StatusError

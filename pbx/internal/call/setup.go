@@ -151,6 +151,9 @@ func (c *Call) apply(d Decision) {
 	if d.Callee != "" {
 		c.rec.Callee = d.Callee
 	}
+	if d.Calling != "" {
+		c.presented = d.Calling
+	}
 	switch d.Kind {
 	case Reject:
 		c.failWith(d.Err)

@@ -46,18 +46,22 @@ func (c *Call) originate(t Target, from *Leg, offer []byte, onResponse func(*bra
 		return nil, fmt.Errorf("originate to %s over %s: %w", t.Dest, t.Transport, sipx.ErrUnavailable)
 	}
 	host := local.Addr.Addr().String()
+	calling := c.rec.Caller
+	if c.presented != "" {
+		calling = c.presented // number substitution
+	}
 	l := &Leg{
 		id:           c.newLegID(),
 		role:         UAC,
 		callID:       sipx.NewCallID(),
 		localTag:     sipx.NewTag(),
-		local:        sip.Uri{Scheme: "sip", User: c.rec.Caller, Host: host, UriParams: sip.NewParams(), Headers: sip.NewParams()},
+		local:        sip.Uri{Scheme: "sip", User: calling, Host: host, UriParams: sip.NewParams(), Headers: sip.NewParams()},
 		localName:    c.a.remoteName,
 		remote:       sip.Uri{Scheme: "sip", User: c.rec.Callee, Host: host, UriParams: sip.NewParams(), Headers: sip.NewParams()},
 		remoteTarget: *t.URI.Clone(),
 		dest:         t.Dest,
 		via:          local,
-		contactUser:  c.rec.Caller,
+		contactUser:  calling,
 	}
 	c.addLeg(l)
 	var body []byte

@@ -95,3 +95,19 @@ func ErrorResponse(req *sip.Request, err error) *sip.Response {
 	}
 	return res
 }
+
+// extraReasons are RFC 3261 §21 reason phrases of codes no sentinel has.
+var extraReasons = map[int]string{402: "Payment Required", 404: "Not Found", 410: "Gone", 484: "Address Incomplete",
+	485: "Ambiguous", 500: "Server Internal Error", 503: "Service Unavailable", 600: "Busy Everywhere",
+	603: "Decline", 604: "Does Not Exist Anywhere"}
+
+// ReasonPhrase is the RFC 3261 §21 reason phrase of code ("" for a code
+// the RFC does not name).
+func ReasonPhrase(code int) string {
+	for _, s := range sentinelStatus {
+		if s.code == code {
+			return s.reason
+		}
+	}
+	return extraReasons[code]
+}

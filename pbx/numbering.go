@@ -1,0 +1,81 @@
+package pbx
+
+import (
+	"errors"
+	"fmt"
+
+	"pbxlab/pbx/internal/call"
+	"pbxlab/pbx/internal/numbering"
+	"pbxlab/pbx/internal/sipx"
+)
+
+// initNumbering builds the numbering plan (config numbering: and the
+// subscribers).
+func (s *Server) initNumbering() error {
+	p, err := s.cfg.NumberingPlan()
+	if err != nil {
+		return fmt.Errorf("numbering: %w", err)
+	}
+	s.plan = p
+	return nil
+}
+
+// analysed is a call after number substitution and analysis.
+type analysed struct {
+	result  numbering.Result
+	calling string // the calling number the callee is shown
+	called  string // the called number after substitution
+}
+
+// analyse substitutes and analyses a new call's numbers (the manual's
+// Feature and Location Server modules): substitution before analysis
+// (rules of the calling number, the originating device, the LS), number
+// analysis in the caller's location, substitution after analysis (the
+// full precedence list, ending in location-based substitution). A caller
+// inside the LS domain is a subscriber; a trusted peer (a trunk) is not.
+// dialled is the number after the first substitution, for the services
+// that own exact numbers (IVRs, conferences, voicemail).
+func (s *Server) analyse(in call.Incoming) (a analysed, dialled string, err error) {
+	_, inDomain := s.subs[in.Caller.Number]
+	inDomain = inDomain && !in.Caller.Trusted
+	c := numbering.Call{Calling: in.Caller.Number, Called: in.Dialled, CallerInDomain: inDomain}
+	c, _ = s.plan.Substitute(c, numbering.Before)
+	r, err := s.plan.Analyse(numbering.DefaultContext, s.plan.Home, c.Called)
+	if err != nil {
+		return analysed{result: r}, c.Called, err
+	}
+	after, _ := s.plan.Substitute(numbering.Call{Calling: c.Calling, Called: c.Called, TermDevice: r.Device,
+		CallerInDomain: inDomain, CallerAt: s.plan.Home, CalleeAt: r.At.Location, CalledLocal: r.Called}, numbering.After)
+	return analysed{result: r, calling: after.Calling, called: after.Called}, c.Called, nil
+}
+
+// analysisError is the refusal of a number analysis failed on.
+func analysisError(r numbering.Result, err error) error {
+	switch {
+	case errors.Is(err, numbering.ErrIncomplete):
+		return &sipx.StatusError{Code: 484, Reason: "Address Incomplete", Err: err}
+	case errors.Is(err, numbering.ErrBarred):
+		return &sipx.StatusError{Code: r.Cause, Reason: sipx.ReasonPhrase(r.Cause), Err: err}
+	default:
+		return fmt.Errorf("%w: %w", sipx.ErrNotFound, err)
+	}
+}
+
+// notYet refuses a destination the PBX cannot serve yet, saying so.
+func notYet(r numbering.Result) call.Decision {
+	return call.Decision{Kind: call.Reject, Err: &sipx.StatusError{Code: 480, Reason: "Temporarily Unavailable",
+		Err: fmt.Errorf("%s %q (%s): %w", r.Kind, r.Target, r.Prefix, ErrNotYet)}}
+}
+
+// serviceNumber takes an analysis result that names an IVR or a
+// conference room by its number (an entry of kind ivr or conference).
+func (s *Server) serviceNumber(in call.Incoming, r numbering.Result) (call.Decision, bool) {
+	in.Dialled = r.Target
+	switch r.Kind {
+	case numbering.IVR:
+		return s.routeIVR(in)
+	case numbering.Conference:
+		return s.conferenceRoute(in)
+	}
+	return call.Decision{}, false
+}
