@@ -7,6 +7,7 @@ import (
 	"pbxlab/internal/clock"
 	"pbxlab/internal/pcapio"
 	"pbxlab/pbx/internal/call"
+	"pbxlab/pbx/internal/resolve"
 )
 
 // Option configures a Server.
@@ -40,3 +41,7 @@ func WithPacketListener(listen func(network, address string) (net.PacketConn, er
 		}
 	}
 }
+
+// WithResolver locates host names with r instead of DNS as the dns
+// section says (tests in virtual time: a resolver without sockets).
+func WithResolver(r resolve.Resolver) Option { return func(s *Server) { s.resolver = r } }

@@ -16,6 +16,7 @@ import (
 
 	"pbxlab/pbx/config"
 	"pbxlab/pbx/internal/call"
+	"pbxlab/pbx/internal/resolve"
 	"pbxlab/pbx/internal/sipx"
 )
 
@@ -24,7 +25,8 @@ type peer struct {
 	cfg config.Peer
 
 	mu        sync.Mutex
-	addrs     []netip.Addr // the host resolved
+	targets   []resolve.Target // the host located (RFC 3263), at the last qualify
+	dnsErr    string           // why the last lookup failed ("" when it did not)
 	reachable bool
 	misses    int
 }
@@ -37,36 +39,32 @@ func (p *peer) Reachable() bool {
 	return p.reachable
 }
 
-// has reports whether dest (host:port) is one of the peer's addresses.
+// has reports whether dest (IP:port) is one of the peer's servers.
 func (p *peer) has(dest string) bool {
-	host, port, err := net.SplitHostPort(dest)
-	if err != nil || port != strconv.Itoa(p.cfg.PeerPort()) {
-		return false
-	}
-	if strings.EqualFold(host, strings.Trim(p.cfg.Host, "[]")) {
-		return true
-	}
 	ap, err := netip.ParseAddrPort(dest)
 	if err != nil {
 		return false
 	}
+	ap = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for _, a := range p.addrs {
-		if a == ap.Addr().Unmap() {
+	for _, t := range p.targets {
+		if t.Addr == ap {
 			return true
 		}
 	}
 	return false
 }
 
-// initPeers builds the outbound peers, resolving their hosts (a name
-// that does not resolve yet is retried at every qualify), and their
-// pbxlab_peer_reachable gauges.
+// hostPort is the peer's host for the resolver: with the configured port,
+// if any (then A/AAAA only, RFC 3263 §4.2).
+func (p *peer) hostPort() string { return hostPort(p.cfg.Host, p.cfg.Port) }
+
+// initPeers builds the outbound peers and their pbxlab_peer_reachable
+// gauges; a qualified peer's host is located at every qualify.
 func (s *Server) initPeers() {
 	for _, c := range s.cfg.Peers {
 		p := &peer{cfg: c, reachable: true}
-		p.addrs, _ = resolveHost(context.Background(), c.Host)
 		s.peers = append(s.peers, p)
 		s.metrics.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "pbxlab_peer_reachable", Help: "1 when the outbound peer answers its OPTIONS qualify (or is not qualified), else 0.",
@@ -91,22 +89,25 @@ func (s *Server) unreachablePeer(dest string) (string, bool) {
 	return "", false
 }
 
-// resolveHost returns host's addresses: itself when it is an IP.
-func resolveHost(ctx context.Context, host string) ([]netip.Addr, error) {
-	if ip, err := netip.ParseAddr(strings.Trim(host, "[]")); err == nil {
-		return []netip.Addr{ip.Unmap()}, nil
-	}
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+// locatePeer looks the peer's host up (RFC 3263; the resolver caches per
+// TTL) and keeps the targets; a failed lookup keeps the last ones and is
+// logged once per cause.
+func (s *Server) locatePeer(ctx context.Context, p *peer) []resolve.Target {
+	ctx, cancel := context.WithTimeout(ctx, resolveTimeout)
 	defer cancel()
-	ips, err := net.DefaultResolver.LookupNetIP(ctx, "ip", host)
+	ts, err := s.resolver.Lookup(ctx, p.hostPort(), p.cfg.Transport)
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	if err != nil {
-		return nil, fmt.Errorf("resolve peer host %s: %w", host, err)
+		if p.dnsErr != err.Error() {
+			s.log.Warn("peer host does not resolve", "peer", p.cfg.Name, "host", p.cfg.Host, "error", err)
+		}
+		p.dnsErr = err.Error()
+		return p.targets
 	}
-	out := make([]netip.Addr, len(ips))
-	for i, ip := range ips {
-		out[i] = ip.Unmap()
-	}
-	return out, nil
+	p.dnsErr = ""
+	p.targets = ts
+	return ts
 }
 
 // runQualify qualifies every peer that asks for it until ctx ends.
@@ -130,35 +131,28 @@ func (s *Server) runQualify(ctx context.Context) {
 	wg.Wait()
 }
 
-// qualify sends one OPTIONS to p (answering a 401/407 once with p's
+// qualify sends an OPTIONS to p (answering a 401/407 once with p's
 // credentials) and updates its state: any answer makes it reachable,
-// cfg.Misses() unanswered ones in a row unreachable. Changes are logged.
+// cfg.Misses() unanswered ones in a row unreachable. The OPTIONS goes to
+// the peer's servers in DNS order, on to the next while one does not
+// answer or answers 503 (RFC 3263 §4.3). Changes are logged.
 func (s *Server) qualify(ctx context.Context, p *peer) {
-	if addrs, err := resolveHost(ctx, p.cfg.Host); err == nil {
-		p.mu.Lock()
-		p.addrs = addrs
-		p.mu.Unlock()
-	}
-	p.mu.Lock()
-	addrs := p.addrs
-	p.mu.Unlock()
 	answered, code := false, 0
-	if len(addrs) > 0 {
-		dest := netip.AddrPortFrom(addrs[0], uint16(p.cfg.PeerPort()))
-		uri := sip.Uri{Scheme: "sip", Host: p.cfg.Host, Port: p.cfg.PeerPort(), UriParams: sip.NewParams(), Headers: sip.NewParams()}
-		if p.cfg.PeerTransport() == config.TransportTCP {
-			uri.UriParams.Add("transport", "tcp")
+	for _, t := range s.locatePeer(ctx, p) {
+		if ctx.Err() != nil {
+			return // shutting down: no OPTIONS, no verdict
 		}
-		wait := min(p.cfg.Qualify, 32*time.Second)
-		res, req := s.options(ctx, uri, dest, p.cfg.PeerTransport(), wait, nil)
-		if res != nil && (res.StatusCode == 401 || res.StatusCode == 407) && p.cfg.Username != "" {
-			if h, v, err := answerChallenge(res, req, p.cfg.Username, p.cfg.Password); err == nil {
-				res, _ = s.options(ctx, uri, dest, p.cfg.PeerTransport(), wait, sip.NewHeader(h, v))
-			}
+		res := s.qualifyOne(ctx, p, t)
+		if res == nil {
+			continue
 		}
-		if res != nil {
-			answered, code = true, res.StatusCode
+		answered, code = true, res.StatusCode
+		if code != 503 {
+			break
 		}
+	}
+	if ctx.Err() != nil {
+		return
 	}
 	p.mu.Lock()
 	was := p.reachable
@@ -178,6 +172,26 @@ func (s *Server) qualify(ctx context.Context, p *peer) {
 	case !was && now:
 		s.log.Info("peer reachable", "peer", p.cfg.Name, "host", p.cfg.Host, "status", code)
 	}
+}
+
+// qualifyOne sends the peer's OPTIONS to one of its servers; nil: no
+// answer.
+func (s *Server) qualifyOne(ctx context.Context, p *peer, t resolve.Target) *sip.Response {
+	uri := sip.Uri{Scheme: "sip", Host: p.cfg.Host, Port: p.cfg.Port, UriParams: sip.NewParams(), Headers: sip.NewParams()}
+	if _, err := netip.ParseAddr(strings.Trim(p.cfg.Host, "[]")); err == nil {
+		uri.Port = p.cfg.PeerPort()
+	}
+	if t.Transport == config.TransportTCP {
+		uri.UriParams.Add("transport", "tcp")
+	}
+	wait := min(p.cfg.Qualify, 32*time.Second)
+	res, req := s.options(ctx, uri, t.Addr, t.Transport, wait, nil)
+	if res != nil && (res.StatusCode == 401 || res.StatusCode == 407) && p.cfg.Username != "" {
+		if h, v, err := answerChallenge(res, req, p.cfg.Username, p.cfg.Password); err == nil {
+			res, _ = s.options(ctx, uri, t.Addr, t.Transport, wait, sip.NewHeader(h, v))
+		}
+	}
+	return res
 }
 
 // options sends an OPTIONS to uri at dest (plus extra, e.g. credentials)

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"strconv"
 	"strings"
 
 	"github.com/emiago/sipgo/sip"
@@ -65,32 +64,19 @@ func (s *Server) followRedirect(ctx context.Context, f call.Failure) *call.Decis
 }
 
 // redirectTarget turns a 3xx contact into a target: its host an IP, or a
-// name resolved to its first address (A/AAAA; RFC 3263 NAPTR/SRV is not
-// done yet), the port 5060 by default, the transport from the URI.
+// name located by DNS (RFC 3263: NAPTR → SRV → A/AAAA, dns.go), the
+// transport from the URI (else what DNS says, else udp).
 func (s *Server) redirectTarget(ctx context.Context, u sip.Uri) (call.Target, error) {
 	if !strings.EqualFold(u.Scheme, "sip") {
 		return call.Target{}, fmt.Errorf("scheme %q: %w", u.Scheme, ErrRedirectContact)
 	}
-	host := strings.Trim(u.Host, "[]")
-	ip, err := netip.ParseAddr(host)
-	if err != nil {
-		ips, err := net.DefaultResolver.LookupNetIP(ctx, "ip", host)
-		if err != nil || len(ips) == 0 {
-			return call.Target{}, fmt.Errorf("resolve %s: %w (%v)", host, ErrRedirectContact, err)
-		}
-		ip = ips[0].Unmap()
-	}
-	port := u.Port
-	if port == 0 {
-		port = 5060
-	}
-	transport := "udp"
-	if t, ok := u.UriParams.Get("transport"); ok {
-		transport = strings.ToLower(t)
-	}
 	uri := *u.Clone()
 	uri.Headers = nil
-	return call.Target{URI: uri, Contact: *u.Clone(), Transport: transport, Dest: net.JoinHostPort(ip.String(), strconv.Itoa(port))}, nil
+	t, err := s.resolveTarget(ctx, call.Target{URI: uri, Contact: *u.Clone()}, uriTransport(u))
+	if err != nil {
+		return call.Target{}, fmt.Errorf("%w: %w", ErrRedirectContact, err)
+	}
+	return t, nil
 }
 
 // ownSubscriber reports whether u names one of the PBX's subscribers at

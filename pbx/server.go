@@ -25,6 +25,7 @@ import (
 	"pbxlab/pbx/internal/media"
 	"pbxlab/pbx/internal/numbering"
 	"pbxlab/pbx/internal/registrar"
+	"pbxlab/pbx/internal/resolve"
 	"pbxlab/pbx/internal/sipx"
 	"pbxlab/pbx/internal/store"
 )
@@ -55,6 +56,8 @@ type Server struct {
 	plan    *numbering.Plan // number analysis and substitution
 	trusted []netip.Prefix
 	peers   []*peer // outbound peers (config peers), qualified
+	// resolver locates the servers of host names (RFC 3263, dns.go)
+	resolver resolve.Resolver
 
 	listenPacket func(network, address string) (net.PacketConn, error) // UDP sockets (WithPacketListener)
 
@@ -121,6 +124,9 @@ func (s *Server) init() error {
 		return err
 	}
 	if err := s.initAuth(ctx); err != nil {
+		return err
+	}
+	if err := s.initResolver(); err != nil {
 		return err
 	}
 	if err := s.initSIP(); err != nil {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"strconv"
 	"strings"
 
 	"github.com/emiago/sipgo/sip"
@@ -330,13 +329,17 @@ func (s *Server) redirectRole(sub config.Subscriber, d call.Decision) (call.Deci
 }
 
 // locate turns the subscriber's bindings into targets; a binding behind NAT
-// is reached at the address its REGISTER came from (RFC 3581).
+// is reached at the address its REGISTER came from (RFC 3581). A host name
+// (a static contact at a carrier) is located by DNS (RFC 3263, dns.go): a
+// binding that does not resolve is left out with a log line saying why,
+// and when none is left the error is a 503 naming the DNS cause.
 func (s *Server) locate(ctx context.Context, number string) ([]call.Target, error) {
 	bs, err := s.reg.Lookup(ctx, number)
 	if err != nil {
 		return nil, fmt.Errorf("locate %s: %w", number, err)
 	}
 	out := make([]call.Target, 0, len(bs))
+	var dnsErr error
 	for _, b := range bs {
 		var u sip.Uri
 		if err := sip.ParseUri(b.Target(), &u); err != nil {
@@ -344,21 +347,28 @@ func (s *Server) locate(ctx context.Context, number string) ([]call.Target, erro
 			continue
 		}
 		transport := strings.ToLower(b.Transport)
-		if t, ok := u.UriParams.Get("transport"); ok && transport == "" {
-			transport = strings.ToLower(t)
+		if t := uriTransport(u); t != "" && transport == "" {
+			transport = t
 		}
-		if transport == "" {
+		if b.Static && uriTransport(u) == "" {
+			transport = "" // a static contact without ;transport=: NAPTR decides (RFC 3263 §4.1)
+		} else if transport == "" {
 			transport = "udp"
-		}
-		port := u.Port
-		if port == 0 {
-			port = 5060
 		}
 		var contact sip.Uri
 		if err := sip.ParseUri(b.Contact, &contact); err != nil {
 			contact = u
 		}
-		out = append(out, call.Target{URI: u, Contact: contact, Transport: transport, Dest: net.JoinHostPort(strings.Trim(u.Host, "[]"), strconv.Itoa(port))})
+		t, err := s.resolveTarget(ctx, call.Target{URI: u, Contact: contact}, transport)
+		if err != nil {
+			s.log.Warn("contact does not resolve", "aor", number, "contact", b.Contact, "error", err)
+			dnsErr = err
+			continue
+		}
+		out = append(out, t)
+	}
+	if len(out) == 0 && dnsErr != nil {
+		return nil, unresolvable(number, dnsErr)
 	}
 	return out, nil
 }

@@ -58,6 +58,9 @@ type Config struct {
 	// how, with which credentials, and whether it qualifies them. Default
 	// none.
 	Peers []Peer `yaml:"peers"`
+	// DNS is how the PBX finds the servers of a host name (peers, static
+	// contacts): RFC 3263 NAPTR, SRV, A/AAAA.
+	DNS DNS `yaml:"dns"`
 	// Conferences are the rooms of the conference bridge, by number.
 	// Default none.
 	Conferences []Conference `yaml:"conferences"`
@@ -366,5 +369,6 @@ func Defaults() *Config {
 		Media:     defaultMedia(),
 		Voicemail: defaultVoicemail(),
 		Log:       Log{Level: "info", Format: "text"},
+		DNS:       DNS{Timeout: 2 * time.Second},
 	}
 }

@@ -53,6 +53,8 @@ func TestDefaults(t *testing.T) {
 		{"admin.listen", c.Admin.Listen, ""},
 		{"subscribers", len(c.Subscribers()), 0},
 		{"trusted_peers", len(c.TrustedPeers), 0},
+		{"dns.servers", len(c.DNS.Servers), 0},
+		{"dns.timeout", c.DNS.Timeout, 2 * time.Second},
 	}
 	for _, ch := range checks {
 		if !reflect.DeepEqual(ch.got, ch.want) {
@@ -258,4 +260,17 @@ func sameConfig(a, b *Config) bool {
 	ma, errA := a.Marshal()
 	mb, errB := b.Marshal()
 	return errA == nil && errB == nil && string(ma) == string(mb)
+}
+
+func TestParseDNS(t *testing.T) {
+	c, err := Parse("pbx.yaml", []byte("dns:\n  servers: [\"127.0.0.1:5353\", \"::1\"]\n  timeout: 500ms\npeers:\n  - {name: carrier, host: sip.carrier.example}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(c.DNS.Servers, []string{"127.0.0.1:5353", "::1"}) || c.DNS.Timeout != 500*time.Millisecond {
+		t.Fatalf("dns = %+v", c.DNS)
+	}
+	if p := c.Peers[0]; p.Port != 0 || p.Transport != "" || p.PeerPort() != 5060 || p.PeerTransport() != TransportUDP {
+		t.Fatalf("peer without port and transport = %+v: want both left to DNS (5060/udp when it has nothing)", p)
+	}
 }

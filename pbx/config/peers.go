@@ -14,12 +14,14 @@ import (
 type Peer struct {
 	// Name identifies the peer in logs and metrics; unique. Required.
 	Name string `yaml:"name"`
-	// Host is an IP address or a name (resolved A/AAAA when the PBX
-	// starts and at every qualify). Required.
+	// Host is an IP address or a name, located by DNS as RFC 3263 §4
+	// says (NAPTR → SRV → A/AAAA; an explicit Port: A/AAAA only) when the
+	// PBX starts and at every qualify, and tried in order: the next
+	// target when one times out or answers 503. Required.
 	Host string `yaml:"host"`
-	// Port defaults to 5060.
+	// Port is the peer's port; 0 (unset): the port SRV gives, else 5060.
 	Port int `yaml:"port"`
-	// Transport is udp or tcp. Default udp.
+	// Transport is udp or tcp; unset: what NAPTR says, else udp.
 	Transport string `yaml:"transport"`
 	// Username and Password answer the peer's 401/407 challenges (the
 	// PBX's own requests: OPTIONS qualify today). Default none.
@@ -33,6 +35,15 @@ type Peer struct {
 	// Unreachable is how many unanswered OPTIONS in a row make the peer
 	// unreachable. Default 2.
 	Unreachable int `yaml:"unreachable"`
+}
+
+// DNS is the "dns" section.
+type DNS struct {
+	// Servers are the DNS servers asked, in order: "IP" (port 53) or
+	// "IP:port". Default none: the nameservers of /etc/resolv.conf.
+	Servers []string `yaml:"servers"`
+	// Timeout bounds one query to one server. Must be > 0. Default 2s.
+	Timeout time.Duration `yaml:"timeout"`
 }
 
 // PeerPort is the peer's port, 5060 when unset.
@@ -57,6 +68,18 @@ func (p Peer) Misses() int {
 		return 2
 	}
 	return p.Unreachable
+}
+
+func (v *validator) dns() {
+	for i, s := range v.c.DNS.Servers {
+		if _, err := netip.ParseAddr(strings.Trim(s, "[]")); err == nil {
+			continue
+		}
+		if _, err := netip.ParseAddrPort(s); err != nil {
+			v.errorf(fmt.Sprintf("dns.servers[%d]", i), "%q is not an IP address or IP:port", s)
+		}
+	}
+	v.positive("dns.timeout", v.c.DNS.Timeout)
 }
 
 func (v *validator) peers() {

@@ -207,6 +207,13 @@ func TestValidateErrors(t *testing.T) {
 			`pbx.yaml:3: trusted_peers[0].address: address "sipp.local" is not an IP or CIDR`},
 		{"peer cidr", "trusted_peers:\n  - name: a\n    address: 10.0.0.0/33\n",
 			`pbx.yaml:3: trusted_peers[0].address: address "10.0.0.0/33" is not an IP or CIDR`},
+		// dns
+		{"dns server name", "dns:\n  servers: [\"127.0.0.1:5353\", ns.example]\n",
+			`pbx.yaml:2: dns.servers[1]: "ns.example" is not an IP address or IP:port`},
+		{"dns timeout", "dns:\n  timeout: 0s\n",
+			`pbx.yaml:2: dns.timeout: must be greater than 0, got 0s`},
+		{"dns unknown field", "dns:\n  server: 127.0.0.1\n",
+			`pbx.yaml:2: dns: unknown field "server" (did you mean "servers"?)`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

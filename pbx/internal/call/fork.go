@@ -409,6 +409,9 @@ func (c *Call) brokenAnswer(b *branch, l *Leg, res *sip.Response, why error) {
 
 // onBranchFailure records a final failure of a branch and moves on.
 func (c *Call) onBranchFailure(b *branch, res *sip.Response) {
+	if c.failover(b, res) {
+		return // the target's next server (RFC 3263)
+	}
 	for _, l := range b.legs {
 		l.event(EvReject)
 	}

@@ -118,7 +118,11 @@ type Target struct {
 	// Contact is the contact as registered; a redirect (301/302) gives it.
 	Contact   sip.Uri
 	Transport string // "udp" | "tcp"
-	Dest      string // host:port
+	Dest      string // IP:port
+	// Failover are the target's other servers, in order (RFC 3263 §4.3):
+	// the INVITE goes to the next when the one at Dest times out or
+	// answers 503 (failover.go).
+	Failover []Hop
 	// Ring bounds how long this target rings in a sequential decision
 	// (0: until the call's no-answer timer).
 	Ring time.Duration
