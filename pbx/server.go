@@ -57,6 +57,7 @@ type Server struct {
 	listenPacket func(network, address string) (net.PacketConn, error) // UDP sockets (WithPacketListener)
 
 	listeners []*listener
+	flows     chan netip.AddrPort // closed TCP connections, for dropFlows (flow.go)
 	callOpts  []call.Option
 	routes    *routeCache // source address per peer, for 0.0.0.0 / :: listeners
 	metrics   *metrics
@@ -191,6 +192,7 @@ func (s *Server) Run(ctx context.Context) error {
 	regCtx, stopReg := context.WithCancel(context.Background())
 	defer stopReg()
 	go func() { _ = s.reg.Run(regCtx) }()
+	go s.dropFlows(regCtx)
 	go func() {
 		// the PBX's own requests (keepalives, qualify) wait until sipgo
 		// serves the UDP listeners, or they would go out from a socket of

@@ -38,7 +38,8 @@ func (s *Server) initSIP() error {
 	if len(s.listeners) == 0 {
 		return ErrNoListener
 	}
-	st, err := sipx.NewStack(sipx.StackConfig{UserAgent: s.cfg.SIP.UserAgent, Logger: s.log, Stray: s.strayResponse})
+	s.flows = make(chan netip.AddrPort, flowEvents)
+	st, err := sipx.NewStack(sipx.StackConfig{UserAgent: s.cfg.SIP.UserAgent, Logger: s.log, Stray: s.strayResponse, FlowClosed: s.flowClosed})
 	if err != nil {
 		return err
 	}
@@ -313,7 +314,9 @@ func (s *Server) redirectRole(sub config.Subscriber, d call.Decision) (call.Deci
 }
 
 // locate turns the subscriber's bindings into targets; a binding behind NAT
-// is reached at the address its REGISTER came from (RFC 3581).
+// is reached at the address its REGISTER came from (RFC 3581), a binding
+// registered over TCP over that connection, and not at all once it closed
+// (reachable).
 func (s *Server) locate(ctx context.Context, number string) ([]call.Target, error) {
 	bs, err := s.reg.Lookup(ctx, number)
 	if err != nil {
@@ -321,6 +324,10 @@ func (s *Server) locate(ctx context.Context, number string) ([]call.Target, erro
 	}
 	out := make([]call.Target, 0, len(bs))
 	for _, b := range bs {
+		if !s.reachable(b) {
+			s.log.Info("binding's TCP connection is closed; not tried", "aor", number, "contact", b.Contact, "remote", b.Received)
+			continue
+		}
 		var u sip.Uri
 		if err := sip.ParseUri(b.Target(), &u); err != nil {
 			s.log.Warn("bad binding", "aor", number, "contact", b.Contact, "error", err)

@@ -1,0 +1,53 @@
+package pbx
+
+import (
+	"context"
+	"net/netip"
+
+	"pbxlab/pbx/internal/registrar"
+)
+
+// flowEvents is how many closed TCP connections wait for dropFlows at
+// most; beyond that a closed connection's bindings stay until they expire
+// (calls to them still fail at once, see reachable).
+const flowEvents = 1024
+
+// flowClosed is sipx's StackConfig.FlowClosed: an accepted TCP connection
+// closed (the phone hung up the connection, or it broke). It must not
+// block: sipgo's reader calls it.
+func (s *Server) flowClosed(remote netip.AddrPort) {
+	select {
+	case s.flows <- remote:
+	default:
+		s.log.Warn("registered TCP connection closed; too many to process, its bindings stay until they expire", "remote", remote)
+	}
+}
+
+// dropFlows removes, for every TCP connection that closed, the bindings
+// registered over it (registrar.DropFlow), until ctx ends. The phone is
+// unreachable until it registers again over a new connection, and a call
+// to it meanwhile gets 480 at once: the PBX does not dial the Contact of
+// a phone registered over TCP (registrar.Binding.OverFlow).
+func (s *Server) dropFlows(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case remote := <-s.flows:
+			dropped, err := s.reg.DropFlow(ctx, "tcp", remote)
+			if err != nil && ctx.Err() == nil {
+				s.log.Warn("registered TCP connection closed; remove its bindings", "remote", remote, "error", err)
+			}
+			for _, b := range dropped {
+				s.log.Info("registered TCP connection closed; binding removed", "aor", b.AOR, "contact", b.Contact, "remote", remote)
+			}
+		}
+	}
+}
+
+// reachable reports whether the PBX can send to binding b now: a binding
+// registered over TCP only while its connection is open (the connection
+// may have closed before dropFlows removed the binding).
+func (s *Server) reachable(b registrar.Binding) bool {
+	return !b.OverFlow() || s.sip.FlowOpen(b.Received)
+}
