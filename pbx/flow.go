@@ -14,8 +14,12 @@ const flowEvents = 1024
 
 // flowClosed is sipx's StackConfig.FlowClosed: an accepted TCP connection
 // closed (the phone hung up the connection, or it broke). It must not
-// block: sipgo's reader calls it.
+// block: sipgo's reader calls it. The connections Close ends are not the
+// phones' doing: their bindings stay (in the store, for the next start).
 func (s *Server) flowClosed(remote netip.AddrPort) {
+	if s.closing.Load() {
+		return
+	}
 	select {
 	case s.flows <- remote:
 	default:

@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"pbxlab/internal/clock"
@@ -58,6 +59,7 @@ type Server struct {
 
 	listeners []*listener
 	flows     chan netip.AddrPort // closed TCP connections, for dropFlows (flow.go)
+	closing   atomic.Bool         // Close has begun: connections close because of it
 	callOpts  []call.Option
 	routes    *routeCache // source address per peer, for 0.0.0.0 / :: listeners
 	metrics   *metrics
@@ -226,6 +228,7 @@ func (s *Server) Run(ctx context.Context) error {
 // Close releases sockets, the SIP stack and the store.
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
+		s.closing.Store(true)
 		var errs []error
 		if s.calls != nil {
 			_ = s.calls.Close()

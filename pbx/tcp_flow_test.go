@@ -10,6 +10,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"pbxlab/internal/testua"
+	"pbxlab/pbx/config"
 	"pbxlab/pbx/pbxtest"
 	"pbxlab/sim/phone"
 )
@@ -97,4 +98,71 @@ func TestCallOverRegisteredTCPConnection(t *testing.T) {
 	}
 
 	call(callee())
+}
+
+// TestTCPBindingAfterRestart: a binding registered over TCP survives a
+// restart of the PBX in the store, but its connection does not: a call to
+// it gets 480 (as to a phone not registered) and the PBX connects neither
+// to the phone's Contact nor to the address the old connection came from,
+// until the phone registers again.
+func TestTCPBindingAfterRestart(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	dir := t.TempDir()
+	start := func() *pbxtest.Instance {
+		in, err := pbxtest.Start(config.Demo(), pbxtest.Options{Dir: dir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = in.Close() })
+		return in
+	}
+	in := start()
+	// the phone's Contact: a listener that counts the connections the PBX makes to it
+	contactLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer contactLn.Close()
+	dialled := make(chan net.Conn, 4)
+	go func() {
+		for {
+			c, err := contactLn.Accept()
+			if err != nil {
+				return
+			}
+			dialled <- c
+		}
+	}()
+	u, err := testua.New(testua.Config{Transport: "tcp", PBX: in.TCP, User: "1001"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer u.Close()
+	contact := "<sip:1001@" + contactLn.Addr().String() + ";transport=tcp>"
+	if res, err := u.Register(ctx, testua.Registration{Password: "demo1001", Contact: contact, Expires: 300}); err != nil || res.StatusCode != 200 {
+		t.Fatalf("REGISTER over TCP: %v, %v", res, err)
+	}
+	if err := in.Close(); err != nil {
+		t.Fatal(err)
+	}
+	in = start()
+	if bs, err := in.Registrar().Lookup(ctx, "1001"); err != nil || len(bs) != 1 {
+		t.Fatalf("after the restart 1001's bindings are %+v, %v; want the one registered over TCP", bs, err)
+	}
+	caller := registered(ctx, t, in.Target(), phone.Config{}, "1000")["1000"]
+	c, err := caller.Dial(ctx, "1001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var se *phone.StatusError
+	if err := c.WaitAnswer(ctx); !errors.As(err, &se) || se.Code != 480 {
+		t.Fatalf("call to the binding whose connection is gone: %v (code %d), want 480", err, c.Code())
+	}
+	select {
+	case conn := <-dialled:
+		_ = conn.Close()
+		t.Fatal("the PBX connected to the Contact of a phone registered over TCP")
+	default:
+	}
 }
