@@ -69,7 +69,7 @@ func startLinphone(t *testing.T, cfg linphoneConfig) *linphone {
 		t.Fatal(err)
 	}
 	rc := filepath.Join(dir, "linphonerc")
-	if err := os.WriteFile(rc, []byte(linphoneRC(cfg, l.Port)), 0o600); err != nil {
+	if err := os.WriteFile(rc, []byte(linphoneRC(cfg, l.Port, freePort(t, "udp", "127.0.0.1"))), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	play := filepath.Join(dir, "tone.wav")
@@ -114,9 +114,9 @@ func (l *linphone) RecordTo(name string) string {
 }
 
 // linphoneRC is a linphonerc that registers cfg.Number at cfg.Proxy with
-// only PCMU and PCMA enabled, SIP on port (cfg.Transport only) and no
-// IPv6, video, ICE or encryption.
-func linphoneRC(cfg linphoneConfig, port int) string {
+// only PCMU and PCMA enabled, SIP on port (cfg.Transport only), RTP on
+// rtpPort and no IPv6, video, ICE or encryption.
+func linphoneRC(cfg linphoneConfig, port, rtpPort int) string {
 	udp, tcp := port, 0
 	if cfg.Transport == "tcp" {
 		udp, tcp = 0, port
@@ -130,7 +130,7 @@ func linphoneRC(cfg linphoneConfig, port int) string {
 	fmt.Fprintf(&b, "guess_hostname=0\ncontact=sip:%s@127.0.0.1\nregister_only_when_network_is_up=0\nmedia_encryption=none\n", cfg.Number)
 	fmt.Fprintf(&b, "inc_timeout=30\nuser_agent=linphonec-pbxlab-interop\n\n")
 	fmt.Fprintf(&b, "[net]\nfirewall_policy=0\nmtu=1300\n\n")
-	fmt.Fprintf(&b, "[rtp]\naudio_rtp_port=%d\naudio_jitt_comp=60\nnortp_timeout=30\n\n", port+2)
+	fmt.Fprintf(&b, "[rtp]\naudio_rtp_port=%d\naudio_jitt_comp=60\nnortp_timeout=30\n\n", rtpPort)
 	fmt.Fprintf(&b, "[sound]\nechocancellation=0\n\n[misc]\nadd_missing_audio_codecs=0\nadd_missing_video_codecs=0\n\n")
 	fmt.Fprintf(&b, "[video]\ncapture=0\ndisplay=0\nautomatically_initiate=0\nautomatically_accept=0\n\n")
 	fmt.Fprintf(&b, "[proxy_0]\nreg_proxy=<sip:%s;transport=%s>\nreg_identity=sip:%s@127.0.0.1\n", cfg.Proxy, transport, cfg.Number)

@@ -28,23 +28,36 @@ func (s *Server) flowClosed(remote netip.AddrPort) {
 }
 
 // dropFlows removes, for every TCP connection that closed, the bindings
-// registered over it (registrar.DropFlow), until ctx ends. The phone is
-// unreachable until it registers again over a new connection, and a call
-// to it meanwhile gets 480 at once: the PBX does not dial the Contact of
-// a phone registered over TCP (registrar.Binding.OverFlow).
+// registered over it (registrar.DropFlow), until ctx ends: the
+// connections that closed meanwhile together, in one pass over the
+// bindings. The phone is unreachable until it registers again over a new
+// connection, and a call to it meanwhile gets 480 at once: the PBX does
+// not dial the Contact of a phone registered over TCP
+// (registrar.Binding.OverFlow).
 func (s *Server) dropFlows(ctx context.Context) {
 	for {
+		var remotes []netip.AddrPort
 		select {
 		case <-ctx.Done():
 			return
 		case remote := <-s.flows:
-			dropped, err := s.reg.DropFlow(ctx, "tcp", remote)
-			if err != nil && ctx.Err() == nil {
-				s.log.Warn("registered TCP connection closed; remove its bindings", "remote", remote, "error", err)
+			remotes = append(remotes, remote)
+		}
+	more:
+		for len(remotes) < flowEvents {
+			select {
+			case remote := <-s.flows:
+				remotes = append(remotes, remote)
+			default:
+				break more
 			}
-			for _, b := range dropped {
-				s.log.Info("registered TCP connection closed; binding removed", "aor", b.AOR, "contact", b.Contact, "remote", remote)
-			}
+		}
+		dropped, err := s.reg.DropFlow(ctx, "tcp", remotes...)
+		if err != nil && ctx.Err() == nil {
+			s.log.Warn("registered TCP connections closed; remove their bindings", "connections", len(remotes), "error", err)
+		}
+		for _, b := range dropped {
+			s.log.Info("registered TCP connection closed; binding removed", "aor", b.AOR, "contact", b.Contact, "remote", b.Received)
 		}
 	}
 }

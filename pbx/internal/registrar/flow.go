@@ -18,27 +18,30 @@ func (b Binding) OverFlow() bool {
 	return !b.Static && b.Received.IsValid() && (t == "tcp" || t == "tls")
 }
 
-// DropFlow removes the bindings registered over the connection of
-// transport from remote, which has closed: they cannot be reached any more
-// (the PBX does not dial the phone's Contact, see Binding.OverFlow) until
-// the phone registers again, over a new connection. It returns the
-// bindings it removed.
-func (r *Registrar) DropFlow(ctx context.Context, transport string, remote netip.AddrPort) ([]Binding, error) {
-	remote = netip.AddrPortFrom(remote.Addr().Unmap(), remote.Port())
+// DropFlow removes the bindings registered over the connections of
+// transport from remotes, which have closed: they cannot be reached any
+// more (the PBX does not dial the phone's Contact, see Binding.OverFlow)
+// until the phone registers again, over a new connection. It reads the
+// bindings once for all of remotes, and returns those it removed.
+func (r *Registrar) DropFlow(ctx context.Context, transport string, remotes ...netip.AddrPort) ([]Binding, error) {
+	gone := make(map[netip.AddrPort]bool, len(remotes))
+	for _, a := range remotes {
+		gone[netip.AddrPortFrom(a.Addr().Unmap(), a.Port())] = true
+	}
 	all, err := r.store.All(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("drop flow %s %s: %w", transport, remote, err)
+		return nil, fmt.Errorf("drop %d %s flows: %w", len(remotes), transport, err)
 	}
 	var dropped []Binding
 	for _, b := range all {
-		if !b.OverFlow() || !strings.EqualFold(b.Transport, transport) || b.Received != remote {
+		if !b.OverFlow() || !strings.EqualFold(b.Transport, transport) || !gone[b.Received] {
 			continue
 		}
 		unlock := r.lockAOR(b.AOR)
 		err := r.dropIfSame(ctx, b)
 		unlock()
 		if err != nil {
-			return dropped, fmt.Errorf("drop flow %s %s: %w", transport, remote, err)
+			return dropped, fmt.Errorf("drop flow %s %s: %w", transport, b.Received, err)
 		}
 		dropped = append(dropped, b)
 	}

@@ -42,6 +42,11 @@ func TestDropFlow(t *testing.T) {
 	if dropped, err := r.DropFlow(ctx, "udp", netip.MustParseAddrPort("203.0.113.9:5062")); err != nil || len(dropped) != 0 {
 		t.Fatalf("DropFlow of UDP = %+v, %v; UDP has no connection to lose", dropped, err)
 	}
+	// several connections at once
+	dropped, err = r.DropFlow(ctx, "tcp", netip.MustParseAddrPort("203.0.113.9:40999"), netip.MustParseAddrPort("203.0.113.9:40124"))
+	if err != nil || len(dropped) != 1 || dropped[0].AOR != "2000" {
+		t.Fatalf("DropFlow of two connections = %+v, %v; want 2000's binding", dropped, err)
+	}
 }
 
 func TestOverFlow(t *testing.T) {
