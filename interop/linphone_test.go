@@ -99,7 +99,9 @@ func authorizations(lp *linphone) []string {
 // with digest auth, calls a simulated phone and is called by one through
 // the PBX, in a realm that offers SHA-256 only, one that offers MD5 only
 // and the default realm (MD5 then SHA-256, two challenges), over UDP, and
-// in the SHA-256 realm over TCP as well. Audio is
+// in the SHA-256 realm over TCP as well, where the PBX calls linphone over
+// the connection linphone registered on (it never connects to a phone
+// registered over TCP: pbx/flow.go). Audio is
 // proven both ways on each call: the simulated phone hears the tone
 // linphone plays from its WAV file, and linphone's recording of the call
 // holds the simulated phone's identity. linphone's own log shows which
