@@ -209,7 +209,7 @@ func (s *Server) initCalls() error {
 	s.sip.Handle(sip.BYE, m.HandleBye)
 	s.sip.Handle(sip.CANCEL, m.HandleCancel)
 	s.sip.Handle(sip.OPTIONS, m.HandleOptions)
-	for _, method := range append([]sip.RequestMethod{sip.UPDATE, sip.INFO}, sipx.InDialogOnly...) {
+	for _, method := range append([]sip.RequestMethod{sip.UPDATE, sip.INFO, sip.PRACK}, sipx.InDialogOnly...) {
 		s.sip.Handle(method, m.HandleInDialog)
 	}
 	return nil

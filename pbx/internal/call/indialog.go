@@ -157,6 +157,8 @@ func (c *Call) inDialog(l *Leg, in *inbound) {
 		c.onBye(l, in)
 	case sip.INVITE, sip.UPDATE, sip.INFO:
 		c.relay(l, in)
+	case sip.PRACK:
+		c.onPrack(l, in)
 	default:
 		c.passToPolicy(l, in)
 	}

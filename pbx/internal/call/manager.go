@@ -248,6 +248,7 @@ func (m *Manager) HandleOptions(_ context.Context, req *sip.Request, tx sipx.Tx)
 	res := sip.NewResponseFromRequest(req, 200, "OK", nil)
 	res.AppendHeader(sip.NewHeader("Allow", sipx.Allowed))
 	res.AppendHeader(sip.NewHeader("Accept", "application/sdp"))
+	res.AppendHeader(sip.NewHeader("Supported", sipx.Supported))
 	return tx.Respond(res)
 }
 
