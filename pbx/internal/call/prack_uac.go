@@ -108,9 +108,9 @@ func (c *Call) relayProvisional(l *Leg, code int, reason string, body []byte) {
 			}
 			c.rel.answers[res] = func(sdp []byte) {
 				var ans []byte
-				if len(sdp) > 0 && l.bridge != nil {
+				if len(sdp) > 0 {
 					var err error
-					if ans, err = l.bridge.answer(c.a, l, sdp); err != nil {
+					if ans, err = c.bridge.answer(c.a, l, sdp); err != nil {
 						c.log.Warn("early answer through the media seam", "leg", l.id, "error", err)
 					}
 					c.lateOffer = false // offer/answer done in the early dialog: the 2xx brings no new offer
