@@ -66,7 +66,7 @@ func (p *Phone) dial(ctx context.Context, ruri sip.Uri, remote, dest string) (*C
 	req.AppendHeader(&sip.CSeqHeader{SeqNo: 1, MethodName: sip.INVITE})
 	req.AppendHeader(&contact)
 	req.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO, NOTIFY"))
-	if h := p.cfg.Rel100.header(); h != nil {
+	if h := p.rel100().header(); h != nil {
 		req.AppendHeader(h)
 	}
 	req.AppendHeader(sip.NewHeader("User-Agent", a.uaName))

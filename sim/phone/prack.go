@@ -2,6 +2,7 @@ package phone
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 
 	"time"
@@ -39,14 +40,29 @@ const prackT1 = 500 * time.Millisecond
 type relState struct {
 	// outgoing: the RSeq of the last reliable provisional taken per early
 	// dialog (To tag), and the CSeq of our last PRACK
-	last  map[string]uint32
-	cseq  uint32
-	sent  int   // PRACKs sent
-	codes []int // provisional responses received reliably
+	last    map[string]uint32
+	lastRes *sip.Response // the last reliable provisional taken
+	cseq    uint32
+	sent    int   // PRACKs sent
+	codes   []int // provisional responses received reliably
 	// incoming: the reliable provisional waiting for its PRACK
 	rseq    uint32
 	pending chan struct{} // closed by its PRACK
 	pracked int           // PRACKs that acknowledged ours
+}
+
+// SetRel100 changes the phone's use of 100rel for the calls it starts or
+// receives from now on.
+func (p *Phone) SetRel100(m Rel100) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.cfg.Rel100 = m
+}
+
+func (p *Phone) rel100() Rel100 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.cfg.Rel100
 }
 
 // rel100Header is the header the phone's INVITEs carry, nil for none.
@@ -108,6 +124,7 @@ func (c *Call) takeProvisional(res *sip.Response) bool {
 	c.rel.cseq++
 	c.rel.sent++
 	c.rel.codes = append(c.rel.codes, res.StatusCode)
+	c.rel.lastRes = res
 	d := earlyDialog(c.invite, res)
 	prack := c.inDialog(d, sip.PRACK, c.rel.cseq)
 	c.mu.Unlock()
@@ -170,7 +187,7 @@ func (c *Call) dialogCSeq(n uint32) uint32 {
 // requires it.
 func (c *Call) reliable() bool {
 	inv := c.dss.InviteRequest
-	return c.phone.cfg.Rel100 != Rel100Off && (rel100.Has(inv, "Supported") || rel100.Has(inv, "Require"))
+	return c.phone.rel100() != Rel100Off && (rel100.Has(inv, "Supported") || rel100.Has(inv, "Require"))
 }
 
 // respondProvisional sends a provisional response on an incoming call:
@@ -257,4 +274,31 @@ func (a *Agent) onPrack(req *sip.Request, tx sip.ServerTransaction) {
 		}
 	}
 	a.respond(tx, req, 200, "OK")
+}
+
+// SendPRACK sends, on an outgoing call, a PRACK in the early dialog of the
+// last reliable provisional response it took, with the RAck edit makes of
+// that response's (a probe: another RSeq, CSeq number or method), and
+// returns its final response status.
+func (c *Call) SendPRACK(ctx context.Context, edit func(*rel100.RAck)) (int, error) {
+	c.mu.Lock()
+	res := c.rel.lastRes
+	if res == nil || c.dir != Outgoing {
+		c.mu.Unlock()
+		return 0, fmt.Errorf("prack: %w: no reliable provisional response", ErrCallState)
+	}
+	rseq, _ := rel100.RSeqOf(res)
+	rack := rel100.RAck{RSeq: rseq, CSeq: res.CSeq().SeqNo, Method: res.CSeq().MethodName}
+	if edit != nil {
+		edit(&rack)
+	}
+	c.rel.cseq++
+	req := c.inDialog(earlyDialog(c.invite, res), sip.PRACK, c.rel.cseq)
+	c.mu.Unlock()
+	req.AppendHeader(sip.NewHeader("RAck", rack.String()))
+	ans, err := c.agent.do(ctx, req)
+	if err != nil {
+		return 0, fmt.Errorf("prack: %w", err)
+	}
+	return ans.StatusCode, nil
 }
