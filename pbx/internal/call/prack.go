@@ -73,6 +73,8 @@ type prackState struct {
 	// answers are the callbacks of provisionals to the caller whose PRACK
 	// carries the answer to their offer (set before they are sent).
 	answers map[*sip.Response]func(sdp []byte)
+	// upd is the early-UPDATE state per leg (update_early.go).
+	upd map[*Leg]*earlyUpdate
 }
 
 // callerRel reports whether the caller supports 100rel and whether it
