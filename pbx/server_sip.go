@@ -198,6 +198,7 @@ func (s *Server) initCalls() error {
 		call.WithClock(s.clock),
 		call.WithLogger(s.log.With("component", "call")),
 		call.WithTimers(call.Timers{T1: s.cfg.SIP.T1, T2: s.cfg.SIP.T2, NoAnswer: s.cfg.Call.NoAnswerTimeout, ShutdownGrace: s.cfg.Call.ShutdownGrace}),
+		call.WithRel100Offer(s.cfg.Call.Offer100rel),
 	}, s.callOpts...)...)
 	if err != nil {
 		return err

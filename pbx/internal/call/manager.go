@@ -73,6 +73,9 @@ type Manager struct {
 	base   context.Context
 	cancel context.CancelFunc
 
+	// noRel100 leaves Supported: 100rel off the INVITEs the PBX sends.
+	noRel100 bool
+
 	mu       sync.Mutex
 	dialogs  map[string]*Call // by Call-ID|local tag
 	calls    map[*Call]struct{}

@@ -11,6 +11,8 @@ import (
 	"pbxlab/internal/rel100"
 	"pbxlab/internal/testua"
 	"pbxlab/pbx"
+	"pbxlab/pbx/config"
+	"pbxlab/pbx/pbxtest/vnet"
 )
 
 // TestPrackCallerRequires: a caller that requires 100rel gets every
@@ -265,5 +267,75 @@ func TestPrackLateOfferBothSides(t *testing.T) {
 		}
 		ack := dlgAwaitAck(t, c.in)
 		dlgBodyIs(t, "ACK at the callee", ack, "", nil)
+	})
+}
+
+// TestPrackNeverComesAfterAnswer: the callee answered while the caller's
+// reliable 183 with SDP waited for its PRACK, which never comes: the 200
+// is never sent; at 64*T1 the caller gets 500, the answered callee a BYE,
+// and the CDR says why.
+func TestPrackNeverComesAfterAnswer(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e := newDlgEnv(t)
+		c := e.relInvite("Supported", dlgSDP("offer"))
+		dlgRespond(t, c.in, relResponse(c.in, 183, 0, dlgSDP("answer")))
+		relAwait(t, e.caller, 183, 0)
+		t0 := e.caller.Received(testua.Status(183))[0].At
+		ok := c.in.NewResponse(200, "OK")
+		testua.SetBody(ok, "application/sdp", dlgSDP("answer"))
+		dlgRespond(t, c.in, ok)
+		dlgAwaitAck(t, c.in)
+		res := dlgFinal(t, c.inv)
+		if res.StatusCode != 500 {
+			t.Fatalf("INVITE answered %d, want 500", res.StatusCode)
+		}
+		if at := e.caller.Received(testua.Status(500))[0].At.Sub(t0); at != 64*dlgT1 {
+			t.Errorf("500 at %v, want 64*T1", at)
+		}
+		if n := len(e.caller.Received(testua.Status(200))); n != 0 {
+			t.Errorf("caller got %d 200s without PRACKing", n)
+		}
+		ctx, cancel := dlgWaitCtx(t)
+		defer cancel()
+		bye, err := e.callee.Await(ctx, testua.Method(sip.BYE))
+		if err != nil {
+			t.Fatalf("callee got no BYE: %v", err)
+		}
+		if at := bye.At.Sub(t0); at != 64*dlgT1 {
+			t.Errorf("BYE to the callee at %v, want 64*T1", at)
+		}
+		cdrs := dlgCDRs(t, e.h)
+		if len(cdrs) != 1 || cdrs[0].Cause != 500 || cdrs[0].Reason != "no PRACK" {
+			t.Errorf("CDRs %+v, want one ended 500 no PRACK", cdrs)
+		}
+	})
+}
+
+// TestPrackOfferOff: with call.offer_100rel false the callee's INVITE says
+// nothing of 100rel, while a caller that requires it is still served
+// reliably (each leg on its own).
+func TestPrackOfferOff(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cfg := config.Demo()
+		cfg.TrustedPeers = []config.TrustedPeer{{Name: "raw", Address: "10.0.0.0/8"}}
+		cfg.Call.Offer100rel = false
+		h := vnet.Start(t, cfg, vnet.WithSettle(synctest.Wait))
+		e := &dlgEnv{t: t, h: h, caller: dlgNewUA(t, h, "1000"), callee: dlgNewUA(t, h, "1001")}
+		ctx, cancel := dlgWaitCtx(t)
+		defer cancel()
+		if res, err := e.callee.Register(ctx, testua.Registration{Password: h.Password("1001"), Expires: 3600}); err != nil || res.StatusCode != 200 {
+			t.Fatalf("register 1001: %v, %v", res, err)
+		}
+		c := e.relInvite("Require", dlgSDP("offer"))
+		if v := headerValues(c.in.Request(), "Supported"); rel100.Has(c.in.Request(), "Supported") {
+			t.Errorf("callee's INVITE Supported %q with call.offer_100rel false", v)
+		}
+		if _, n := relAwait(t, e.caller, 180, 0); n == 0 {
+			t.Error("no RSeq")
+		}
+		dlgRespond(t, c.in, c.in.NewResponse(486, "Busy Here"))
+		if res := dlgFinal(t, c.inv); res.StatusCode != 486 {
+			t.Errorf("INVITE answered %d, want 486", res.StatusCode)
+		}
 	})
 }

@@ -34,6 +34,10 @@ type uacRel struct {
 	sdp []byte
 }
 
+// WithRel100Offer says whether the INVITEs the PBX sends offer 100rel
+// (Supported: 100rel; default true, config call.offer_100rel).
+func WithRel100Offer(on bool) Option { return func(m *Manager) { m.noRel100 = !on } }
+
 // rel100Supported is the Supported header of the INVITEs the PBX sends.
 func rel100Supported() sip.Header { return sip.NewHeader("Supported", rel100.Tag) }
 

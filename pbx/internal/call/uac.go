@@ -83,7 +83,9 @@ func (c *Call) originate(t Target, from *Leg, offer []byte, onResponse func(*bra
 		c.tried = map[string]bool{}
 	}
 	c.tried[targetKey(t)] = true
-	inv.AppendHeader(rel100Supported()) // 100rel, per leg (prack_uac.go)
+	if !c.m.noRel100 {
+		inv.AppendHeader(rel100Supported()) // 100rel, per leg (prack_uac.go)
+	}
 	for _, v := range c.diversions {
 		inv.AppendHeader(sip.NewHeader("Diversion", v))
 	}
