@@ -339,3 +339,40 @@ func TestPrackOfferOff(t *testing.T) {
 		}
 	})
 }
+
+// TestPrackLateOfferAnchored: the late-offer 100rel flow through the media
+// server's seam: the callee's offer in its reliable 183 reaches the caller
+// naming the PBX, the caller's answer in its PRACK reaches the callee in
+// the PBX's PRACK naming the PBX too, and the call completes.
+func TestPrackLateOfferAnchored(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e := newDlgEnv(t, vnet.WithMedia())
+		c := e.relInvite("Supported", nil)
+		dlgRespond(t, c.in, relResponse(c.in, 183, 1, dlgSDP("callee-offer")))
+		r183, _ := relAwait(t, e.caller, 183, 0)
+		pbxIP := e.h.Addr.Addr()
+		if got := sdpAddr(t, r183.Body()).Addr(); got != pbxIP {
+			t.Errorf("183 to the caller names %v, want the PBX %v", got, pbxIP)
+		}
+		if res := relPrack(t, c, r183, "", dlgSDP("caller-answer")); res.StatusCode != 200 {
+			t.Fatalf("caller's PRACK answered %d", res.StatusCode)
+		}
+		pr := dlgAwait(t, e.callee, testua.Method(sip.PRACK))
+		if !hasSDPBody(pr.Request()) || sdpAddr(t, pr.Request().Body()).Addr() != pbxIP {
+			t.Errorf("PRACK to the callee carries %q, want an answer naming the PBX", pr.Request().Body())
+		}
+		dlgRespond(t, pr, pr.NewResponse(200, "OK"))
+		dlgRespond(t, c.in, c.in.NewResponse(200, "OK"))
+		if res := dlgFinal(t, c.inv); res.StatusCode != 200 {
+			t.Fatalf("INVITE answered %d", res.StatusCode)
+		}
+		if _, err := c.inv.Ack(nil); err != nil {
+			t.Fatal(err)
+		}
+		if ack := dlgAwaitAck(t, c.in); len(ack.Body()) != 0 {
+			t.Errorf("ACK to the callee carries %q, want none (offer/answer done in the early dialog)", ack.Body())
+		}
+	})
+}
+
+func hasSDPBody(m sip.Message) bool { return len(m.Body()) > 0 }
