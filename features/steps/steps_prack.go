@@ -24,6 +24,7 @@ func registerPrackSteps(sc *godog.ScenarioContext) {
 	}))
 	sc.Then(`^(\d+) receives a reliable 183 and acknowledges it$`, step1(receivesReliable183))
 	sc.Then(`^(\d+)'s reliable 183 is acknowledged$`, step1(reliable183Acknowledged))
+	sc.Then(`^an UPDATE from (\d+) before the answer is answered (\d+)$`, step2(earlyUpdate))
 	sc.Then(`^a PRACK from (\d+) naming another (RSeq|request) is answered (\d+)$`, func(ctx context.Context, name, what string, code int) error {
 		w, err := stepWorld(ctx)
 		if err != nil {
@@ -100,6 +101,25 @@ func badPrack(ctx context.Context, w *world, name, what string, code int) error 
 	}
 	if got != code {
 		return fmt.Errorf("%w: PRACK naming another %s answered %d, want %d", ErrExpectation, what, got, code)
+	}
+	return nil
+}
+
+// earlyUpdate sends an UPDATE with an offer in the caller's early dialog
+// (RFC 3311) and wants code for it.
+func earlyUpdate(ctx context.Context, w *world, name string, code int) error {
+	rec, err := w.placedBy(name)
+	if err != nil {
+		return err
+	}
+	wctx, cancel := w.waitCtx(ctx)
+	defer cancel()
+	got, err := rec.out.EarlyUpdate(wctx)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrExpectation, err)
+	}
+	if got != code {
+		return fmt.Errorf("%w: early UPDATE answered %d, want %d", ErrExpectation, got, code)
 	}
 	return nil
 }
