@@ -1,6 +1,7 @@
 package phone
 
 import (
+	"errors"
 	"slices"
 	"testing"
 	"testing/synctest"
@@ -57,4 +58,40 @@ func TestRel100DirectCall(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestEarlyUpdateDirect: a caller whose call rings with a reliable 183
+// sends an UPDATE in that early dialog, which the called phone answers
+// 200 before answering the call; once answered there is no early dialog
+// to update.
+func TestEarlyUpdateDirect(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := t.Context()
+		nw := memnet.New()
+		a := newTestPhone(t, virtualAgent(t, nw, "10.0.0.1"), PhoneConfig{Number: "1000", Rel100: Rel100Supported})
+		b := newTestPhone(t, virtualAgent(t, nw, "10.0.0.2"), PhoneConfig{Number: "1001", Rel100: Rel100Supported,
+			Answer: AnswerMode{Behaviour: Answer, Delay: 3 * time.Second, EarlyMedia: true}})
+		out, err := a.DialURI(ctx, b.Contact())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := out.WaitRinging(ctx); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		code, err := out.EarlyUpdate(ctx)
+		if err != nil || code != 200 {
+			t.Fatalf("early UPDATE: %d, %v; want 200", code, err)
+		}
+		if err := out.WaitAnswer(ctx); err != nil {
+			t.Fatalf("WaitAnswer: %v", err)
+		}
+		if _, err := out.EarlyUpdate(ctx); !errors.Is(err, ErrCallState) {
+			t.Errorf("EarlyUpdate on an answered call: %v, want ErrCallState", err)
+		}
+		if err := out.Hangup(ctx); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+	})
 }
