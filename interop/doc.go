@@ -19,6 +19,8 @@
 // TestMain builds ../cmd/pbxlab once (with -race when the tests run with
 // -race, so a data race under SIPp load fails the PBX's exit status) unless
 // PBXLAB_BIN names a binary to test. PBXLAB_INTEROP_CALLS sets the number of
-// calls of TestSIPpUACThroughPBX (default 1000, at 50 calls/s, about 25 s).
+// calls of TestSIPpUACThroughPBX (default 1000, at 50 calls/s, about 25 s),
+// PBXLAB_INTEROP_PRACK_CALLS those of TestSIPpPRACKThroughPBX (100rel both
+// ways, default 20).
 // The SIPp scenarios are in testdata/sipp and are also used by bench/run.sh.
 package interop

@@ -199,6 +199,7 @@ func (s *Server) initCalls() error {
 		call.WithClock(s.clock),
 		call.WithLogger(s.log.With("component", "call")),
 		call.WithTimers(call.Timers{T1: s.cfg.SIP.T1, T2: s.cfg.SIP.T2, NoAnswer: s.cfg.Call.NoAnswerTimeout, ShutdownGrace: s.cfg.Call.ShutdownGrace}),
+		call.WithRel100Offer(s.cfg.Call.Offer100rel),
 	}, s.callOpts...)...)
 	if err != nil {
 		return err
@@ -210,7 +211,7 @@ func (s *Server) initCalls() error {
 	s.sip.Handle(sip.BYE, m.HandleBye)
 	s.sip.Handle(sip.CANCEL, m.HandleCancel)
 	s.sip.Handle(sip.OPTIONS, m.HandleOptions)
-	for _, method := range append([]sip.RequestMethod{sip.UPDATE, sip.INFO}, sipx.InDialogOnly...) {
+	for _, method := range append([]sip.RequestMethod{sip.UPDATE, sip.INFO, sip.PRACK}, sipx.InDialogOnly...) {
 		s.sip.Handle(method, m.HandleInDialog)
 	}
 	return nil

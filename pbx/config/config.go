@@ -212,6 +212,11 @@ type Call struct {
 	// MaxForwards is the Max-Forwards value put on requests the PBX
 	// originates (RFC 3261 §8.1.1.6), 1..255. Default 70.
 	MaxForwards int `yaml:"max_forwards"`
+	// Offer100rel puts Supported: 100rel on the INVITEs the PBX sends, so
+	// callees may send reliable provisional responses, which the PBX
+	// PRACKs (RFC 3262). false leaves 100rel out of them (for callees that
+	// mishandle it); callers are served per RFC 3262 either way. Default true.
+	Offer100rel bool `yaml:"offer_100rel"`
 }
 
 // Store is the "store" section.
@@ -365,6 +370,7 @@ func Defaults() *Config {
 			ShutdownGrace:   5 * time.Second,
 			Redirect:        RedirectOff,
 			MaxForwards:     70,
+			Offer100rel:     true,
 		},
 		Media:     defaultMedia(),
 		Voicemail: defaultVoicemail(),

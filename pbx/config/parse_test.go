@@ -46,6 +46,7 @@ func TestDefaults(t *testing.T) {
 		{"call.shutdown_grace", c.Call.ShutdownGrace, 5 * time.Second},
 		{"call.redirect", c.Call.Redirect, RedirectOff},
 		{"call.max_forwards", c.Call.MaxForwards, 70},
+		{"call.offer_100rel", c.Call.Offer100rel, true},
 		{"store.path", c.Store.Path, ""},
 		{"capture", c.Capture, ""},
 		{"log.level", c.Log.Level, "info"},
@@ -76,6 +77,7 @@ registrar:
 call:
   redirect: 302
   max_forwards: 10
+  offer_100rel: false
 auth:
   realms:
     - name: a
@@ -97,7 +99,7 @@ subscribers:
 	if r := c.Registrar; r.MinExpires != 30*time.Second || r.DefaultExpires != 2*time.Minute || r.MaxExpires != 2*time.Hour {
 		t.Errorf("registrar = %+v", r)
 	}
-	if c.Call.Redirect != RedirectTemporary || c.Call.MaxForwards != 10 {
+	if c.Call.Redirect != RedirectTemporary || c.Call.MaxForwards != 10 || c.Call.Offer100rel {
 		t.Errorf("call = %+v", c.Call)
 	}
 	wantRealms := []Realm{{Name: "a", Algorithms: []Algorithm{"MD5", "SHA-256"}}, {Name: "b", Algorithms: []Algorithm{"SHA-256"}}}

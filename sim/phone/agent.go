@@ -277,6 +277,7 @@ func (a *Agent) route() {
 	s.OnBye(a.tracked(a.onBye))
 	s.OnCancel(a.tracked(a.onCancel))
 	s.OnUpdate(a.tracked(a.onUpdate))
+	s.OnPrack(a.tracked(a.onPrack))
 	ok := func(req *sip.Request, tx sip.ServerTransaction) { a.respond(tx, req, 200, "OK") }
 	s.OnOptions(ok)
 	s.OnNotify(a.tracked(a.onNotify))

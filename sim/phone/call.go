@@ -136,6 +136,7 @@ type Call struct {
 	control chan control
 
 	media *media
+	rel   relState // 100rel, both directions (prack.go)
 }
 
 type control struct {

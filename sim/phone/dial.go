@@ -66,6 +66,9 @@ func (p *Phone) dial(ctx context.Context, ruri sip.Uri, remote, dest string) (*C
 	req.AppendHeader(&sip.CSeqHeader{SeqNo: 1, MethodName: sip.INVITE})
 	req.AppendHeader(&contact)
 	req.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO, NOTIFY"))
+	if h := p.rel100().header(); h != nil {
+		req.AppendHeader(h)
+	}
 	req.AppendHeader(sip.NewHeader("User-Agent", a.uaName))
 	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
 	req.SetBody(offer)

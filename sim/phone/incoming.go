@@ -116,14 +116,12 @@ func (c *Call) ring(mode AnswerMode, far *sdpneg.Session) {
 		c.mu.Unlock()
 		_ = c.applyMedia(far)
 		c.setProvisional(183)
-		if err := c.dss.Respond(183, "Session Progress", c.localSDP, sip.NewHeader("Content-Type", "application/sdp")); err != nil {
-			c.finish(End{By: Remote, Reason: ReasonError, Err: err})
+		if !c.respondProvisional(183, "Session Progress", c.localSDP, sip.NewHeader("Content-Type", "application/sdp")) {
 			return
 		}
 	} else {
 		c.setProvisional(180)
-		if err := c.dss.Respond(180, "Ringing", nil); err != nil {
-			c.finish(End{By: Remote, Reason: ReasonError, Err: err})
+		if !c.respondProvisional(180, "Ringing", nil) {
 			return
 		}
 	}

@@ -100,6 +100,9 @@ type PhoneConfig struct {
 	// private address of a phone behind NAT, where media sent to it is
 	// lost. Its RTP still leaves from its real address.
 	SDPAddr netip.Addr
+	// Rel100 is the phone's use of reliable provisional responses (RFC
+	// 3262): off (default), supported or required (prack.go).
+	Rel100 Rel100
 	// OnRegister, if set, is called after every REGISTER this phone sends
 	// on its own (refreshes), with the outcome.
 	OnRegister func(Registration, error)

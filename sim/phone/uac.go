@@ -65,7 +65,9 @@ func (c *Call) runOutgoing(tx sip.ClientTransaction) {
 			switch {
 			case code < 200:
 				provisional = true
-				c.onResponse(res)
+				if c.takeProvisional(res) { // 100rel: PRACKed, retransmissions dropped (prack.go)
+					c.onResponse(res)
+				}
 				if hangupPending && !cancelled {
 					sendCancel()
 				}
@@ -204,6 +206,7 @@ func (c *Call) confirm(tx sip.ClientTransaction, req *sip.Request, res *sip.Resp
 		d.routes = append(d.routes, sip.NewHeader("Route", rr[i].Value()))
 	}
 	d.ack = c.inDialog(d, sip.ACK, d.cseq)
+	d.cseq = c.dialogCSeq(d.cseq) // after the PRACKs of the early dialog
 	ack := d.ack.Clone()
 	ctx, cancel := context.WithTimeout(a.ctx, dialTimeout)
 	err := a.prepare(ctx, ack)

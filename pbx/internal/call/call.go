@@ -74,6 +74,8 @@ type Call struct {
 	ended     chan struct{} // closed when the call is recorded as over
 	gone      chan struct{} // closed when its dialogs are forgotten
 
+	rel prackState // reliable provisional responses, both sides (prack.go)
+
 	rec   cdr.Record
 	cdrID int64
 }

@@ -256,8 +256,9 @@ func (c *Call) onBranchProvisional(b *branch, res *sip.Response) {
 	} else {
 		l.event(EvTrying)
 	}
-	if c.phase != phaseRinging || b.final != nil || b.cancelSent {
-		return
+	relaying := c.phase == phaseRinging && b.final == nil && !b.cancelSent
+	if !c.takeReliable(l, res, relaying) || !relaying {
+		return // a retransmitted reliable provisional (prack_uac.go), or nothing to relay
 	}
 	code, reason := res.StatusCode, res.Reason
 	var body []byte
@@ -272,7 +273,7 @@ func (c *Call) onBranchProvisional(b *branch, res *sip.Response) {
 		}
 	}
 	c.a.event(EvEarly)
-	c.respondInvite(c.aInv, c.inviteResponse(c.aInv, code, reason, body), nil)
+	c.relayProvisional(l, code, reason, body)
 }
 
 // onBranchAnswer takes a 2xx to one of the call's INVITEs: the first wins
@@ -284,6 +285,7 @@ func (c *Call) onBranchAnswer(b *branch, res *sip.Response) {
 		c.onUAC2xx(l, res)
 		return
 	}
+	c.earlyAnswer(l, res) // offer/answer done in reliable provisionals (prack_uac.go)
 	if err := answerProblem(b.invite, res); err != nil {
 		c.brokenAnswer(b, l, res, err)
 		return

@@ -157,6 +157,8 @@ func (c *Call) inDialog(l *Leg, in *inbound) {
 		c.onBye(l, in)
 	case sip.INVITE, sip.UPDATE, sip.INFO:
 		c.relay(l, in)
+	case sip.PRACK:
+		c.onPrack(l, in)
 	default:
 		c.passToPolicy(l, in)
 	}
@@ -231,6 +233,10 @@ func (c *Call) onBye(l *Leg, in *inbound) {
 // answer in the ACK) completes when the sender's ACK brings the answer.
 func (c *Call) relay(l *Leg, in *inbound) {
 	req := in.req
+	if c.inEarlyUpdate(l, req) {
+		c.relayEarlyUpdate(l, in) // RFC 3311 in the early dialog (update_early.go)
+		return
+	}
 	var o *Leg
 	if l.bridge != nil {
 		o = l.bridge.other(l)

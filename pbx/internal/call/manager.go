@@ -73,6 +73,9 @@ type Manager struct {
 	base   context.Context
 	cancel context.CancelFunc
 
+	// noRel100 leaves Supported: 100rel off the INVITEs the PBX sends.
+	noRel100 bool
+
 	mu       sync.Mutex
 	dialogs  map[string]*Call // by Call-ID|local tag
 	calls    map[*Call]struct{}
@@ -248,6 +251,7 @@ func (m *Manager) HandleOptions(_ context.Context, req *sip.Request, tx sipx.Tx)
 	res := sip.NewResponseFromRequest(req, 200, "OK", nil)
 	res.AppendHeader(sip.NewHeader("Allow", sipx.Allowed))
 	res.AppendHeader(sip.NewHeader("Accept", "application/sdp"))
+	res.AppendHeader(sip.NewHeader("Supported", sipx.Supported))
 	return tx.Respond(res)
 }
 

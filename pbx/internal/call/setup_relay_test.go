@@ -101,8 +101,8 @@ func countName(hs []sip.Header, name string) int {
 }
 
 // TestSetupCalleeOfferedOnlyWhatPBXDoes: the INVITE to the callee is the
-// PBX's own: its Allow, no Supported (100rel and timer are not done by
-// the PBX), and none of the caller's User-Agent.
+// PBX's own: its Allow, its Supported (100rel, not the caller's timer,
+// which the PBX does not do), and none of the caller's User-Agent.
 func TestSetupCalleeOfferedOnlyWhatPBXDoes(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		r := newSetupRig(t, trustedCallers())
@@ -118,12 +118,15 @@ func TestSetupCalleeOfferedOnlyWhatPBXDoes(t *testing.T) {
 		if got := headerValues(inv, "Allow"); len(got) != 1 || got[0] != sipx.Allowed {
 			t.Errorf("callee's INVITE Allow %q, want the PBX's %q", got, sipx.Allowed)
 		}
-		for _, m := range []string{"PRACK", "REFER"} {
+		for _, m := range []string{"REFER"} {
 			if hasToken(headerValues(inv, "Allow"), m) {
 				t.Errorf("callee's INVITE allows %s, which the PBX does not do", m)
 			}
 		}
-		for _, opt := range []string{"100rel", "timer"} {
+		if !hasToken(headerValues(inv, "Supported"), "100rel") {
+			t.Errorf("callee's INVITE Supported %q lacks 100rel", headerValues(inv, "Supported"))
+		}
+		for _, opt := range []string{"timer"} {
 			if hasToken(headerValues(inv, "Supported"), opt) {
 				t.Errorf("callee's INVITE Supported %q offers %s", headerValues(inv, "Supported"), opt)
 			}

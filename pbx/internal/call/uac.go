@@ -80,13 +80,16 @@ func (c *Call) originate(t Target, from *Leg, offer []byte, onResponse func(*bra
 		ct = "application/sdp"
 	}
 	// Max-Forwards is decremented, never reset (RFC 3261 §16.6 (3)); the
-	// PBX offers only what it does itself (Allow, no Supported).
+	// PBX offers only what it does itself (Allow, Supported: 100rel).
 	inv := l.request(c.m.deps.Token, sip.INVITE, l.nextSeq(), body, ct, c.maxForwards(c.aInv.req))
 	c.forks++
 	if c.tried == nil {
 		c.tried = map[string]bool{}
 	}
 	c.tried[targetKey(t)] = true
+	if !c.m.noRel100 {
+		inv.AppendHeader(rel100Supported()) // 100rel, per leg (prack_uac.go)
+	}
 	for _, v := range c.diversions {
 		inv.AppendHeader(sip.NewHeader("Diversion", v))
 	}

@@ -99,6 +99,9 @@ func (c *Call) inviteResponse(si *serverInvite, code int, reason string, body []
 // the handler; a 2xx starts its retransmission until the ACK, which runs
 // onAck.
 func (c *Call) respondInvite(si *serverInvite, res *sip.Response, onAck func(*sip.Request)) {
+	if si == c.aInv && c.rel100Respond(res, onAck) {
+		return // sent reliably, or held for a PRACK (prack.go)
+	}
 	c.respond(si.tx, res)
 	if res.StatusCode < 200 {
 		return

@@ -8,12 +8,12 @@ import (
 )
 
 // Allowed lists the methods the PBX implements (the Allow header).
-const Allowed = "INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER, UPDATE, INFO"
+const Allowed = "INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER, UPDATE, INFO, PRACK"
 
 // known are methods the PBX recognises but does not implement out of a
 // dialog: they get 405 with Allow; anything else gets 501 (RFC 3261 §8.2.1).
 var known = map[sip.RequestMethod]bool{
-	sip.PRACK: true, sip.REFER: true, sip.SUBSCRIBE: true, sip.NOTIFY: true,
+	sip.REFER: true, sip.SUBSCRIBE: true, sip.NOTIFY: true,
 	sip.MESSAGE: true, sip.PUBLISH: true,
 }
 
@@ -24,7 +24,7 @@ var InDialogOnly = []sip.RequestMethod{sip.REFER, sip.SUBSCRIBE, sip.NOTIFY, sip
 
 var implemented = map[sip.RequestMethod]bool{
 	sip.INVITE: true, sip.ACK: true, sip.BYE: true, sip.CANCEL: true, sip.OPTIONS: true,
-	sip.REGISTER: true, sip.UPDATE: true, sip.INFO: true,
+	sip.REGISTER: true, sip.UPDATE: true, sip.INFO: true, sip.PRACK: true,
 }
 
 func inDialogOnly(m sip.RequestMethod) bool {
@@ -40,7 +40,7 @@ func inDialogOnly(m sip.RequestMethod) bool {
 var singleValued = []string{"Call-ID", "From", "To", "CSeq", "Max-Forwards", "Content-Length", "Content-Type"}
 
 // bodyMethods are the methods whose body the PBX interprets (SDP).
-var bodyMethods = map[sip.RequestMethod]bool{sip.INVITE: true, sip.UPDATE: true, sip.ACK: true}
+var bodyMethods = map[sip.RequestMethod]bool{sip.INVITE: true, sip.UPDATE: true, sip.ACK: true, sip.PRACK: true}
 
 // Validate applies the RFC 3261 §8.2 UAS checks every request goes through
 // before its method handler, in the RFC's order: version, required headers,
@@ -76,7 +76,7 @@ func validate(req *sip.Request, outOfDialog bool) error {
 		return Status(416, "Unsupported URI Scheme")
 	}
 	if req.Method != sip.ACK && req.Method != sip.CANCEL {
-		if opts := headerList(req, "Require"); len(opts) > 0 {
+		if opts := unsupported(headerList(req, "Require")); len(opts) > 0 {
 			return Status(420, "Bad Extension", sip.NewHeader("Unsupported", strings.Join(opts, ", ")))
 		}
 	}

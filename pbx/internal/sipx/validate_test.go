@@ -127,3 +127,21 @@ func TestVersionNotSupportedAnswersOnSIP20(t *testing.T) {
 		t.Fatalf("got %s %d", res.SipVersion, res.StatusCode)
 	}
 }
+
+// TestValidateRequire100rel: the PBX implements 100rel (RFC 3262), so a
+// request that requires it passes; an extension it lacks beside it is the
+// only one named in the 420's Unsupported.
+func TestValidateRequire100rel(t *testing.T) {
+	base := "Via: SIP/2.0/UDP h;branch=z9hG4bK1\nFrom: <sip:a@h>;tag=1\nTo: <sip:b@h>\nCall-ID: x\nMax-Forwards: 70\n"
+	if err := Validate(parse(t, "INVITE sip:1001@h SIP/2.0\n"+base+"Require: 100rel\nCSeq: 1 INVITE\nContent-Length: 0\n\n")); err != nil {
+		t.Errorf("Require: 100rel refused: %v", err)
+	}
+	err := Validate(parse(t, "INVITE sip:1001@h SIP/2.0\n"+base+"Require: 100REL, foo\nCSeq: 1 INVITE\nContent-Length: 0\n\n"))
+	code, _, hdrs := StatusOf(err)
+	if code != 420 || len(hdrs) != 1 || hdrs[0].Value() != "foo" {
+		t.Errorf("Require: 100rel, foo → %d %v, want 420 Unsupported: foo", code, hdrs)
+	}
+	if err := Validate(parse(t, "PRACK sip:1001@h SIP/2.0\n"+base+"RAck: 1 1 INVITE\nCSeq: 2 PRACK\nContent-Length: 0\n\n")); err != nil {
+		t.Errorf("PRACK refused by validation (the call layer answers it): %v", err)
+	}
+}
