@@ -114,8 +114,9 @@ func (l *linphone) RecordTo(name string) string {
 }
 
 // linphoneRC is a linphonerc that registers cfg.Number at cfg.Proxy with
-// only PCMU and PCMA enabled, SIP on port (cfg.Transport only), RTP on
-// rtpPort and no IPv6, video, ICE or encryption.
+// only PCMU and PCMA enabled, SIP on port (cfg.Transport only), a CRLF
+// keepalive to the PBX every second (over TCP too), RTP on rtpPort and no
+// IPv6, video, ICE or encryption.
 func linphoneRC(cfg linphoneConfig, port, rtpPort int) string {
 	udp, tcp := port, 0
 	if cfg.Transport == "tcp" {
@@ -128,7 +129,7 @@ func linphoneRC(cfg linphoneConfig, port, rtpPort int) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "[sip]\nsip_port=%d\nsip_tcp_port=%d\nsip_tls_port=0\nipv6=0\nuse_ipv6=0\ndefault_proxy=0\n", udp, tcp)
 	fmt.Fprintf(&b, "guess_hostname=0\ncontact=sip:%s@127.0.0.1\nregister_only_when_network_is_up=0\nmedia_encryption=none\n", cfg.Number)
-	fmt.Fprintf(&b, "inc_timeout=30\nuser_agent=linphonec-pbxlab-interop\n\n")
+	fmt.Fprintf(&b, "inc_timeout=30\nuser_agent=linphonec-pbxlab-interop\nkeepalive_period=1000\ntcp_tls_keepalive=1\n\n")
 	fmt.Fprintf(&b, "[net]\nfirewall_policy=0\nmtu=1300\n\n")
 	fmt.Fprintf(&b, "[rtp]\naudio_rtp_port=%d\naudio_jitt_comp=60\nnortp_timeout=30\n\n", rtpPort)
 	fmt.Fprintf(&b, "[sound]\nechocancellation=0\n\n[misc]\nadd_missing_audio_codecs=0\nadd_missing_video_codecs=0\n\n")

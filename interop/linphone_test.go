@@ -170,6 +170,14 @@ func TestLinphoneThroughPBX(t *testing.T) {
 				t.Fatalf("call to linphone: end %+v, %v", end, err)
 			}
 			waitEnded(ctx, t, lp, from)
+			// linphone pinged the PBX every second all along (a double CRLF,
+			// RFC 5626 §4.4.1; over TCP answered with a pong) and its SIP
+			// went on working on the same socket: the second call came after
+			// several pings
+			keepalives := strings.Count(lp.Log(), "keep alive sent to ["+strings.ToUpper(tc.transport)+"://"+proxy+"]")
+			if keepalives < 3 {
+				t.Errorf("linphone sent %d keepalives to %s, want one a second", keepalives, proxy)
+			}
 			lp.Quit(ctx)
 			assertHeard(t, lp, rec, p.Identity())
 
