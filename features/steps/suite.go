@@ -97,6 +97,7 @@ func (s *Suite) InitializeScenario(sc *godog.ScenarioContext) {
 	registerHoldSteps(sc)
 	registerDivertSteps(sc)
 	registerWireSteps(sc)
+	registerDNSSteps(sc)
 }
 
 // Skipped reports whether the scenario of ctx was skipped because its

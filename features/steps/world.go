@@ -43,6 +43,7 @@ type world struct {
 	vm         *vmScenario // voicemail and MWI (steps_voicemail.go)
 	lastReg    *regOutcome // the last registration attempt a step made
 	lastRawReg *rawRegOutcome
+	dns        *dnsScenario // a DNS server of the scenario's own (steps_dns.go)
 }
 
 type phoneKey struct{ name, device string }
