@@ -3,7 +3,7 @@ GO       ?= go
 BIN      := bin/pbxlab
 PKGS     := ./...
 # the peers the interop tests, capture cross-checks and benchmarks use (Debian 12 package names)
-PEERS_PKGS := sip-tester tshark kamailio baresip-core
+PEERS_PKGS := sip-tester tshark kamailio baresip-core linphone-cli
 export TESTCONTAINERS_RYUK_DISABLED := true
 # test-go pipes go test into the summary and needs pipefail
 SHELL    := bash

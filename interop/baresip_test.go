@@ -116,7 +116,7 @@ subscriber_ranges: [{from: "1050", to: "1059", password: "pw{n}"}]
 	if _, err := c.TwoWayAudio(actx); err != nil {
 		t.Errorf("the simulated phone does not hear baresip's %v Hz: %v", baresipTone, err)
 	}
-	time.Sleep(time.Second) // let baresip record the far tone
+	time.Sleep(2 * time.Second) // let baresip record the far tone (the check below analyses its middle second)
 	if err := c.Hangup(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,8 @@
 // Package interop holds the interoperability tests of pbxlab against real
 // SIP implementations run as separate processes: SIPp (sip-tester) as UAC,
 // UAS and registering clients, talking to the pbxlab binary built from
-// ./cmd/pbxlab; the simulator against Kamailio; baresip through pbxlab.
+// ./cmd/pbxlab; the simulator against Kamailio; baresip and linphone
+// (linphonec of linphone-cli) through pbxlab.
 // The tests skip, loudly ("peer missing: NAME", internal/testpeer), only
 // when a peer is missing, and fail instead under CI=true; .ci/run installs
 // the peers.

@@ -36,16 +36,20 @@ type analysed struct {
 // dialled is the number after the first substitution, for the services
 // that own exact numbers (IVRs, conferences, voicemail).
 func (s *Server) analyse(in call.Incoming) (a analysed, dialled string, err error) {
-	_, inDomain := s.subs[in.Caller.Number]
+	sub, inDomain := s.subs[in.Caller.Number]
 	inDomain = inDomain && !in.Caller.Trusted
-	c := numbering.Call{Calling: in.Caller.Number, Called: in.Dialled, CallerInDomain: inDomain}
+	from := s.plan.Home
+	if inDomain {
+		from = s.cfg.SubscriberLocation(sub)
+	}
+	c := numbering.Call{Calling: in.Caller.Number, Called: in.Dialled, OrigDevice: sub.Device, CallerInDomain: inDomain}
 	c, _ = s.plan.Substitute(c, numbering.Before)
-	r, err := s.plan.Analyse(numbering.DefaultContext, s.plan.Home, c.Called)
+	r, err := s.plan.Analyse(numbering.DefaultContext, from, c.Called)
 	if err != nil {
 		return analysed{result: r}, c.Called, err
 	}
-	after, _ := s.plan.Substitute(numbering.Call{Calling: c.Calling, Called: c.Called, TermDevice: r.Device,
-		CallerInDomain: inDomain, CallerAt: s.plan.Home, CalleeAt: r.At.Location, CalledLocal: r.Called}, numbering.After)
+	after, _ := s.plan.Substitute(numbering.Call{Calling: c.Calling, Called: c.Called, OrigDevice: sub.Device, TermDevice: r.Device,
+		CallerInDomain: inDomain, CallerAt: from, CalleeAt: r.At.Location, CalledLocal: r.Called}, numbering.After)
 	return analysed{result: r, calling: after.Calling, called: after.Called}, c.Called, nil
 }
 

@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"pbxlab/internal/clock"
@@ -62,6 +63,8 @@ type Server struct {
 	listenPacket func(network, address string) (net.PacketConn, error) // UDP sockets (WithPacketListener)
 
 	listeners []*listener
+	flows     chan netip.AddrPort // closed TCP connections, for dropFlows (flow.go)
+	closing   atomic.Bool         // Close has begun: connections close because of it
 	callOpts  []call.Option
 	routes    *routeCache // source address per peer, for 0.0.0.0 / :: listeners
 	metrics   *metrics
@@ -202,6 +205,7 @@ func (s *Server) Run(ctx context.Context) error {
 	regCtx, stopReg := context.WithCancel(context.Background())
 	defer stopReg()
 	go func() { _ = s.reg.Run(regCtx) }()
+	go s.dropFlows(regCtx)
 	go func() {
 		// the PBX's own requests (keepalives, qualify) wait until sipgo
 		// serves the UDP listeners, or they would go out from a socket of
@@ -235,6 +239,7 @@ func (s *Server) Run(ctx context.Context) error {
 // Close releases sockets, the SIP stack and the store.
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
+		s.closing.Store(true)
 		var errs []error
 		if s.calls != nil {
 			_ = s.calls.Close()

@@ -38,7 +38,8 @@ func (s *Server) initSIP() error {
 	if len(s.listeners) == 0 {
 		return ErrNoListener
 	}
-	st, err := sipx.NewStack(sipx.StackConfig{UserAgent: s.cfg.SIP.UserAgent, Logger: s.log, Stray: s.strayResponse})
+	s.flows = make(chan netip.AddrPort, flowEvents)
+	st, err := sipx.NewStack(sipx.StackConfig{UserAgent: s.cfg.SIP.UserAgent, Logger: s.log, Stray: s.strayResponse, FlowClosed: s.flowClosed})
 	if err != nil {
 		return err
 	}
@@ -329,10 +330,12 @@ func (s *Server) redirectRole(sub config.Subscriber, d call.Decision) (call.Deci
 }
 
 // locate turns the subscriber's bindings into targets; a binding behind NAT
-// is reached at the address its REGISTER came from (RFC 3581). A host name
-// (a static contact at a carrier) is located by DNS (RFC 3263, dns.go): a
-// binding that does not resolve is left out with a log line saying why,
-// and when none is left the error is a 503 naming the DNS cause.
+// is reached at the address its REGISTER came from (RFC 3581), a binding
+// registered over TCP over that connection, and not at all once it closed
+// (reachable). A host name (a static contact at a carrier) is located by
+// DNS (RFC 3263, dns.go): a binding that does not resolve is left out with
+// a log line saying why, and when none is left the error is a 503 naming
+// the DNS cause.
 func (s *Server) locate(ctx context.Context, number string) ([]call.Target, error) {
 	bs, err := s.reg.Lookup(ctx, number)
 	if err != nil {
@@ -341,6 +344,10 @@ func (s *Server) locate(ctx context.Context, number string) ([]call.Target, erro
 	out := make([]call.Target, 0, len(bs))
 	var dnsErr error
 	for _, b := range bs {
+		if !s.reachable(b) {
+			s.log.Info("binding's TCP connection is closed; not tried", "aor", number, "contact", b.Contact, "remote", b.Received)
+			continue
+		}
 		var u sip.Uri
 		if err := sip.ParseUri(b.Target(), &u); err != nil {
 			s.log.Warn("bad binding", "aor", number, "contact", b.Contact, "error", err)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs the Debian test peers (SIPp, tshark, Kamailio) when they are missing and we can:
+# Installs the Debian test peers (SIPp, tshark, Kamailio, baresip, linphonec) when they are missing and we can:
 # root with apt-get. Otherwise it says loudly which tests will skip, and succeeds.
 set -u
 missing=()
@@ -8,6 +8,7 @@ for pkg in "$@"; do
     sip-tester) bin=sipp ;;
     kamailio) bin=kamailio ;;
     baresip-core) bin=baresip ;;
+    linphone-cli) bin=linphonec ;;
     rtpengine-daemon) bin=rtpengine ;;
     *) bin=$pkg ;;
   esac

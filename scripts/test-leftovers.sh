@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The processes tests start and must not outlive them: kamailio, sipp, baresip, tshark (dumpcap),
+# The processes tests start and must not outlive them: kamailio, sipp, baresip, linphonec, tshark (dumpcap),
 # `pbxlab serve` (also inside a container: its process shows here), and anything internal/testproc
 # started (marked PBXLAB_TESTPROC_OWNER=... in its environment); and what else tests make outside
 # themselves: Docker containers, networks and images labelled org.pbxlab.test.owner
@@ -16,7 +16,7 @@ list() {
     [[ $stat == Z* || $stat == X* ]] && continue
     key="$pid@$d1 $d2 $d3 $d4 $d5"
     case "$comm" in
-      kamailio|sipp|baresip|tshark|dumpcap) echo "$key $args"; continue ;;
+      kamailio|sipp|baresip|linphonec|tshark|dumpcap) echo "$key $args"; continue ;;
     esac
     if [[ $comm == pbxlab* && $args == *" serve"* ]]; then
       echo "$key $args"

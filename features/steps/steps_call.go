@@ -85,22 +85,24 @@ func setAnswer(w *world, name string, m phone.AnswerMode) error {
 }
 
 // dial places a call from caller's phone to the scenario number callee, or
-// to the real number direct when callee is "".
+// to the real number direct when callee is "", or to callee by dialling
+// direct when both are given.
 func dial(ctx context.Context, w *world, caller, callee, direct string) (*callRec, error) {
 	sp, err := w.simPhoneOf(caller, "")
 	if err != nil {
 		return nil, err
 	}
 	number := direct
-	if callee != "" {
+	switch {
+	case callee != "" && direct == "":
 		sub, err := w.subscriber(callee)
 		if err != nil {
 			return nil, err
 		}
 		number = sub.Number
-	} else {
+	case callee == "":
 		callee = direct
-	}
+	} // both: callee dialled as direct (another form of its number)
 	rec := &callRec{caller: caller, callee: callee, base: map[phoneKey]int{}}
 	for _, d := range w.devicesOf(callee) {
 		rec.base[d.key] = d.incomingCount()

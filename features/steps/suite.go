@@ -97,6 +97,7 @@ func (s *Suite) InitializeScenario(sc *godog.ScenarioContext) {
 	registerHoldSteps(sc)
 	registerDivertSteps(sc)
 	registerWireSteps(sc)
+	registerNumberingSteps(sc)
 	registerDNSSteps(sc)
 }
 

@@ -40,8 +40,9 @@ type world struct {
 	raws    map[string]*rawPhone // by scenario number
 	calls   []*callRec
 
-	vm         *vmScenario // voicemail and MWI (steps_voicemail.go)
-	lastReg    *regOutcome // the last registration attempt a step made
+	vm         *vmScenario         // voicemail and MWI (steps_voicemail.go)
+	locs       map[string]location // subscribers' locations (steps_numbering.go)
+	lastReg    *regOutcome         // the last registration attempt a step made
 	lastRawReg *rawRegOutcome
 	dns        *dnsScenario // a DNS server of the scenario's own (steps_dns.go)
 }

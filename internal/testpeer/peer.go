@@ -1,6 +1,6 @@
 // Package testpeer is how a test says it needs an external peer (SIPp,
-// tshark, Kamailio, baresip, the Docker engine, root with ip and nft): when the peer is missing
-// the test skips with a message that starts "peer missing: NAME", which
+// tshark, Kamailio, baresip, linphonec, the Docker engine, root with ip
+// and nft): when the peer is missing the test skips with a message that starts "peer missing: NAME", which
 // internal/tools/testsummary lists at the end of `make test`; under CI
 // (CI=true, as .ci/run sets) it fails instead, unless the peer is on the
 // allowed list (AllowedMissingInCI). It does not import testing.
@@ -25,6 +25,8 @@ const (
 	Kamailio = "kamailio"
 	Baresip  = "baresip"
 	Docker   = "docker"
+	// Linphone is linphone-cli's console softphone.
+	Linphone = "linphonec"
 )
 
 // TB is the part of testing.TB the package needs.
@@ -35,8 +37,8 @@ type TB interface {
 }
 
 // AllowedMissingInCI lists the peers a CI run may lack, and so skip the
-// tests of. It is empty: .ci/run installs sipp, tshark, kamailio and
-// baresip, and the Docker engine runs on CI machines. Add a peer here only
+// tests of. It is empty: .ci/run installs sipp, tshark, kamailio,
+// baresip and linphonec, and the Docker engine runs on CI machines. Add a peer here only
 // when it truly cannot be installed there, with the reason beside it.
 func AllowedMissingInCI() []string { return nil }
 
@@ -53,6 +55,8 @@ func Package(name string) string {
 		return "sip-tester"
 	case Baresip:
 		return "baresip-core"
+	case Linphone:
+		return "linphone-cli"
 	case Docker:
 		return "docker.io"
 	case IP:

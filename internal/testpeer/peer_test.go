@@ -2,6 +2,9 @@ package testpeer
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -69,11 +72,49 @@ func TestParse(t *testing.T) {
 }
 
 func TestNoPeerCIInstallsIsAllowedMissing(t *testing.T) {
-	for _, p := range []string{SIPp, Tshark, Kamailio, Baresip, Docker} {
+	for _, p := range []string{SIPp, Tshark, Kamailio, Baresip, Linphone, Docker} {
 		for _, a := range AllowedMissingInCI() {
 			if a == p {
 				t.Errorf("%s is installed by .ci/run (or runs on CI): it may not be on the allowed-skip list", p)
 			}
+		}
+	}
+}
+
+// Every program peer's Debian package is in the three places that install
+// peers: the Makefile's PEERS_PKGS (make test), scripts/install-peers.sh's
+// package-to-program map (when the program is not named as the package)
+// and .ci/run's apt-get line.
+func TestPeersInstalledEverywhere(t *testing.T) {
+	read := func(path string) string {
+		b, err := os.ReadFile(filepath.Join("..", "..", path))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	makefile, install, ci := read("Makefile"), read("scripts/install-peers.sh"), read(".ci/run")
+	var peersLine, aptLine string
+	for l := range strings.SplitSeq(makefile, "\n") {
+		if strings.HasPrefix(l, "PEERS_PKGS") {
+			peersLine = l
+		}
+	}
+	for l := range strings.SplitSeq(ci, "\n") {
+		if strings.HasPrefix(l, "apt-get install") {
+			aptLine = l
+		}
+	}
+	for _, p := range []string{SIPp, Tshark, Kamailio, Baresip, Linphone} {
+		pkg := Package(p)
+		if !slices.Contains(strings.Fields(peersLine), pkg) {
+			t.Errorf("Makefile PEERS_PKGS %q lacks %s (peer %s)", peersLine, pkg, p)
+		}
+		if !slices.Contains(strings.Fields(aptLine), pkg) {
+			t.Errorf(".ci/run's apt-get line %q lacks %s (peer %s)", aptLine, pkg, p)
+		}
+		if pkg != p && !strings.Contains(install, pkg+") bin="+p+" ;;") {
+			t.Errorf("scripts/install-peers.sh does not map package %s to program %s", pkg, p)
 		}
 	}
 }

@@ -291,6 +291,12 @@ type Subscriber struct {
 	Record bool `yaml:"record"`
 	// Voicemail is the subscriber's mailbox. Default none.
 	Voicemail SubscriberVoicemail `yaml:"voicemail"`
+	// Device binds the subscriber's number to a device of numbering.devices
+	// (a gateway or office gateway of the LS domain): the number is at that
+	// device's location (country and area code) for number analysis and
+	// substitution, and its rules apply. "" binds it to the PBX itself.
+	// Default "".
+	Device string `yaml:"device"`
 }
 
 // DigestURI is a subscriber's digest uri check.

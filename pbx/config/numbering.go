@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -123,7 +124,11 @@ func (c *Config) numberingConfig() (numbering.Config, error) {
 		out.Devices = append(out.Devices, numbering.Device{Name: d.Name, Location: numbering.Location{Country: d.Country, Area: d.Area}, InDomain: d.InDomain})
 	}
 	for _, s := range c.Subscribers() {
-		out.Entries = append(out.Entries, numbering.Entry{Prefix: s.Number, MinLen: len(s.Number), MaxLen: len(s.Number), Kind: numbering.Subscriber, Target: s.Number})
+		e := numbering.Entry{Prefix: s.Number, MinLen: len(s.Number), MaxLen: len(s.Number), Kind: numbering.Subscriber, Target: s.Number}
+		if s.Device != "" {
+			e.Device, e.Location = s.Device, c.deviceLocation(s.Device)
+		}
+		out.Entries = append(out.Entries, e)
 	}
 	for i, e := range n.Entries {
 		kind, ok := numbering.ParseKind(e.Kind)
@@ -191,6 +196,11 @@ func (v *validator) numbering() {
 			v.errorf(path+".kind", "unknown kind %q (want %s)", d.Kind, strings.Join(deviceKinds, ", "))
 		}
 	}
+	for i, s := range v.c.ExplicitSubscribers {
+		if s.Device != "" && !slices.ContainsFunc(n.Devices, func(d NumberingDevice) bool { return d.Name == s.Device }) {
+			v.errorf(fmt.Sprintf("subscribers[%d].device", i), "unknown device %q (numbering.devices)", s.Device)
+		}
+	}
 	if len(n.Entries) == 0 && len(n.Tables) == 0 && len(n.Bindings) == 0 && len(n.Devices) == 0 {
 		return // nothing beyond the subscribers, whose numbers are checked on their own
 	}
@@ -235,4 +245,26 @@ func contains(xs []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// deviceLocation is the location of the named numbering device (zero if
+// none).
+func (c *Config) deviceLocation(name string) numbering.Location {
+	for _, d := range c.Numbering.Devices {
+		if d.Name == name {
+			return numbering.Location{Country: d.Country, Area: d.Area}
+		}
+	}
+	return numbering.Location{}
+}
+
+// SubscriberLocation is where a subscriber's number is: its device's
+// location, or the PBX's own (numbering.country and area).
+func (c *Config) SubscriberLocation(s Subscriber) numbering.Location {
+	if s.Device != "" {
+		if l := c.deviceLocation(s.Device); l != (numbering.Location{}) {
+			return l
+		}
+	}
+	return numbering.Location{Country: c.Numbering.Country, Area: c.Numbering.Area}
 }

@@ -43,8 +43,12 @@ subscribers:
 		}
 	}
 	got, _ := p.Substitute(numbering.Call{Calling: "5550001", Called: "95550001", CallerInDomain: true}, numbering.Before)
-	if got.Called != "5550001" || got.Calling != "65550001" {
+	if got.Called != "5550001" || got.Calling != "5550001" {
 		t.Errorf("before analysis: %+v", got)
+	}
+	got, _ = p.Substitute(numbering.Call{Calling: "5550001", Called: "5550001", CallerInDomain: true}, numbering.After)
+	if got.Calling != "65550001" {
+		t.Errorf("after analysis: %+v", got)
 	}
 }
 

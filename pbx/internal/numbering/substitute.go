@@ -143,14 +143,23 @@ type Applied struct {
 	Calling, Called Level
 }
 
-// Substitute rewrites c.Calling and c.Called with the levels of stage,
-// each number on its own: the first level holding a rule that matches the
-// number applies, the rest are not consulted. Before analysis, a caller
-// outside the LS domain has the LS-global tables only.
+// Substitute rewrites the numbers of c with the levels of stage, each
+// number on its own: the first level holding a rule that matches the
+// number applies, the rest are not consulted. Before analysis only the
+// called number is rewritten (what was dialled, into what analysis
+// understands: an outside-line digit stripped, a short form expanded), and
+// a caller outside the LS domain has the LS-global tables only; after
+// analysis both are, the calling number ending in the manual's Table 1-2.
+// Bindings are found by the numbers the call started with (c.Calling, and
+// c.CalledLocal — the subscriber number analysis found — else c.Called),
+// so a rule applied before analysis does not hide its binding after it,
+// and no rule applies twice to the calling number (project default).
 func (p *Plan) Substitute(c Call, stage Stage) (Call, Applied) {
 	var ap Applied
 	out := c
-	out.Calling, ap.Calling = p.substituteOne(c, stage, Calling, c.Calling)
+	if stage == After {
+		out.Calling, ap.Calling = p.substituteOne(c, stage, Calling, c.Calling)
+	}
 	out.Called, ap.Called = p.substituteOne(c, stage, Called, c.Called)
 	return out, ap
 }
@@ -179,7 +188,11 @@ func (p *Plan) levelRules(c Call, lv Level) [][]Rule {
 	tables := false
 	switch lv {
 	case CalledNumberRules, CalledNumberTables:
-		scope, key, tables = ScopeCalledNumber, c.Called, lv == CalledNumberTables
+		key = c.Called
+		if c.CalledLocal != "" {
+			key = c.CalledLocal
+		}
+		scope, tables = ScopeCalledNumber, lv == CalledNumberTables
 	case TermDeviceRules, TermDeviceTables:
 		scope, key, tables = ScopeTermDevice, c.TermDevice, lv == TermDeviceTables
 	case CallingNumberRules, CallingNumberTables:

@@ -87,15 +87,21 @@ func TestPrecedence(t *testing.T) {
 				p := planWith(t, c, levels[i:])
 				got, ap := p.Substitute(c, stage)
 				wantCalling, wantCalled := fmt.Sprintf("L%d-%s", lv, c.Calling), fmt.Sprintf("L%d-%s", lv, c.Called)
+				wantApplied := Applied{Calling: lv, Called: lv}
 				if lv == LocationBased {
 					// Table 1-2: Beijing caller, Shanghai callee, same country
 					wantCalling, wantCalled = "010"+c.Calling, c.Called
+					wantApplied = Applied{Calling: LocationBased}
+				}
+				if stage == Before {
+					// before analysis the called number only
+					wantCalling, wantApplied.Calling = c.Calling, 0
 				}
 				if got.Calling != wantCalling || got.Called != wantCalled {
 					t.Errorf("got calling %q called %q, want %q %q", got.Calling, got.Called, wantCalling, wantCalled)
 				}
-				if lv != LocationBased && (ap.Calling != lv || ap.Called != lv) {
-					t.Errorf("applied %v, want %s for both", ap, lv)
+				if ap != wantApplied {
+					t.Errorf("applied %+v, want %+v", ap, wantApplied)
 				}
 			})
 		}
@@ -129,7 +135,7 @@ func TestBeforeAnalysisOutsideDomain(t *testing.T) {
 	c := Call{Calling: "5550001", Called: "95550002", OrigDevice: "og-in"}
 	p := planWith(t, c, Levels(Before))
 	got, ap := p.Substitute(c, Before)
-	if want := fmt.Sprintf("L%d-", GlobalTables); got.Calling != want+c.Calling || got.Called != want+c.Called || ap.Called != GlobalTables {
+	if want := fmt.Sprintf("L%d-", GlobalTables); got.Calling != c.Calling || got.Called != want+c.Called || ap.Called != GlobalTables {
 		t.Errorf("got %q %q (%v), want the global tables' rewrite", got.Calling, got.Called, ap)
 	}
 }

@@ -47,8 +47,9 @@ type Binding struct {
 // it really is" (RFC 3581 symmetric response routing applied to requests,
 // as RFC 5626 does with flows): the NAT binding or the TCP connection the
 // phone opened is the one path known to work. For TCP the B2BUA's sipgo
-// client finds that connection in its pool by this address; if it is gone,
-// the request fails until the phone registers again. The user part and the
+// client finds that connection in its pool by this address; once it is
+// gone the binding is removed (DropFlow) and the PBX does not try it (see
+// OverFlow) until the phone registers again. The user part and the
 // other parameters are kept. If Received is unknown or equals the contact
 // address, the contact is returned unchanged.
 func (b Binding) Target() string {

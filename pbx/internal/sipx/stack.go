@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
+	"sync"
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
@@ -20,6 +22,10 @@ type Stack struct {
 	client *sipgo.Client
 	log    *slog.Logger
 	base   context.Context
+
+	onFlowClosed func(netip.AddrPort)
+	mu           sync.Mutex
+	flows        []*flows // one per TCP listener (ServeTCP)
 }
 
 // StackConfig configures NewStack.
@@ -31,6 +37,10 @@ type StackConfig struct {
 	// Stray gets responses that matched no client transaction (a
 	// retransmitted 2xx after the transaction ended).
 	Stray func(*sip.Response)
+	// FlowClosed, if set, is called with the remote address of every
+	// accepted TCP connection when it closes (on sipgo's reader goroutine:
+	// it must not block).
+	FlowClosed func(netip.AddrPort)
 }
 
 // NewStack builds the user agent, server and client.
@@ -54,7 +64,7 @@ func NewStack(cfg StackConfig) (*Stack, error) {
 	if err != nil {
 		return nil, fmt.Errorf("new sip user agent: %w", err)
 	}
-	s := &Stack{ua: ua, log: log, base: context.Background()}
+	s := &Stack{ua: ua, log: log, base: context.Background(), onFlowClosed: cfg.FlowClosed}
 	if s.srv, err = sipgo.NewServer(ua, sipgo.WithServerLogger(log.With("layer", "sip-server"))); err != nil {
 		_ = ua.Close()
 		return nil, fmt.Errorf("new sip server: %w", err)
@@ -92,8 +102,30 @@ func (s *Stack) Listening(network string) int {
 	return s.ua.TransportLayer().Pool(network).Size()
 }
 
-// ServeTCP serves SIP on a listener until it is closed.
-func (s *Stack) ServeTCP(ln net.Listener) error { return s.srv.ServeTCP(ln) }
+// ServeTCP serves SIP on a listener until it is closed. It keeps track of
+// the connections it accepts (FlowOpen, StackConfig.FlowClosed) and
+// answers RFC 5626 keepalive pings on them (see flows).
+func (s *Stack) ServeTCP(ln net.Listener) error {
+	f := newFlows(ln, s.onFlowClosed)
+	s.mu.Lock()
+	s.flows = append(s.flows, f)
+	s.mu.Unlock()
+	return s.srv.ServeTCP(f)
+}
+
+// FlowOpen reports whether a TCP connection the PBX accepted from remote
+// is still open: a phone registered over TCP is reached over that one.
+func (s *Stack) FlowOpen(remote netip.AddrPort) bool {
+	remote = netip.AddrPortFrom(remote.Addr().Unmap(), remote.Port())
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, f := range s.flows {
+		if f.Open(remote) {
+			return true
+		}
+	}
+	return false
+}
 
 // Request starts a client transaction for a prebuilt request (its Via,
 // destination and source socket set by Local.Prepare).

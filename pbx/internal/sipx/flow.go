@@ -1,0 +1,115 @@
+package sipx
+
+import (
+	"bytes"
+	"net"
+	"net/netip"
+	"sync"
+)
+
+// crlfPing is an RFC 5626 §4.4.1 keepalive ping on a stream: a double
+// CRLF. The answer (the pong) is one CRLF.
+var crlfPing = []byte("\r\n\r\n")
+
+// flows is the PBX's TCP listener as sipgo accepts from it. It keeps the
+// set of open inbound connections by the remote address ("flows", RFC 5626
+// §3.1): a phone registered over TCP is reached over the connection its
+// REGISTER came on, and the PBX must know when that connection is gone.
+//
+// sipgo itself answers a ping that arrives alone in a read, at a message
+// boundary, with a pong (transport_tcp.go, RFC 5626 §3.5.1). A ping that
+// TCP delivers in one read with the request after it would only be skipped
+// as leading CRLF (RFC 3261 §7.5), unanswered: flowConn hands a read that
+// starts with a ping to sipgo as two reads, the ping alone first.
+type flows struct {
+	net.Listener
+	onClose func(netip.AddrPort) // may be nil
+
+	mu   sync.Mutex
+	open map[netip.AddrPort]int // open connections by remote address
+}
+
+func newFlows(ln net.Listener, onClose func(netip.AddrPort)) *flows {
+	return &flows{Listener: ln, onClose: onClose, open: map[netip.AddrPort]int{}}
+}
+
+// Accept accepts a connection and tracks it until it is closed.
+func (f *flows) Accept() (net.Conn, error) {
+	c, err := f.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	remote := addrPortOf(c.RemoteAddr())
+	f.mu.Lock()
+	f.open[remote]++
+	f.mu.Unlock()
+	return &flowConn{Conn: c, remote: remote, flows: f}, nil
+}
+
+// Open reports whether an accepted connection from remote is open.
+func (f *flows) Open(remote netip.AddrPort) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.open[remote] > 0
+}
+
+func (f *flows) closed(remote netip.AddrPort) {
+	f.mu.Lock()
+	f.open[remote]--
+	if f.open[remote] <= 0 {
+		delete(f.open, remote)
+	}
+	f.mu.Unlock()
+	if f.onClose != nil {
+		f.onClose(remote)
+	}
+}
+
+func addrPortOf(a net.Addr) netip.AddrPort {
+	if ta, ok := a.(*net.TCPAddr); ok {
+		ap := ta.AddrPort()
+		return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+	}
+	ap, _ := netip.ParseAddrPort(a.String())
+	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+}
+
+// flowConn is one accepted connection. sipgo's reader is its only reader.
+type flowConn struct {
+	net.Conn
+	remote netip.AddrPort
+	flows  *flows
+
+	rest    []byte // what followed a ping in the last read
+	restErr error  // the error that came with it
+	once    sync.Once
+}
+
+// Read reads from the connection; a read that starts with a ping and goes
+// on is returned in two parts, the ping first.
+func (c *flowConn) Read(p []byte) (int, error) {
+	if len(c.rest) > 0 {
+		n := copy(p, c.rest)
+		c.rest = c.rest[n:]
+		if len(c.rest) == 0 {
+			err := c.restErr
+			c.restErr = nil
+			return n, err
+		}
+		return n, nil
+	}
+	n, err := c.Conn.Read(p)
+	if n > len(crlfPing) && bytes.HasPrefix(p[:n], crlfPing) {
+		c.rest = append(c.rest[:0], p[len(crlfPing):n]...)
+		c.restErr = err
+		return len(crlfPing), nil
+	}
+	return n, err
+}
+
+// Close closes the connection, once, and reports it to the listener.
+func (c *flowConn) Close() error {
+	err := c.Conn.Close()
+	c.once.Do(func() { c.flows.closed(c.remote) })
+	return err
+}
