@@ -3,6 +3,7 @@ package pbx_test
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -122,5 +123,89 @@ func TestDNSBadAnswers(t *testing.T) {
 				t.Fatalf("call to a contact at %s: %d %s, want 503 naming DNS", tc.host, res.StatusCode, res.Reason)
 			}
 		})
+	}
+}
+
+// TestDNSNoFailoverOnBusy: a final answer other than 503 (here 486) is the
+// callee's, not a server failure: it reaches the caller and the next
+// server is not tried.
+func TestDNSNoFailoverOnBusy(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	srv := testdns.Start(t)
+	in := startDNSPBX(t, srv, "carrier.test")
+	first := newUA(t, in.UDP, "carrier", testua.WithAuto(testua.DefaultAuto&^testua.AutoRinging))
+	second := newUA(t, in.UDP, "carrier")
+	srv.Add(t,
+		fmt.Sprintf("_sip._udp.carrier.test. 60 IN SRV 10 0 %d a.carrier.test.", first.Local().Port()),
+		fmt.Sprintf("_sip._udp.carrier.test. 60 IN SRV 20 0 %d b.carrier.test.", second.Local().Port()),
+		"a.carrier.test. 60 IN A 127.0.0.1",
+		"b.carrier.test. 60 IN A 127.0.0.1",
+	)
+	u := newUA(t, in.UDP, "1000")
+	tx, err := u.Start(u.NewInvite("8000", u.Offer()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	inA, err := first.AwaitIncoming(ctx, testua.Method(sip.INVITE))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := inA.Reply(486, "Busy Here"); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := tx.Final(ctx); err != nil || res.StatusCode != 486 {
+		t.Fatalf("caller got %v, %v; want the first server's 486", res, err)
+	}
+	// a failover would have sent the INVITE on before the caller's final
+	if n := len(second.Incoming(testua.Method(sip.INVITE))); n != 0 {
+		t.Fatalf("the second server got %d INVITEs after the first's 486, want none", n)
+	}
+}
+
+// TestDNSPeerIPv6: a carrier whose SRV target has only an AAAA record is
+// called over IPv6 (the PBX listens on both families), from an IPv4
+// caller.
+func TestDNSPeerIPv6(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	srv := testdns.Start(t)
+	in := startPBX(t, func(c *config.Config) {
+		c.SIP.Listen = []string{"udp:127.0.0.1:0", "udp:[::1]:0"}
+		c.TrustedPeers = []config.TrustedPeer{{Name: "raw", Address: "127.0.0.1"}}
+		c.DNS.Servers = []string{srv.Addr}
+		c.ExplicitSubscribers = append(c.ExplicitSubscribers, config.Subscriber{Number: "8000", Contacts: []string{"sip:8000@carrier.test"}})
+	}, pbxtest.Options{KeepListen: true})
+	var at6 netip.AddrPort
+	for _, a := range in.Addrs() {
+		if a.AddrPort.Addr().Is6() {
+			at6 = a.AddrPort
+		}
+	}
+	carrier := newUA(t, at6, "carrier")
+	if !carrier.Local().Addr().Is6() {
+		t.Fatalf("carrier UA on %s, want IPv6", carrier.Local())
+	}
+	srv.Add(t,
+		fmt.Sprintf("_sip._udp.carrier.test. 60 IN SRV 10 0 %d v6.carrier.test.", carrier.Local().Port()),
+		"v6.carrier.test. 60 IN AAAA ::1",
+	)
+	u := newUA(t, in.UDP, "1000")
+	tx, err := u.Start(u.NewInvite("8000", u.Offer()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	inc, err := carrier.AwaitIncoming(ctx, testua.Method(sip.INVITE))
+	if err != nil {
+		t.Fatalf("the IPv6 carrier got no INVITE: %v", err)
+	}
+	if src := inc.Source(); !src.Addr().Is6() {
+		t.Errorf("INVITE came from %s, want the PBX's IPv6 address", src)
+	}
+	if err := inc.Reply(486, "Busy Here"); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := tx.Final(ctx); err != nil || res.StatusCode != 486 {
+		t.Fatalf("caller got %v, %v; want the carrier's 486", res, err)
 	}
 }

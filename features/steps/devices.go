@@ -187,6 +187,9 @@ func (w *world) cleanup() error {
 	if w.sess != nil {
 		errs = append(errs, w.sess.Close())
 	}
+	if w.dns != nil {
+		errs = append(errs, w.dns.srv.Close())
+	}
 	if w.cap != nil {
 		if err := w.cap.close(); err != nil {
 			errs = append(errs, fmt.Errorf("close capture: %w", err))

@@ -99,6 +99,7 @@ func (s *Suite) InitializeScenario(sc *godog.ScenarioContext) {
 	registerWireSteps(sc)
 	registerNumberingSteps(sc)
 	registerPrackSteps(sc)
+	registerDNSSteps(sc)
 }
 
 // Skipped reports whether the scenario of ctx was skipped because its

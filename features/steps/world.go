@@ -44,6 +44,7 @@ type world struct {
 	locs       map[string]location // subscribers' locations (steps_numbering.go)
 	lastReg    *regOutcome         // the last registration attempt a step made
 	lastRawReg *rawRegOutcome
+	dns        *dnsScenario // a DNS server of the scenario's own (steps_dns.go)
 }
 
 type phoneKey struct{ name, device string }

@@ -5,6 +5,7 @@
 package testdns
 
 import (
+	"fmt"
 	"net"
 	"strings"
 	"sync"
@@ -18,6 +19,8 @@ type Server struct {
 	// Addr is where it listens (127.0.0.1:port).
 	Addr string
 
+	srv *dns.Server
+
 	mu      sync.Mutex
 	rrs     []dns.RR
 	silent  map[string]bool
@@ -30,33 +33,57 @@ type Server struct {
 // stops when the test ends.
 func Start(t testing.TB, records ...string) *Server {
 	t.Helper()
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	s, err := New(records...)
 	if err != nil {
 		t.Fatalf("testdns: %v", err)
 	}
-	s := &Server{Addr: pc.LocalAddr().String(), silent: map[string]bool{}, fail: map[string]bool{}, queries: map[string]int{}}
-	s.Add(t, records...)
-	srv := &dns.Server{PacketConn: pc, Handler: dns.HandlerFunc(s.serve)}
-	started := make(chan struct{})
-	srv.NotifyStartedFunc = func() { close(started) }
-	go func() { _ = srv.ActivateAndServe() }()
-	<-started
-	t.Cleanup(func() { _ = srv.Shutdown() })
+	t.Cleanup(func() { _ = s.Close() })
 	return s
 }
+
+// New starts a server answering with records; Close stops it (for callers
+// without a testing.TB, such as the BDD steps).
+func New(records ...string) (*Server, error) {
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("testdns: %w", err)
+	}
+	s := &Server{Addr: pc.LocalAddr().String(), silent: map[string]bool{}, fail: map[string]bool{}, queries: map[string]int{}}
+	if err := s.AddRecords(records...); err != nil {
+		_ = pc.Close()
+		return nil, err
+	}
+	s.srv = &dns.Server{PacketConn: pc, Handler: dns.HandlerFunc(s.serve)}
+	started := make(chan struct{})
+	s.srv.NotifyStartedFunc = func() { close(started) }
+	go func() { _ = s.srv.ActivateAndServe() }()
+	<-started
+	return s, nil
+}
+
+// Close stops the server.
+func (s *Server) Close() error { return s.srv.Shutdown() }
 
 // Add adds records.
 func (s *Server) Add(t testing.TB, records ...string) {
 	t.Helper()
+	if err := s.AddRecords(records...); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// AddRecords adds records (zone-file lines).
+func (s *Server) AddRecords(records ...string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, r := range records {
 		rr, err := dns.NewRR(r)
 		if err != nil || rr == nil {
-			t.Fatalf("testdns: record %q: %v", r, err)
+			return fmt.Errorf("testdns: record %q: %v", r, err)
 		}
 		s.rrs = append(s.rrs, rr)
 	}
+	return nil
 }
 
 // Silent makes the server drop every query for name (the client times out).
