@@ -57,7 +57,7 @@ func TestValidateSessionTimers(t *testing.T) {
 		{"sip:\n  session_timers:\n    expires: 100\n    min_se: 120\n", `pbx.yaml:3: sip.session_timers.expires: expires (100) must not be below min_se (120)`},
 		{"sip:\n  session_timers:\n    refresher: uac\n", `pbx.yaml:3: sip.session_timers.refresher: unknown refresher "uac"`},
 		{"sip:\n  session_timers:\n    expires: -5\n", `sip.session_timers.expires`},
-		{"subscribers:\n  - number: \"1\"\n    password: x\n    session_timers:\n      min_se: 10\n", `pbx.yaml:5: subscribers[0].session_timers.min_se: must be at least 90 (RFC 4028 §4), got 60`},
+		{"subscribers:\n  - number: \"1\"\n    password: x\n    session_timers:\n      min_se: 10\n", `pbx.yaml:5: subscribers[0].session_timers.min_se: must be at least 90 (RFC 4028 §4), got 10`},
 		{"subscribers:\n  - number: \"1\"\n    password: x\n    session_timers:\n      expires: 100\n", ``}, // 100 ≥ the global 90
 		{"peers:\n  - name: p\n    host: 192.0.2.1\n    session_timers:\n      expires: 100\n      min_se: 200\n", `pbx.yaml:5: peers[0].session_timers.expires: expires (100) must not be below min_se (200)`},
 		{"peers:\n  - name: p\n    host: 192.0.2.1\n    session_timers:\n      refresher: me\n", `pbx.yaml:5: peers[0].session_timers.refresher: unknown refresher "me"`},
