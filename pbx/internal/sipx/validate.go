@@ -76,7 +76,7 @@ func validate(req *sip.Request, outOfDialog bool) error {
 		return Status(416, "Unsupported URI Scheme")
 	}
 	if req.Method != sip.ACK && req.Method != sip.CANCEL {
-		if opts := headerList(req, "Require"); len(opts) > 0 {
+		if opts := unsupported(headerList(req, "Require")); len(opts) > 0 {
 			return Status(420, "Bad Extension", sip.NewHeader("Unsupported", strings.Join(opts, ", ")))
 		}
 	}
