@@ -236,6 +236,7 @@ func (c *Call) timerAnswer(l *Leg, req *sip.Request, res *sip.Response) {
 // session-timer headers (§7.1).
 func (c *Call) timerOffer(l *Leg, st *SessionTimer, inv *sip.Request) {
 	l.st = newLegTimer(c.m.timerFor(st))
+	l.noteSDP(inv.Body()) // the offer crossed the seam before the leg had st
 	if l.st.cfg.Expires == 0 {
 		return
 	}
@@ -454,6 +455,7 @@ func (c *Call) retry422(b *branch, res *sip.Response) bool {
 		return false
 	}
 	t.retried422 = true
+	l.remoteTag, l.routeSet = "", nil // a new INVITE: no early dialog yet
 	t.cfg.MinSE = max(t.cfg.MinSE, th.minSE)
 	t.cfg.Expires = max(t.cfg.Expires, th.minSE)
 	old := b.invite
