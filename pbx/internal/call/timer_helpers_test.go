@@ -103,7 +103,9 @@ func stCDRReason(t *testing.T, e *dlgEnv) string {
 
 // near reports whether d is within 10 ms of want (the PBX's executor
 // posts add no virtual time; sending does not either).
-func near(d, want time.Duration) bool { return d >= want-10*time.Millisecond && d <= want+10*time.Millisecond }
+func near(d, want time.Duration) bool {
+	return d >= want-10*time.Millisecond && d <= want+10*time.Millisecond
+}
 
 // stDropCallerTimer answers the PBX's next refresh on the caller's leg
 // with a plain 200 (no Session-Expires: RFC 4028 §7.2, no session timer
