@@ -136,6 +136,8 @@ type Call struct {
 	control chan control
 
 	media *media
+	// st is the call's session timer (sessiontimer.go).
+	st callTimer
 }
 
 type control struct {
