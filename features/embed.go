@@ -16,8 +16,8 @@ import "embed"
 
 // files holds the feature files.
 //
-//go:embed registration/*.feature calls/*.feature media/*.feature
+//go:embed registration/*.feature calls/*.feature media/*.feature sip/*.feature
 var files embed.FS
 
 // dirs are the feature directories inside files.
-func dirs() []string { return []string{"registration", "calls", "media"} }
+func dirs() []string { return []string{"registration", "calls", "media", "sip"} }

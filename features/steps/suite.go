@@ -95,6 +95,7 @@ func (s *Suite) InitializeScenario(sc *godog.ScenarioContext) {
 	registerVoicemailSteps(sc)
 	registerPromptSteps(sc)
 	registerHoldSteps(sc)
+	registerTimerSteps(sc)
 }
 
 // Skipped reports whether the scenario of ctx was skipped because its

@@ -68,7 +68,7 @@ func (p *Phone) dial(ctx context.Context, ruri sip.Uri, remote, dest string) (*C
 	req.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO, NOTIFY"))
 	req.AppendHeader(sip.NewHeader("User-Agent", a.uaName))
 	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
-	p.timerHeaders(req, p.cfg.SessionTimer.Expires)
+	p.timerHeaders(req, p.sessionTimer().Expires)
 	req.SetBody(offer)
 	req.SetTransport(strings.ToUpper(a.cfg.Transport))
 	if dest != "" {

@@ -136,6 +136,7 @@ type Phone struct {
 	deadPort bool
 	codecs   []sdpneg.Codec
 	sdpAddr  netip.Addr
+	st       *SessionTimer // SetSessionTimer; nil: cfg.SessionTimer
 }
 
 // NewPhone adds a phone to the Agent.

@@ -36,6 +36,23 @@ type SessionTimer struct {
 	NoRefresh bool
 }
 
+// SetSessionTimer changes the session-timer settings (see
+// PhoneConfig.SessionTimer) of calls started afterwards.
+func (p *Phone) SetSessionTimer(st SessionTimer) {
+	p.mu.Lock()
+	p.st = &st
+	p.mu.Unlock()
+}
+
+func (p *Phone) sessionTimer() SessionTimer {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.st != nil {
+		return *p.st
+	}
+	return p.cfg.SessionTimer
+}
+
 // callTimer is the session timer of one call (RFC 4028).
 type callTimer struct {
 	mu        sync.Mutex
@@ -112,7 +129,7 @@ func secs(d time.Duration) string { return strconv.FormatInt(int64(d/time.Second
 
 // timerHeaders adds the session-timer headers of the phone's INVITE.
 func (p *Phone) timerHeaders(req *sip.Request, expires time.Duration) {
-	st := p.cfg.SessionTimer
+	st := p.sessionTimer()
 	if expires == 0 {
 		return
 	}
@@ -189,7 +206,7 @@ func (c *Call) startTimer(i time.Duration, weRefresh bool) {
 		c.st.timer.Stop()
 		c.st.timer = nil
 	}
-	if !weRefresh || c.phone.cfg.SessionTimer.NoRefresh {
+	if !weRefresh || c.phone.sessionTimer().NoRefresh {
 		return
 	}
 	c.st.timer = c.agent.clock.AfterFunc(i/2, c.refresh)
@@ -236,7 +253,7 @@ func (c *Call) sendRefresh(ctx context.Context) (*sip.Response, error) {
 	body := c.localSDP
 	c.mu.Unlock()
 	hdrs := []sip.Header{sip.NewHeader("Supported", "timer"), sip.NewHeader("Session-Expires", secs(i)+";refresher=uac")}
-	if c.phone.cfg.SessionTimer.UseUpdate {
+	if c.phone.sessionTimer().UseUpdate {
 		return c.inDialogRequest(ctx, sip.UPDATE, nil, hdrs)
 	}
 	if c.dir == Outgoing {
