@@ -224,9 +224,8 @@ func (c *Call) timerAnswer(l *Leg, req *sip.Request, res *sip.Response) {
 	}
 	t.interval, t.pbxRefreshes = interval, refresher == "uas"
 	res.RemoveHeader("Session-Expires")
-	res.RemoveHeader("Require")
 	res.AppendHeader(sip.NewHeader("Session-Expires", secs(interval)+";refresher="+refresher))
-	if th.supported {
+	if th.supported && !hasToken(res, "Require", "timer") {
 		res.AppendHeader(sip.NewHeader("Require", "timer"))
 	}
 	c.armTimer(l)
@@ -398,6 +397,10 @@ func (c *Call) refreshed(l *Leg, res *sip.Response, err error, retried bool) {
 			t.interval = max(t.interval, th.minSE)
 		}
 		c.refreshSession(l, true)
+	case code == 491 && res != nil && res.CSeq() != nil && res.CSeq().MethodName == sip.UPDATE:
+		// glare on an UPDATE refresh (RFC 3311 §5.1 → RFC 3261 §14.1's
+		// windows); a re-INVITE refresh was retried by reinviteTry already
+		c.after(glareDelay(l), func() { c.refreshSession(l, retried) })
 	case code == 408 || code == 481:
 		c.log.Warn("session refresh failed: ending the call", "leg", l.id, "status", code, "error", err)
 		skip := (*Leg)(nil)

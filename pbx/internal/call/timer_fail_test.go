@@ -149,3 +149,38 @@ func TestTimerRefreshGlare(t *testing.T) {
 		dlgEndCall(t, e, c)
 	})
 }
+
+// TestTimerUpdateRefreshGlare: a callee that allows UPDATE is refreshed by
+// an UPDATE without SDP at 45 s; answered 491, the UPDATE is sent again
+// within RFC 3261 §14.1's 2.1-4 s (the PBX chose the Call-ID), and the 200
+// to it restarts the session: the next refresh comes 45 s after it.
+func TestTimerUpdateRefreshGlare(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e := newTimerEnv(t, config.SessionTimers{Expires: 90 * time.Second, MinSE: 90 * time.Second, Refresher: config.RefresherPBX})
+		c, _ := e.stCall(nil, []sip.Header{hdr("Session-Expires", "90;refresher=uac"), hdr("Allow", "INVITE, ACK, BYE, UPDATE")})
+		up := dlgAwait(t, e.callee, testua.Method(sip.UPDATE))
+		if len(up.Request().Body()) != 0 {
+			t.Errorf("refresh UPDATE carries SDP")
+		}
+		headerIs(t, "refresh UPDATE", up.Request(), "Session-Expires", "90;refresher=uac")
+		dlgRespond(t, up, up.NewResponse(491, "Request Pending"))
+		refused := time.Now()
+		again := dlgAwait(t, e.callee, testua.And(testua.Method(sip.UPDATE), testua.Not(testua.CSeq(up.Request().CSeq().SeqNo))))
+		if d := again.Record().At.Sub(refused); d < 2100*time.Millisecond || d > 4*time.Second {
+			t.Errorf("UPDATE sent again %s after the 491, want within 2.1-4 s", d)
+		}
+		ok := again.NewResponse(200, "OK")
+		ok.AppendHeader(hdr("Session-Expires", "90;refresher=uac"))
+		dlgRespond(t, again, ok)
+		refreshed := time.Now()
+		stDropCallerTimer(t, e)
+		next := dlgAwait(t, e.callee, testua.And(testua.Method(sip.UPDATE), testua.Not(testua.CSeq(again.Request().CSeq().SeqNo))))
+		if d := next.Record().At.Sub(refreshed); d != 45*time.Second {
+			t.Errorf("next refresh %s after the last, want 45 s", d)
+		}
+		ok = next.NewResponse(200, "OK")
+		ok.AppendHeader(hdr("Session-Expires", "90;refresher=uac"))
+		dlgRespond(t, next, ok)
+		dlgEndCall(t, e, c)
+	})
+}
