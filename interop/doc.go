@@ -21,6 +21,8 @@
 // PBXLAB_BIN names a binary to test. PBXLAB_INTEROP_CALLS sets the number of
 // calls of TestSIPpUACThroughPBX (default 1000, at 50 calls/s, about 25 s),
 // PBXLAB_INTEROP_PRACK_CALLS those of TestSIPpPRACKThroughPBX (100rel both
-// ways, default 20).
+// ways, default 20). TestSIPpSessionTimers (RFC 4028: 422/Min-SE,
+// refreshes, 491 glare on the PBX's refresh) waits the RFC's real 45 s for
+// the PBX's first refresh.
 // The SIPp scenarios are in testdata/sipp and are also used by bench/run.sh.
 package interop

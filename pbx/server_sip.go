@@ -189,7 +189,7 @@ func (c credentials) HostOnlyURI(_, user string) bool {
 func (s *Server) initCalls() error {
 	m, err := call.New(call.Deps{
 		Sender: s.sip,
-		Policy: call.Funcs{ClassifyFunc: s.authenticate, RouteFunc: s.routeAndIntercept, InDialogFunc: s.inDialog, OnFailureFunc: s.onTargetsFailed,
+		Policy: call.Funcs{ClassifyFunc: s.classifyWithTimers, RouteFunc: s.routeWithTimers, InDialogFunc: s.inDialog, OnFailureFunc: s.failedWithTimers,
 			OnAnswerFunc: s.startRecording, OnHangupFunc: s.stopRecording},
 		Local: s.local,
 		CDR:   countingCDR{CDRStore: s.cdrs, calls: s.metrics.calls},
@@ -200,6 +200,7 @@ func (s *Server) initCalls() error {
 		call.WithLogger(s.log.With("component", "call")),
 		call.WithTimers(call.Timers{T1: s.cfg.SIP.T1, T2: s.cfg.SIP.T2, NoAnswer: s.cfg.Call.NoAnswerTimeout, ShutdownGrace: s.cfg.Call.ShutdownGrace}),
 		call.WithRel100Offer(s.cfg.Call.Offer100rel),
+		call.WithSessionTimer(sessionTimer(s.cfg.SIP.SessionTimers)),
 	}, s.callOpts...)...)
 	if err != nil {
 		return err

@@ -100,6 +100,7 @@ func (s *Suite) InitializeScenario(sc *godog.ScenarioContext) {
 	registerNumberingSteps(sc)
 	registerPrackSteps(sc)
 	registerDNSSteps(sc)
+	registerTimerSteps(sc)
 }
 
 // Skipped reports whether the scenario of ctx was skipped because its

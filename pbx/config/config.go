@@ -104,6 +104,10 @@ type SIP struct {
 	// T4 is the longest a message stays in the network (RFC 3261 §17.1.2.2):
 	// sipgo's Timer I and K, per process like T1. Must be > 0. Default 5s.
 	T4 time.Duration `yaml:"t4"`
+	// SessionTimers are the RFC 4028 session timers of every leg, unless
+	// the subscriber or outbound peer of the leg overrides them
+	// (sessiontimers.go). Default {expires: 0, min_se: 90, refresher: auto}.
+	SessionTimers SessionTimers `yaml:"session_timers"`
 }
 
 // Auth is the "auth" section.
@@ -302,6 +306,9 @@ type Subscriber struct {
 	// substitution, and its rules apply. "" binds it to the PBX itself.
 	// Default "".
 	Device string `yaml:"device"`
+	// SessionTimers override sip.session_timers for the legs to and from
+	// this subscriber (zero fields: the global value). Default none.
+	SessionTimers SessionTimers `yaml:"session_timers"`
 }
 
 // DigestURI is a subscriber's digest uri check.
@@ -349,11 +356,12 @@ func defaultAlgorithms() []Algorithm {
 func Defaults() *Config {
 	return &Config{
 		SIP: SIP{
-			Listen:    []string{"udp:127.0.0.1:5060", "tcp:127.0.0.1:5060"},
-			UserAgent: "pbxlab",
-			T1:        500 * time.Millisecond,
-			T2:        4 * time.Second,
-			T4:        5 * time.Second,
+			Listen:        []string{"udp:127.0.0.1:5060", "tcp:127.0.0.1:5060"},
+			UserAgent:     "pbxlab",
+			T1:            500 * time.Millisecond,
+			T2:            4 * time.Second,
+			T4:            5 * time.Second,
+			SessionTimers: defaultSessionTimers(),
 		},
 		Auth: Auth{
 			NonceTTL: 5 * time.Minute,

@@ -35,6 +35,9 @@ type Peer struct {
 	// Unreachable is how many unanswered OPTIONS in a row make the peer
 	// unreachable. Default 2.
 	Unreachable int `yaml:"unreachable"`
+	// SessionTimers override sip.session_timers for the calls the PBX
+	// sends to this peer (zero fields: the global value). Default none.
+	SessionTimers SessionTimers `yaml:"session_timers"`
 }
 
 // DNS is the "dns" section.

@@ -36,6 +36,7 @@ func (c *Config) validate() []error {
 	v.trustedPeers()
 	v.peers()
 	v.dns()
+	v.sessionTimersAll()
 	v.conferences()
 	v.recording()
 	v.ivrs()

@@ -137,6 +137,8 @@ type Call struct {
 
 	media *media
 	rel   relState // 100rel, both directions (prack.go)
+	// st is the call's session timer (sessiontimer.go).
+	st callTimer
 }
 
 type control struct {

@@ -71,6 +71,7 @@ func (p *Phone) dial(ctx context.Context, ruri sip.Uri, remote, dest string) (*C
 	}
 	req.AppendHeader(sip.NewHeader("User-Agent", a.uaName))
 	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+	p.timerHeaders(req, p.sessionTimer().Expires)
 	req.SetBody(offer)
 	req.SetTransport(strings.ToUpper(a.cfg.Transport))
 	if dest != "" {

@@ -98,6 +98,11 @@ func (c *Call) reinvite(ctx context.Context, what string, body []byte) error {
 
 // uacReinvite sends the re-INVITE of an outgoing call and ACKs its 2xx.
 func (c *Call) uacReinvite(ctx context.Context, body []byte) (*sip.Response, error) {
+	return c.uacReinviteWith(ctx, body, nil)
+}
+
+// uacReinviteWith is uacReinvite with extra headers.
+func (c *Call) uacReinviteWith(ctx context.Context, body []byte, hdrs []sip.Header) (*sip.Response, error) {
 	c.mu.Lock()
 	d := c.uac
 	if d == nil {
@@ -110,6 +115,9 @@ func (c *Call) uacReinvite(ctx context.Context, body []byte) (*sip.Response, err
 	contact := c.phone.contactHeader()
 	req.AppendHeader(&contact)
 	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+	for _, h := range hdrs {
+		req.AppendHeader(h)
+	}
 	req.SetBody(body)
 	res, err := c.agent.do(ctx, req)
 	if err != nil || !res.IsSuccess() {
@@ -130,6 +138,11 @@ func (c *Call) uacReinvite(ctx context.Context, body []byte) (*sip.Response, err
 // uasReinvite sends the re-INVITE of an incoming call (to the caller's
 // Contact, through sipgo's server dialog) and ACKs its 2xx.
 func (c *Call) uasReinvite(ctx context.Context, body []byte) (*sip.Response, error) {
+	return c.uasReinviteWith(ctx, body, nil)
+}
+
+// uasReinviteWith is uasReinvite with extra headers.
+func (c *Call) uasReinviteWith(ctx context.Context, body []byte, hdrs []sip.Header) (*sip.Response, error) {
 	inv := c.dss.InviteRequest
 	target := inv.Recipient
 	if ct := inv.Contact(); ct != nil {
@@ -140,6 +153,9 @@ func (c *Call) uasReinvite(ctx context.Context, body []byte) (*sip.Response, err
 	contact := c.phone.contactHeader()
 	req.AppendHeader(&contact)
 	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+	for _, h := range hdrs {
+		req.AppendHeader(h)
+	}
 	req.SetBody(body)
 	if err := c.agent.prepare(ctx, req); err != nil {
 		return nil, err

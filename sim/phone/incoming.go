@@ -195,7 +195,9 @@ func (c *Call) answerNow(far *sdpneg.Session) {
 	if far != nil {
 		_ = c.applyMedia(far)
 	}
-	if err := c.dss.RespondSDP(c.localSDP); err != nil {
+	ok := sip.NewSDPResponseFromRequest(c.dss.InviteRequest, c.localSDP)
+	c.answerTimer(c.dss.InviteRequest, ok)
+	if err := c.dss.WriteResponse(ok); err != nil {
 		if c.State() == Ended {
 			return
 		}
@@ -275,10 +277,21 @@ func (a *Agent) onSessionRefresh(req *sip.Request, tx sip.ServerTransaction) {
 	c.mu.Lock()
 	body := refreshAnswer(c.localSDP, req.Body())
 	c.mu.Unlock()
+	if req.Method == sip.UPDATE && len(req.Body()) == 0 {
+		body = nil // no offer, no answer (RFC 3311 §5.2)
+	}
 	res := sip.NewResponseFromRequest(req, 200, "OK", body)
-	res.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+	if len(body) > 0 {
+		res.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+	}
 	contact := c.phone.contactHeader()
 	res.AppendHeader(&contact)
+	if _, _, ok := sessionExpires(req); ok {
+		c.st.mu.Lock()
+		c.st.received++
+		c.st.mu.Unlock()
+		c.answerTimer(req, res)
+	}
 	if err := tx.Respond(res); err != nil {
 		a.log.Debug("session refresh response failed", "call_id", c.callID, "error", err)
 	}

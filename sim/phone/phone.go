@@ -109,6 +109,10 @@ type PhoneConfig struct {
 	// OnIncoming, if set, is called (on the handler goroutine, must not
 	// block) for every new incoming call before it is answered.
 	OnIncoming func(*Call)
+	// SessionTimer asks for RFC 4028 session timers on the phone's calls
+	// and makes it refresh (sessiontimer.go). Default none asked for; a
+	// phone always answers a far end's session timer and its refreshes.
+	SessionTimer SessionTimer
 }
 
 // Phone is one simulated SIP phone hosted by an Agent.
@@ -135,6 +139,7 @@ type Phone struct {
 	deadPort bool
 	codecs   []sdpneg.Codec
 	sdpAddr  netip.Addr
+	st       *SessionTimer // SetSessionTimer; nil: cfg.SessionTimer
 }
 
 // NewPhone adds a phone to the Agent.

@@ -89,6 +89,14 @@ func (c *Call) runOutgoing(tx sip.ClientTransaction) {
 					return
 				}
 				tx, provisional = next, false
+			case code == 422 && !hangupPending:
+				// RFC 4028 §7.4: once more with the 422's Min-SE
+				next := c.retry422(req, res)
+				if next == nil {
+					c.finishStatus(Remote, code, res.Reason)
+					return
+				}
+				tx, provisional = next, false
 			case cancelled && code == 487:
 				c.finish(End{By: Local, Reason: ReasonCancel, Code: 487})
 				return
@@ -230,6 +238,7 @@ func (c *Call) confirm(tx sip.ClientTransaction, req *sip.Request, res *sip.Resp
 	if !c.setAnswered() {
 		return
 	}
+	c.confirmTimer(res)
 	s, err := sdpneg.Parse(res.Body())
 	if err == nil {
 		err = c.applyMedia(s)

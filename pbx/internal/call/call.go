@@ -143,6 +143,7 @@ func (c *Call) finish(disp cdr.Disposition, cause int, reason string) {
 		return
 	}
 	c.setPhase(phaseEnded)
+	c.stopTimers()
 	if c.noAnswer != nil {
 		c.noAnswer.Stop()
 	}

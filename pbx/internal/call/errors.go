@@ -39,3 +39,12 @@ var (
 	// ErrMediaLines: the answer's media lines do not match the offer's.
 	ErrMediaLines = errors.New("answer does not match the offer's media lines")
 )
+
+// Session timers (timer.go, RFC 4028).
+var (
+	// ErrBadTimerHeader: a Session-Expires or Min-SE value that does not
+	// parse (the request gets 400).
+	ErrBadTimerHeader = errors.New("malformed session-timer header")
+	// ErrSessionExpired: the peer that refreshes a session did not.
+	ErrSessionExpired = errors.New("session timer expired")
+)

@@ -312,6 +312,7 @@ func (c *Call) onBranchAnswer(b *branch, res *sip.Response) {
 // for a late offer, w's offer, whose answer comes in the caller's ACK).
 func (c *Call) answered(w *Leg, res *sip.Response) {
 	c.winner = w
+	c.timerFrom2xx(w, res)
 	c.setPhase(phaseAnswered)
 	if c.noAnswer != nil {
 		c.noAnswer.Stop()

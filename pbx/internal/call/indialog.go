@@ -156,6 +156,9 @@ func (c *Call) inDialog(l *Leg, in *inbound) {
 	case sip.BYE:
 		c.onBye(l, in)
 	case sip.INVITE, sip.UPDATE, sip.INFO:
+		if c.timerInDialog(l, in) {
+			return // 400/422, or a session refresh answered here (timer.go)
+		}
 		c.relay(l, in)
 	case sip.PRACK:
 		c.onPrack(l, in)
@@ -288,6 +291,7 @@ func (c *Call) relay(l *Leg, in *inbound) {
 	}
 	out := o.request(c.m.deps.Token, req.Method, o.nextSeq(), body, contentType(req), c.maxForwards(req))
 	copyRequestHeaders(req, out)
+	c.timerRelayOut(o, out)
 	var si *serverInvite
 	if isInvite {
 		si = newServerInvite(l, req, in.tx)
@@ -373,6 +377,8 @@ func (c *Call) relayed2xx(l, o *Leg, in *inbound, si *serverInvite, out *sip.Req
 		l.refreshTarget(req)
 		o.refreshTarget(res)
 		back.AppendHeader(l.via.Contact(l.contactUser))
+		c.timerFrom2xx(o, res) // each leg's session refreshed (timer.go)
+		c.timerAnswer(l, req, back)
 	}
 	var body []byte
 	var err error

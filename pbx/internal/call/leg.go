@@ -78,6 +78,8 @@ type Leg struct {
 	// lateOffer is the offer of a 2xx the PBX has not ACKed yet because its
 	// INVITE carried none: the ACK waits for an answer from another leg.
 	lateOffer *pendingOffer
+	// st is the leg's session timer (RFC 4028, timer.go).
+	st *legTimer
 }
 
 // pendingOffer is an offer received in a 2xx, waiting for its answer.
@@ -174,6 +176,7 @@ func (l *Leg) sibling(id, remoteTag string) *Leg {
 	s.routeSet = append([]sip.Uri(nil), l.routeSet...)
 	s.sawSDP = false
 	s.bridge = nil
+	s.st = l.st.forSibling()
 	return &s
 }
 

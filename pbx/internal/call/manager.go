@@ -70,6 +70,7 @@ type Manager struct {
 	clock  clock.Clock
 	log    *slog.Logger
 	media  MediaFactory
+	st     SessionTimer // session timers of legs whose policy brings none (timer.go)
 	base   context.Context
 	cancel context.CancelFunc
 
@@ -124,6 +125,7 @@ func New(deps Deps, opts ...Option) (*Manager, error) {
 		clock:   clock.New(),
 		log:     slog.New(slog.DiscardHandler),
 		media:   func(*Call) Media { return PassThrough{} },
+		st:      SessionTimer{MinSE: minSessionInterval},
 		dialogs: make(map[string]*Call),
 		calls:   make(map[*Call]struct{}),
 	}

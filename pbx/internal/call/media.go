@@ -109,6 +109,7 @@ func (b *Bridge) offer(from, to *Leg, sdp []byte) ([]byte, error) {
 	out, err := b.media.Offer(from, to, sdp)
 	if err == nil && len(out) > 0 {
 		to.sawSDP = true
+		to.noteSDP(out)
 	}
 	return out, err
 }
@@ -121,6 +122,7 @@ func (b *Bridge) answer(from, to *Leg, sdp []byte) ([]byte, error) {
 	out, err := b.media.Answer(from, to, sdp)
 	if err == nil && len(out) > 0 {
 		to.sawSDP = true
+		to.noteSDP(out)
 	}
 	return out, err
 }

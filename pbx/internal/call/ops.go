@@ -46,6 +46,7 @@ func (c *Call) Originate(t Target, from *Leg, offer []byte, progress func(l *Leg
 			b.final = res
 			l.event(EvAnswer)
 			l.refreshTarget(res)
+			c.timerFrom2xx(l, res)
 			if len(b.invite.Body()) > 0 {
 				c.ack(l, res.CSeq().SeqNo, c.answerFor(l, res))
 			} else if hasSDP(res) {
@@ -168,7 +169,12 @@ func (c *Call) Join(x, y *Leg, done func(*Bridge, error)) {
 // §14.1: no new INVITE on a dialog while one is in progress), as a BYE
 // does.
 func (c *Call) reinvite(l *Leg, body []byte, then func(*sip.Response, error)) {
-	c.reinviteTry(l, body, then, 0)
+	c.reinviteTry(l, body, nil, then, 0)
+}
+
+// reinviteWith is reinvite with dec adding headers to each INVITE sent.
+func (c *Call) reinviteWith(l *Leg, body []byte, dec func(*sip.Request), then func(*sip.Response, error)) {
+	c.reinviteTry(l, body, dec, then, 0)
 }
 
 // glareRetries is how many times a re-INVITE of the PBX's own that met
@@ -186,14 +192,14 @@ func glareDelay(l *Leg) time.Duration {
 	return time.Duration(rand.IntN(201)) * 10 * time.Millisecond
 }
 
-func (c *Call) reinviteTry(l *Leg, body []byte, then func(*sip.Response, error), try int) {
+func (c *Call) reinviteTry(l *Leg, body []byte, dec func(*sip.Request), then func(*sip.Response, error), try int) {
 	if si := l.inv; si.waitingAck() {
 		si.afterAck = append(si.afterAck, func() {
 			if si.gaveUp {
 				then(nil, fmt.Errorf("re-INVITE leg %s: no ACK for its 2xx: %w", l.id, ErrLegNotUp))
 				return
 			}
-			c.reinviteTry(l, body, then, try)
+			c.reinviteTry(l, body, dec, then, try)
 		})
 		return
 	}
@@ -202,6 +208,9 @@ func (c *Call) reinviteTry(l *Leg, body []byte, then func(*sip.Response, error),
 		ct = "application/sdp"
 	}
 	out := l.request(c.m.deps.Token, sip.INVITE, l.nextSeq(), body, ct, -1)
+	if dec != nil {
+		dec(out)
+	}
 	c.sendRequest(l, out, func(res *sip.Response, err error) {
 		if err == nil && res.StatusCode == 491 && try < glareRetries {
 			d := glareDelay(l)
@@ -211,7 +220,7 @@ func (c *Call) reinviteTry(l *Leg, body []byte, then func(*sip.Response, error),
 					then(nil, fmt.Errorf("re-INVITE leg %s after glare: %w", l.id, ErrLegNotUp))
 					return
 				}
-				c.reinviteTry(l, body, then, try+1)
+				c.reinviteTry(l, body, dec, then, try+1)
 			})
 			return
 		}

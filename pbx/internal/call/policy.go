@@ -45,6 +45,9 @@ type Caller struct {
 	Number string
 	// Trusted is true for a peer trusted by address (a trunk).
 	Trusted bool
+	// SessionTimer are the caller's leg's session timers (nil: the
+	// manager's, timer.go).
+	SessionTimer *SessionTimer
 }
 
 // Incoming is a new call as number analysis sees it.
@@ -126,6 +129,9 @@ type Target struct {
 	// Ring bounds how long this target rings in a sequential decision
 	// (0: until the call's no-answer timer).
 	Ring time.Duration
+	// SessionTimer are the leg's session timers (nil: the manager's,
+	// timer.go).
+	SessionTimer *SessionTimer
 }
 
 // FailureKind classifies why a decision's targets failed.

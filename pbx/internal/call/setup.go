@@ -39,6 +39,9 @@ func (m *Manager) HandleInvite(ctx context.Context, req *sip.Request, tx sipx.Tx
 	if err != nil {
 		return err
 	}
+	if err := m.checkSessionTimer(req, caller); err != nil {
+		return err // 400 or 422 (RFC 4028 §9)
+	}
 	_ = tx.Respond(sip.NewResponseFromRequest(req, 100, "Trying", nil))
 	dialled := dialledNumber(req)
 	d, err := m.deps.Policy.Route(ctx, Incoming{Caller: caller, Dialled: dialled, Request: req})
@@ -107,6 +110,7 @@ func (m *Manager) newCall(ctx context.Context, req *sip.Request, tx sipx.Tx, cal
 		c.end()
 		return nil, sipx.ErrShuttingDown
 	}
+	a.st = newLegTimer(m.timerFor(caller.SessionTimer))
 	c.addLeg(a)
 	a.event(EvInvite)
 	c.aInv = newServerInvite(a, req, tx)

@@ -96,6 +96,7 @@ func (c *Call) originate(t Target, from *Leg, offer []byte, onResponse func(*bra
 	for _, h := range historyHeaders(c.aInv.req, t.URI, c.forks) {
 		inv.AppendHeader(h)
 	}
+	c.timerOffer(l, t.SessionTimer, inv)
 	b := &branch{target: t, invite: inv, legs: []*Leg{l}, onResponse: onResponse}
 	l.branch = b
 	l.event(EvInvite)
@@ -137,7 +138,15 @@ func (c *Call) runBranch(b *branch) {
 				c.ex.post(func() { b.onResponse(b, res) })
 				return
 			}
-			sipx.UseSDPPart(res) // a carrier's SDP + ISUP: the SDP is what counts
+			sipx.UseSDPPart(res)       // a carrier's SDP + ISUP: the SDP is what counts
+			if res.StatusCode == 422 { // RFC 4028 §7.4: maybe once more (timer.go)
+				c.ex.post(func() {
+					if !c.retry422(b, res) {
+						b.onResponse(b, res)
+					}
+				})
+				return
+			}
 			c.ex.post(func() { b.onResponse(b, res) })
 			if res.StatusCode >= 200 {
 				return

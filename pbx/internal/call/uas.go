@@ -87,6 +87,9 @@ func (c *Call) inviteResponse(si *serverInvite, code int, reason string, body []
 		res.AppendHeader(si.leg.via.Contact(si.leg.contactUser))
 		res.AppendHeader(sip.NewHeader("Allow", sipx.Allowed))
 	}
+	if code >= 200 && code < 300 {
+		c.timerAnswer(si.leg, si.req, res)
+	}
 	if len(body) > 0 {
 		ct := sip.ContentTypeHeader("application/sdp")
 		res.AppendHeader(&ct)

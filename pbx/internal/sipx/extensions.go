@@ -6,8 +6,9 @@ import "strings"
 // value of its Supported header: a request that Requires one of them is
 // served, any other option gets 420 with Unsupported (RFC 3261 §8.2.2.3).
 // 100rel: reliable provisional responses (RFC 3262), per leg in
-// pbx/internal/call/prack.go.
-const Supported = "100rel"
+// pbx/internal/call/prack.go; timer: session timers (RFC 4028), per leg in
+// pbx/internal/call/timer.go.
+const Supported = "100rel, timer"
 
 // unsupported returns the option tags of required the PBX lacks.
 func unsupported(required []string) []string {
