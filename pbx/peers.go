@@ -29,6 +29,8 @@ type peer struct {
 	dnsErr    string           // why the last lookup failed ("" when it did not)
 	reachable bool
 	misses    int
+	// backoff: a 503 with Retry-After said not to send before this time
+	backoff time.Time
 }
 
 // Reachable reports whether the peer answered lately (always true when it

@@ -261,13 +261,22 @@ func (s *Server) authenticate(_ context.Context, req *sip.Request) (call.Caller,
 // call (voicemail on busy / no answer), else the caller hears the
 // failure's prompt (call interception).
 func (s *Server) onTargetsFailed(ctx context.Context, f call.Failure) (*call.Decision, error) {
+	routed := f.Call != nil && f.Call.Decision().Kind == call.ToRoute
+	if routed {
+		f = routeFailure(f) // a carrier's 503 never reaches the phone
+	}
 	if d := s.followRedirect(ctx, f); d != nil {
 		return d, nil // a callee's 3xx its subscriber wants followed
 	}
 	if d, err := s.voicemailOnFailure(ctx, f); d != nil || err != nil {
 		return d, err
 	}
-	return s.onFailure(ctx, f)
+	d, err := s.onFailure(ctx, f)
+	if d == nil && err == nil && routed {
+		// the failure as routeFailure mapped it, not the peer's response
+		return &call.Decision{Kind: call.ToService, Service: func(c *call.Call) { c.Fail(f) }}, nil
+	}
+	return d, err
 }
 
 // route is number analysis for now: a dialled subscriber number rings its
@@ -287,6 +296,9 @@ func (s *Server) route(ctx context.Context, in call.Incoming) (call.Decision, er
 	}
 	if aerr != nil {
 		return call.Decision{Kind: call.Reject, Err: analysisError(a.result, aerr)}, nil
+	}
+	if a.result.Kind == numbering.Route {
+		return s.routeOut(ctx, in, a), nil
 	}
 	if a.result.Kind != numbering.Subscriber {
 		if d, ok := s.serviceNumber(in, a.result); ok {

@@ -39,3 +39,7 @@ var (
 	// ErrMediaLines: the answer's media lines do not match the offer's.
 	ErrMediaLines = errors.New("answer does not match the offer's media lines")
 )
+
+// ErrNoChallenge is a 401/407 to an INVITE the PBX sent with no digest
+// challenge it can answer with the target's credentials (uac_auth.go).
+var ErrNoChallenge = errors.New("no digest challenge the PBX can answer")

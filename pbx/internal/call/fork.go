@@ -425,5 +425,6 @@ func (c *Call) onBranchFailure(b *branch, res *sip.Response) {
 	if c.phase != phaseRinging {
 		return
 	}
+	c.targetFailed(b, res)
 	c.advance()
 }

@@ -28,6 +28,7 @@ type branch struct {
 	cancelReasons []sip.Header
 	final         *sip.Response
 	ring          clock.Timer // sequential decisions: how long this target rings
+	auths         int         // INVITEs re-sent with credentials (uac_auth.go)
 	// onResponse takes every response on the executor.
 	onResponse func(*branch, *sip.Response)
 }
@@ -135,6 +136,9 @@ func (c *Call) runBranch(b *branch) {
 				return
 			}
 			sipx.UseSDPPart(res) // a carrier's SDP + ISUP: the SDP is what counts
+			if res.StatusCode >= 400 && c.challenged(b, res) {
+				return // re-sent with credentials (uac_auth.go)
+			}
 			c.ex.post(func() { b.onResponse(b, res) })
 			if res.StatusCode >= 200 {
 				return

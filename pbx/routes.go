@@ -1,0 +1,200 @@
+package pbx
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+
+	"pbxlab/pbx/config"
+	"pbxlab/pbx/internal/call"
+	"pbxlab/pbx/internal/sipx"
+)
+
+// maxRetryAfter caps how long a peer's 503 Retry-After keeps it out of
+// its routes: a carrier cannot take itself out for a day by mistake.
+const maxRetryAfter = time.Hour
+
+// route is a configured route (config routes[]) and its round-robin
+// position.
+type route struct {
+	cfg  config.Route
+	next atomic.Uint64
+}
+
+// initRoutes builds the routes; config validation made sure each names
+// known peers.
+func (s *Server) initRoutes() {
+	s.outRoutes = make(map[string]*route, len(s.cfg.Routes))
+	for _, r := range s.cfg.Routes {
+		s.outRoutes[r.Name] = &route{cfg: r}
+	}
+}
+
+// peerNamed returns the outbound peer called name.
+func (s *Server) peerNamed(name string) (*peer, bool) {
+	for _, p := range s.peers {
+		if p.cfg.Name == name {
+			return p, true
+		}
+	}
+	return nil, false
+}
+
+// order is the route's peers in the order this call tries them: as
+// configured, or for round_robin starting one further at each call.
+func (r *route) order() []string {
+	ps := r.cfg.Peers
+	if r.cfg.RouteSpread() != config.SpreadRoundRobin || len(ps) < 2 {
+		return ps
+	}
+	k := int((r.next.Add(1) - 1) % uint64(len(ps)))
+	return append(append([]string(nil), ps[k:]...), ps[:k]...)
+}
+
+// routeOut turns a number analysis result of kind route into a decision:
+// the route's peers one after another (each with its DNS servers as
+// failover hops inside), the called number after substitution in the
+// Request-URI, the peer's credentials for its challenges. Peers that
+// qualify says are unreachable, or that asked for a pause with a 503's
+// Retry-After, are skipped. Only subscribers and trusted peers route out
+// (toll fraud: Classify challenged everybody else; this is the second
+// lock). No peer left: 480, never 503 (RFC 3261 §16.7 (6): a 503 would
+// tell the phone this PBX is overloaded).
+func (s *Server) routeOut(ctx context.Context, in call.Incoming, a analysed) call.Decision {
+	name := a.result.Target
+	if _, sub := s.subs[in.Caller.Number]; !sub && !in.Caller.Trusted {
+		return call.Decision{Kind: call.Reject, Err: &sipx.StatusError{Code: 403, Reason: "Forbidden",
+			Err: fmt.Errorf("route %s from %q: %w", name, in.Caller.Number, ErrTollFraud)}}
+	}
+	r, ok := s.outRoutes[name]
+	if !ok { // config validation refuses this; a Config changed in Go may not
+		return call.Decision{Kind: call.Reject, Err: fmt.Errorf("route %q: %w", name, sipx.ErrNotFound)}
+	}
+	var targets []call.Target
+	var skipped []string
+	for _, pn := range r.order() {
+		p, ok := s.peerNamed(pn)
+		if !ok {
+			continue
+		}
+		if why := s.peerSkipped(p); why != "" {
+			skipped = append(skipped, pn+": "+why)
+			continue
+		}
+		t, err := s.peerTarget(ctx, p, a.called)
+		if err != nil {
+			skipped = append(skipped, pn+": "+err.Error())
+			continue
+		}
+		targets = append(targets, t)
+	}
+	if len(skipped) > 0 {
+		s.log.Info("route: peers skipped", "route", name, "called", a.called, "skipped", strings.Join(skipped, "; "))
+	}
+	if len(targets) == 0 {
+		return call.Decision{Kind: call.Reject, Callee: a.called, Err: &sipx.StatusError{Code: 480, Reason: "Temporarily Unavailable",
+			Err: fmt.Errorf("route %s (%s): %w", name, strings.Join(skipped, "; "), ErrNoRoutePeer)}}
+	}
+	d := call.Decision{Kind: call.ToRoute, Callee: a.called, Targets: targets, Sequential: true, OnTargetFailure: s.peerFailed}
+	if a.calling != in.Caller.Number {
+		d.Calling = a.calling
+	}
+	return d
+}
+
+// peerSkipped says why a route does not try p now ("" when it does).
+func (s *Server) peerSkipped(p *peer) string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	switch {
+	case !p.reachable:
+		return "unreachable (qualify)"
+	case s.clock.Now().Before(p.backoff):
+		return "503 Retry-After until " + p.backoff.UTC().Format(time.RFC3339)
+	}
+	return ""
+}
+
+// peerTarget is the target of a call to number at peer p: sip:number@host
+// (the peer's port when its host is an IP, ;transport=tcp when set),
+// located by RFC 3263 DNS.
+func (s *Server) peerTarget(ctx context.Context, p *peer, number string) (call.Target, error) {
+	uri := sip.Uri{Scheme: "sip", User: number, Host: p.cfg.Host, Port: p.cfg.Port, UriParams: sip.NewParams(), Headers: sip.NewParams()}
+	if _, err := netip.ParseAddr(strings.Trim(p.cfg.Host, "[]")); err == nil {
+		uri.Port = p.cfg.PeerPort()
+	}
+	if p.cfg.Transport != "" {
+		uri.UriParams.Add("transport", p.cfg.PeerTransport())
+	}
+	t := call.Target{URI: uri, Contact: uri, Peer: p.cfg.Name}
+	if p.cfg.Username != "" {
+		t.Credentials = &call.Credentials{User: p.cfg.Username, Password: p.cfg.Password}
+	}
+	t, err := s.resolveTarget(ctx, t, strings.ToLower(p.cfg.Transport))
+	if err != nil {
+		return t, fmt.Errorf("peer %s: %w", p.cfg.Name, err)
+	}
+	return t, nil
+}
+
+// peerFailed is a route decision's OnTargetFailure: a 503 with
+// Retry-After keeps the peer out of routes for that long (at most
+// maxRetryAfter); the next peer is tried when this one timed out or
+// answered 408 or 5xx, and not after any other refusal (486 busy, 404, a
+// 6xx: another carrier would say the same).
+func (s *Server) peerFailed(t call.Target, res *sip.Response) bool {
+	if res.StatusCode == 503 {
+		if h := res.GetHeader("Retry-After"); h != nil {
+			if d, ok := retryAfter(h.Value()); ok && d > 0 {
+				if p, ok := s.peerNamed(t.Peer); ok {
+					p.mu.Lock()
+					p.backoff = s.clock.Now().Add(min(d, maxRetryAfter))
+					p.mu.Unlock()
+					s.log.Info("peer backs off (503 Retry-After)", "peer", t.Peer, "for", min(d, maxRetryAfter))
+				}
+			}
+		}
+	}
+	return res.StatusCode == 408 || res.StatusCode >= 500 && res.StatusCode < 600
+}
+
+// retryAfter parses a Retry-After value (RFC 3261 §20.33: delta-seconds,
+// then an optional comment and parameters).
+func retryAfter(v string) (time.Duration, bool) {
+	v = strings.TrimSpace(v)
+	end := 0
+	for end < len(v) && v[end] >= '0' && v[end] <= '9' {
+		end++
+	}
+	if end == 0 || end > 10 {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(v[:end], 10, 32)
+	if err != nil {
+		return 0, false
+	}
+	return time.Duration(n) * time.Second, true
+}
+
+// routeFailure is what the caller of a route that failed gets: a
+// carrier's 503 becomes 500 (RFC 3261 §16.7 (6): a 503 upstream would say
+// this PBX is overloaded), and no answer from any peer (the transaction's
+// own 408, or its 503 for a transport error) becomes 480 Temporarily
+// Unavailable. Other failures (486, 404, 500, 6xx ...) pass unchanged.
+func routeFailure(f call.Failure) call.Failure {
+	switch r := f.Response; {
+	case r == nil:
+		f.Kind, f.Response = call.Unreachable, sip.NewResponse(480, "Temporarily Unavailable")
+	case r.Source() == "" && (r.StatusCode == 408 || r.StatusCode == 503):
+		f.Kind, f.Response = call.NoAnswer, sip.NewResponse(480, "Temporarily Unavailable")
+	case r.StatusCode == 503:
+		f.Kind, f.Response = call.Rejected, sip.NewResponse(500, "Server Internal Error")
+	}
+	return f
+}
