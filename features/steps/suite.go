@@ -98,6 +98,7 @@ func (s *Suite) InitializeScenario(sc *godog.ScenarioContext) {
 	registerDivertSteps(sc)
 	registerWireSteps(sc)
 	registerNumberingSteps(sc)
+	registerRouteSteps(sc)
 }
 
 // Skipped reports whether the scenario of ctx was skipped because its
