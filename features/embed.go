@@ -20,4 +20,6 @@ import "embed"
 var files embed.FS
 
 // dirs are the feature directories inside files.
-func dirs() []string { return []string{"registration", "calls", "media", "sip", "numbering", "routing"} }
+func dirs() []string {
+	return []string{"registration", "calls", "media", "sip", "numbering", "routing"}
+}
