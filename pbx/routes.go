@@ -146,8 +146,9 @@ func (s *Server) peerTarget(ctx context.Context, p *peer, number string) (call.T
 // peerFailed is a route decision's OnTargetFailure: a 503 with
 // Retry-After keeps the peer out of routes for that long (at most
 // maxRetryAfter); the next peer is tried when this one timed out or
-// answered 408 or 5xx, and not after any other refusal (486 busy, 404, a
-// 6xx: another carrier would say the same).
+// answered 408 or 5xx, or a 401/407 its credentials did not satisfy, and
+// not after any other refusal (486 busy, 404, a 6xx: another carrier
+// would say the same).
 func (s *Server) peerFailed(t call.Target, res *sip.Response) bool {
 	if res.StatusCode == 503 {
 		if h := res.GetHeader("Retry-After"); h != nil {
@@ -160,6 +161,11 @@ func (s *Server) peerFailed(t call.Target, res *sip.Response) bool {
 				}
 			}
 		}
+	}
+	switch res.StatusCode {
+	case 401, 407: // a challenge the call layer could not answer: the peer's fault, not the callee's
+		s.log.Warn("peer refused the PBX's credentials (or the PBX has none for it)", "peer", t.Peer, "status", res.StatusCode)
+		return true
 	}
 	return res.StatusCode == 408 || res.StatusCode >= 500 && res.StatusCode < 600
 }
@@ -186,7 +192,9 @@ func retryAfter(v string) (time.Duration, bool) {
 // carrier's 503 becomes 500 (RFC 3261 §16.7 (6): a 503 upstream would say
 // this PBX is overloaded), and no answer from any peer (the transaction's
 // own 408, or its 503 for a transport error) becomes 480 Temporarily
-// Unavailable. Other failures (486, 404, 500, 6xx ...) pass unchanged.
+// Unavailable; a peer's 401/407 the PBX could not answer becomes 500 too
+// (its challenge is not the phone's to answer). Other failures (486, 404,
+// 500, 6xx ...) pass unchanged.
 func routeFailure(f call.Failure) call.Failure {
 	switch r := f.Response; {
 	case r == nil:
@@ -194,6 +202,10 @@ func routeFailure(f call.Failure) call.Failure {
 	case r.Source() == "" && (r.StatusCode == 408 || r.StatusCode == 503):
 		f.Kind, f.Response = call.NoAnswer, sip.NewResponse(480, "Temporarily Unavailable")
 	case r.StatusCode == 503:
+		f.Kind, f.Response = call.Rejected, sip.NewResponse(500, "Server Internal Error")
+	case r.StatusCode == 401 || r.StatusCode == 407:
+		// the carrier's challenge is the PBX's business: relayed, the phone
+		// would answer it with its own credentials
 		f.Kind, f.Response = call.Rejected, sip.NewResponse(500, "Server Internal Error")
 	}
 	return f

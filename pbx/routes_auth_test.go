@@ -19,8 +19,8 @@ import (
 // (RFC 3261 §22.2: same Call-ID and From tag, CSeq + 1, a new Via branch,
 // a correct digest response) and the carrier's 200 answers the call. A
 // carrier that refuses those credentials too (a second 407 without
-// stale=true) gets no third INVITE: the caller gets the failure, not a
-// loop.
+// stale=true) gets no third INVITE: the caller gets 500, not a loop and
+// not the carrier's challenge.
 func TestVirtualRouteAnswersCarrierChallenge(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(t.Context(), time.Hour)
@@ -112,8 +112,11 @@ func TestVirtualRouteAnswersCarrierChallenge(t *testing.T) {
 			t.Fatal(err)
 		}
 		synctest.Wait()
-		if n := invites(carrier); n != 4 || res.StatusCode != 407 && res.StatusCode/100 != 4 {
-			t.Errorf("refused credentials: %d INVITEs at the carrier, caller got %d; want 4 and a 4xx", n, res.StatusCode)
+		if n := invites(carrier); n != 4 || res.StatusCode != 500 {
+			t.Errorf("refused credentials: %d INVITEs at the carrier, caller got %d; want 4 and 500 (not the carrier's challenge)", n, res.StatusCode)
+		}
+		if res.GetHeader("Proxy-Authenticate") != nil {
+			t.Error("the carrier's challenge reached the caller")
 		}
 	})
 }

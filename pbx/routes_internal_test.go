@@ -76,6 +76,8 @@ func TestRouteFailure(t *testing.T) {
 		{"carrier 486", network(486), 486, call.Busy},
 		{"carrier 502", network(502), 502, call.Rejected},
 		{"carrier 404", network(404), 404, call.Rejected},
+		{"carrier 407", network(407), 500, call.Rejected},
+		{"carrier 401", network(401), 500, call.Rejected},
 	} {
 		kind := call.Rejected
 		if tc.in != nil {
