@@ -76,6 +76,7 @@ func (s *Server) routeOut(ctx context.Context, in call.Incoming, a analysed) cal
 	if !ok { // config validation refuses this; a Config changed in Go may not
 		return call.Decision{Kind: call.Reject, Err: fmt.Errorf("route %q: %w", name, sipx.ErrNotFound)}
 	}
+	callID := in.Request.CallID().Value() // the call's ID (its CDR's, OnHangup's)
 	var targets []call.Target
 	var skipped []string
 	for _, pn := range r.order() {
@@ -92,6 +93,9 @@ func (s *Server) routeOut(ctx context.Context, in call.Incoming, a analysed) cal
 			skipped = append(skipped, pn+": "+err.Error())
 			continue
 		}
+		if p.cfg.MaxCalls > 0 || p.cfg.MaxCallsPerSecond > 0 {
+			t.Admit = func() bool { return s.admitPeer(p, callID) }
+		}
 		targets = append(targets, t)
 	}
 	if len(skipped) > 0 {
@@ -101,7 +105,11 @@ func (s *Server) routeOut(ctx context.Context, in call.Incoming, a analysed) cal
 		return call.Decision{Kind: call.Reject, Callee: a.called, Err: &sipx.StatusError{Code: 480, Reason: "Temporarily Unavailable",
 			Err: fmt.Errorf("route %s (%s): %w", name, strings.Join(skipped, "; "), ErrNoRoutePeer)}}
 	}
-	d := call.Decision{Kind: call.ToRoute, Callee: a.called, Targets: targets, Sequential: true, OnTargetFailure: s.peerFailed}
+	d := call.Decision{Kind: call.ToRoute, Callee: a.called, Targets: targets, Sequential: true,
+		OnTargetFailure: func(t call.Target, res *sip.Response) bool {
+			s.releasePeer(t.Peer, callID)
+			return s.peerFailed(t, res)
+		}}
 	if a.calling != in.Caller.Number {
 		d.Calling = a.calling
 	}
@@ -209,4 +217,56 @@ func routeFailure(f call.Failure) call.Failure {
 		f.Kind, f.Response = call.Rejected, sip.NewResponse(500, "Server Internal Error")
 	}
 	return f
+}
+
+// admitPeer takes one of p's call slots for the call callID, unless p
+// has MaxCalls calls out already or sent MaxCallsPerSecond INVITEs in the
+// last second (Target.Admit, on the call's executor just before the
+// INVITE). The slot is released when the peer fails (releasePeer) or the
+// call ends (releaseCall).
+func (s *Server) admitPeer(p *peer, callID string) bool {
+	now := s.clock.Now()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if limit := p.cfg.MaxCalls; limit > 0 && len(p.calls) >= limit && !p.calls[callID] {
+		s.log.Info("peer at its limit of calls: skipped", "peer", p.cfg.Name, "max_calls", limit)
+		return false
+	}
+	if limit := p.cfg.MaxCallsPerSecond; limit > 0 {
+		keep := p.sent[:0]
+		for _, t := range p.sent {
+			if now.Sub(t) < time.Second {
+				keep = append(keep, t)
+			}
+		}
+		p.sent = keep
+		if len(p.sent) >= limit {
+			s.log.Info("peer at its limit of calls per second: skipped", "peer", p.cfg.Name, "max_calls_per_second", limit)
+			return false
+		}
+		p.sent = append(p.sent, now)
+	}
+	if p.calls == nil {
+		p.calls = map[string]bool{}
+	}
+	p.calls[callID] = true
+	return true
+}
+
+// releasePeer frees the slot the call callID holds at the named peer.
+func (s *Server) releasePeer(name, callID string) {
+	if p, ok := s.peerNamed(name); ok {
+		p.mu.Lock()
+		delete(p.calls, callID)
+		p.mu.Unlock()
+	}
+}
+
+// releaseCall frees every peer slot of a call that ended (Policy.OnHangup).
+func (s *Server) releaseCall(callID string) {
+	for _, p := range s.peers {
+		p.mu.Lock()
+		delete(p.calls, callID)
+		p.mu.Unlock()
+	}
 }

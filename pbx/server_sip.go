@@ -190,7 +190,7 @@ func (s *Server) initCalls() error {
 	m, err := call.New(call.Deps{
 		Sender: s.sip,
 		Policy: call.Funcs{ClassifyFunc: s.authenticate, RouteFunc: s.routeAndIntercept, InDialogFunc: s.inDialog, OnFailureFunc: s.onTargetsFailed,
-			OnAnswerFunc: s.startRecording, OnHangupFunc: s.stopRecording},
+			OnAnswerFunc: s.startRecording, OnHangupFunc: s.onHangup},
 		Local: s.local,
 		CDR:   countingCDR{CDRStore: s.cdrs, calls: s.metrics.calls},
 		Token: s.token,
@@ -214,6 +214,13 @@ func (s *Server) initCalls() error {
 		s.sip.Handle(method, m.HandleInDialog)
 	}
 	return nil
+}
+
+// onHangup is Policy.OnHangup: the call's peer slots are freed and its
+// recording, if any, finished.
+func (s *Server) onHangup(ctx context.Context, e call.Ended) {
+	s.releaseCall(e.Record.CallID)
+	s.stopRecording(ctx, e)
 }
 
 func (s *Server) handleRegister(ctx context.Context, req *sip.Request, tx sipx.Tx) error {

@@ -9,7 +9,7 @@ import (
 func TestParseRoutes(t *testing.T) {
 	c, err := Parse("pbx.yaml", []byte(`
 peers:
-  - {name: a, host: 192.0.2.1}
+  - {name: a, host: 192.0.2.1, max_calls: 30, max_calls_per_second: 5}
   - {name: b, host: carrier.example, transport: tcp}
 routes:
   - {name: out, peers: [a, b]}
@@ -24,6 +24,9 @@ numbering:
 	r, ok := c.Route("out")
 	if !ok || strings.Join(r.Peers, ",") != "a,b" || r.RouteSpread() != SpreadOrdered {
 		t.Errorf("route out: %+v, %v", r, ok)
+	}
+	if p := c.Peers[0]; p.MaxCalls != 30 || p.MaxCallsPerSecond != 5 {
+		t.Errorf("peer limits: %+v", p)
 	}
 	if r, _ := c.Route("rr"); r.RouteSpread() != SpreadRoundRobin {
 		t.Errorf("route rr: %+v", r)
@@ -70,6 +73,14 @@ numbering:
   entries:
     - {prefix: "9", kind: route, target: outt}
 `, `pbx.yaml:8: numbering.entries[0].target: unknown route "outt" (routes[].name: out)`},
+		{"negative limit", `
+peers:
+  - {name: a, host: 192.0.2.1, max_calls: -1}
+`, "pbx.yaml:3: peers[0].max_calls: must not be negative"},
+		{"negative rate", `
+peers:
+  - {name: a, host: 192.0.2.1, max_calls_per_second: -2}
+`, "peers[0].max_calls_per_second: must not be negative"},
 		{"unknown field", peers + `routes:
   - {name: out, peers: [a], trunks: [a]}
 `, "routes[0]"},

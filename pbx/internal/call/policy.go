@@ -138,6 +138,10 @@ type Target struct {
 	// Credentials, when set, answer a 401/407 to the target's INVITE once
 	// (RFC 3261 §22.2, uac_auth.go).
 	Credentials *Credentials
+	// Admit, when set, is asked on the call's executor just before the
+	// target's first INVITE; false skips the target (a limit of the
+	// policy's: a peer's concurrent calls, its calls per second).
+	Admit func() bool
 }
 
 // Credentials are a user name and password for digest authentication.

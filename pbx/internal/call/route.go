@@ -20,3 +20,12 @@ func (c *Call) targetFailed(b *branch, res *sip.Response) {
 		c.next = len(c.decision.Targets)
 	}
 }
+
+// admit asks the target's Admit, if any, whether it may be tried now.
+func (c *Call) admit(t Target) bool {
+	if t.Admit == nil || t.Admit() {
+		return true
+	}
+	c.log.Info("target not admitted: skipped", "target", t.URI.String(), "peer", t.Peer)
+	return false
+}
