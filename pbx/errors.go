@@ -24,6 +24,6 @@ var (
 )
 
 // ErrNotYet: number analysis found a destination whose kind the PBX does
-// not serve yet (routes to devices and trunks, hunt groups, feature codes
-// come with the numbering and call-services issues).
+// not serve yet (hunt groups, feature codes come with the call-services
+// issues).
 var ErrNotYet = errors.New("destination kind not served yet")
