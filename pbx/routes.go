@@ -13,6 +13,7 @@ import (
 
 	"pbxlab/pbx/config"
 	"pbxlab/pbx/internal/call"
+	"pbxlab/pbx/internal/media"
 	"pbxlab/pbx/internal/sipx"
 )
 
@@ -102,8 +103,9 @@ func (s *Server) routeOut(ctx context.Context, in call.Incoming, a analysed) cal
 		s.log.Info("route: peers skipped", "route", name, "called", a.called, "skipped", strings.Join(skipped, "; "))
 	}
 	if len(targets) == 0 {
-		return call.Decision{Kind: call.Reject, Callee: a.called, Err: &sipx.StatusError{Code: 480, Reason: "Temporarily Unavailable",
-			Err: fmt.Errorf("route %s (%s): %w", name, strings.Join(skipped, "; "), ErrNoRoutePeer)}}
+		err := &sipx.StatusError{Code: 480, Reason: "Temporarily Unavailable",
+			Err: fmt.Errorf("route %s (%s): %w", name, strings.Join(skipped, "; "), ErrNoRoutePeer)}
+		return call.Decision{Kind: call.ToService, Callee: a.called, Service: s.congestion(func(c *call.Call) { c.Reject(err) })}
 	}
 	d := call.Decision{Kind: call.ToRoute, Callee: a.called, Targets: targets, Sequential: true,
 		OnTargetFailure: func(t call.Target, res *sip.Response) bool {
@@ -194,6 +196,37 @@ func retryAfter(v string) (time.Duration, bool) {
 		return 0, false
 	}
 	return time.Duration(n) * time.Second, true
+}
+
+// congestion is the service that refuses a route's call no carrier could
+// take: the congestion prompt first when media.prompts has one (by
+// default none), never the prompt of the status (480 would play "not
+// registered").
+func (s *Server) congestion(refuse func(*call.Call)) func(*call.Call) {
+	if s.media != nil {
+		if svc := s.media.Intercept(config.CauseCongestion, refuse); svc != nil {
+			return svc
+		}
+	}
+	return refuse
+}
+
+// routeFailed is Policy.OnFailure for a route's call: the failure as
+// routeFailure maps it; when the PBX replaced the carriers' response (no
+// carrier could take the call) the caller hears the congestion prompt,
+// else the prompt of the carrier's own refusal (busy, vacant ...).
+func (s *Server) routeFailed(f call.Failure) *call.Decision {
+	mapped := routeFailure(f)
+	refuse := func(c *call.Call) { c.Fail(mapped) }
+	if mapped.Response != f.Response {
+		return &call.Decision{Kind: call.ToService, Service: s.congestion(refuse)}
+	}
+	if s.media != nil {
+		if svc := s.media.Intercept(media.CauseOfFailure(mapped), refuse); svc != nil {
+			return &call.Decision{Kind: call.ToService, Service: svc}
+		}
+	}
+	return nil // the carrier's refusal reaches the caller as it is
 }
 
 // routeFailure is what the caller of a route that failed gets: a

@@ -249,12 +249,21 @@ func TestVirtualRouteSkipsUnreachablePeer(t *testing.T) {
 		u2 := virtualUA(t, h2, "1000")
 		time.Sleep(90 * time.Second)
 		synctest.Wait()
-		res, err = u2.Do(ctx, u2.NewInvite("90123456789", u2.Offer()))
+		tx2, err := u2.Start(u2.NewInvite("90123456789", u2.Offer()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err = tx2.Final(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if res.StatusCode != 480 || invites(only) != 0 {
 			t.Errorf("no reachable peer: %d, %d INVITEs; want 480 and none", res.StatusCode, invites(only))
+		}
+		for _, p := range tx2.Provisional() {
+			if p.StatusCode == 183 {
+				t.Error("no reachable peer: a prompt (183) played; the 480's own prompt says 'not registered', congestion has none by default")
+			}
 		}
 		if !strings.Contains(res.Reason, "Unavailable") {
 			t.Errorf("reason %q", res.Reason)

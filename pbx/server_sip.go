@@ -268,9 +268,8 @@ func (s *Server) authenticate(_ context.Context, req *sip.Request) (call.Caller,
 // call (voicemail on busy / no answer), else the caller hears the
 // failure's prompt (call interception).
 func (s *Server) onTargetsFailed(ctx context.Context, f call.Failure) (*call.Decision, error) {
-	routed := f.Call != nil && f.Call.Decision().Kind == call.ToRoute
-	if routed {
-		f = routeFailure(f) // a carrier's 503 never reaches the phone
+	if f.Call != nil && f.Call.Decision().Kind == call.ToRoute {
+		return s.routeFailed(f), nil // a carrier's 503 never reaches the phone
 	}
 	if d := s.followRedirect(ctx, f); d != nil {
 		return d, nil // a callee's 3xx its subscriber wants followed
@@ -278,12 +277,7 @@ func (s *Server) onTargetsFailed(ctx context.Context, f call.Failure) (*call.Dec
 	if d, err := s.voicemailOnFailure(ctx, f); d != nil || err != nil {
 		return d, err
 	}
-	d, err := s.onFailure(ctx, f)
-	if d == nil && err == nil && routed {
-		// the failure as routeFailure mapped it, not the peer's response
-		return &call.Decision{Kind: call.ToService, Service: func(c *call.Call) { c.Fail(f) }}, nil
-	}
-	return d, err
+	return s.onFailure(ctx, f)
 }
 
 // route is number analysis for now: a dialled subscriber number rings its
