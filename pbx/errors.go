@@ -15,9 +15,15 @@ var (
 	// ErrPeerUnreachable: the call's targets are at an outbound peer that
 	// does not answer its OPTIONS qualify.
 	ErrPeerUnreachable = errors.New("peer unreachable")
+	// ErrNoRoutePeer: every peer of the route is unreachable, backing off
+	// after a 503 with Retry-After, or does not resolve.
+	ErrNoRoutePeer = errors.New("no peer of the route can take the call")
+	// ErrTollFraud: a caller that is neither a subscriber nor a trusted
+	// peer dialled a number that routes out.
+	ErrTollFraud = errors.New("only subscribers and trusted peers route out")
 )
 
 // ErrNotYet: number analysis found a destination whose kind the PBX does
-// not serve yet (routes to devices and trunks, hunt groups, feature codes
-// come with the numbering and call-services issues).
+// not serve yet (hunt groups, feature codes come with the call-services
+// issues).
 var ErrNotYet = errors.New("destination kind not served yet")

@@ -29,6 +29,12 @@ type peer struct {
 	dnsErr    string           // why the last lookup failed ("" when it did not)
 	reachable bool
 	misses    int
+	// backoff: a 503 with Retry-After said not to send before this time
+	backoff time.Time
+	// calls are the calls (the caller's Call-ID) a route has out to the
+	// peer now; sent the times of its INVITEs in the last second (limits)
+	calls map[string]bool
+	sent  []time.Time
 }
 
 // Reachable reports whether the peer answered lately (always true when it

@@ -53,10 +53,11 @@ type Server struct {
 	rooms    map[string]*media.Room // the conference bridge, by number (conference.go)
 	recorder *recorder              // call recording (recording.go)
 
-	subs    map[string]config.Subscriber
-	plan    *numbering.Plan // number analysis and substitution
-	trusted []netip.Prefix
-	peers   []*peer // outbound peers (config peers), qualified
+	subs      map[string]config.Subscriber
+	plan      *numbering.Plan // number analysis and substitution
+	trusted   []netip.Prefix
+	peers     []*peer           // outbound peers (config peers), qualified
+	outRoutes map[string]*route // config routes by name
 	// resolver locates the servers of host names (RFC 3263, dns.go)
 	resolver resolve.Resolver
 
@@ -154,6 +155,7 @@ func (s *Server) init() error {
 		return err
 	}
 	s.initPeers()
+	s.initRoutes()
 	return s.initAdmin()
 }
 

@@ -190,7 +190,7 @@ func (s *Server) initCalls() error {
 	m, err := call.New(call.Deps{
 		Sender: s.sip,
 		Policy: call.Funcs{ClassifyFunc: s.classifyWithTimers, RouteFunc: s.routeWithTimers, InDialogFunc: s.inDialog, OnFailureFunc: s.failedWithTimers,
-			OnAnswerFunc: s.startRecording, OnHangupFunc: s.stopRecording},
+			OnAnswerFunc: s.startRecording, OnHangupFunc: s.onHangup},
 		Local: s.local,
 		CDR:   countingCDR{CDRStore: s.cdrs, calls: s.metrics.calls},
 		Token: s.token,
@@ -216,6 +216,13 @@ func (s *Server) initCalls() error {
 		s.sip.Handle(method, m.HandleInDialog)
 	}
 	return nil
+}
+
+// onHangup is Policy.OnHangup: the call's peer slots are freed and its
+// recording, if any, finished.
+func (s *Server) onHangup(ctx context.Context, e call.Ended) {
+	s.releaseCall(e.Record.CallID)
+	s.stopRecording(ctx, e)
 }
 
 func (s *Server) handleRegister(ctx context.Context, req *sip.Request, tx sipx.Tx) error {
@@ -263,6 +270,9 @@ func (s *Server) authenticate(_ context.Context, req *sip.Request) (call.Caller,
 // call (voicemail on busy / no answer), else the caller hears the
 // failure's prompt (call interception).
 func (s *Server) onTargetsFailed(ctx context.Context, f call.Failure) (*call.Decision, error) {
+	if f.Call != nil && f.Call.Decision().Kind == call.ToRoute {
+		return s.routeFailed(f), nil // a carrier's 503 never reaches the phone
+	}
 	if d := s.followRedirect(ctx, f); d != nil {
 		return d, nil // a callee's 3xx its subscriber wants followed
 	}
@@ -289,6 +299,9 @@ func (s *Server) route(ctx context.Context, in call.Incoming) (call.Decision, er
 	}
 	if aerr != nil {
 		return call.Decision{Kind: call.Reject, Err: analysisError(a.result, aerr)}, nil
+	}
+	if a.result.Kind == numbering.Route {
+		return s.routeOut(ctx, in, a), nil
 	}
 	if a.result.Kind != numbering.Subscriber {
 		if d, ok := s.serviceNumber(in, a.result); ok {

@@ -184,6 +184,7 @@ func (w *world) cleanup() error {
 	for _, a := range agents {
 		errs = append(errs, a.Close())
 	}
+	errs = append(errs, w.closeCarriers())
 	if w.sess != nil {
 		errs = append(errs, w.sess.Close())
 	}

@@ -55,11 +55,17 @@ func registerRawSteps(sc *godog.ScenarioContext) {
 // sendRawInvite sends an INVITE fixture from a's raw endpoint to b and waits
 // for its final response (a non-2xx is ACKed by testua).
 func sendRawInvite(ctx context.Context, w *world, a, b, fixture string) error {
-	rp, err := w.rawPhoneOf(ctx, a)
+	callee, err := w.subscriber(b)
 	if err != nil {
 		return err
 	}
-	callee, err := w.subscriber(b)
+	return sendRawInviteTo(ctx, w, a, b, callee.Number, fixture)
+}
+
+// sendRawInviteTo sends an INVITE fixture from a's raw endpoint to number
+// (the scenario's callee b: a subscriber, or an outside number).
+func sendRawInviteTo(ctx context.Context, w *world, a, b, number, fixture string) error {
+	rp, err := w.rawPhoneOf(ctx, a)
 	if err != nil {
 		return err
 	}
@@ -69,7 +75,7 @@ func sendRawInvite(ctx context.Context, w *world, a, b, fixture string) error {
 		Branch:    testua.NewBranch(),
 		Domain:    w.ep.Domain,
 		User:      rp.sub.Number,
-		Callee:    callee.Number,
+		Callee:    number,
 		FromTag:   testua.NewTag(),
 		CallID:    testua.NewTag() + testua.NewTag(),
 		CSeq:      1,

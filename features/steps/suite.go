@@ -101,6 +101,7 @@ func (s *Suite) InitializeScenario(sc *godog.ScenarioContext) {
 	registerPrackSteps(sc)
 	registerDNSSteps(sc)
 	registerTimerSteps(sc)
+	registerRouteSteps(sc)
 }
 
 // Skipped reports whether the scenario of ctx was skipped because its

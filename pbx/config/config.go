@@ -58,6 +58,9 @@ type Config struct {
 	// how, with which credentials, and whether it qualifies them. Default
 	// none.
 	Peers []Peer `yaml:"peers"`
+	// Routes are ordered lists of peers a call goes out through (number
+	// analysis entries of kind route name one). Default none.
+	Routes []Route `yaml:"routes"`
 	// DNS is how the PBX finds the servers of a host name (peers, static
 	// contacts): RFC 3263 NAPTR, SRV, A/AAAA.
 	DNS DNS `yaml:"dns"`

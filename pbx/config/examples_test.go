@@ -73,6 +73,9 @@ func TestFullExample(t *testing.T) {
 	if r := c.RedirectFor(c.ExplicitSubscribers[2]); r != RedirectTemporary {
 		t.Errorf("3000 redirect = %q", r)
 	}
+	if r, ok := c.Route("out"); !ok || len(r.Peers) != 1 || c.Peers[0].MaxCalls != 30 || len(c.Numbering.Entries) != 1 {
+		t.Errorf("route out %+v, peers %+v, numbering entries %+v", r, c.Peers, c.Numbering.Entries)
+	}
 }
 
 // TestTestdataConfigs parses every file in testdata/valid (must succeed) and

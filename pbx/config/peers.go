@@ -38,6 +38,13 @@ type Peer struct {
 	// SessionTimers override sip.session_timers for the calls the PBX
 	// sends to this peer (zero fields: the global value). Default none.
 	SessionTimers SessionTimers `yaml:"session_timers"`
+	// MaxCalls bounds the calls a route has out to the peer at once (from
+	// the INVITE until the peer fails or the call ends); a route skips a
+	// full peer. 0: no limit. Default 0.
+	MaxCalls int `yaml:"max_calls"`
+	// MaxCallsPerSecond bounds the INVITEs a route sends the peer in any
+	// one second; a route skips the peer beyond it. 0: no limit. Default 0.
+	MaxCallsPerSecond int `yaml:"max_calls_per_second"`
 }
 
 // DNS is the "dns" section.
@@ -115,6 +122,12 @@ func (v *validator) peers() {
 		}
 		if p.Unreachable < 0 {
 			v.errorf(path+".unreachable", "must not be negative, got %d", p.Unreachable)
+		}
+		if p.MaxCalls < 0 {
+			v.errorf(path+".max_calls", "must not be negative (0: no limit), got %d", p.MaxCalls)
+		}
+		if p.MaxCallsPerSecond < 0 {
+			v.errorf(path+".max_calls_per_second", "must not be negative (0: no limit), got %d", p.MaxCallsPerSecond)
 		}
 		if (p.Username == "") != (p.Password == "") {
 			v.errorf(path+".password", "username and password go together")

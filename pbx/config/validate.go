@@ -35,6 +35,7 @@ func (c *Config) validate() []error {
 	v.subscribers()
 	v.trustedPeers()
 	v.peers()
+	v.routes()
 	v.dns()
 	v.sessionTimersAll()
 	v.conferences()

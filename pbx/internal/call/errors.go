@@ -48,3 +48,7 @@ var (
 	// ErrSessionExpired: the peer that refreshes a session did not.
 	ErrSessionExpired = errors.New("session timer expired")
 )
+
+// ErrNoChallenge is a 401/407 to an INVITE the PBX sent with no digest
+// challenge it can answer with the target's credentials (uac_auth.go).
+var ErrNoChallenge = errors.New("no digest challenge the PBX can answer")

@@ -41,6 +41,9 @@ func (c *Call) Fork(d Decision) {
 	}
 	var lastErr error
 	for _, t := range d.Targets {
+		if !c.admit(t) {
+			continue
+		}
 		if _, err := c.startBranch(t); err != nil {
 			c.log.Warn("fork", "target", t.URI.String(), "error", err)
 			lastErr = err
@@ -78,6 +81,9 @@ func (c *Call) ringNext() {
 	for c.next < len(c.decision.Targets) {
 		t := c.decision.Targets[c.next]
 		c.next++
+		if !c.admit(t) {
+			continue
+		}
 		b, err := c.startBranch(t)
 		if err != nil {
 			c.log.Warn("hunt", "target", t.URI.String(), "error", err)
@@ -428,5 +434,6 @@ func (c *Call) onBranchFailure(b *branch, res *sip.Response) {
 	if c.phase != phaseRinging {
 		return
 	}
+	c.targetFailed(b, res)
 	c.advance()
 }

@@ -102,6 +102,12 @@ type Decision struct {
 	// (181 Call Is Being Forwarded), add a Diversion header (RFC 5806) to
 	// the forks' INVITEs, and skip targets the call already tried (a loop).
 	Diversion *Diversion
+	// OnTargetFailure, when set, is told on the call's executor of each
+	// target that failed (its last server's final response, or the
+	// transaction's own 408/503); false stops a sequential decision there
+	// (no further target is tried: the failure goes to OnFailure). A route
+	// fails over on some responses only, and remembers a Retry-After.
+	OnTargetFailure func(t Target, res *sip.Response) bool
 }
 
 // Diversion says from where and why a call was diverted (RFC 5806).
@@ -132,6 +138,22 @@ type Target struct {
 	// SessionTimer are the leg's session timers (nil: the manager's,
 	// timer.go).
 	SessionTimer *SessionTimer
+	// Peer names the outbound peer the target is (a route's), "" for a
+	// subscriber's contact; for logs and the policy's callbacks.
+	Peer string
+	// Credentials, when set, answer a 401/407 to the target's INVITE once
+	// (RFC 3261 §22.2, uac_auth.go).
+	Credentials *Credentials
+	// Admit, when set, is asked on the call's executor just before the
+	// target's first INVITE; false skips the target (a limit of the
+	// policy's: a peer's concurrent calls, its calls per second).
+	Admit func() bool
+}
+
+// Credentials are a user name and password for digest authentication.
+type Credentials struct {
+	User     string
+	Password string
 }
 
 // FailureKind classifies why a decision's targets failed.

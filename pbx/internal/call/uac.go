@@ -28,6 +28,7 @@ type branch struct {
 	cancelReasons []sip.Header
 	final         *sip.Response
 	ring          clock.Timer // sequential decisions: how long this target rings
+	auths         int         // INVITEs re-sent with credentials (uac_auth.go)
 	// onResponse takes every response on the executor.
 	onResponse func(*branch, *sip.Response)
 }
@@ -138,7 +139,10 @@ func (c *Call) runBranch(b *branch) {
 				c.ex.post(func() { b.onResponse(b, res) })
 				return
 			}
-			sipx.UseSDPPart(res)       // a carrier's SDP + ISUP: the SDP is what counts
+			sipx.UseSDPPart(res) // a carrier's SDP + ISUP: the SDP is what counts
+			if res.StatusCode >= 400 && c.challenged(b, res) {
+				return // re-sent with credentials (uac_auth.go)
+			}
 			if res.StatusCode == 422 { // RFC 4028 §7.4: maybe once more (timer.go)
 				c.ex.post(func() {
 					if !c.retry422(b, res) {
