@@ -30,6 +30,22 @@ func registerWireSteps(sc *godog.ScenarioContext) {
 	}))
 	sc.When(`^an INVITE from (\d+) to (\d+) arrives without the empty line after its headers$`, step2(sendInviteNoEmptyLine))
 	sc.Then(`^the INVITE reaching (\d+) carries the SDP alone$`, step1(sdpAlone))
+	sc.Then(`^the PBX answers it rather than dropping it$`, step0(func(_ context.Context, w *world) error {
+		rec, err := w.currentCall()
+		if err != nil {
+			return err
+		}
+		rec.checked = true
+		if rec.raw == nil || rec.raw.Final == nil {
+			return fmt.Errorf("%w: %s got no final response", ErrExpectation, rec)
+		}
+		// the request as a request without a body (an INVITE without
+		// credentials: 407), or refused as malformed: both are answers
+		if c := rec.raw.Final.StatusCode; c != 407 && c != 400 {
+			return fmt.Errorf("%w: %s: got %d %s, want 407 (read without a body) or 400", ErrExpectation, rec, c, rec.raw.Final.Reason)
+		}
+		return nil
+	}))
 	sc.Given(`^the PBX keeps registered phones' NAT bindings open every (\d+) seconds$`, step1(keepaliveEvery))
 	sc.Then(`^the PBX sends (\d+) an OPTIONS keepalive at the address its REGISTER came from$`, step1(keepaliveReaches))
 }
