@@ -127,3 +127,58 @@ func (r *runner) findLeg(ctx context.Context, callee, caller *phone.Phone) *phon
 		}
 	}
 }
+
+// placeRemoteCall calls a number outside the population (calls.remote: a
+// phone of another PBX, run by another simulator). It is expected to
+// answer; while the call is held the caller checks that it hears the
+// dialled number's identity (the far side's own check is its simulator's).
+func (r *runner) placeRemoteCall(ctx context.Context, caller *phone.Phone, number string) {
+	log := r.cfg.log.With("caller", caller.Number(), "callee", number, "remote", true)
+	call, err := caller.Dial(ctx, number)
+	if err != nil {
+		log.Info("dial failed", "error", err)
+		r.col.Call(report.CallOutcome{Expected: false})
+		return
+	}
+	ringCtx, stopRing := withClockTimeout(ctx, r.cfg.clock, r.sc.Calls.RingTimeout)
+	err = call.WaitAnswer(ringCtx)
+	stopRing()
+	if err != nil && call.State() != phone.Ended {
+		hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), requestTimeout)
+		if herr := call.Hangup(hctx); herr != nil {
+			log.Info("cancel failed", "error", herr)
+		}
+		cancel()
+	}
+	answered := call.Code() >= 200 && call.Code() < 300
+	if answered {
+		holdCtx, stop := withClockTimeout(ctx, r.cfg.clock, r.sc.Calls.Hold)
+		if r.sc.Audio.Verify {
+			res, err := call.TwoWayAudio(holdCtx)
+			if err != nil {
+				log.Info("audio not verified", "error", err, "heard", res.Heard)
+			}
+			r.col.Audio(err == nil)
+		}
+		select {
+		case <-holdCtx.Done():
+		case <-call.Done():
+		}
+		stop()
+		hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), requestTimeout)
+		if herr := call.Hangup(hctx); herr != nil && call.State() != phone.Ended {
+			log.Info("hangup failed", "error", herr)
+		}
+		cancel()
+		r.col.Quality(streamOf(call.Quality()))
+	}
+	out := report.CallOutcome{Code: call.Code(), Expected: answered}
+	if d, ok := call.SetupTime(); ok {
+		out.Setup = d
+	}
+	if d, ok := call.RingTime(); ok {
+		out.Ring = d
+	}
+	r.col.Call(out)
+	log.Debug("call done", "code", out.Code, "end", call.End())
+}

@@ -29,6 +29,7 @@ type runner struct {
 	cfg    config
 	agent  *phone.Agent
 	phones []*phone.Phone
+	remote []string                   // calls.remote: numbers called instead of the population's
 	modes  map[string]phone.Behaviour // callee behaviour by number
 	col    *report.Collector
 	rng    *rand.Rand // used by the call scheduler goroutine only
@@ -61,6 +62,7 @@ func newRunner(sc *scenario.Scenario, target Target, cfg config) (*runner, error
 		modes:  map[string]phone.Behaviour{},
 		col:    report.NewCollector(sc.Name, target.Addr, cfg.clock.Now()),
 		rng:    newRNG(sc.Seed),
+		remote: sc.Calls.Remote.Numbers(),
 	}
 	numbers := sc.Population.Numbers()
 	for i, b := range assignBehaviours(len(numbers), sc.Behaviours, r.rng) {
@@ -235,6 +237,15 @@ func (r *runner) placeCalls(ctx context.Context) {
 		}
 		if r.active.Load() >= int64(c.MaxConcurrent) {
 			r.col.CallSkipped()
+			continue
+		}
+		if len(r.remote) > 0 {
+			caller, number := r.phones[r.rng.IntN(len(r.phones))], r.remote[r.rng.IntN(len(r.remote))]
+			r.active.Add(1)
+			r.calls.Go(func() {
+				defer r.active.Add(-1)
+				r.placeRemoteCall(ctx, caller, number)
+			})
 			continue
 		}
 		caller, callee := r.pickPair()

@@ -84,6 +84,23 @@ type Calls struct {
 	MaxConcurrent int `yaml:"max_concurrent"`
 	// RingTimeout is how long a caller waits for an answer before it cancels.
 	RingTimeout time.Duration `yaml:"ring_timeout"`
+	// Remote are numbers outside the population that its phones call
+	// instead of each other: phones of another PBX (through a trunk) or
+	// behind a carrier, run by another simulator. They are expected to
+	// answer; the audio check is the caller's (it hears the dialled
+	// number's identity). Default none.
+	Remote Remote `yaml:"remote"`
+}
+
+// Remote is a range of numbers that are not this population's.
+type Remote struct {
+	First string `yaml:"first"`
+	Count int    `yaml:"count"`
+}
+
+// Numbers returns the Count numbers from First, keeping First's width.
+func (r Remote) Numbers() []string {
+	return Population{First: r.First, Count: r.Count}.Numbers()
 }
 
 // Audio configures the media check.

@@ -90,8 +90,8 @@ func (s *Scenario) validate() []violation {
 		if s.Audio.Verify && c.Hold > 0 && c.Hold < MinAudioHold {
 			add("calls.hold", "must be at least %s when audio.verify is on (the check needs that much audio), got %s", MinAudioHold, c.Hold)
 		}
-		if p.Count == 1 {
-			add("population.count", "calls need at least 2 phones")
+		if p.Count == 1 && c.Remote.Count == 0 {
+			add("population.count", "calls need at least 2 phones (or calls.remote)")
 		}
 	}
 	if c.Hold < 0 {
@@ -102,6 +102,14 @@ func (s *Scenario) validate() []violation {
 	}
 	if c.RingTimeout < 0 {
 		add("calls.ring_timeout", "must not be negative, got %s", c.RingTimeout)
+	}
+	if r := c.Remote; r.Count != 0 || r.First != "" {
+		if r.Count < 1 || r.Count > MaxPopulation {
+			add("calls.remote.count", "must be 1..%d, got %d", MaxPopulation, r.Count)
+		}
+		if err := checkNumber(r.First); err != "" {
+			add("calls.remote.first", "%s", err)
+		}
 	}
 	return v
 }
