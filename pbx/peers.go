@@ -59,6 +59,11 @@ func (p *peer) has(dest string) bool {
 			return true
 		}
 	}
+	// not located yet (a peer that is not qualified): an IP host is its
+	// own server
+	if ip, err := netip.ParseAddr(strings.Trim(p.cfg.Host, "[]")); err == nil && len(p.targets) == 0 {
+		return netip.AddrPortFrom(ip.Unmap(), uint16(p.cfg.PeerPort())) == ap
+	}
 	return false
 }
 

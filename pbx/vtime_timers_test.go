@@ -96,7 +96,7 @@ func TestVirtualSessionTimerPeer(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for name, want := range map[string]string{"Session-Expires": "120", "Min-SE": "120", "Supported": "timer"} {
+		for name, want := range map[string]string{"Session-Expires": "120", "Min-SE": "120", "Supported": "100rel, timer"} {
 			if h := inv.Request().GetHeader(name); h == nil || h.Value() != want {
 				t.Errorf("INVITE to the peer: %s %v, want %q", name, h, want)
 			}
