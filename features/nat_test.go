@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -114,8 +115,13 @@ func (p *natPBX) messages(t *testing.T) []capturedSIP {
 	for _, pk := range pcapio.SIPMessages(pkts) {
 		m, err := sip.ParseMessage(pk.Payload)
 		if err != nil {
-			t.Errorf("PBX capture: %s -> %s: unparsable SIP: %v", pk.Src, pk.Dst, err)
-			continue
+			// sip/interop.feature sends a request whose headers end
+			// without the empty line on purpose (the PBX reads it as one
+			// without a body): that one parses with the line added
+			if m, err = sip.ParseMessage(append(slices.Clip(pk.Payload), "\r\n"...)); err != nil {
+				t.Errorf("PBX capture: %s -> %s: unparsable SIP: %v", pk.Src, pk.Dst, err)
+				continue
+			}
 		}
 		out = append(out, capturedSIP{src: pk.Src, dst: pk.Dst, msg: m})
 	}

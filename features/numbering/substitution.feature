@@ -30,7 +30,7 @@ Feature: Number substitution by location (Tables 1-1 and 1-2)
   calling number in the form their location needs.
 
   @manual
-  Scenario Outline: A caller reaches a subscriber by a form Table 1-1 allows and is shown as Table 1-2 says
+  Scenario Outline: A caller at <country> <area> dialling <dialled> reaches the subscriber and is shown by <shown>
     Given the PBX is at country code 86, area code 10
     And 1001 is a subscriber at country code <country>, area code <area>
     And 1002 is a subscriber at country code 86, area code 10
@@ -60,7 +60,7 @@ Feature: Number substitution by location (Tables 1-1 and 1-2)
       | 852     | 2    | country code, area code and subscriber number | country code, area code and subscriber number |
 
   @manual
-  Scenario Outline: A form Table 1-1 does not allow reaches nobody
+  Scenario Outline: A caller at <country> <area> dialling <dialled> reaches nobody
     Given the PBX is at country code 86, area code 10
     And 1001 is a subscriber at country code <country>, area code <area>
     And 1002 is a subscriber at country code 86, area code 10

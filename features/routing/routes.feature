@@ -16,7 +16,7 @@
 #
 # The carriers are simulated by wire-level test endpoints; the route
 # strips the 9 of the outside line before the number reaches them.
-@in-process @cap-trunks @project-default
+@in-process @host-peers @cap-trunks @project-default
 Feature: Routes to carriers with failover
   A subscriber dials an outside number; the PBX sends it out through the
   route's carriers in order, skipping to the next when one fails.

@@ -5,7 +5,7 @@
 # (sip:1002@carrier.test) is such a host and the scenario's own DNS server
 # (on loopback) lists two simulated devices under it. The timeout case
 # (Timer B, 32 s) is proven in virtual time by pbx/vtime_dns_test.go.
-@in-process @rfc3263 @cap-calls @cap-b2bua
+@in-process @host-peers @rfc3263 @cap-calls @cap-b2bua
 Feature: Calls to a contact located by DNS
   A carrier or another PBX is known by name; when its first server is out of
   service the call still gets through, and the caller never hears of it.

@@ -10,13 +10,13 @@
 # Kamailio gives, is an answer too — what no stack may do is drop it). The
 # SDP-alone scenario is a B2BUA's (a proxy passes the body on). Kamailio's
 # default configuration does not compare the digest uri with the
-# Request-URI, so the conform table shows it failing that scenario.
+# Request-URI: its profile does not offer @cap-digest-uri.
 @rfc3261 @cap-calls @cap-auth
 Feature: Requests as other SIP stacks write them
   The PBX takes what real phones, tools and carriers send, and says why
   when it does not.
 
-  @project-default @rfc2617
+  @project-default @rfc2617 @cap-digest-uri
   Scenario: Credentials whose uri leaves out the Request-URI's user are refused with 400
     Given phone 1002 is registered
     When an INVITE from 1001 to 1002 arrives with credentials whose uri leaves out the user

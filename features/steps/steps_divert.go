@@ -20,6 +20,11 @@ import (
 func registerDivertSteps(sc *godog.ScenarioContext) {
 	sc.Given(`^the PBX follows redirects from (\d+)$`, step1(func(_ context.Context, w *world, name string) error {
 		return w.configure(func(c *config.Config) error {
+			// phones deflect to a number at the PBX's domain, its realm
+			// (its address may be a published port it does not know of)
+			w.mu.Lock()
+			w.pbxDomain = c.DefaultRealm().Name
+			w.mu.Unlock()
 			return editSubscriber(c, name, func(s *config.Subscriber) { s.FollowRedirects = true })
 		})
 	}))
@@ -30,7 +35,8 @@ func registerDivertSteps(sc *godog.ScenarioContext) {
 }
 
 // redirectTo answers the current call ringing at name with a 3xx whose
-// Contact is target's number at the PBX (a phone's deflect key), and makes
+// Contact is target's number at the PBX (a phone's deflect key): at its
+// domain when the scenario configured it, else at its address; and makes
 // target the callee of the current call from now on.
 func redirectTo(ctx context.Context, w *world, name, target string, code int) error {
 	leg, err := waitRinging(ctx, w, name, "")
@@ -49,6 +55,11 @@ func redirectTo(ctx context.Context, w *world, name, target string, code int) er
 		return err
 	}
 	u := sip.Uri{Scheme: "sip", User: sub.Number, Host: w.ep.Addr.Addr().String(), Port: int(w.ep.Addr.Port())}
+	w.mu.Lock()
+	if w.pbxDomain != "" {
+		u.Host, u.Port = w.pbxDomain, 0
+	}
+	w.mu.Unlock()
 	if w.ep.Transport == "tcp" {
 		u.UriParams = sip.NewParams()
 		u.UriParams.Add("transport", "tcp")

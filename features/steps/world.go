@@ -42,6 +42,7 @@ type world struct {
 
 	vm         *vmScenario         // voicemail and MWI (steps_voicemail.go)
 	locs       map[string]location // subscribers' locations (steps_numbering.go)
+	pbxDomain  string              // the PBX's domain (realm) for URIs naming it, when configured
 	routing    *routeScenario      // carriers (steps_routes.go)
 	lastReg    *regOutcome         // the last registration attempt a step made
 	lastRawReg *rawRegOutcome

@@ -27,10 +27,8 @@ seed: 1
 // image running `pbxlab sim`), reaching the PBX by its network alias
 // through Docker's DNS. Each simulator registers its phones, calls between
 // them through the PBX with two-way audio, and its exit code and JSON
-// report say whether that worked.
-//
-// Two PBXs trunked to each other and a simulated carrier need SIP trunks,
-// which pbxlab does not have yet (a later issue): they are not here.
+// report say whether that worked. Two PBXs trunked to each other:
+// trunk_test.go.
 func TestMultiHostPBXAndSimulatorContainers(t *testing.T) {
 	img := shared.image(t)
 	leakcheck.Check(t)

@@ -279,6 +279,19 @@ func TestChildrenDieWithTestBinary(t *testing.T) {
 			t.Fatalf("helper's %s process %d not running", k, pids[k])
 		}
 	}
+	// the shell echoes the escaped pid right after the fork, maybe before
+	// setsid(2) ran in it: wait until it has left the group, or the guard
+	// rightly takes it with the group
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		esc, err1 := readStat(pids["escaped"])
+		grand, err2 := readStat(pids["grand"])
+		if err1 == nil && err2 == nil && esc.pgrp == esc.pid && esc.pgrp != grand.pgrp {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the escaped process %d never left its group (%+v, %v)", pids["escaped"], esc, err1)
+		}
+	}
 	if err := h.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
