@@ -11,7 +11,7 @@ Feature: A callee's redirect (3xx)
   A phone that deflects a call does not hang the caller up: the PBX either
   tells the caller where to go, or takes the call there itself.
 
-  @project-default
+  @project-default @pbx-files
   Scenario: The PBX follows a callee's 302 to another number
     Given the PBX follows redirects from 1002
     And phone 1001 is registered
