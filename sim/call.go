@@ -2,6 +2,7 @@ package sim
 
 import (
 	"context"
+	"log/slog"
 	"pbxlab/sim/quality"
 	"time"
 
@@ -19,22 +20,9 @@ const legWait = 2 * time.Second
 func (r *runner) placeCall(ctx context.Context, caller, callee *phone.Phone) {
 	mode := r.modes[callee.Number()]
 	log := r.cfg.log.With("caller", caller.Number(), "callee", callee.Number(), "behaviour", mode)
-	call, err := caller.Dial(ctx, callee.Number())
-	if err != nil {
-		log.Info("dial failed", "error", err)
-		r.col.Call(report.CallOutcome{Expected: false})
+	call, ok := r.dial(ctx, caller, callee.Number(), log)
+	if !ok {
 		return
-	}
-	ringCtx, stopRing := withClockTimeout(ctx, r.cfg.clock, r.sc.Calls.RingTimeout)
-	err = call.WaitAnswer(ringCtx)
-	stopRing()
-	if err != nil && call.State() != phone.Ended {
-		// Ring timeout (or the run is stopping): CANCEL.
-		hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), requestTimeout)
-		if herr := call.Hangup(hctx); herr != nil {
-			log.Info("cancel failed", "error", herr)
-		}
-		cancel()
 	}
 	if call.Code() >= 200 && call.Code() < 300 {
 		r.hold(ctx, call, caller, callee)
@@ -134,21 +122,9 @@ func (r *runner) findLeg(ctx context.Context, callee, caller *phone.Phone) *phon
 // dialled number's identity (the far side's own check is its simulator's).
 func (r *runner) placeRemoteCall(ctx context.Context, caller *phone.Phone, number string) {
 	log := r.cfg.log.With("caller", caller.Number(), "callee", number, "remote", true)
-	call, err := caller.Dial(ctx, number)
-	if err != nil {
-		log.Info("dial failed", "error", err)
-		r.col.Call(report.CallOutcome{Expected: false})
+	call, ok := r.dial(ctx, caller, number, log)
+	if !ok {
 		return
-	}
-	ringCtx, stopRing := withClockTimeout(ctx, r.cfg.clock, r.sc.Calls.RingTimeout)
-	err = call.WaitAnswer(ringCtx)
-	stopRing()
-	if err != nil && call.State() != phone.Ended {
-		hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), requestTimeout)
-		if herr := call.Hangup(hctx); herr != nil {
-			log.Info("cancel failed", "error", herr)
-		}
-		cancel()
 	}
 	answered := call.Code() >= 200 && call.Code() < 300
 	if answered {
@@ -181,4 +157,28 @@ func (r *runner) placeRemoteCall(ctx context.Context, caller *phone.Phone, numbe
 	}
 	r.col.Call(out)
 	log.Debug("call done", "code", out.Code, "end", call.End())
+}
+
+// dial places a call and waits up to the ring timeout for its answer,
+// CANCELling it after that (or when the run stops). A call that could not
+// be placed is counted as unexpected and dial reports false.
+func (r *runner) dial(ctx context.Context, caller *phone.Phone, number string, log *slog.Logger) (*phone.Call, bool) {
+	call, err := caller.Dial(ctx, number)
+	if err != nil {
+		log.Info("dial failed", "error", err)
+		r.col.Call(report.CallOutcome{Expected: false})
+		return nil, false
+	}
+	ringCtx, stopRing := withClockTimeout(ctx, r.cfg.clock, r.sc.Calls.RingTimeout)
+	err = call.WaitAnswer(ringCtx)
+	stopRing()
+	if err != nil && call.State() != phone.Ended {
+		// Ring timeout (or the run is stopping): CANCEL.
+		hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), requestTimeout)
+		if herr := call.Hangup(hctx); herr != nil {
+			log.Info("cancel failed", "error", herr)
+		}
+		cancel()
+	}
+	return call, true
 }

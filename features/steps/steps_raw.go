@@ -69,27 +69,11 @@ func sendRawInviteTo(ctx context.Context, w *world, a, b, number, fixture string
 	if err != nil {
 		return err
 	}
-	d := fixtureData{
-		Transport: strings.ToUpper(w.ep.Transport),
-		SentBy:    rp.ua.Local().String(),
-		Branch:    testua.NewBranch(),
-		Domain:    w.ep.Domain,
-		User:      rp.sub.Number,
-		Callee:    number,
-		FromTag:   testua.NewTag(),
-		CallID:    testua.NewTag() + testua.NewTag(),
-		CSeq:      1,
-		Contact:   fmt.Sprintf("<sip:%s@%s%s>", rp.sub.Number, rp.ua.Local(), transportParam(w.ep.Transport)),
-	}
-	wire, _, err := render(fixture, d)
+	wire, _, err := render(fixture, w.inviteData(rp, number))
 	if err != nil {
 		return err
 	}
-	rec := &callRec{caller: a, callee: b, base: map[phoneKey]int{}}
-	for _, dev := range w.devicesOf(b) {
-		rec.base[dev.key] = dev.incomingCount()
-	}
-	w.addCall(rec)
+	rec := w.newRawCall(a, b)
 	wctx, cancel := w.waitCtx(ctx)
 	defer cancel()
 	res, err := rp.transact(wctx, wire)
@@ -160,4 +144,32 @@ func rawCancelled(ctx context.Context, rp *rawPhone) error {
 		return fmt.Errorf("%w: %s was not cancelled at %s: %w", ErrExpectation, rp.name, rp.ua.Local(), err)
 	}
 	return nil
+}
+
+// inviteData is the fixture data of a new INVITE from rp's raw endpoint to
+// number: a new dialog (Call-ID, From tag, branch), CSeq 1.
+func (w *world) inviteData(rp *rawPhone, number string) fixtureData {
+	return fixtureData{
+		Transport: strings.ToUpper(w.ep.Transport),
+		SentBy:    rp.ua.Local().String(),
+		Branch:    testua.NewBranch(),
+		Domain:    w.ep.Domain,
+		User:      rp.sub.Number,
+		Callee:    number,
+		FromTag:   testua.NewTag(),
+		CallID:    testua.NewTag() + testua.NewTag(),
+		CSeq:      1,
+		Contact:   fmt.Sprintf("<sip:%s@%s%s>", rp.sub.Number, rp.ua.Local(), transportParam(w.ep.Transport)),
+	}
+}
+
+// newRawCall records a call from a's raw endpoint to b as the current call,
+// b's rings counted from now.
+func (w *world) newRawCall(a, b string) *callRec {
+	rec := &callRec{caller: a, callee: b, base: map[phoneKey]int{}}
+	for _, dev := range w.devicesOf(b) {
+		rec.base[dev.key] = dev.incomingCount()
+	}
+	w.addCall(rec)
+	return rec
 }

@@ -83,27 +83,12 @@ func sendAuthInvite(ctx context.Context, w *world, a, b string, how authInvite) 
 	if err != nil {
 		return err
 	}
-	d := fixtureData{
-		Transport: strings.ToUpper(w.ep.Transport),
-		SentBy:    rp.ua.Local().String(),
-		Branch:    testua.NewBranch(),
-		Domain:    w.ep.Domain,
-		User:      rp.sub.Number,
-		Callee:    callee.Number,
-		FromTag:   testua.NewTag(),
-		CallID:    testua.NewTag() + testua.NewTag(),
-		CSeq:      1,
-		Contact:   fmt.Sprintf("<sip:%s@%s%s>", rp.sub.Number, rp.ua.Local(), transportParam(w.ep.Transport)),
-	}
+	d := w.inviteData(rp, callee.Number)
 	if how.multipart {
 		d.ContentType = "multipart/mixed; boundary=" + isupBoundary
 		d.Body = multipartBody(rp.ua.Local().Addr().String())
 	}
-	rec := &callRec{caller: a, callee: b, base: map[phoneKey]int{}}
-	for _, dev := range w.devicesOf(b) {
-		rec.base[dev.key] = dev.incomingCount()
-	}
-	w.addCall(rec)
+	rec := w.newRawCall(a, b)
 	wctx, cancel := w.waitCtx(ctx)
 	defer cancel()
 	wire, req, err := render("invite.sip", d)
@@ -156,27 +141,12 @@ func sendInviteNoEmptyLine(ctx context.Context, w *world, a, b string) error {
 	if err != nil {
 		return err
 	}
-	d := fixtureData{
-		Transport: "UDP",
-		SentBy:    rp.ua.Local().String(),
-		Branch:    testua.NewBranch(),
-		Domain:    w.ep.Domain,
-		User:      rp.sub.Number,
-		Callee:    callee.Number,
-		FromTag:   testua.NewTag(),
-		CallID:    testua.NewTag() + testua.NewTag(),
-		CSeq:      1,
-		Contact:   fmt.Sprintf("<sip:%s@%s>", rp.sub.Number, rp.ua.Local()),
-	}
+	d := w.inviteData(rp, callee.Number)
 	wire, req, err := render("invite-no-credentials.sip", d)
 	if err != nil {
 		return err
 	}
-	rec := &callRec{caller: a, callee: b, base: map[phoneKey]int{}}
-	for _, dev := range w.devicesOf(b) {
-		rec.base[dev.key] = dev.incomingCount()
-	}
-	w.addCall(rec)
+	rec := w.newRawCall(a, b)
 	wctx, cancel := w.waitCtx(ctx)
 	defer cancel()
 	// sent by hand: testua's transactions parse what they send, and

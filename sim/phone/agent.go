@@ -461,3 +461,24 @@ func callID(m sip.Message) string {
 	}
 	return ""
 }
+
+// background runs f on a goroutine the agent waits for at Close, with a
+// context bounded by requestTimeout: a request a call sends on its own
+// (CANCEL, PRACK, a session refresh). It reports false, running nothing,
+// once the agent is closed.
+func (a *Agent) background(f func(ctx context.Context)) bool {
+	a.mu.Lock()
+	if a.closed {
+		a.mu.Unlock()
+		return false
+	}
+	a.wg.Add(1)
+	a.mu.Unlock()
+	go func() {
+		defer a.wg.Done()
+		ctx, stop := context.WithTimeout(a.ctx, requestTimeout)
+		defer stop()
+		f(ctx)
+	}()
+	return true
+}

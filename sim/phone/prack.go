@@ -153,17 +153,7 @@ func earlyDialog(req *sip.Request, res *sip.Response) *uacDialog {
 // sendPrack sends a PRACK in the background.
 func (c *Call) sendPrack(req *sip.Request) {
 	a := c.agent
-	a.mu.Lock()
-	if a.closed {
-		a.mu.Unlock()
-		return
-	}
-	a.wg.Add(1)
-	a.mu.Unlock()
-	go func() {
-		defer a.wg.Done()
-		ctx, stop := context.WithTimeout(a.ctx, requestTimeout)
-		defer stop()
+	a.background(func(ctx context.Context) {
 		res, err := a.do(ctx, req)
 		switch {
 		case err != nil:
@@ -171,7 +161,7 @@ func (c *Call) sendPrack(req *sip.Request) {
 		case !res.IsSuccess():
 			a.log.Info("prack refused", "call_id", c.callID, "status", res.StatusCode)
 		}
-	}()
+	})
 }
 
 // dialogCSeq is the CSeq number in-dialog requests continue from: past the

@@ -219,17 +219,7 @@ func (c *Call) refresh() {
 	if c.State() != Answered {
 		return
 	}
-	a.mu.Lock()
-	if a.closed {
-		a.mu.Unlock()
-		return
-	}
-	a.wg.Add(1)
-	a.mu.Unlock()
-	go func() {
-		defer a.wg.Done()
-		ctx, cancel := context.WithTimeout(a.ctx, requestTimeout)
-		defer cancel()
+	a.background(func(ctx context.Context) {
 		res, err := c.sendRefresh(ctx)
 		if err == nil && res.IsSuccess() {
 			c.st.mu.Lock()
@@ -242,7 +232,7 @@ func (c *Call) refresh() {
 			err = &StatusError{Method: "refresh", Code: res.StatusCode, Reason: res.Reason}
 		}
 		a.log.Info("session refresh failed", "call_id", c.callID, "error", err)
-	}()
+	})
 }
 
 func (c *Call) sendRefresh(ctx context.Context) (*sip.Response, error) {

@@ -178,24 +178,14 @@ func (c *Call) sendCancel(req *sip.Request, result chan<- *sip.Response) {
 	cancel.SetTransport(req.Transport())
 	cancel.SetDestination(req.Destination())
 	a.withLocalAddr(cancel)
-	a.mu.Lock()
-	if a.closed {
-		a.mu.Unlock()
-		return
-	}
-	a.wg.Add(1)
-	a.mu.Unlock()
-	go func() {
-		defer a.wg.Done()
-		ctx, stop := context.WithTimeout(a.ctx, requestTimeout)
-		defer stop()
+	a.background(func(ctx context.Context) {
 		res, err := a.do(ctx, cancel)
 		if err != nil {
 			a.log.Debug("cancel failed", "call_id", c.callID, "error", err)
 			return
 		}
 		result <- res // buffered: never blocks
-	}()
+	})
 }
 
 // confirm handles the 2xx: builds the dialog, ACKs (RFC 3261 §13.2.2.4),
