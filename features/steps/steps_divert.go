@@ -154,10 +154,6 @@ func (s *inProcessSession) cdrs(ctx context.Context) ([]pbx.CDR, error) {
 // the number the call ended at, and the path naming the number it was
 // diverted from.
 func cdrShowsDiversion(ctx context.Context, w *world, callee, from string) error {
-	cs, ok := w.sess.(cdrSession)
-	if !ok {
-		return fmt.Errorf("%w: the target does not show CDRs (tag the scenario @in-process)", ErrUsage)
-	}
 	rec, err := w.currentCall()
 	if err != nil {
 		return err
@@ -171,16 +167,29 @@ func cdrShowsDiversion(ctx context.Context, w *world, callee, from string) error
 	if err != nil {
 		return err
 	}
+	return awaitCDR(ctx, w, fmt.Sprintf("a finished CDR for %s diverted from %s", callee, from), func(r pbx.CDR) bool {
+		return r.Disposition != pbx.InProgress && r.Callee == to.Number && strings.Contains(r.Reason, "diverted: <sip:"+div.Number+"@")
+	})
+}
+
+// awaitCDR polls the in-process PBX's call detail records until one
+// matches or the scenario's wait ends (what names it for the error).
+func awaitCDR(ctx context.Context, w *world, what string, match func(pbx.CDR) bool) error {
+	cs, ok := w.sess.(cdrSession)
+	if !ok {
+		return fmt.Errorf("%w: the target does not show CDRs (tag the scenario @in-process @pbx-files)", ErrUsage)
+	}
 	wctx, cancel := w.waitCtx(ctx)
 	defer cancel()
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	var last []pbx.CDR
 	for {
-		last, err = cs.cdrs(wctx)
+		rs, err := cs.cdrs(wctx)
 		if err == nil {
-			for _, r := range last {
-				if r.Disposition != pbx.InProgress && r.Callee == to.Number && strings.Contains(r.Reason, "diverted: <sip:"+div.Number+"@") {
+			last = rs
+			for _, r := range rs {
+				if match(r) {
 					return nil
 				}
 			}
@@ -188,7 +197,7 @@ func cdrShowsDiversion(ctx context.Context, w *world, callee, from string) error
 		select {
 		case <-tick.C:
 		case <-wctx.Done():
-			return fmt.Errorf("%w: no finished CDR for %s diverted from %s: %s(%v)", ErrExpectation, callee, from, brief(last), wctx.Err())
+			return fmt.Errorf("%w: no %s: %s(%v)", ErrExpectation, what, brief(last), wctx.Err())
 		}
 	}
 }

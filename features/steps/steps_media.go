@@ -126,11 +126,17 @@ func endedForLackOfMedia(ctx context.Context, w *world) error {
 	}
 	wctx, cancel := w.waitCtx(ctx)
 	defer cancel()
+	return endedByPBX(wctx, rec)
+}
+
+// endedByPBX waits for both legs of an answered call to end with a BYE
+// from the PBX (neither phone hung up).
+func endedByPBX(ctx context.Context, rec *callRec) error {
 	for _, l := range []struct {
 		name string
 		c    *phone.Call
 	}{{rec.caller, rec.out}, {rec.callee, rec.answered}} {
-		end, err := l.c.Wait(wctx)
+		end, err := l.c.Wait(ctx)
 		if err != nil {
 			return fmt.Errorf("%w: %s's leg of %s did not end: %w", ErrExpectation, l.name, rec, err)
 		}

@@ -161,50 +161,13 @@ func endedBySessionExpiry(ctx context.Context, w *world) error {
 	}
 	wctx, cancel := context.WithTimeout(ctx, i+w.suite.cfg.Wait)
 	defer cancel()
-	for _, l := range []struct {
-		name string
-		c    *phone.Call
-	}{{rec.caller, rec.out}, {rec.callee, rec.answered}} {
-		end, err := l.c.Wait(wctx)
-		if err != nil {
-			return fmt.Errorf("%w: %s's leg of %s did not end: %w", ErrExpectation, l.name, rec, err)
-		}
-		if end.Reason != phone.ReasonBye || end.By != phone.Remote {
-			return fmt.Errorf("%w: %s's leg of %s ended by %s with %s, want a BYE from the PBX", ErrExpectation, l.name, rec, end.By, end.Reason)
-		}
-	}
-	return nil
+	return endedByPBX(wctx, rec)
 }
 
 // recordedSessionExpiry: the in-process PBX's CDR gives the session timer
 // as the reason the call ended (an operator's view; @pbx-files).
 func recordedSessionExpiry(ctx context.Context, w *world) error {
-	s, ok := w.sess.(*inProcessSession)
-	if !ok {
-		return fmt.Errorf("%w: CDRs are read from the in-process PBX only", ErrUsage)
-	}
-	s.mu.Lock()
-	inst := s.inst
-	s.mu.Unlock()
-	if inst == nil {
-		return fmt.Errorf("%w: the PBX is not running", ErrUsage)
-	}
-	wctx, cancel := w.waitCtx(ctx)
-	defer cancel()
-	for {
-		recs, err := inst.ListCDRs(wctx, pbx.CDRFilter{})
-		if err != nil {
-			return err
-		}
-		for _, r := range recs {
-			if strings.HasPrefix(r.Reason, "session timer expired") {
-				return nil
-			}
-		}
-		select {
-		case <-time.After(100 * time.Millisecond):
-		case <-wctx.Done():
-			return fmt.Errorf("%w: no CDR ended by the session timer (%+v)", ErrExpectation, recs)
-		}
-	}
+	return awaitCDR(ctx, w, "CDR ended by the session timer", func(r pbx.CDR) bool {
+		return strings.HasPrefix(r.Reason, "session timer expired")
+	})
 }
