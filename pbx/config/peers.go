@@ -96,14 +96,7 @@ func (v *validator) peers() {
 	names := map[string]int{}
 	for i, p := range v.c.Peers {
 		path := fmt.Sprintf("peers[%d]", i)
-		switch j, dup := names[p.Name]; {
-		case p.Name == "":
-			v.errorf(path+".name", "peer name is required")
-		case dup:
-			v.errorf(path+".name", "duplicate peer %q (also peers[%d])", p.Name, j)
-		default:
-			names[p.Name] = i
-		}
+		v.uniqueName(names, "peer", "peers", i, p.Name)
 		if p.Host == "" {
 			v.errorf(path+".host", "host is required (an IP address or a name)")
 		} else if strings.ContainsAny(p.Host, " /:@") {
@@ -132,5 +125,19 @@ func (v *validator) peers() {
 		if (p.Username == "") != (p.Password == "") {
 			v.errorf(path+".password", "username and password go together")
 		}
+	}
+}
+
+// uniqueName checks the name of the i-th element of the list key (peers,
+// routes): required, and unique among the names seen so far.
+func (v *validator) uniqueName(names map[string]int, what, key string, i int, name string) {
+	path := fmt.Sprintf("%s[%d].name", key, i)
+	switch j, dup := names[name]; {
+	case name == "":
+		v.errorf(path, "%s name is required", what)
+	case dup:
+		v.errorf(path, "duplicate %s %q (also %s[%d])", what, name, key, j)
+	default:
+		names[name] = i
 	}
 }

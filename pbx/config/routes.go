@@ -51,14 +51,7 @@ func (v *validator) routes() {
 	names := map[string]int{}
 	for i, r := range v.c.Routes {
 		path := fmt.Sprintf("routes[%d]", i)
-		switch j, dup := names[r.Name]; {
-		case r.Name == "":
-			v.errorf(path+".name", "route name is required")
-		case dup:
-			v.errorf(path+".name", "duplicate route %q (also routes[%d])", r.Name, j)
-		default:
-			names[r.Name] = i
-		}
+		v.uniqueName(names, "route", "routes", i, r.Name)
 		if len(r.Peers) == 0 {
 			v.errorf(path+".peers", "at least one peer is required")
 		}
