@@ -65,12 +65,7 @@ func TestVirtualRouteFailover(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(t.Context(), time.Hour)
 		defer cancel()
-		h := startVirtual(t, routeConfig(
-			config.Peer{Name: "first", Host: "10.0.0.201"},
-			config.Peer{Name: "second", Host: "10.0.0.202"}))
-		first := virtualCarrier(t, h, "10.0.0.201:5060")
-		second := virtualCarrier(t, h, "10.0.0.202:5060")
-		u := virtualUA(t, h, "1000")
+		first, second, u := twoCarriers(t)
 
 		call := func(wantFirst bool) {
 			t.Helper()
@@ -139,12 +134,7 @@ func TestVirtualRouteFailureNeverRelays503(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(t.Context(), time.Hour)
 		defer cancel()
-		h := startVirtual(t, routeConfig(
-			config.Peer{Name: "first", Host: "10.0.0.201"},
-			config.Peer{Name: "second", Host: "10.0.0.202"}))
-		first := virtualCarrier(t, h, "10.0.0.201:5060")
-		second := virtualCarrier(t, h, "10.0.0.202:5060")
-		u := virtualUA(t, h, "1000")
+		first, second, u := twoCarriers(t)
 
 		tx, err := u.Start(u.NewInvite("90123456789", u.Offer()))
 		if err != nil {
@@ -186,12 +176,7 @@ func TestVirtualRouteNoFailoverOnBusy(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(t.Context(), time.Hour)
 		defer cancel()
-		h := startVirtual(t, routeConfig(
-			config.Peer{Name: "first", Host: "10.0.0.201"},
-			config.Peer{Name: "second", Host: "10.0.0.202"}))
-		first := virtualCarrier(t, h, "10.0.0.201:5060")
-		second := virtualCarrier(t, h, "10.0.0.202:5060")
-		u := virtualUA(t, h, "1000")
+		first, second, u := twoCarriers(t)
 		tx, err := u.Start(u.NewInvite("90123456789", u.Offer()))
 		if err != nil {
 			t.Fatal(err)
@@ -269,4 +254,15 @@ func TestVirtualRouteSkipsUnreachablePeer(t *testing.T) {
 			t.Errorf("reason %q", res.Reason)
 		}
 	})
+}
+
+// twoCarriers starts a virtual PBX whose route "out" has the peers first
+// (10.0.0.201) and second (10.0.0.202), test UAs for both carriers, and
+// subscriber 1000's UA.
+func twoCarriers(t *testing.T) (first, second, u *testua.UA) {
+	t.Helper()
+	h := startVirtual(t, routeConfig(
+		config.Peer{Name: "first", Host: "10.0.0.201"},
+		config.Peer{Name: "second", Host: "10.0.0.202"}))
+	return virtualCarrier(t, h, "10.0.0.201:5060"), virtualCarrier(t, h, "10.0.0.202:5060"), virtualUA(t, h, "1000")
 }
