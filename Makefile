@@ -8,7 +8,7 @@ export TESTCONTAINERS_RYUK_DISABLED := true
 # test-go pipes go test into the summary and needs pipefail
 SHELL    := bash
 
-.PHONY: all build image demo test test-go peers interop bench bench-media fuzz mutate vet lint clean conform-table
+.PHONY: all build image demo test test-go peers interop bench bench-media fuzz mutate vet lint clean conform-table bench-sim
 
 all: build
 
@@ -36,7 +36,7 @@ demo: build
 test: peers vet test-go
 
 test-go:
-	set -o pipefail; $(GO) test -json -race -count=1 -timeout 25m $(PKGS) | $(GO) run ./internal/tools/testsummary
+	set -o pipefail; $(GO) test -json -race -count=1 -timeout 45m $(PKGS) | $(GO) run ./internal/tools/testsummary
 
 vet:
 	$(GO) vet $(PKGS)
@@ -55,6 +55,11 @@ bench: peers build
 ## bench-media: anchored RTP figures, pbxlab vs rtpengine (not part of make test); see bench/media.sh
 bench-media:
 	./bench/media.sh
+
+## bench-sim: pbxlab sim vs SIPp as call generators against one SIPp UAS, CPU per call (not part of
+## make test); RATES="250 500" DURATION=10 change the load, see bench/sim.sh
+bench-sim: peers
+	./bench/sim.sh
 
 ## mutate: the mutation check (mutants.yaml, internal/tools/mutate): each mutant is applied to a scratch
 ## copy of the repository and the test(s) it names must fail; prints KILLED / SURVIVED / STALE / ERROR per

@@ -85,7 +85,7 @@ type TortureProfile struct {
 // KnownCapabilities are the capability tags of features/README.md
 // (without "@cap-"); "service-NAME" is accepted for any NAME.
 func KnownCapabilities() []string {
-	return []string{"registrar", "calls", "auth", "b2bua", "redirect", "early-media", "forking", "nat", "numbering", "media", "prompts", "moh", "ivr", "voicemail", "trunks", "digest-uri", "100rel"}
+	return []string{"registrar", "calls", "auth", "b2bua", "redirect", "early-media", "forking", "nat", "numbering", "media", "prompts", "moh", "ivr", "voicemail", "trunks", "digest-uri", "100rel", "admin-api", "golden-flows"}
 }
 
 // KnownServices are the service names a profile may give numbers for.

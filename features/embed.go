@@ -1,5 +1,5 @@
 // Package features is pbxlab's BDD suite: Gherkin feature files grouped by
-// domain (registration/, calls/, media/, sip/, numbering/, routing/), embedded in the binary, and Run, which
+// domain (registration/, calls/, media/, sip/, numbering/, routing/, services/), embedded in the binary, and Run, which
 // executes them with godog against a steps.Target. `pbxlab demo` runs them
 // against a live PBX; TestFeatures runs them in-process.
 //
@@ -16,10 +16,10 @@ import "embed"
 
 // files holds the feature files.
 //
-//go:embed registration/*.feature calls/*.feature media/*.feature sip/*.feature numbering/*.feature routing/*.feature
+//go:embed registration/*.feature calls/*.feature media/*.feature sip/*.feature numbering/*.feature routing/*.feature services/*.feature
 var files embed.FS
 
 // dirs are the feature directories inside files.
 func dirs() []string {
-	return []string{"registration", "calls", "media", "sip", "numbering", "routing"}
+	return []string{"registration", "calls", "media", "sip", "numbering", "routing", "services"}
 }

@@ -3,6 +3,7 @@ package features
 import (
 	"bytes"
 	"context"
+	"flag"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,6 +19,18 @@ import (
 	"pbxlab/pbx/config"
 	"pbxlab/pbx/pbxtest"
 )
+
+var update = flag.Bool("update", false, "write each scenario's call flow, with the PBX-side capture and its sidecar, to pcaps/golden instead of comparing it with the golden flow")
+
+// goldenUpdateDir is where -update writes the golden call flows (and
+// their captures and sidecars): the repository's pcaps/golden (the test
+// runs in features/).
+func goldenUpdateDir() string {
+	if !*update {
+		return ""
+	}
+	return filepath.Join("..", "pcaps", "golden")
+}
 
 // outputDir is where scenario captures go: $PBXLAB_FEATURES_OUT, else a
 // temporary directory of the test.
@@ -70,14 +83,15 @@ func TestFeatures(t *testing.T) {
 		conc = min(conc, 2) // a container per scenario: two at a time on two cores
 	}
 	suite, rec, err := newSuite(t.Context(), Options{
-		Target:      target,
-		Wait:        targetWait(),
-		Tags:        featuresTags(),
-		Output:      dir,
-		Format:      format,
-		Out:         &out,
-		Randomize:   -1,
-		Concurrency: conc,
+		Target:       target,
+		Wait:         targetWait(),
+		Tags:         featuresTags(),
+		Output:       dir,
+		Format:       format,
+		Out:          &out,
+		Randomize:    -1,
+		Concurrency:  conc,
+		UpdateGolden: goldenUpdateDir(),
 	}, files, dirs())
 	if err != nil {
 		t.Fatal(err)
@@ -267,7 +281,9 @@ func goroutines() (int, string) {
 func TestFeaturesTCP(t *testing.T) {
 	checkNoLeaks(t)
 	var out bytes.Buffer
-	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
+	// some 320 scenarios, four at a time: ~3 min on an idle 2-core machine,
+	// twice that while other test packages share it (make test)
+	ctx, cancel := context.WithTimeout(t.Context(), 12*time.Minute)
 	defer cancel()
 	res, err := Run(ctx, Options{
 		Target:      &InProcess{Transport: "tcp"},

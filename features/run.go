@@ -58,6 +58,10 @@ type Options struct {
 	Logger *slog.Logger
 	// Randomize shuffles the scenarios with this seed (-1: a random one).
 	Randomize int64
+	// UpdateGolden, when not "", is the folder the call-flow steps write
+	// each scenario's flow to instead of comparing it with the golden one
+	// (go test ./features/ -update writes pcaps/golden).
+	UpdateGolden string
 }
 
 // Run executes the embedded features against o.Target. A failing scenario
@@ -83,7 +87,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 // newSuite builds the godog suite and the result recorder. The test sets
 // Options.TestingT on the returned suite.
 func newSuite(ctx context.Context, o Options, fsys fs.FS, dirs []string) (*godog.TestSuite, *recorder, error) {
-	lib, err := steps.New(steps.Config{Target: o.Target, Output: o.Output, Wait: o.Wait, Logger: o.Logger})
+	lib, err := steps.New(steps.Config{Target: o.Target, Output: o.Output, Wait: o.Wait, Logger: o.Logger, UpdateGolden: o.UpdateGolden})
 	if err != nil {
 		return nil, nil, fmt.Errorf("run features: %w: %w", ErrOptions, err)
 	}

@@ -126,7 +126,16 @@ func TestTagSchemeChecksBite(t *testing.T) {
 			}
 		}
 	}
-	for _, good := range []string{"@rfc3261", "@cap-service-call-waiting", "@cap-nat", "@manual"} {
+	for _, good := range []string{"@rfc3261", "@cap-service-call-waiting", "@cap-service-forwarding", "@cap-service-dnd", "@cap-service-hunt", "@cap-service-pickup", "@cap-nat", "@manual",
+		"@cap-service-hotline",
+		"@cap-service-secretary",
+		"@cap-service-presence",
+		"@cap-service-callerid",
+		"@cap-service-three-party",
+		"@cap-service-hold",
+		"@cap-service-intervention",
+		"@cap-service-password",
+	} {
 		ok := false
 		for _, re := range documented {
 			ok = ok || re.MatchString(good)

@@ -2,7 +2,17 @@
 // SIP implementations run as separate processes: SIPp (sip-tester) as UAC,
 // UAS and registering clients, talking to the pbxlab binary built from
 // ./cmd/pbxlab; the simulator against Kamailio; baresip and linphone
-// (linphonec of linphone-cli) through pbxlab.
+// (linphonec of linphone-cli) through pbxlab; and Kamailio as the carrier
+// of pbxlab's SIP trunk (TestTrunkThroughKamailio,
+// testdata/kamailio-carrier.cfg: the trunk registers with digest, calls out
+// through Kamailio to a SIPp UAS, and a SIPp UAC's call to a DID comes in
+// through Kamailio to the trunk's registered contact).
+// Hold and transfer with softphones nobody here wrote (baresip_hold_test.go,
+// baresip_transfer_test.go, linphone_transfer_test.go): baresip, driven
+// over its ctrl_tcp module, holds and is held (holds relayed and taken by
+// the PBX, services.hold), transfers blind and is the transferee of blind
+// and attended transfers; Debian 12's baresip 1.0.0 has no attended
+// transfer, so linphonec is the attended transferor.
 // The tests skip, loudly ("peer missing: NAME", internal/testpeer), only
 // when a peer is missing, and fail instead under CI=true; .ci/run installs
 // the peers.

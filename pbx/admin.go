@@ -12,10 +12,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// admin is the HTTP server on admin.listen: Prometheus /metrics and
-// /healthz. Its socket is bound by New (so AdminAddr is known before Run)
-// and served by Run. The full admin API and web page come with system
-// management.
+// admin is the HTTP server on admin.listen: Prometheus /metrics,
+// /healthz and the admin API under /api/v1/ (admin_api.go: bearer token
+// admin.token; subscriber management in admin_subscribers.go). Its socket
+// is bound by New (so AdminAddr is known before Run) and served by Run. The
+// rest of the admin API and a web page come with system management.
 type admin struct {
 	ln net.Listener
 	hs *http.Server
@@ -31,6 +32,7 @@ func (s *Server) initAdmin() error {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))
 	})
+	s.mountAPI(mux)
 	ln, err := net.Listen("tcp", s.cfg.Admin.Listen)
 	if err != nil {
 		return fmt.Errorf("admin listen %s: %w", s.cfg.Admin.Listen, err)
@@ -57,7 +59,8 @@ func (s *Server) startAdmin() (stop func()) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		if err := s.admin.hs.Serve(s.admin.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		// Close may close the socket before Run's deferred stop: not an error
+		if err := s.admin.hs.Serve(s.admin.ln); err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
 			s.log.Error("admin server", "error", err)
 		}
 	}()

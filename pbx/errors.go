@@ -21,9 +21,19 @@ var (
 	// ErrTollFraud: a caller that is neither a subscriber nor a trusted
 	// peer dialled a number that routes out.
 	ErrTollFraud = errors.New("only subscribers and trusted peers route out")
+	// ErrTransit: a call that came in from a trunk dialled a number that
+	// routes out again, and the trunk's peers[].transit is off.
+	ErrTransit = errors.New("calls from a trunk do not route out (peers[].transit)")
+	// ErrNotRegistered: a trunk's REGISTER failed (no answer, no server,
+	// a refusal or credentials the registrar did not accept).
+	ErrNotRegistered = errors.New("trunk not registered")
 )
 
 // ErrNotYet: number analysis found a destination whose kind the PBX does
 // not serve yet (hunt groups, feature codes come with the call-services
 // issues).
 var ErrNotYet = errors.New("destination kind not served yet")
+
+// ErrSuspended: the caller or the callee is a suspended subscriber
+// (subscriber management, subscribers.go).
+var ErrSuspended = errors.New("subscriber suspended")

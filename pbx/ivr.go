@@ -51,12 +51,18 @@ func (s *Server) routeIVR(in call.Incoming) (call.Decision, bool) {
 // inDialog is the policy's in-dialog hook: SIP INFO DTMF of a call in an
 // IVR menu goes to the attendant; the rest is not handled (the call layer
 // answers 481 to an INFO with no far end, 405 otherwise).
-func (s *Server) inDialog(_ context.Context, r call.InDialogRequest) (*sip.Response, error) {
+func (s *Server) inDialog(ctx context.Context, r call.InDialogRequest) (*sip.Response, error) {
+	if r.Request.Method == sip.REFER {
+		return s.refer(ctx, r) // transfer.go
+	}
 	if r.Request.Method != sip.INFO {
 		return nil, call.ErrNotHandled
 	}
 	if res, ok := s.voicemailInfo(r.Call, r.Request); ok {
 		return res, nil
+	}
+	if res, ok := s.interventionInfo(r.Call, r.Request); ok {
+		return res, nil // *89# from an intervener (intervention.go)
 	}
 	if s.ivr != nil {
 		if res, ok := s.ivr.Info(r.Call, r.Request); ok {

@@ -18,7 +18,8 @@ func (s *Server) initMedia() error {
 		media.WithClock(s.clock),
 		media.WithListen(s.listenPacket),
 		media.WithLocal(s.mediaLocal),
-		media.WithMode(s.mediaMode))
+		media.WithMode(s.mediaMode),
+		media.WithHold(s.holdByPBX))
 	if err != nil {
 		return err
 	}
@@ -48,13 +49,13 @@ func (s *Server) mediaLocal(peer netip.Addr) (media.Local, bool) {
 // subscriber (a trunk's caller) counts as media.anchor.
 func (s *Server) mediaMode(c *call.Call) config.Anchor {
 	anchorOf := func(number string) config.Anchor {
-		if sub, ok := s.subs[number]; ok {
+		if sub, ok := s.subscriber(number); ok {
 			return s.cfg.AnchorFor(sub)
 		}
 		return s.cfg.Media.Anchor
 	}
 	if anchorOf(c.CallerNumber()) == config.AnchorRelay || anchorOf(c.CalleeNumber()) == config.AnchorRelay ||
-		s.recordsCall(c) {
+		s.recordsCall(c) || s.holdAnchors(c) {
 		return config.AnchorRelay
 	}
 	return config.AnchorDirect

@@ -16,7 +16,7 @@ func (s *Server) initNumbering() error {
 	if err != nil {
 		return fmt.Errorf("numbering: %w", err)
 	}
-	s.plan = p
+	s.plan.Store(p)
 	return nil
 }
 
@@ -33,22 +33,37 @@ type analysed struct {
 // analysis in the caller's location, substitution after analysis (the
 // full precedence list, ending in location-based substitution). A caller
 // inside the LS domain is a subscriber; a trusted peer (a trunk) is not.
+// A trunk's call is analysed in the peer's context (peers[].context) and
+// originates at its device (peers[].device).
 // dialled is the number after the first substitution, for the services
 // that own exact numbers (IVRs, conferences, voicemail).
 func (s *Server) analyse(in call.Incoming) (a analysed, dialled string, err error) {
-	sub, inDomain := s.subs[in.Caller.Number]
+	sub, inDomain := s.subscriber(in.Caller.Number)
 	inDomain = inDomain && !in.Caller.Trusted
-	from := s.plan.Home
+	plan := s.plan.Load()
+	from, numCtx, origDevice := plan.Home, numbering.DefaultContext, sub.Device
 	if inDomain {
 		from = s.cfg.SubscriberLocation(sub)
 	}
-	c := numbering.Call{Calling: in.Caller.Number, Called: in.Dialled, OrigDevice: sub.Device, CallerInDomain: inDomain}
-	c, _ = s.plan.Substitute(c, numbering.Before)
-	r, err := s.plan.Analyse(numbering.DefaultContext, from, c.Called)
+	beforeInDomain := inDomain
+	if p, ok := s.callerPeer(in.Caller); ok {
+		// a trunk's call: its DID is analysed in the peer's context, at its
+		// device; a device inside the LS domain has its originating-device
+		// rules rewrite the DID before analysis (e.g. to an extension),
+		// while the carrier's calling number is never location-substituted
+		numCtx, origDevice = p.cfg.NumberingContext(), p.cfg.Device
+		beforeInDomain = p.cfg.Device != "" && s.cfg.DeviceInDomain(p.cfg.Device)
+		if l := s.cfg.DeviceLocation(p.cfg.Device); l != (numbering.Location{}) {
+			from = l
+		}
+	}
+	c := numbering.Call{Calling: in.Caller.Number, Called: in.Dialled, OrigDevice: origDevice, CallerInDomain: beforeInDomain}
+	c, _ = plan.Substitute(c, numbering.Before)
+	r, err := plan.Analyse(numCtx, from, c.Called)
 	if err != nil {
 		return analysed{result: r}, c.Called, err
 	}
-	after, _ := s.plan.Substitute(numbering.Call{Calling: c.Calling, Called: c.Called, OrigDevice: sub.Device, TermDevice: r.Device,
+	after, _ := plan.Substitute(numbering.Call{Calling: c.Calling, Called: c.Called, OrigDevice: origDevice, TermDevice: r.Device,
 		CallerInDomain: inDomain, CallerAt: from, CalleeAt: r.At.Location, CalledLocal: r.Called}, numbering.After)
 	return analysed{result: r, calling: after.Calling, called: after.Called}, c.Called, nil
 }

@@ -22,6 +22,7 @@ func TestNumberAnalysisAndSubstitution(t *testing.T) {
 		for _, cause := range config.PromptCauses() {
 			c.Media.Prompts[cause] = config.Prompt{}
 		}
+		c.Services.Hunt.Groups = []config.HuntGroup{{Name: "sales", Members: []string{"1099"}}} // never registered
 		c.Numbering = config.Numbering{
 			Country: "86", Area: "10",
 			Entries: []config.NumberingEntry{
@@ -70,7 +71,7 @@ func TestNumberAnalysisAndSubstitution(t *testing.T) {
 	}{
 		{"100", 484},   // may still grow into 1000..1099
 		{"8001", 403},  // a rejecting entry, its cause
-		{"7701", 480},  // a hunt group: not served yet, said so
+		{"7701", 480},  // a hunt group whose one member is not registered
 		{"5555", 404},  // vacant
 		{"01010", 484}, // the national form, still incomplete
 	} {

@@ -23,6 +23,7 @@ import (
 // peer is an outbound peer (config peers[]) and what qualifying it found.
 type peer struct {
 	cfg config.Peer
+	acl []config.ACLEntry // cfg.ACL parsed
 
 	mu        sync.Mutex
 	targets   []resolve.Target // the host located (RFC 3263), at the last qualify
@@ -75,7 +76,7 @@ func (p *peer) hostPort() string { return hostPort(p.cfg.Host, p.cfg.Port) }
 // gauges; a qualified peer's host is located at every qualify.
 func (s *Server) initPeers() {
 	for _, c := range s.cfg.Peers {
-		p := &peer{cfg: c, reachable: true}
+		p := &peer{cfg: c, reachable: true, acl: c.ACLEntries()}
 		s.peers = append(s.peers, p)
 		s.metrics.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "pbxlab_peer_reachable", Help: "1 when the outbound peer answers its OPTIONS qualify (or is not qualified), else 0.",
@@ -87,6 +88,17 @@ func (s *Server) initPeers() {
 			return 0
 		}))
 	}
+}
+
+// PeerReachable reports whether the named peer answers its OPTIONS
+// qualify (always true for a peer that is not qualified); ok is false for
+// an unknown peer.
+func (s *Server) PeerReachable(name string) (reachable, ok bool) {
+	p, ok := s.peerNamed(name)
+	if !ok {
+		return false, false
+	}
+	return p.Reachable(), true
 }
 
 // unreachablePeer names the unreachable peer whose address dest is, if
@@ -229,26 +241,32 @@ func (s *Server) options(ctx context.Context, uri sip.Uri, dest netip.AddrPort, 
 	}
 	req.SetBody(nil)
 	local.Prepare(req, net.JoinHostPort(dest.Addr().String(), strconv.Itoa(int(dest.Port()))))
+	return s.transact(ctx, req, wait), req
+}
+
+// transact sends req (a request of the PBX's own, outside any dialog) and
+// waits up to wait for its final response; nil: none.
+func (s *Server) transact(ctx context.Context, req *sip.Request, wait time.Duration) *sip.Response {
 	ctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
 	tx, err := s.sip.Request(ctx, req)
 	if err != nil {
-		return nil, req
+		return nil
 	}
 	defer tx.Terminate()
 	for {
 		select {
 		case res, ok := <-tx.Responses():
 			if !ok {
-				return nil, req
+				return nil
 			}
 			if res.StatusCode >= 200 {
-				return res, req
+				return res
 			}
 		case <-tx.Done():
-			return nil, req
+			return nil
 		case <-ctx.Done():
-			return nil, req
+			return nil
 		}
 	}
 }

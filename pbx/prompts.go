@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"pbxlab/internal/sdpneg"
+	"pbxlab/pbx/config"
 	"pbxlab/pbx/internal/call"
 	"pbxlab/pbx/internal/media"
 	"pbxlab/pbx/internal/sipx"
@@ -20,14 +21,19 @@ import (
 // the media server's announcement of its cause. An offer the PBX could not
 // bridge anyway keeps the plain refusal.
 func (s *Server) intercept(in call.Incoming, d call.Decision) call.Decision {
+	code, _, _ := sipx.StatusOf(d.Err)
+	return s.interceptAs(in, d, media.CauseOfStatus(code))
+}
+
+// interceptAs is intercept with the prompt of cause.
+func (s *Server) interceptAs(in call.Incoming, d call.Decision, cause string) call.Decision {
 	if d.Kind != call.Reject || s.media == nil {
 		return d
 	}
 	if body := in.Request.Body(); len(body) > 0 && sdpneg.Acceptable(body, sdpneg.DefaultCodecs()) != nil {
 		return d
 	}
-	code, _, _ := sipx.StatusOf(d.Err)
-	svc := s.media.Intercept(media.CauseOfStatus(code), func(c *call.Call) { c.Reject(d.Err) })
+	svc := s.media.Intercept(cause, func(c *call.Call) { c.Reject(d.Err) })
 	if svc == nil {
 		return d
 	}
@@ -45,11 +51,19 @@ func (s *Server) onFailure(_ context.Context, f call.Failure) (*call.Decision, e
 	return &call.Decision{Kind: call.ToService, Service: svc}, nil
 }
 
-// routeAndIntercept is number analysis with its refusals intercepted.
+// routeAndIntercept is number analysis with its refusals intercepted, and
+// the calls of suspended subscribers refused with their prompt.
 func (s *Server) routeAndIntercept(ctx context.Context, in call.Incoming) (call.Decision, error) {
+	if d, ok := s.suspendedCaller(in); ok {
+		return s.interceptAs(in, d, config.CauseSuspended), nil
+	}
 	d, err := s.route(ctx, in)
 	if err != nil {
 		return d, err
+	}
+	s.busyDecision(in, d) // call back on busy (callback.go)
+	if d, ok := s.suspendedCallee(d); ok {
+		return s.interceptAs(in, d, config.CauseSuspended), nil
 	}
 	return s.intercept(in, d), nil
 }

@@ -49,7 +49,7 @@ func (s *Server) initRecording(ctx context.Context) error {
 
 // records reports whether calls of number are recorded.
 func (s *Server) records(number string) bool {
-	sub, ok := s.subs[number]
+	sub, ok := s.subscriber(number)
 	return ok && sub.Record
 }
 

@@ -21,7 +21,7 @@ func (s *Server) followRedirect(ctx context.Context, f call.Failure) *call.Decis
 	if f.Response == nil || f.Response.StatusCode < 300 || f.Response.StatusCode > 399 {
 		return nil
 	}
-	sub, ok := s.subs[f.Callee]
+	sub, ok := s.subscriber(f.Callee)
 	if !ok || !sub.FollowRedirects {
 		return nil
 	}
@@ -85,7 +85,7 @@ func (s *Server) redirectTarget(ctx context.Context, u sip.Uri) (call.Target, er
 // matches any listener of that address, as phones that register to a
 // bare IP write it) or a digest realm's name, its user a subscriber.
 func (s *Server) ownSubscriber(u sip.Uri) (string, bool) {
-	if _, ok := s.subs[u.User]; !ok {
+	if _, ok := s.subscriber(u.User); !ok {
 		return "", false
 	}
 	host := strings.Trim(u.Host, "[]")

@@ -6,6 +6,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"pbxlab/pbx/config"
+	"pbxlab/pbx/internal/directory"
 )
 
 // TestOwnSubscriber: which 3xx contacts name one of the PBX's own numbers
@@ -19,9 +20,13 @@ func TestOwnSubscriber(t *testing.T) {
 		return &listener{addr: la}
 	}
 	cfg := config.Defaults()
+	dir, err := directory.New(t.Context(), []config.Subscriber{{Number: "1003"}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	s := &Server{
 		cfg:       cfg,
-		subs:      map[string]config.Subscriber{"1003": {Number: "1003"}},
+		dir:       dir,
 		listeners: []*listener{listen("udp:127.0.0.1:5070"), listen("tcp:0.0.0.0:5071")},
 	}
 	for _, tc := range []struct {

@@ -6,7 +6,6 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
@@ -21,19 +20,12 @@ import (
 // its routes: a carrier cannot take itself out for a day by mistake.
 const maxRetryAfter = time.Hour
 
-// route is a configured route (config routes[]) and its round-robin
-// position.
-type route struct {
-	cfg  config.Route
-	next atomic.Uint64
-}
-
 // initRoutes builds the routes; config validation made sure each names
 // known peers.
 func (s *Server) initRoutes() {
 	s.outRoutes = make(map[string]*route, len(s.cfg.Routes))
 	for _, r := range s.cfg.Routes {
-		s.outRoutes[r.Name] = &route{cfg: r}
+		s.outRoutes[r.Name] = s.newRoute(r)
 	}
 }
 
@@ -47,40 +39,39 @@ func (s *Server) peerNamed(name string) (*peer, bool) {
 	return nil, false
 }
 
-// order is the route's peers in the order this call tries them: as
-// configured, or for round_robin starting one further at each call.
-func (r *route) order() []string {
-	ps := r.cfg.Peers
-	if r.cfg.RouteSpread() != config.SpreadRoundRobin || len(ps) < 2 {
-		return ps
-	}
-	k := int((r.next.Add(1) - 1) % uint64(len(ps)))
-	return append(append([]string(nil), ps[k:]...), ps[:k]...)
-}
-
 // routeOut turns a number analysis result of kind route into a decision:
-// the route's peers one after another (each with its DNS servers as
+// the peers of the route's first schedule that matches now (else its
+// own), in the order of its spread, one after another (each with its DNS servers as
 // failover hops inside), the called number after substitution in the
 // Request-URI, the peer's credentials for its challenges. Peers that
 // qualify says are unreachable, or that asked for a pause with a 503's
 // Retry-After, are skipped. Only subscribers and trusted peers route out
 // (toll fraud: Classify challenged everybody else; this is the second
-// lock). No peer left: 480, never 503 (RFC 3261 §16.7 (6): a 503 would
+// lock), and a call that came in from a trunk only when the trunk's
+// peers[].transit allows it. No peer left: 480, never 503 (RFC 3261 §16.7 (6): a 503 would
 // tell the phone this PBX is overloaded).
 func (s *Server) routeOut(ctx context.Context, in call.Incoming, a analysed) call.Decision {
 	name := a.result.Target
-	if _, sub := s.subs[in.Caller.Number]; !sub && !in.Caller.Trusted {
+	if _, sub := s.subscriber(in.Caller.Number); !sub && !in.Caller.Trusted {
 		return call.Decision{Kind: call.Reject, Err: &sipx.StatusError{Code: 403, Reason: "Forbidden",
 			Err: fmt.Errorf("route %s from %q: %w", name, in.Caller.Number, ErrTollFraud)}}
+	}
+	if p, ok := s.callerPeer(in.Caller); ok && !p.cfg.Transit {
+		return call.Decision{Kind: call.Reject, Err: &sipx.StatusError{Code: 403, Reason: "Forbidden",
+			Err: fmt.Errorf("route %s from trunk %s: %w", name, p.cfg.Name, ErrTransit)}}
 	}
 	r, ok := s.outRoutes[name]
 	if !ok { // config validation refuses this; a Config changed in Go may not
 		return call.Decision{Kind: call.Reject, Err: fmt.Errorf("route %q: %w", name, sipx.ErrNotFound)}
 	}
 	callID := in.Request.CallID().Value() // the call's ID (its CDR's, OnHangup's)
+	set := r.at(s.clock.Now())
+	if set.label != "" {
+		s.log.Debug("route: schedule applies", "route", name, "schedule", set.label)
+	}
 	var targets []call.Target
 	var skipped []string
-	for _, pn := range r.order() {
+	for _, pn := range set.order() {
 		p, ok := s.peerNamed(pn)
 		if !ok {
 			continue
@@ -94,11 +85,13 @@ func (s *Server) routeOut(ctx context.Context, in call.Incoming, a analysed) cal
 			skipped = append(skipped, pn+": "+err.Error())
 			continue
 		}
+		t.Progress = r.progress
 		if p.cfg.MaxCalls > 0 || p.cfg.MaxCallsPerSecond > 0 {
 			t.Admit = func() bool { return s.admitPeer(p, callID) }
 		}
 		targets = append(targets, t)
 	}
+	set.weighFirst(targets, s.spread)
 	if len(skipped) > 0 {
 		s.log.Info("route: peers skipped", "route", name, "called", a.called, "skipped", strings.Join(skipped, "; "))
 	}
@@ -158,7 +151,8 @@ func (s *Server) peerTarget(ctx context.Context, p *peer, number string) (call.T
 // maxRetryAfter); the next peer is tried when this one timed out or
 // answered 408 or 5xx, or a 401/407 its credentials did not satisfy, and
 // not after any other refusal (486 busy, 404, a 6xx: another carrier
-// would say the same).
+// would say the same). A status of no class (700 and up: garbage) fails
+// over too.
 func (s *Server) peerFailed(t call.Target, res *sip.Response) bool {
 	if res.StatusCode == 503 {
 		if h := res.GetHeader("Retry-After"); h != nil {
@@ -172,9 +166,12 @@ func (s *Server) peerFailed(t call.Target, res *sip.Response) bool {
 			}
 		}
 	}
-	switch res.StatusCode {
-	case 401, 407: // a challenge the call layer could not answer: the peer's fault, not the callee's
+	switch {
+	case res.StatusCode == 401 || res.StatusCode == 407: // a challenge the call layer could not answer: the peer's fault, not the callee's
 		s.log.Warn("peer refused the PBX's credentials (or the PBX has none for it)", "peer", t.Peer, "status", res.StatusCode)
+		return true
+	case nonsenseStatus(res.StatusCode):
+		s.log.Warn("peer answered a status of no class (RFC 3261 §7.2: 1xx-6xx)", "peer", t.Peer, "status", res.StatusCode)
 		return true
 	}
 	return res.StatusCode == 408 || res.StatusCode >= 500 && res.StatusCode < 600
@@ -214,14 +211,16 @@ func (s *Server) congestion(refuse func(*call.Call)) func(*call.Call) {
 // routeFailed is Policy.OnFailure for a route's call: the failure as
 // routeFailure maps it; when the PBX replaced the carriers' response (no
 // carrier could take the call) the caller hears the congestion prompt,
-// else the prompt of the carrier's own refusal (busy, vacant ...).
+// else the prompt of the carrier's own refusal (busy, vacant ...) unless
+// the far end announced it already in early media (a second announcement
+// after the far end's would only delay the failure).
 func (s *Server) routeFailed(f call.Failure) *call.Decision {
 	mapped := routeFailure(f)
 	refuse := func(c *call.Call) { c.Fail(mapped) }
 	if mapped.Response != f.Response {
 		return &call.Decision{Kind: call.ToService, Service: s.congestion(refuse)}
 	}
-	if s.media != nil {
+	if s.media != nil && !f.Call.FarEarlyMedia() { // a far end's announcement is not announced twice
 		if svc := s.media.Intercept(media.CauseOfFailure(mapped), refuse); svc != nil {
 			return &call.Decision{Kind: call.ToService, Service: svc}
 		}
@@ -234,7 +233,10 @@ func (s *Server) routeFailed(f call.Failure) *call.Decision {
 // this PBX is overloaded), and no answer from any peer (the transaction's
 // own 408, or its 503 for a transport error) becomes 480 Temporarily
 // Unavailable; a peer's 401/407 the PBX could not answer becomes 500 too
-// (its challenge is not the phone's to answer). Other failures (486, 404,
+// (its challenge is not the phone's to answer); a status of no class
+// (7xx-9xx) or a 2xx the call layer refused (its own 488: broken SDP, no
+// To tag) becomes 502 Bad Gateway (RFC 3261 §21.5.3: an invalid response
+// from downstream). Other failures (486, 404,
 // 500, 6xx ...) pass unchanged.
 func routeFailure(f call.Failure) call.Failure {
 	switch r := f.Response; {
@@ -248,9 +250,26 @@ func routeFailure(f call.Failure) call.Failure {
 		// the carrier's challenge is the PBX's business: relayed, the phone
 		// would answer it with its own credentials
 		f.Kind, f.Response = call.Rejected, sip.NewResponse(500, "Server Internal Error")
+	case nonsenseStatus(r.StatusCode), brokenAnswer(r):
+		// garbage from the carrier: a status of no class, or a 2xx the
+		// call layer refused (it broke offer/answer or made no dialog,
+		// and was ACKed and BYEd), is an invalid response from downstream
+		f.Kind, f.Response = call.Rejected, sip.NewResponse(502, "Bad Gateway")
 	}
 	return f
 }
+
+// brokenAnswer reports whether r is the call layer's stand-in for a 2xx
+// it ACKed and BYEd because it broke offer/answer or made no dialog: a
+// 488 of its own (no source address) with a Warning saying why; its 488
+// for a call it could not even bridge has none.
+func brokenAnswer(r *sip.Response) bool {
+	return r.Source() == "" && r.StatusCode == 488 && r.GetHeader("Warning") != nil
+}
+
+// nonsenseStatus reports whether a final status has no class of RFC 3261
+// §7.2 (the parser takes any three digits).
+func nonsenseStatus(code int) bool { return code > 699 }
 
 // admitPeer takes one of p's call slots for the call callID, unless p
 // has MaxCalls calls out already or sent MaxCallsPerSecond INVITEs in the

@@ -1,9 +1,13 @@
 package pbx
 
 import (
+	"log/slog"
+	"math"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
+	_ "time/tzdata" // the zones of the schedules, whatever the host has
 
 	"github.com/emiago/sipgo/sip"
 
@@ -99,16 +103,117 @@ func TestRouteFailure(t *testing.T) {
 }
 
 func TestRouteOrder(t *testing.T) {
-	r := &route{cfg: config.Route{Name: "r", Peers: []string{"a", "b", "c"}, Spread: config.SpreadRoundRobin}}
-	var got []string
-	for range 4 {
-		got = append(got, strings.Join(r.order(), ""))
+	for _, tc := range []struct {
+		name  string
+		route config.Route
+		want  string // the orders of four calls in a row
+	}{
+		{"ordered", config.Route{Peers: []string{"a", "b", "c"}}, "abc abc abc abc"},
+		{"round robin", config.Route{Peers: []string{"a", "b", "c"}, Spread: config.SpreadRoundRobin}, "abc bca cab abc"},
+		{"round robin of one", config.Route{Peers: []string{"a"}, Spread: config.SpreadRoundRobin}, "a a a a"},
+		{"weighted keeps the configured order (weighFirst draws)", config.Route{Peers: []string{"a", "b"}, Spread: config.SpreadWeighted,
+			Weights: map[string]int{"a": 1, "b": 9}}, "ab ab ab ab"},
+	} {
+		s := &Server{log: slog.New(slog.DiscardHandler)}
+		r := s.newRoute(tc.route)
+		var got []string
+		for range 4 {
+			got = append(got, strings.Join(r.at(time.Time{}).order(), ""))
+		}
+		if strings.Join(got, " ") != tc.want {
+			t.Errorf("%s: %v, want %s", tc.name, got, tc.want)
+		}
 	}
-	if strings.Join(got, " ") != "abc bca cab abc" {
-		t.Errorf("round robin: %v", got)
+}
+
+// TestWeighFirst: with weights a:3 b:1 c:0... the first target is drawn
+// in proportion to the weights, the others keep their order; targets
+// that cannot take the call are not in the draw.
+func TestWeighFirst(t *testing.T) {
+	targets := func(peers ...string) []call.Target {
+		out := make([]call.Target, 0, len(peers))
+		for _, p := range peers {
+			out = append(out, call.Target{Peer: p})
+		}
+		return out
 	}
-	o := &route{cfg: config.Route{Name: "o", Peers: []string{"a", "b"}}}
-	if strings.Join(o.order(), "")+strings.Join(o.order(), "") != "abab" {
-		t.Error("ordered route changed its order")
+	names := func(ts []call.Target) string {
+		var b strings.Builder
+		for _, t := range ts {
+			b.WriteString(t.Peer)
+		}
+		return b.String()
+	}
+	ps := &peerSet{peers: []string{"a", "b", "c"}, spread: config.SpreadWeighted, weights: map[string]int{"a": 6, "b": 3, "c": 1}}
+	d := &drawer{r: rand.New(rand.NewPCG(1, 2))}
+	const n = 10000
+	orders := map[string]int{}
+	for range n {
+		ts := targets("a", "b", "c")
+		ps.weighFirst(ts, d)
+		orders[names(ts)]++
+	}
+	if len(orders) != 3 || orders["abc"]+orders["bac"]+orders["cab"] != n {
+		t.Fatalf("orders %v: want abc, bac and cab only (the rest in their configured order)", orders)
+	}
+	// 6:3:1 of 10000 draws, each count within 5 standard deviations
+	for order, want := range map[string]float64{"abc": 0.6, "bac": 0.3, "cab": 0.1} {
+		sd := math.Sqrt(n * want * (1 - want))
+		if got := float64(orders[order]); math.Abs(got-n*want) > 5*sd {
+			t.Errorf("%s first %v times, want about %v", order[:1], got, n*want)
+		}
+	}
+	// b down: a and c share the first attempts 6:1, b's share goes to neither in particular
+	orders = map[string]int{}
+	for range n {
+		ts := targets("a", "c")
+		ps.weighFirst(ts, d)
+		orders[names(ts)]++
+	}
+	if want := n * 6.0 / 7; math.Abs(float64(orders["ac"])-want) > 5*math.Sqrt(n*6.0/7*1/7) {
+		t.Errorf("b down: a first %d times of %d, want about %.0f", orders["ac"], n, want)
+	}
+	// the same seed draws the same orders
+	a, b := &drawer{r: rand.New(rand.NewPCG(7, 7))}, &drawer{r: rand.New(rand.NewPCG(7, 7))}
+	for range 100 {
+		x, y := targets("a", "b", "c"), targets("a", "b", "c")
+		ps.weighFirst(x, a)
+		ps.weighFirst(y, b)
+		if names(x) != names(y) {
+			t.Fatal("one seed, two orders")
+		}
+	}
+}
+
+// TestRouteScheduleChoice: the first schedule that matches the time
+// applies, else the route's own peers.
+func TestRouteScheduleChoice(t *testing.T) {
+	s := &Server{log: slog.New(slog.DiscardHandler)}
+	r := s.newRoute(config.Route{Peers: []string{"night"}, Schedules: []config.RouteSchedule{
+		{Name: "office", TimeZone: "Europe/Berlin", Days: []string{"mon-fri"}, Times: []string{"08:00-18:00"}, Peers: []string{"day"}},
+		{Name: "saturday", TimeZone: "Europe/Berlin", Days: []string{"sat"}, Times: []string{"09:00-13:00"}, Peers: []string{"weekend"}},
+	}})
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		at   time.Time
+		want string
+	}{
+		{time.Date(2026, 1, 5, 8, 0, 0, 0, berlin), "office:day"},    // Monday 08:00
+		{time.Date(2026, 1, 5, 7, 59, 0, 0, berlin), ":night"},       // before
+		{time.Date(2026, 1, 9, 17, 59, 59, 0, berlin), "office:day"}, // Friday, last second
+		{time.Date(2026, 1, 9, 18, 0, 0, 0, berlin), ":night"},       // Friday 18:00
+		{time.Date(2026, 1, 10, 12, 0, 0, 0, berlin), "saturday:weekend"},
+		{time.Date(2026, 1, 10, 13, 0, 0, 0, berlin), ":night"},
+		{time.Date(2026, 1, 11, 10, 0, 0, 0, berlin), ":night"},      // Sunday
+		{time.Date(2026, 7, 6, 6, 30, 0, 0, time.UTC), "office:day"}, // Monday 08:30 summer time in Berlin
+		{time.Date(2026, 1, 5, 7, 30, 0, 0, time.UTC), "office:day"}, // Monday 08:30 winter time in Berlin
+	} {
+		ps := r.at(tc.at)
+		if got := ps.label + ":" + strings.Join(ps.peers, ","); got != tc.want {
+			t.Errorf("%s: %s, want %s", tc.at, got, tc.want)
+		}
 	}
 }

@@ -45,6 +45,7 @@ func TestVirtualRoutePeerLimits(t *testing.T) {
 			if _, err := tx.Ack(nil); err != nil {
 				t.Fatal(err)
 			}
+			synctest.Wait() // the carrier's record of the INVITE it answered
 			return tx
 		}
 		hangup := func(tx *testua.ClientTx) {

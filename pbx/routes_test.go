@@ -266,3 +266,50 @@ func twoCarriers(t *testing.T) (first, second, u *testua.UA) {
 		config.Peer{Name: "second", Host: "10.0.0.202"}))
 	return virtualCarrier(t, h, "10.0.0.201:5060"), virtualCarrier(t, h, "10.0.0.202:5060"), virtualUA(t, h, "1000")
 }
+
+// TestVirtualRouteFarEndAnnouncement: a carrier that announces its own
+// refusal in early media (183 with SDP, then 404, as a far PBX's
+// vacant-number prompt does) is not announced a second time: the caller
+// gets the carrier's 183 relayed, then the 404, and no 183 of the PBX's
+// own prompt in between.
+func TestVirtualRouteFarEndAnnouncement(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(t.Context(), time.Hour)
+		defer cancel()
+		first, _, u := twoCarriers(t)
+		tx, err := u.Start(u.NewInvite("90123456789", u.Offer()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := nthInvite(ctx, t, first, 1)
+		sdp, err := first.Answer(in.Request().Body())
+		if err != nil {
+			t.Fatal(err)
+		}
+		early := in.NewResponse(183, "Session Progress")
+		testua.SetBody(early, "application/sdp", sdp)
+		if err := in.Respond(early); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(5 * time.Second) // the far end's announcement
+		if err := in.Reply(404, "Not Found"); err != nil {
+			t.Fatal(err)
+		}
+		res, err := tx.Final(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.StatusCode != 404 {
+			t.Fatalf("caller got %d %s, want the carrier's 404", res.StatusCode, res.Reason)
+		}
+		var n183 int
+		for _, r := range tx.Responses() {
+			if r.Response() != nil && r.Response().StatusCode == 183 {
+				n183++
+			}
+		}
+		if n183 != 1 {
+			t.Errorf("the caller got %d 183s, want 1 (the carrier's announcement only, no second prompt of the PBX's)", n183)
+		}
+	})
+}

@@ -23,12 +23,21 @@ import (
 	"pbxlab/pbx/internal/call"
 	"pbxlab/pbx/internal/cdr"
 	"pbxlab/pbx/internal/digestauth"
+	"pbxlab/pbx/internal/directory"
 	"pbxlab/pbx/internal/media"
 	"pbxlab/pbx/internal/numbering"
 	"pbxlab/pbx/internal/registrar"
 	"pbxlab/pbx/internal/resolve"
+	"pbxlab/pbx/internal/services"
+	"pbxlab/pbx/internal/services/callerid"
+	"pbxlab/pbx/internal/services/hold"
+	"pbxlab/pbx/internal/services/hotline"
+	"pbxlab/pbx/internal/services/hunt"
+	"pbxlab/pbx/internal/services/pickup"
+	"pbxlab/pbx/internal/services/presence"
 	"pbxlab/pbx/internal/sipx"
 	"pbxlab/pbx/internal/store"
+	"pbxlab/pbx/internal/subscription"
 )
 
 // Server is one PBX instance.
@@ -53,11 +62,25 @@ type Server struct {
 	rooms    map[string]*media.Room // the conference bridge, by number (conference.go)
 	recorder *recorder              // call recording (recording.go)
 
-	subs      map[string]config.Subscriber
-	plan      *numbering.Plan // number analysis and substitution
+	dir       *directory.Directory           // the subscribers (subscribers.go)
+	dirMu     sync.Mutex                     // serialises the admin API's changes of dir and plan
+	plan      atomic.Pointer[numbering.Plan] // number analysis and substitution
+	svc       *services.Chain                // the call services (services.go)
+	hunt      *hunt.Service                  // hunt groups (hunt.go); nil: none
+	huntRuns  huntRuns                       // the calls being hunted (hunt.go)
+	lines     lines                          // who is in a call (lines.go, call waiting)
+	pickup    *pickup.Service                // call pickup's policy (pickup.go)
+	hotline   *hotline.Service               // the hotline service (hotline.go)
+	threeway  *threewayCalls                 // three-party calls and ad-hoc conferences (threeway.go)
+	hold      *hold.Service                  // the hold mode per subscriber (hold.go)
+	ci        ciState                        // call intervention (intervention.go)
+	parking   *parking                       // call park's lot and parked calls (park.go)
+	cb        *callbackState                 // call back on busy (callback.go)
 	trusted   []netip.Prefix
 	peers     []*peer           // outbound peers (config peers), qualified
 	outRoutes map[string]*route // config routes by name
+	spread    *drawer           // draws of weighted route spreads (WithRand; nil: math/rand)
+	trunks    *trunks           // registrations with trunks (trunkreg.go)
 	// resolver locates the servers of host names (RFC 3263, dns.go)
 	resolver resolve.Resolver
 
@@ -72,6 +95,13 @@ type Server struct {
 	admin     *admin // nil when admin.listen is off
 	closeOnce sync.Once
 	closeErr  error
+
+	subs     *subscription.Manager // SUBSCRIBE/NOTIFY: MWI and the busy lamp field (subscriptions.go)
+	presence *presence.Service     // who may watch whose line (presence.go)
+	blf      blf                   // the subscribers' dialog states (presence.go)
+	clir     *callerid.CLIR        // permanent CLIR settings (callerid_codes.go)
+	presents presentations         // per-call caller ID choices (callerid_codes.go)
+	ringOuts ringOuts              // wake-up alarms, group notifications (ringouts.go)
 }
 
 type listener struct {
@@ -105,10 +135,6 @@ func New(cfg *config.Config, opts ...Option) (*Server, error) {
 
 func (s *Server) init() error {
 	ctx := context.Background()
-	s.subs = make(map[string]config.Subscriber)
-	for _, sub := range s.cfg.Subscribers() {
-		s.subs[sub.Number] = sub
-	}
 	if err := s.initNumbering(); err != nil {
 		return err
 	}
@@ -124,10 +150,16 @@ func (s *Server) init() error {
 		return err
 	}
 	s.db = db
+	if err := s.initDirectory(ctx); err != nil {
+		return err
+	}
 	if s.cdrs, err = cdr.Open(ctx, db, cdr.WithClock(s.clock), cdr.WithLogger(s.log)); err != nil {
 		return err
 	}
 	if err := s.initAuth(ctx); err != nil {
+		return err
+	}
+	if err := s.initServices(ctx); err != nil {
 		return err
 	}
 	if err := s.initResolver(); err != nil {
@@ -154,7 +186,11 @@ func (s *Server) init() error {
 	if err := s.initVoicemail(ctx); err != nil {
 		return err
 	}
+	if err := s.initSubscriptions(); err != nil {
+		return err
+	}
 	s.initPeers()
+	s.initTrunks()
 	s.initRoutes()
 	return s.initAdmin()
 }
@@ -208,12 +244,14 @@ func (s *Server) Run(ctx context.Context) error {
 	defer stopReg()
 	go func() { _ = s.reg.Run(regCtx) }()
 	go s.dropFlows(regCtx)
+	s.runRingOuts(regCtx) // wake-up alarms, group notifications (ringouts.go)
 	go func() {
 		// the PBX's own requests (keepalives, qualify) wait until sipgo
 		// serves the UDP listeners, or they would go out from a socket of
 		// sipgo's own
 		if s.awaitUDPListeners(regCtx) {
 			go s.runKeepalive(regCtx)
+			s.runTrunks()
 			s.runQualify(regCtx)
 		}
 	}()
@@ -242,12 +280,14 @@ func (s *Server) Run(ctx context.Context) error {
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
 		s.closing.Store(true)
+		s.closeTrunks() // unREGISTER while the sockets are open
 		var errs []error
 		if s.calls != nil {
 			_ = s.calls.Close()
 		}
 		s.closeRecordings()
 		errs = append(errs, s.closeConferences())
+		errs = append(errs, s.closeSubscriptions())
 		errs = append(errs, s.closeVoicemail())
 		if s.media != nil { // after the calls: none is left to use it
 			errs = append(errs, s.media.Close())

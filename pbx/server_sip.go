@@ -140,10 +140,10 @@ func (s *Server) initAuth(ctx context.Context) error {
 		registrar.WithMaxExpires(s.cfg.Registrar.MaxExpires),
 		registrar.WithPurgeInterval(s.cfg.Registrar.PurgeInterval),
 		registrar.WithRealm(s.cfg.DefaultRealm().Name),
-		registrar.WithRealmFor(func(aor string) string { return s.subs[aor].Realm }),
-		registrar.WithAORExists(func(aor string) bool { _, ok := s.subs[aor]; return ok }),
+		registrar.WithRealmFor(func(aor string) string { sub, _ := s.subscriber(aor); return sub.Realm }),
+		registrar.WithAORExists(func(aor string) bool { _, ok := s.subscriber(aor); return ok }),
 	}
-	for _, sub := range s.subs {
+	for _, sub := range s.dir.All() {
 		if len(sub.Contacts) > 0 {
 			opts = append(opts, registrar.WithStatic(sub.Number, sub.Contacts...))
 		}
@@ -169,7 +169,7 @@ type credentials struct{ s *Server }
 
 // Password implements digestauth.Credentials from the subscriber table.
 func (c credentials) Password(realm, user string) (string, bool) {
-	sub, ok := c.s.subs[user]
+	sub, ok := c.s.subscriber(user)
 	if !ok || sub.Password == "" {
 		return "", false
 	}
@@ -182,7 +182,7 @@ func (c credentials) Password(realm, user string) (string, bool) {
 
 // HostOnlyURI implements digestauth.HostURIChecker: subscribers[].digest_uri.
 func (c credentials) HostOnlyURI(_, user string) bool {
-	sub, ok := c.s.subs[user]
+	sub, ok := c.s.subscriber(user)
 	return ok && sub.DigestURI == config.DigestURIHost
 }
 
@@ -190,7 +190,7 @@ func (s *Server) initCalls() error {
 	m, err := call.New(call.Deps{
 		Sender: s.sip,
 		Policy: call.Funcs{ClassifyFunc: s.classifyWithTimers, RouteFunc: s.routeWithTimers, InDialogFunc: s.inDialog, OnFailureFunc: s.failedWithTimers,
-			OnAnswerFunc: s.startRecording, OnHangupFunc: s.onHangup},
+			OnAnswerFunc: s.onAnswer, OnHangupFunc: s.onHangup},
 		Local: s.local,
 		CDR:   countingCDR{CDRStore: s.cdrs, calls: s.metrics.calls},
 		Token: s.token,
@@ -223,6 +223,21 @@ func (s *Server) initCalls() error {
 func (s *Server) onHangup(ctx context.Context, e call.Ended) {
 	s.releaseCall(e.Record.CallID)
 	s.stopRecording(ctx, e)
+	s.huntEnded(e)
+	s.lineEnded(e) // the lines, and call back on busy (callback.go)
+	s.blf.ended(e.Record.CallID)
+	s.presents.end(e.Record.CallID)
+	s.threewayEnded(e)
+}
+
+// onAnswer is Policy.OnAnswer: the call's recording starts, a hunt group
+// learns which member took the call.
+func (s *Server) onAnswer(ctx context.Context, a call.Answered) {
+	s.startRecording(ctx, a)
+	s.huntAnswered(a)
+	s.lineAnswered(a)
+	s.blfAnswered(a)
+	s.threewayAnswered(a)
 }
 
 func (s *Server) handleRegister(ctx context.Context, req *sip.Request, tx sipx.Tx) error {
@@ -231,10 +246,16 @@ func (s *Server) handleRegister(ctx context.Context, req *sip.Request, tx sipx.T
 	return tx.Respond(res)
 }
 
-// authenticate identifies the caller of an INVITE: a trusted peer by its
-// source address, anyone else by digest (407 challenge, 403 on bad
+// authenticate identifies the caller of an INVITE: a trunk (peers[]) or
+// a trusted peer by its source address, anyone else by digest (407 challenge, 403 on bad
 // credentials or a From user other than the authenticated one).
-func (s *Server) authenticate(_ context.Context, req *sip.Request) (call.Caller, error) {
+func (s *Server) authenticate(ctx context.Context, req *sip.Request) (call.Caller, error) {
+	if c, ok := agentCaller(ctx); ok {
+		return c, nil // the PBX's own call (callback_agent.go)
+	}
+	if p, ok := s.inboundPeer(req.Source()); ok {
+		return s.trunkCaller(p, req), nil // a trunk by its acl (trunkin.go)
+	}
 	from := req.From().Address.User
 	if ap, err := netip.ParseAddrPort(req.Source()); err == nil {
 		for _, p := range s.trusted {
@@ -252,7 +273,7 @@ func (s *Server) authenticate(_ context.Context, req *sip.Request) (call.Caller,
 		return call.Caller{Number: user}, nil
 	case errors.Is(err, digestauth.ErrNoCredentials), errors.Is(err, digestauth.ErrStaleNonce), errors.Is(err, digestauth.ErrBadNonce), errors.Is(err, digestauth.ErrUnknownRealm):
 		realm := s.cfg.DefaultRealm().Name
-		if sub, ok := s.subs[from]; ok && sub.Realm != "" {
+		if sub, ok := s.subscriber(from); ok && sub.Realm != "" {
 			realm = sub.Realm
 		}
 		ch := s.auth.Challenge(req, realm, true, errors.Is(err, digestauth.ErrStaleNonce))
@@ -273,8 +294,14 @@ func (s *Server) onTargetsFailed(ctx context.Context, f call.Failure) (*call.Dec
 	if f.Call != nil && f.Call.Decision().Kind == call.ToRoute {
 		return s.routeFailed(f), nil // a carrier's 503 never reaches the phone
 	}
+	if d, err := s.huntOverflow(ctx, f); d != nil || err != nil {
+		return d, err // nobody in the hunt group took the call
+	}
 	if d := s.followRedirect(ctx, f); d != nil {
 		return d, nil // a callee's 3xx its subscriber wants followed
+	}
+	if d, err := s.forwardOnFailure(ctx, f); d != nil || err != nil {
+		return d, err // call forwarding on busy, no reply, unreachable (forward.go)
 	}
 	if d, err := s.voicemailOnFailure(ctx, f); d != nil || err != nil {
 		return d, err
@@ -282,12 +309,45 @@ func (s *Server) onTargetsFailed(ctx context.Context, f call.Failure) (*call.Dec
 	return s.onFailure(ctx, f)
 }
 
-// route is number analysis for now: a dialled subscriber number rings its
-// contacts (or redirects, per the subscriber's redirect setting); any other
-// number is vacant (404).
+// route is number analysis with the call services around it
+// (services.go): the services' Dialled point (feature codes, abbreviated
+// dialling), number analysis, their Routed point (call authority,
+// inter-group restriction), then a dialled subscriber number rings its
+// contacts (or redirects, per the subscriber's redirect setting), a route
+// goes out; any other number is vacant (404).
 func (s *Server) route(ctx context.Context, in call.Incoming) (call.Decision, error) {
+	if d, ok := s.routeReplaces(in); ok {
+		return d, nil // an INVITE with Replaces (transfer_replaces.go)
+	}
+	if d, ok := s.routePickup(ctx, in); ok {
+		return d, nil // *8#, *8*<num># (pickup.go)
+	}
+	if d, ok := s.routeHotline(ctx, in); ok {
+		return d, nil // the off-hook number of a delayed hotline (hotline.go)
+	}
+	if d, ok := s.routeNotification(ctx, in); ok {
+		return d, nil // a group notification's access code (notification.go)
+	}
+	if d, ok := s.routePark(in); ok {
+		return d, nil // *6*<slot>#, *6 (park.go)
+	}
+	sc := s.serviceCall(in)
+	if d, done, err := s.servicesDialled(ctx, &in, sc); done {
+		return d, err
+	}
+	if d, ok := s.routeIntervention(ctx, in); ok {
+		return d, nil // *89*<num>#, *89# (intervention.go)
+	}
 	a, dialled, aerr := s.analyse(in)
 	in.Dialled = dialled
+	if aerr == nil {
+		if d, done, err := s.servicesRouted(ctx, in, a, sc); done {
+			return d, err
+		}
+	}
+	if d, ok, err := s.routeHunt(ctx, in, a, aerr); ok {
+		return d, err
+	}
 	if d, ok := s.routeIVR(in); ok {
 		return d, nil
 	}
@@ -310,9 +370,13 @@ func (s *Server) route(ctx context.Context, in call.Incoming) (call.Decision, er
 		s.log.Info("number analysis: destination not served yet", "dialled", in.Dialled, "kind", a.result.Kind.String(), "target", a.result.Target)
 		return notYet(a.result), nil
 	}
-	sub, ok := s.subs[a.result.Target]
+	sub, ok := s.subscriber(a.result.Target)
 	if !ok {
 		return call.Decision{Kind: call.Reject, Err: sipx.ErrNotFound}, nil
+	}
+	d, ring, done, err := s.terminating(ctx, in, sc, sub.Number) // forwarding, DND (forward.go)
+	if done {
+		return d, err
 	}
 	targets, err := s.locate(ctx, sub.Number)
 	if err != nil {
@@ -324,7 +388,7 @@ func (s *Server) route(ctx context.Context, in call.Incoming) (call.Decision, er
 		return call.Decision{Kind: call.Reject, Callee: sub.Number, Err: &sipx.StatusError{Code: 503, Reason: "Service Unavailable",
 			Err: fmt.Errorf("route %s: peer %s: %w", sub.Number, down, ErrPeerUnreachable)}}, nil
 	}
-	d := call.Decision{Kind: call.ToSubscriber, Callee: sub.Number, Targets: targets}
+	d = call.Decision{Kind: call.ToSubscriber, Callee: sub.Number, Targets: targets, NoReply: ring}
 	if a.calling != in.Caller.Number {
 		d.Calling = a.calling
 	}

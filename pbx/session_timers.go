@@ -29,7 +29,7 @@ func sessionTimer(st config.SessionTimers) call.SessionTimer {
 // subscriberTimer is the session timer of a subscriber's legs, nil for
 // the global one (no subscriber, or no override).
 func (s *Server) subscriberTimer(number string) *call.SessionTimer {
-	sub, ok := s.subs[number]
+	sub, ok := s.subscriber(number)
 	if !ok || sub.SessionTimers == (config.SessionTimers{}) {
 		return nil
 	}
@@ -81,15 +81,20 @@ func (s *Server) routeWithTimers(ctx context.Context, in call.Incoming) (call.De
 	if err != nil {
 		return d, err
 	}
-	return s.withTimers(d), nil
+	s.lines.decided(in, d) // call waiting (lines.go)
+	s.blfDecided(in, d)    // the busy lamp field (presence.go)
+	return s.withTimers(s.withCallerID(in, d)), nil
 }
 
 // failedWithTimers is Policy.OnFailure with each new target's session timer.
 func (s *Server) failedWithTimers(ctx context.Context, f call.Failure) (*call.Decision, error) {
+	s.busyFailure(f) // call back on busy (callback.go)
 	d, err := s.onTargetsFailed(ctx, f)
 	if err != nil || d == nil {
 		return d, err
 	}
+	s.lineFailedOver(f, d)
+	s.blf.failedOver(f, d)
 	nd := s.withTimers(*d)
 	return &nd, nil
 }

@@ -12,7 +12,6 @@ import (
 
 	"pbxlab/internal/mwi"
 	"pbxlab/pbx/internal/call"
-	"pbxlab/pbx/internal/digestauth"
 	"pbxlab/pbx/internal/sipx"
 	"pbxlab/pbx/internal/subscription"
 	"pbxlab/pbx/internal/voicemail"
@@ -28,13 +27,12 @@ import (
 // vmState is what the PBX keeps for voicemail (nil when no subscriber
 // has a mailbox and no voicemail number is set).
 type vmState struct {
-	svc  *voicemail.Service
-	subs *subscription.Manager
-	tmp  string // a temporary folder the PBX made (in-memory store), removed at Close
+	svc *voicemail.Service
+	tmp string // a temporary folder the PBX made (in-memory store), removed at Close
 }
 
-// initVoicemail builds the voicemail service and the subscription
-// manager (after the call manager: SUBSCRIBEs in a call's dialog go to it).
+// initVoicemail builds the voicemail service (its MWI package joins the
+// subscription manager, subscriptions.go).
 func (s *Server) initVoicemail(ctx context.Context) error {
 	vc := s.cfg.Voicemail
 	if len(s.cfg.Mailboxes()) == 0 && vc.Number == "" {
@@ -60,14 +58,6 @@ func (s *Server) initVoicemail(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	st.subs, err = subscription.New(subscription.Deps{Sender: s.sip, Local: s.local, Token: s.token, Authorize: s.authorizeSubscribe},
-		[]subscription.Package{mwiPackage{s}},
-		subscription.WithClock(s.clock), subscription.WithLogger(s.log.With("component", "subscription")),
-		subscription.WithMaxExpires(vc.MWIExpires))
-	if err != nil {
-		return err
-	}
-	s.sip.HandleOutOfDialog(sip.SUBSCRIBE, st.subs.HandleSubscribe(s.calls.HandleInDialog))
 	return nil
 }
 
@@ -78,9 +68,6 @@ func (s *Server) closeVoicemail() error {
 		return nil
 	}
 	var errs []error
-	if s.vm.subs != nil {
-		errs = append(errs, s.vm.subs.Close())
-	}
 	if s.vm.svc != nil {
 		errs = append(errs, s.vm.svc.Close())
 	}
@@ -98,17 +85,9 @@ func (s *Server) Voicemail() *voicemail.Service {
 	return s.vm.svc
 }
 
-// Subscriptions returns the number of live SUBSCRIBE subscriptions.
-func (s *Server) Subscriptions() int {
-	if s.vm == nil || s.vm.subs == nil {
-		return 0
-	}
-	return s.vm.subs.Count()
-}
-
 // hasMailbox reports whether number is a subscriber with a mailbox.
 func (s *Server) hasMailbox(number string) bool {
-	sub, ok := s.subs[number]
+	sub, ok := s.subscriber(number)
 	return ok && sub.Voicemail.Enabled && s.vm != nil
 }
 
@@ -153,7 +132,8 @@ func (s *Server) voicemailOnFailure(_ context.Context, f call.Failure) (*call.De
 	if !s.hasMailbox(f.Callee) || !s.media.Enabled() {
 		return nil, nil
 	}
-	vm := s.subs[f.Callee].Voicemail
+	callee, _ := s.subscriber(f.Callee)
+	vm := callee.Voicemail
 	switch {
 	case f.Kind == call.Busy && vm.OnBusy:
 	case (f.Kind == call.NoAnswer || f.Kind == call.Unreachable) && vm.OnNoAnswer:
@@ -167,10 +147,10 @@ func (s *Server) voicemailOnFailure(_ context.Context, f call.Failure) (*call.De
 // mailboxChanged tells MWI watchers: NOTIFY in every subscription, and
 // unsolicited NOTIFYs to the registered contacts when configured.
 func (s *Server) mailboxChanged(mailbox string) {
-	if s.vm == nil || s.vm.subs == nil {
+	if s.vm == nil || s.subs == nil {
 		return
 	}
-	s.vm.subs.Notify(mwi.Event, mailbox)
+	s.subs.Notify(mwi.Event, mailbox)
 	if !s.cfg.Voicemail.MWIUnsolicited {
 		return
 	}
@@ -185,7 +165,7 @@ func (s *Server) mailboxChanged(mailbox string) {
 	for _, t := range targets {
 		out = append(out, subscription.Target{URI: t.URI, Transport: t.Transport, Dest: t.Dest})
 	}
-	if err := s.vm.subs.NotifyOut(ctx, mwi.Event, mailbox, s.account(mailbox), out); err != nil {
+	if err := s.subs.NotifyOut(ctx, mwi.Event, mailbox, s.account(mailbox), out); err != nil {
 		s.log.Debug("mwi: unsolicited notify", "mailbox", mailbox, "error", err)
 	}
 }
@@ -199,32 +179,6 @@ func (s *Server) account(mailbox string) sip.Uri {
 		return sip.Uri{Scheme: "sip", User: mailbox, Host: host, Port: int(ap.Port()), UriParams: sip.NewParams(), Headers: sip.NewParams()}
 	}
 	return sip.Uri{Scheme: "sip", User: mailbox, Host: host, UriParams: sip.NewParams(), Headers: sip.NewParams()}
-}
-
-// authorizeSubscribe lets a subscriber watch their own mailbox only:
-// digest (401 challenge), From user = authenticated user = resource.
-func (s *Server) authorizeSubscribe(_ context.Context, req *sip.Request, _ string, resource string) error {
-	if !s.hasMailbox(resource) {
-		return fmt.Errorf("subscribe to %s: %w", resource, sipx.ErrNotFound)
-	}
-	from := req.From().Address.User
-	user, _, err := s.auth.Verify(req, false)
-	switch {
-	case err == nil:
-		if user != from || user != resource {
-			return &sipx.StatusError{Code: 403, Reason: "Forbidden", Err: fmt.Errorf("%s watching %s: %w", user, resource, sipx.ErrForbidden)}
-		}
-		return nil
-	case errors.Is(err, digestauth.ErrNoCredentials), errors.Is(err, digestauth.ErrStaleNonce), errors.Is(err, digestauth.ErrBadNonce), errors.Is(err, digestauth.ErrUnknownRealm):
-		realm := s.cfg.DefaultRealm().Name
-		if sub, ok := s.subs[from]; ok && sub.Realm != "" {
-			realm = sub.Realm
-		}
-		ch := s.auth.Challenge(req, realm, false, errors.Is(err, digestauth.ErrStaleNonce))
-		return &sipx.StatusError{Code: ch.StatusCode, Reason: ch.Reason, Headers: ch.GetHeaders("WWW-Authenticate"), Err: err}
-	default:
-		return &sipx.StatusError{Code: 403, Reason: "Forbidden", Err: err}
-	}
 }
 
 // mwiPackage is message-summary (RFC 3842) over the voicemail store.

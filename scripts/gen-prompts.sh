@@ -38,6 +38,8 @@ say vacant-number "The number you have dialled does not exist. Please check the 
 say not-registered "The subscriber you are calling is not available at the moment. Please call again later."
 say number-busy "The number you are calling is busy. Please call again later."
 say call-barred "Your call cannot be connected. Calls to this number are barred."
+# Subscriber management (Call Services ch. 2): a suspended subscriber's calls, made and received.
+say service-suspended "The service on this line is suspended. Please contact your administrator."
 # Hold and voicemail.
 say please-hold "Please hold the line."
 say voicemail-greeting "The person you are calling is not available. Please leave a message after the tone."

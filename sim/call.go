@@ -3,11 +3,12 @@ package sim
 import (
 	"context"
 	"log/slog"
-	"pbxlab/sim/quality"
 	"time"
 
 	"pbxlab/sim/phone"
+	"pbxlab/sim/quality"
 	"pbxlab/sim/report"
+	"pbxlab/sim/scenario"
 )
 
 // legWait bounds how long the runner looks for the callee's leg of an
@@ -16,8 +17,8 @@ const legWait = 2 * time.Second
 
 // placeCall makes one call from caller to callee through the target and
 // records its outcome: ring until answered (or ring_timeout, then CANCEL),
-// prove two-way audio during the hold, hang up.
-func (r *runner) placeCall(ctx context.Context, caller, callee *phone.Phone) {
+// prove two-way audio during the planned hold (media calls), hang up.
+func (r *runner) placeCall(ctx context.Context, caller, callee *phone.Phone, pc scenario.PlannedCall) {
 	mode := r.modes[callee.Number()]
 	log := r.cfg.log.With("caller", caller.Number(), "callee", callee.Number(), "behaviour", mode)
 	call, ok := r.dial(ctx, caller, callee.Number(), log)
@@ -25,9 +26,10 @@ func (r *runner) placeCall(ctx context.Context, caller, callee *phone.Phone) {
 		return
 	}
 	if call.Code() >= 200 && call.Code() < 300 {
-		r.hold(ctx, call, caller, callee)
+		r.hold(ctx, call, caller, callee, pc)
 	}
-	out := report.CallOutcome{Code: call.Code(), Expected: expected(mode, call.Code())}
+	out := report.CallOutcome{Code: call.Code(), Expected: expected(mode, call.Code()), CallID: call.CallID(),
+		Caller: caller.Number(), Callee: callee.Number()}
 	if d, ok := call.SetupTime(); ok {
 		out.Setup = d
 	}
@@ -38,13 +40,13 @@ func (r *runner) placeCall(ctx context.Context, caller, callee *phone.Phone) {
 	log.Debug("call done", "code", out.Code, "expected", out.Expected, "end", call.End())
 }
 
-// hold keeps an answered call up for the scenario's hold, checking two-way
-// audio meanwhile, then hangs up.
-func (r *runner) hold(ctx context.Context, call *phone.Call, caller, callee *phone.Phone) {
-	holdCtx, stop := withClockTimeout(ctx, r.cfg.clock, r.sc.Calls.Hold)
+// hold keeps an answered call up for its planned hold, checking two-way
+// audio meanwhile (media calls), then hangs up.
+func (r *runner) hold(ctx context.Context, call *phone.Call, caller, callee *phone.Phone, pc scenario.PlannedCall) {
+	holdCtx, stop := withClockTimeout(ctx, r.cfg.clock, pc.Hold)
 	defer stop()
 	var leg *phone.Call
-	if r.sc.Audio.Verify {
+	if r.sc.Audio.Verify && pc.Media {
 		leg = r.findLeg(holdCtx, callee, caller)
 		if leg == nil {
 			r.cfg.log.Info("audio not verified", "error", wrapCall(caller, callee, errNoCalleeLeg))
@@ -73,7 +75,9 @@ func (r *runner) hold(ctx context.Context, call *phone.Call, caller, callee *pho
 		_, _ = leg.Wait(wctx)
 		wcancel()
 	}
-	r.col.Quality(streamOf(call.Quality()))
+	if pc.Media {
+		r.col.Quality(streamOf(call.Quality()))
+	}
 	if leg != nil {
 		r.col.Quality(streamOf(leg.Quality()))
 	}
@@ -120,43 +124,65 @@ func (r *runner) findLeg(ctx context.Context, callee, caller *phone.Phone) *phon
 // phone of another PBX, run by another simulator). It is expected to
 // answer; while the call is held the caller checks that it hears the
 // dialled number's identity (the far side's own check is its simulator's).
-func (r *runner) placeRemoteCall(ctx context.Context, caller *phone.Phone, number string) {
-	log := r.cfg.log.With("caller", caller.Number(), "callee", number, "remote", true)
-	call, ok := r.dial(ctx, caller, number, log)
+func (r *runner) placeRemoteCall(ctx context.Context, caller *phone.Phone, pc scenario.PlannedCall) {
+	log := r.cfg.log.With("caller", caller.Number(), "callee", pc.Number, "remote", true)
+	call, ok := r.dial(ctx, caller, pc.Number, log)
 	if !ok {
 		return
 	}
-	answered := call.Code() >= 200 && call.Code() < 300
-	if answered {
-		holdCtx, stop := withClockTimeout(ctx, r.cfg.clock, r.sc.Calls.Hold)
-		if r.sc.Audio.Verify {
-			res, err := call.TwoWayAudio(holdCtx)
-			if err != nil {
-				log.Info("audio not verified", "error", err, "heard", res.Heard)
-			}
-			r.col.Audio(err == nil)
+	r.holdOut(ctx, call, log, pc.Hold, pc.Media)
+	r.col.Call(outcome(call, true))
+	log.Debug("call done", "code", call.Code(), "end", call.End())
+}
+
+// placeShardCall calls a phone of the population that another shard runs
+// (WithShard): its outcome is expected to be what the plan told the callee
+// to do; while an answered call is held the caller checks that it hears
+// the callee's identity (the callee's side of the check is out of reach),
+// so the call gives one quality stream, not two.
+func (r *runner) placeShardCall(ctx context.Context, caller *phone.Phone, pc scenario.PlannedCall) {
+	mode := r.modes[pc.Number]
+	log := r.cfg.log.With("caller", caller.Number(), "callee", pc.Number, "behaviour", mode, "other_shard", true)
+	call, ok := r.dial(ctx, caller, pc.Number, log)
+	if !ok {
+		return
+	}
+	r.holdOut(ctx, call, log, pc.Hold, pc.Media)
+	out := outcome(call, true)
+	out.Expected = expected(mode, call.Code())
+	r.col.Call(out)
+	log.Debug("call done", "code", out.Code, "expected", out.Expected, "end", call.End())
+}
+
+// holdOut holds an answered call whose far end is not the population's
+// (a remote number, a carrier) for hold, the caller checking it hears the
+// identity it expects (when the call has media), then hangs up. An
+// unanswered call is left.
+func (r *runner) holdOut(ctx context.Context, call *phone.Call, log *slog.Logger, hold time.Duration, media bool) {
+	if call.Code() < 200 || call.Code() >= 300 {
+		return
+	}
+	holdCtx, stop := withClockTimeout(ctx, r.cfg.clock, hold)
+	if r.sc.Audio.Verify && media {
+		res, err := call.TwoWayAudio(holdCtx)
+		if err != nil {
+			log.Info("audio not verified", "error", err, "heard", res.Heard)
 		}
-		select {
-		case <-holdCtx.Done():
-		case <-call.Done():
-		}
-		stop()
-		hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), requestTimeout)
-		if herr := call.Hangup(hctx); herr != nil && call.State() != phone.Ended {
-			log.Info("hangup failed", "error", herr)
-		}
-		cancel()
+		r.col.Audio(err == nil)
+	}
+	select {
+	case <-holdCtx.Done():
+	case <-call.Done():
+	}
+	stop()
+	hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), requestTimeout)
+	if herr := call.Hangup(hctx); herr != nil && call.State() != phone.Ended {
+		log.Info("hangup failed", "error", herr)
+	}
+	cancel()
+	if media {
 		r.col.Quality(streamOf(call.Quality()))
 	}
-	out := report.CallOutcome{Code: call.Code(), Expected: answered}
-	if d, ok := call.SetupTime(); ok {
-		out.Setup = d
-	}
-	if d, ok := call.RingTime(); ok {
-		out.Ring = d
-	}
-	r.col.Call(out)
-	log.Debug("call done", "code", out.Code, "end", call.End())
 }
 
 // dial places a call and waits up to the ring timeout for its answer,

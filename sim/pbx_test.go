@@ -2,6 +2,7 @@ package sim
 
 import (
 	"context"
+	"maps"
 	"net"
 	"strconv"
 	"sync"
@@ -23,6 +24,8 @@ type fakePBX struct {
 	mu       sync.Mutex
 	contacts map[string]sip.Uri
 	invites  int
+	// from counts the REGISTERs by contact host:port (the sending socket)
+	from map[string]int
 }
 
 func newFakePBX(t *testing.T) *fakePBX {
@@ -35,7 +38,7 @@ func newFakePBX(t *testing.T) *fakePBX {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &fakePBX{addr: pc.LocalAddr().String(), contacts: map[string]sip.Uri{}}
+	p := &fakePBX{addr: pc.LocalAddr().String(), contacts: map[string]sip.Uri{}, from: map[string]int{}}
 	if p.client, err = sipgo.NewClient(ua, sipgo.WithClientConnectionAddr(p.addr)); err != nil {
 		t.Fatal(err)
 	}
@@ -69,6 +72,13 @@ func (p *fakePBX) bindings() int {
 	return len(p.contacts)
 }
 
+// sources returns how many REGISTERs came from each contact host:port.
+func (p *fakePBX) sources() map[string]int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return maps.Clone(p.from)
+}
+
 func (p *fakePBX) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 	user := req.To().Address.User
 	expires := 0
@@ -76,6 +86,9 @@ func (p *fakePBX) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 		expires, _ = strconv.Atoi(h.Value())
 	}
 	p.mu.Lock()
+	if c := req.Contact(); c != nil {
+		p.from[c.Address.HostPort()]++
+	}
 	if expires == 0 {
 		delete(p.contacts, user)
 	} else {

@@ -4,14 +4,16 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"pbxlab/sim/quality"
-	"sort"
+	"net"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"pbxlab/internal/clock"
+	"pbxlab/sim/impair"
 	"pbxlab/sim/phone"
+	"pbxlab/sim/quality"
 	"pbxlab/sim/report"
 	"pbxlab/sim/scenario"
 )
@@ -22,17 +24,38 @@ const requestTimeout = 32 * time.Second
 // unregisterTimeout bounds the final un-REGISTERs when the run was cancelled.
 const unregisterTimeout = 5 * time.Second
 
+// shardGrace is how long a shard keeps its phones after the run's length
+// (scenario RunLength) for the other shards' last calls to end.
+const shardGrace = time.Second
+
 // runner is one execution of a scenario.
 type runner struct {
 	sc     *scenario.Scenario
 	target Target
 	cfg    config
-	agent  *phone.Agent
+	agents []*phone.Agent // phone i is on agents[i%len(agents)]
+	// phones are the population's phones by population index; nil for
+	// the phones of other shards (WithShard).
 	phones []*phone.Phone
-	remote []string                   // calls.remote: numbers called instead of the population's
-	modes  map[string]phone.Behaviour // callee behaviour by number
-	col    *report.Collector
-	rng    *rand.Rand // used by the call scheduler goroutine only
+	// mine are the non-nil phones (all of them unless sharded), in
+	// number order; own are their numbers.
+	mine []*phone.Phone
+	own  map[string]bool
+	// watch measures the legs of other shards' calls (shard.go); nil
+	// for an unsharded run.
+	watch *legWatch
+	modes map[string]phone.Behaviour // callee behaviour by number
+	media map[string]bool            // whether the phone has media, by number
+	col   *report.Collector
+	// plan is the run's calls (scenario.Plan), drawn by the call
+	// scheduler goroutine only.
+	plan *scenario.Plan
+	// carriers are the scenario's simulated carriers (trunk.go), nil if none.
+	carriers *Carriers
+	// impaired are the phones' impaired sockets (population.impairment), none if none.
+	impaired []*impair.Conn
+	pickMu   sync.Mutex
+	pickRNG  *rand.Rand // draws of the inbound calls (pick)
 
 	registered sync.Map // *phone.Phone → struct{}: to unregister at the end
 	claimed    sync.Map // *phone.Call → struct{}: callee legs matched to a caller
@@ -40,17 +63,20 @@ type runner struct {
 	calls      sync.WaitGroup
 }
 
+// streamRefresh is the seed's random stream of the phones' first
+// refresh times (scenario.NewRNG), apart from the plan's streams.
+const streamRefresh = 0x100
+
 func newRunner(sc *scenario.Scenario, target Target, cfg config) (*runner, error) {
-	agent, err := phone.NewAgent(phone.Config{
-		LocalIP:   cfg.localIP,
-		Transport: target.Transport,
-		Target:    target.Addr,
-		Domain:    target.Domain,
-	}, phone.WithClock(cfg.clock), phone.WithLogger(cfg.log), phone.WithCapture(cfg.capture),
-		// one registry for the run's phones: exact one-way delays; 64
-		// packets (1.28 s) of send times per stream are plenty for a delay
-		// and keep 100,000 phones' logs small
-		phone.WithQuality(quality.NewRegistry(64)))
+	listen := cfg.listen
+	var impaired []*impair.Conn // the phones' sockets, when population.impairment is set
+	if im := sc.Population.Impairment; !im.IsZero() {
+		if cfg.listen == nil && !cfg.localIP.IsValid() {
+			cfg.localIP = routeTo(target.Addr) // an Agent given a listen func would bind 127.0.0.1
+		}
+		listen = impairedListen(cfg.listen, im, sc.Seed, cfg.clock, func(c *impair.Conn) { impaired = append(impaired, c) })
+	}
+	agents, err := startAgents(sc.Population, target, cfg, listen)
 	if err != nil {
 		return nil, err
 	}
@@ -58,105 +84,231 @@ func newRunner(sc *scenario.Scenario, target Target, cfg config) (*runner, error
 		sc:     sc,
 		target: target,
 		cfg:    cfg,
-		agent:  agent,
+		agents: agents,
+		own:    map[string]bool{},
 		modes:  map[string]phone.Behaviour{},
+		media:  map[string]bool{},
 		col:    report.NewCollector(sc.Name, target.Addr, cfg.clock.Now()),
-		rng:    newRNG(sc.Seed),
-		remote: sc.Calls.Remote.Numbers(),
+		plan:   scenario.NewPlan(sc, sc.Seed),
+		// a stream of its own: the inbound calls do not shift the plan
+		pickRNG:  scenario.NewRNG(sc.Seed, 0),
+		carriers: cfg.carriers,
+		impaired: impaired,
 	}
-	numbers := sc.Population.Numbers()
-	for i, b := range assignBehaviours(len(numbers), sc.Behaviours, r.rng) {
-		r.modes[numbers[i]] = b
+	r.col.SetNow(cfg.clock.Now)
+	if cfg.live != nil {
+		cfg.live.Attach(r.col)
 	}
-	for _, n := range numbers {
-		p, err := agent.NewPhone(phone.PhoneConfig{
-			Number:   n,
-			Password: sc.Population.PasswordFor(n),
-			Expires:  sc.Population.RegisterExpires,
-			Answer:   phone.AnswerMode{Behaviour: r.modes[n], Delay: sc.AnswerDelay},
-			OnRegister: func(_ phone.Registration, err error) {
-				r.countRegistration(err)
-			},
+	r.phones = make([]*phone.Phone, len(r.plan.Phones))
+	var onIncoming func(*phone.Call)
+	if !cfg.shard.Whole() {
+		r.watch = newLegWatch()
+		onIncoming = r.onIncoming
+	}
+	refresh := scenario.NewRNG(sc.Seed, streamRefresh)
+	from, to := 0.5, 0.5
+	if f := sc.Population.FirstRefresh; len(f) == 2 {
+		from, to = f[0], f[1]
+	}
+	// one closure for every phone's refreshes
+	onRegister := func(_ phone.Registration, err error) { r.countRegistration(err) }
+	for i, pp := range r.plan.Phones {
+		n := pp.Number
+		r.modes[n], r.media[n] = behaviourOf(pp.Behaviour), pp.Media
+		// drawn for every phone, so a shard's phones refresh as unsharded
+		first := from + (to-from)*refresh.Float64()
+		if !cfg.shard.Owns(len(r.plan.Phones), i) {
+			continue // another shard's: it registers and answers there
+		}
+		p, err := agents[i%len(agents)].NewPhone(phone.PhoneConfig{
+			Number:         n,
+			Password:       sc.Population.PasswordFor(n),
+			Expires:        sc.Population.RegisterExpires,
+			FirstRefresh:   first,
+			SignallingOnly: !pp.Media,
+			Answer:         phone.AnswerMode{Behaviour: r.modes[n], Delay: sc.AnswerDelay},
+			OnIncoming:     onIncoming,
+			OnRegister:     onRegister,
 		})
 		if err != nil {
-			_ = agent.Close()
+			r.closeAgents()
 			return nil, err
 		}
-		r.phones = append(r.phones, p)
+		r.phones[i] = p
+		r.mine = append(r.mine, p)
+		r.own[n] = true
 	}
 	return r, nil
 }
 
-// newRNG returns the run's random source: the same seed, the same run.
-func newRNG(seed int64) *rand.Rand { return rand.New(rand.NewPCG(uint64(seed), 0x9e3779b97f4a7c15)) }
+// startAgents opens the population's signalling sockets: SocketsPerAddr
+// Agents on each of LocalAddrs (default the WithLocalIP address, else the
+// one routing to the target), ordered so that consecutive phones (phone i
+// goes to Agent i mod n) send from different addresses. listen, when not
+// nil, opens each Agent's socket (WithPacketListener, the impairment).
+func startAgents(pop scenario.Population, target Target, cfg config,
+	listen func(network, address string) (net.PacketConn, error)) ([]*phone.Agent, error) {
+	ips := []netip.Addr{cfg.localIP}
+	if len(pop.LocalAddrs) > 0 {
+		ips = ips[:0]
+		for _, s := range pop.LocalAddrs {
+			ip, err := netip.ParseAddr(s)
+			if err != nil {
+				return nil, fmt.Errorf("local address %q: %w", s, err)
+			}
+			ips = append(ips, ip)
+		}
+	}
+	// one registry for the run's phones: exact one-way delays; 64 packets
+	// (1.28 s) of send times per stream are plenty for a delay and keep
+	// 100,000 phones' logs small
+	q := quality.NewRegistry(64)
+	var agents []*phone.Agent
+	for range max(pop.SocketsPerAddr, 1) {
+		for _, ip := range ips {
+			a, err := phone.NewAgent(phone.Config{
+				LocalIP:   ip,
+				Transport: target.Transport,
+				Target:    target.Addr,
+				Domain:    target.Domain,
+				// WithPacketListener, WithSignallingOnly: a population on an
+				// in-memory network (virtual time)
+				ListenPacket:   listen,
+				SignallingOnly: cfg.signallingOnly,
+			}, phone.WithClock(cfg.clock), phone.WithLogger(cfg.log), phone.WithCapture(cfg.capture), phone.WithQuality(q))
+			if err != nil {
+				for _, a := range agents {
+					_ = a.Close()
+				}
+				return nil, err
+			}
+			agents = append(agents, a)
+		}
+	}
+	return agents, nil
+}
 
-// assignBehaviours gives n callees the scenario's mix, as exact as whole
-// phones allow (largest remainder), in a seeded random order.
-func assignBehaviours(n int, b scenario.Behaviours, rng *rand.Rand) []phone.Behaviour {
-	mix := []struct {
-		b   phone.Behaviour
-		pct int
-	}{{phone.Answer, b.Answer}, {phone.Busy, b.Busy}, {phone.NoAnswer, b.NoAnswer}, {phone.Reject, b.Reject}}
-	counts := make([]int, len(mix))
-	order := make([]int, len(mix))
-	left := n
-	for i, m := range mix {
-		counts[i] = n * m.pct / 100
-		left -= counts[i]
-		order[i] = i
+// closeAgents closes every Agent, in parallel (each waits a moment for
+// its in-flight messages).
+func (r *runner) closeAgents() {
+	var wg sync.WaitGroup
+	for _, a := range r.agents {
+		wg.Go(func() { _ = a.Close() })
 	}
-	sort.SliceStable(order, func(x, y int) bool {
-		return n*mix[order[x]].pct%100 > n*mix[order[y]].pct%100
-	})
-	for i := 0; left > 0; i = (i + 1) % len(order) {
-		if mix[order[i]].pct > 0 {
-			counts[order[i]]++
-			left--
+	wg.Wait()
+}
+
+// localAddrs lists the addresses the phones send from, once each.
+func (r *runner) localAddrs() []string {
+	var out []string
+	seen := map[netip.AddrPort]bool{}
+	for _, a := range r.agents {
+		if !seen[a.Addr()] {
+			seen[a.Addr()] = true
+			out = append(out, a.Addr().String())
 		}
 	}
-	out := make([]phone.Behaviour, 0, n)
-	for i, m := range mix {
-		for range counts[i] {
-			out = append(out, m.b)
-		}
-	}
-	rng.Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
 	return out
 }
 
+// behaviourOf is the phone behaviour of a planned callee behaviour.
+func behaviourOf(b scenario.Behaviour) phone.Behaviour {
+	switch b {
+	case scenario.CalleeBusy:
+		return phone.Busy
+	case scenario.CalleeNoAnswer:
+		return phone.NoAnswer
+	case scenario.CalleeReject:
+		return phone.Reject
+	}
+	return phone.Answer
+}
+
 func (r *runner) run(ctx context.Context) (*report.Report, error) {
-	defer r.agent.Close()
-	r.cfg.log.Info("scenario starting", "scenario", r.sc.Name, "target", r.target.Addr, "phones", len(r.phones),
-		"local", r.agent.Addr(), "transport", r.agent.Transport())
-	r.registerAll(ctx)
-	if ctx.Err() == nil {
-		if r.sc.Calls.Rate > 0 {
+	defer r.closeAgents()
+	r.cfg.log.Info("scenario starting", "scenario", r.sc.Name, "target", r.target.Addr, "phones", len(r.own), "shard", r.cfg.shard,
+		"local", r.localAddrs(), "transport", r.agents[0].Transport())
+	var err error
+	if r.sc.Population.Registers() {
+		regStart := r.cfg.clock.Now()
+		err = r.registerAll(ctx)
+		if err == nil && r.cfg.registered != nil && ctx.Err() == nil {
+			r.cfg.registered(len(r.mine), r.cfg.clock.Now().Sub(regStart))
+		}
+	}
+	if err == nil && r.cfg.afterRegister != nil {
+		r.cfg.afterRegister(ctx)
+	}
+	if err == nil && !r.cfg.startAt.IsZero() {
+		r.sleep(ctx, r.cfg.startAt.Sub(r.cfg.clock.Now()))
+	}
+	start := r.cfg.clock.Now()
+	if err == nil && ctx.Err() == nil {
+		r.inboundCalls(ctx)
+		if r.sc.Calls.Placing() {
 			r.placeCalls(ctx)
 		} else {
 			r.sleep(ctx, r.sc.Calls.Duration)
 		}
 	}
 	r.calls.Wait()
+	if !r.cfg.shard.Whole() {
+		if err == nil {
+			// the other shards may still be calling this shard's phones
+			r.sleep(ctx, start.Add(r.sc.RunLength()+shardGrace).Sub(r.cfg.clock.Now()))
+		}
+		r.watch.close()
+	}
 	r.unregisterAll(ctx)
 	rep := r.col.Report(r.cfg.clock.Now())
+	rep.Seed = r.sc.Seed
+	if !r.cfg.shard.Whole() {
+		rep.Shard = r.cfg.shard.String()
+	}
+	rep.CheckThresholds(r.sc.Checks)
+	for _, im := range r.impaired {
+		st := im.Stats()
+		r.cfg.log.Info("impairment", "sent", st.Sent, "sent_lost", st.SentLost, "sent_duplicated", st.SentDup,
+			"received", st.Received, "received_lost", st.RecvLost, "received_duplicated", st.RecvDup,
+			"nat_dropped", st.NATDropped, "nat_bindings", st.Bindings)
+	}
 	r.cfg.log.Info("scenario finished", "scenario", r.sc.Name, "calls", rep.Calls.Attempted,
 		"answered", rep.Calls.Answered, "audio_verified", rep.Audio.Verified)
-	return rep, ctx.Err()
+	if err == nil {
+		err = ctx.Err()
+	}
+	return rep, err
 }
 
-// registerAll registers every phone, RegisterConcurrency at a time.
-func (r *runner) registerAll(ctx context.Context) {
-	r.forEachPhone(ctx, func(p *phone.Phone) {
-		rctx, cancel := context.WithTimeout(ctx, requestTimeout)
-		defer cancel()
-		_, err := p.Register(rctx)
-		r.countRegistration(err)
-		if err == nil {
-			r.registered.Store(p, struct{}{})
-		} else {
-			r.cfg.log.Debug("register failed", "number", p.Number(), "error", err)
-		}
-	})
+// registerAll registers every phone, RegisterConcurrency at a time. The
+// first phone registers alone, within the target timeout: a target that
+// sends no response at all fails the run with ErrNoAnswer at once rather
+// than every phone waiting out its transaction timeout.
+func (r *runner) registerAll(ctx context.Context) error {
+	if len(r.mine) == 0 {
+		return nil
+	}
+	first := r.mine[0]
+	if err := r.register(ctx, first, r.cfg.targetTimeout); err != nil && phone.StatusCode(err) == 0 && ctx.Err() == nil {
+		return fmt.Errorf("%w: %s sent no final response to a REGISTER within %s: %w", ErrNoAnswer, r.target.Addr, r.cfg.targetTimeout, err)
+	}
+	r.forEachPhone(ctx, r.mine[1:], func(p *phone.Phone) { _ = r.register(ctx, p, requestTimeout) })
+	return nil
+}
+
+// register registers p and counts the outcome.
+func (r *runner) register(ctx context.Context, p *phone.Phone, timeout time.Duration) error {
+	rctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	_, err := p.Register(rctx)
+	r.countRegistration(err)
+	if err == nil {
+		r.registered.Store(p, struct{}{})
+		r.col.Bound(1)
+	} else {
+		r.cfg.log.Debug("register failed", "number", p.Number(), "error", err)
+	}
+	return err
 }
 
 func (r *runner) countRegistration(err error) {
@@ -175,7 +327,7 @@ func (r *runner) unregisterAll(ctx context.Context) {
 	if ctx.Err() != nil {
 		timeout = unregisterTimeout
 	}
-	r.forEachPhone(base, func(p *phone.Phone) {
+	r.forEachPhone(base, r.mine, func(p *phone.Phone) {
 		if _, ok := r.registered.Load(p); !ok {
 			return
 		}
@@ -183,17 +335,18 @@ func (r *runner) unregisterAll(ctx context.Context) {
 		defer cancel()
 		if _, err := p.Unregister(uctx); err == nil {
 			r.col.Unregistered()
+			r.col.Bound(-1)
 		} else {
 			r.cfg.log.Debug("unregister failed", "number", p.Number(), "error", err)
 		}
 	})
 }
 
-// forEachPhone runs f for every phone with bounded concurrency.
-func (r *runner) forEachPhone(ctx context.Context, f func(*phone.Phone)) {
+// forEachPhone runs f for every phone of phones with bounded concurrency.
+func (r *runner) forEachPhone(ctx context.Context, phones []*phone.Phone, f func(*phone.Phone)) {
 	sem := make(chan struct{}, r.sc.Population.RegisterConcurrency)
 	var wg sync.WaitGroup
-	for _, p := range r.phones {
+	for _, p := range phones {
 		select {
 		case sem <- struct{}{}:
 		case <-ctx.Done():
@@ -219,60 +372,52 @@ func (r *runner) sleep(ctx context.Context, d time.Duration) {
 	}
 }
 
-// placeCalls starts calls at the scenario's rate for its duration.
+// placeCalls starts the plan's calls at their times (on the run's clock).
+// A call due while max_concurrent calls are in progress is skipped; the
+// plan goes on regardless, so the same seed places the same calls.
 func (r *runner) placeCalls(ctx context.Context) {
-	c := r.sc.Calls
-	interval := time.Duration(float64(time.Second) / c.Rate)
 	start := r.cfg.clock.Now()
-	for i := 0; ; i++ {
-		offset := time.Duration(i) * interval
-		if offset >= c.Duration || interval <= 0 {
+	maxConcurrent := int64(r.cfg.shard.MaxConcurrent(r.sc.Calls.MaxConcurrent))
+	for {
+		pc, ok := r.plan.NextIn(r.cfg.shard)
+		if !ok {
 			return
 		}
-		if wait := start.Add(offset).Sub(r.cfg.clock.Now()); wait > 0 {
+		if wait := start.Add(pc.At).Sub(r.cfg.clock.Now()); wait > 0 {
 			r.sleep(ctx, wait)
 		}
 		if ctx.Err() != nil {
 			return
 		}
-		if r.active.Load() >= int64(c.MaxConcurrent) {
+		if r.active.Load() >= maxConcurrent {
 			r.col.CallSkipped()
 			continue
 		}
-		if len(r.remote) > 0 {
-			caller, number := r.phones[r.rng.IntN(len(r.phones))], r.remote[r.rng.IntN(len(r.remote))]
-			r.active.Add(1)
-			r.calls.Go(func() {
-				defer r.active.Add(-1)
-				r.placeRemoteCall(ctx, caller, number)
-			})
-			continue
+		caller := r.phones[pc.Caller]
+		if pc.Media {
+			r.col.MediaCall()
 		}
-		caller, callee := r.pickPair()
 		r.active.Add(1)
+		r.col.CallStarted()
 		r.calls.Go(func() {
+			defer r.col.CallDone()
 			defer r.active.Add(-1)
-			r.placeCall(ctx, caller, callee)
+			switch {
+			case pc.Carrier >= 0 && (r.carriers == nil || pc.Carrier >= len(r.carriers.list)):
+				// WithCarriers started for another scenario: nothing to call
+				r.cfg.log.Info("no carrier for a planned call", "carrier", pc.Carrier)
+				r.col.Call(report.CallOutcome{})
+			case pc.Carrier >= 0:
+				r.placeTrunkCall(ctx, caller, r.carriers.list[pc.Carrier], pc)
+			case pc.Callee < 0:
+				r.placeRemoteCall(ctx, caller, pc)
+			case r.phones[pc.Callee] == nil:
+				r.placeShardCall(ctx, caller, pc)
+			default:
+				r.placeCall(ctx, caller, r.phones[pc.Callee], pc)
+			}
 		})
 	}
-}
-
-// pickPair draws a caller and a different callee; it avoids callees that
-// send the caller's own identity (the audio check cannot tell it from an
-// echo: ErrSameIdentity).
-func (r *runner) pickPair() (caller, callee *phone.Phone) {
-	n := len(r.phones)
-	caller = r.phones[r.rng.IntN(n)]
-	for range 8 {
-		callee = r.phones[r.rng.IntN(n)]
-		if callee != caller && callee.Identity() != caller.Identity() {
-			return caller, callee
-		}
-	}
-	for callee == caller {
-		callee = r.phones[r.rng.IntN(n)]
-	}
-	return caller, callee
 }
 
 // expected reports whether code is the outcome a callee behaving as b implies.

@@ -1,8 +1,12 @@
 // Package sim runs a scenario (package sim/scenario) against any SIP PBX
 // reachable by address: it starts a population of simulated phones (package
-// sim/phone), registers them, places calls between random pairs at the
-// scenario's rate, proves two-way audio on answered calls, hangs up,
-// unregisters, and returns a report (package sim/report).
+// sim/phone), registers them, places the calls of the scenario's plan
+// (scenario.Plan: arrivals, callers, callees, holds and media drawn from the
+// seed alone), proves two-way audio on answered media calls, hangs up,
+// unregisters, and returns a report (package sim/report) with the
+// scenario's thresholds checked (package sim/threshold). A scenario's
+// carriers (package sim/carrier) take the calls the population dials out
+// through the PBX's trunks and call the PBX's DIDs (trunk.go).
 package sim
 
 import (
@@ -11,6 +15,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"time"
 
 	"pbxlab/internal/clock"
 	"pbxlab/internal/pcapio"
@@ -33,10 +38,38 @@ type Target struct {
 type Option func(*config)
 
 type config struct {
-	log     *slog.Logger
-	clock   clock.Clock
-	capture *pcapio.Writer
-	localIP netip.Addr
+	log      *slog.Logger
+	clock    clock.Clock
+	capture  *pcapio.Writer
+	localIP  netip.Addr
+	carriers *Carriers
+	shard    scenario.Shard
+	startAt  time.Time
+	// afterRegister, if set, is called once the phones are registered,
+	// before the calls (tests: a barrier between shards).
+	afterRegister func(context.Context)
+	live          *report.Live
+	// targetTimeout bounds the first REGISTER (WithTargetTimeout).
+	targetTimeout time.Duration
+	// listen opens the phones' UDP signalling socket (WithPacketListener);
+	// nil: net.ListenPacket.
+	listen func(network, address string) (net.PacketConn, error)
+	// signallingOnly runs the phones without RTP (WithSignallingOnly).
+	signallingOnly bool
+	// registered is WithRegistered's hook.
+	registered func(phones int, took time.Duration)
+}
+
+// defaultTargetTimeout is how long the first REGISTER may go unanswered:
+// a UDP request has been sent four times by then (T1 = 500 ms).
+const defaultTargetTimeout = 5 * time.Second
+
+func newConfig(opts []Option) config {
+	cfg := config{log: slog.New(slog.DiscardHandler), clock: clock.New(), targetTimeout: defaultTargetTimeout}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	return cfg
 }
 
 // WithLogger sets the logger; default discards.
@@ -49,26 +82,94 @@ func WithClock(c clock.Clock) Option { return func(cfg *config) { cfg.clock = c 
 // WithCapture records all SIP and RTP of the run into w.
 func WithCapture(w *pcapio.Writer) Option { return func(c *config) { c.capture = w } }
 
+// WithCarriers makes Run use carriers started by StartCarriers (the
+// caller closes them) instead of starting the scenario's own.
+func WithCarriers(cs *Carriers) Option { return func(c *config) { c.carriers = cs } }
+
+// WithShard makes Run the i-th (0-based) of n shards of the scenario: it
+// registers only its slice of the population (scenario.Shard.Range) and
+// places only the plan's calls whose caller is one of its phones, capping
+// its calls in progress at ceil(max_concurrent/n). Callees in other shards
+// are called as phones registered elsewhere. n such runs with the same seed
+// place exactly the unsharded run's calls (report.Merge combines their
+// reports). A scenario with carriers cannot be sharded (ErrShardCarriers).
+func WithShard(i, n int) Option {
+	return func(c *config) { c.shard = scenario.Shard{Index: i, Count: n} }
+}
+
+// WithStartAt makes Run, once its phones are registered, wait until t (on
+// the run's clock) before it places calls: shards started apart (separate
+// processes, pods) then call phones the other shards have registered, on
+// one timeline. The zero time (default) starts at once.
+func WithStartAt(t time.Time) Option { return func(c *config) { c.startAt = t } }
+
+// WithRegistered calls f once every phone has registered (or failed to),
+// before the calls start, with the number of phones and how long
+// registering them took; e.g. to measure the memory of a registered
+// population. Not called for a population that does not register or when
+// ctx ended first.
+func WithRegistered(f func(phones int, took time.Duration)) Option {
+	return func(c *config) { c.registered = f }
+}
+
 // WithLocalIP sets the address the phones bind and advertise; default the
-// address that routes to the target.
+// address that routes to the target. A scenario's population.local_addrs
+// replace it.
 func WithLocalIP(ip netip.Addr) Option { return func(c *config) { c.localIP = ip } }
 
+// WithLive attaches the run's collector to l when the run starts, so a
+// progress display or a metrics endpoint can watch the run (l.Snapshot).
+func WithLive(l *report.Live) Option { return func(c *config) { c.live = l } }
+
+// WithTargetTimeout sets how long the first REGISTER may go without any
+// response before Run gives up with ErrNoAnswer; default 5 s.
+func WithTargetTimeout(d time.Duration) Option { return func(c *config) { c.targetTimeout = d } }
+
+// WithPacketListener makes the phones open their UDP signalling socket with
+// listen (net.ListenPacket's signature) instead of net.ListenPacket: e.g.
+// memnet.Network.ListenPacket, to run a population on an in-memory network
+// inside a testing/synctest bubble (docs/VIRTUAL_TIME.md). UDP only: Run
+// fails with a TCP population. Without WithLocalIP the phones bind
+// 127.0.0.1. Pair it with WithSignallingOnly on a network that carries no
+// RTP (the phones' media sockets are always the kernel's).
+func WithPacketListener(listen func(network, address string) (net.PacketConn, error)) Option {
+	return func(c *config) { c.listen = listen }
+}
+
+// WithSignallingOnly runs the phones without media (phone.Config's
+// SignallingOnly): no RTP socket, a placeholder SDP; audio checks fail, so
+// leave audio.verify off.
+func WithSignallingOnly() Option { return func(c *config) { c.signallingOnly = true } }
+
 // Run executes sc against target and returns its report. It returns an error
-// only when the run cannot start or ctx ends early (the partial report is
-// returned with it); failed registrations and calls are in the report.
+// only when the run cannot start, the target does not answer (ErrNoAnswer)
+// or ctx ends early; the report so far is returned with the last two (the
+// phones registered are unregistered and the calls in progress ended
+// first). Failed registrations and calls are in the report.
 func Run(ctx context.Context, sc *scenario.Scenario, target Target, opts ...Option) (*report.Report, error) {
-	cfg := config{log: slog.New(slog.DiscardHandler), clock: clock.New()}
-	for _, o := range opts {
-		o(&cfg)
-	}
+	cfg := newConfig(opts)
 	if sc == nil {
 		return nil, fmt.Errorf("run scenario: %w: nil scenario", scenario.ErrInvalid)
 	}
 	if _, _, err := net.SplitHostPort(target.Addr); err != nil {
 		return nil, fmt.Errorf("run scenario %s against %q: %w: %w", sc.Name, target.Addr, ErrBadTarget, err)
 	}
+	if err := cfg.shard.Validate(); err != nil {
+		return nil, fmt.Errorf("run scenario %s: %w", sc.Name, err)
+	}
+	if !cfg.shard.Whole() && len(sc.Carriers) > 0 {
+		return nil, fmt.Errorf("run scenario %s shard %s: %w", sc.Name, cfg.shard, ErrShardCarriers)
+	}
 	if target.Transport == "" {
 		target.Transport = sc.Population.Transport
+	}
+	if cfg.carriers == nil && len(sc.Carriers) > 0 {
+		cs, err := StartCarriers(sc, opts...)
+		if err != nil {
+			return nil, fmt.Errorf("run scenario %s: %w", sc.Name, err)
+		}
+		defer cs.Close()
+		cfg.carriers = cs
 	}
 	r, err := newRunner(sc, target, cfg)
 	if err != nil {

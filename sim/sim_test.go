@@ -89,31 +89,6 @@ func TestRunAgainstAForwardingProxy(t *testing.T) {
 	}
 }
 
-func TestAssignBehavioursFollowsTheMix(t *testing.T) {
-	tests := []struct {
-		n                                int
-		mix                              scenario.Behaviours
-		answer, busy, noAnswer, rejected int
-	}{
-		{6, scenario.Behaviours{Answer: 50, Busy: 17, NoAnswer: 17, Reject: 16}, 3, 1, 1, 1},
-		{50, scenario.Behaviours{Answer: 80, Busy: 10, NoAnswer: 5, Reject: 5}, 40, 5, 3, 2},
-		{3, scenario.Behaviours{Answer: 100}, 3, 0, 0, 0},
-	}
-	for _, tc := range tests {
-		got := map[string]int{}
-		for _, b := range assignBehaviours(tc.n, tc.mix, newRNG(1)) {
-			got[b.String()]++
-		}
-		total := got["answer"] + got["busy"] + got["no_answer"] + got["reject"]
-		if total != tc.n || got["answer"] != tc.answer || got["busy"] != tc.busy {
-			t.Errorf("n=%d mix %+v: got %v", tc.n, tc.mix, got)
-		}
-		if tc.noAnswer+tc.rejected != got["no_answer"]+got["reject"] {
-			t.Errorf("n=%d mix %+v: got %v", tc.n, tc.mix, got)
-		}
-	}
-}
-
 func TestRunRejectsBadTarget(t *testing.T) {
 	sc, err := scenario.Parse("run.yaml", []byte(runScenario))
 	if err != nil {

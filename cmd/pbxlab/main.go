@@ -14,6 +14,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	_ "time/tzdata" // route schedules' time zones in a scratch image without zoneinfo
 
 	"pbxlab/internal/sipstack"
 )
@@ -25,7 +26,9 @@ commands:
   sim     run a simulated population      pbxlab sim scenarios/smoke.yaml --target 127.0.0.1:5060
   demo    PBX + 50 phones + features      pbxlab demo
   cdr     list call detail records        pbxlab cdr --store pbxlab.db [--since 1h] [--format table|csv|json]
+  flow    a capture's normalised call flow pbxlab flow call.pcapng [--html call.html] [--compare pcaps/golden/basic-call.flow]
   conform the BDD suite against any PBX   pbxlab conform --target 127.0.0.1:5060 --profile conform/targets/pbxlab.yaml [--tags EXPR] [--torture]
+  replay  a capture against a live PBX    pbxlab replay call.pcapng --target 127.0.0.1:5060 [--pace fast] [--credentials creds.yaml] [--html diff.html]
 
 run 'pbxlab <command> -h' for the flags of one command.
 `
@@ -60,6 +63,10 @@ func run(args []string, stdout, stderr io.Writer, setup stackSetup) int {
 		err = cmdCDR(ctx, args[1:], stdout, stderr)
 	case "conform":
 		err = cmdConform(ctx, args[1:], stdout, stderr, setup)
+	case "flow":
+		err = cmdFlow(args[1:], stdout, stderr)
+	case "replay":
+		err = cmdReplay(ctx, args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -67,9 +74,13 @@ func run(args []string, stdout, stderr io.Writer, setup stackSetup) int {
 		fmt.Fprintf(stderr, "pbxlab: unknown command %q\n\n%s", args[0], usage)
 		return 2
 	}
+	var exit exitError
 	switch {
 	case err == nil:
 		return 0
+	case errors.As(err, &exit):
+		fmt.Fprintf(stderr, "pbxlab %s: %v\n", args[0], err)
+		return exit.code
 	case errors.Is(err, flag.ErrHelp):
 		return 0
 	case errors.Is(err, errUsage):

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"pbxlab/internal/pcapio"
 	"pbxlab/pbx"
@@ -21,6 +22,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, setu
 	printCfg := fs.Bool("print-config", false, "print the effective configuration and exit")
 	capture := fs.String("capture", "", "write every SIP message to this pcapng file")
 	storePath := fs.String("store", "", "SQLite file for bindings and CDRs (overrides store.path)")
+	tokenFile := fs.String("admin-token-file", "", "file holding the admin API's bearer token (overrides admin.token and $"+adminTokenEnv+")")
 	var listen listFlag
 	fs.Var(&listen, "listen", "listen address transport:host:port [advertise IP[:PORT]], repeatable (overrides sip.listen)")
 	if err := fs.Parse(args); err != nil {
@@ -45,6 +47,9 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, setu
 	}
 	if *capture != "" {
 		cfg.Capture = *capture
+	}
+	if err := adminToken(cfg, *tokenFile); err != nil {
+		return err
 	}
 	if err := cfg.Validate(); err != nil {
 		return err
@@ -82,6 +87,28 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, setu
 		fmt.Fprintf(stdout, "pbxlab: listening on %s\n", a)
 	}
 	return srv.Run(ctx)
+}
+
+// adminTokenEnv names the environment variable that overrides admin.token.
+const adminTokenEnv = "PBXLAB_ADMIN_TOKEN"
+
+// adminToken sets admin.token from the token file (its first line), else
+// from $PBXLAB_ADMIN_TOKEN, so the secret need not be in the configuration
+// file or on the command line. Validate checks it afterwards.
+func adminToken(cfg *config.Config, file string) error {
+	if file != "" {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return fmt.Errorf("admin token: %w", err)
+		}
+		line, _, _ := strings.Cut(string(b), "\n")
+		cfg.Admin.Token = config.Secret(strings.TrimRight(line, "\r"))
+		return nil
+	}
+	if tok, ok := os.LookupEnv(adminTokenEnv); ok {
+		cfg.Admin.Token = config.Secret(tok)
+	}
+	return nil
 }
 
 // loadConfig loads path, or the embedded demo configuration with its store

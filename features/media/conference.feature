@@ -1,3 +1,4 @@
+# Service: three-party
 # Conference bridge (manual: the Media Server's conference service; rooms
 # by number, each party hears everyone but itself). Room numbers, seats and
 # tones are our choice where the manual is silent: rooms are configured

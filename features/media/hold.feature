@@ -1,3 +1,4 @@
+# Service: hold
 # Music on hold (manual: the media server plays music on hold to a held
 # party). How hold is signalled is RFC 3264 §8.4's: a re-INVITE whose offer
 # is a=sendonly or a=inactive (or, from older phones, c=0.0.0.0, RFC 2543);

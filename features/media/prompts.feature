@@ -1,3 +1,4 @@
+# Service: interception | Call Services ch. 1
 # Call interception and voice prompts (manual, Call Services ch. 1): a call
 # that cannot complete hears a prompt or tone of its cause before the
 # final error. How it reaches a SIP phone is our choice: 183 Session

@@ -1,3 +1,4 @@
+# Service: voicemail
 # Voicemail (issue 8, media server): a call that finds its callee busy or
 # unanswered goes to the callee's mailbox (subscribers[].voicemail); the PBX
 # answers, plays the greeting and a beep, and records the caller to a WAV.

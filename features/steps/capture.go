@@ -5,15 +5,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/netip"
 	"os"
 	"path/filepath"
 	"sync"
 	"time"
 
-	"github.com/emiago/sipgo/sip"
-
 	"pbxlab/internal/pcapio"
+	"pbxlab/internal/sipwire"
 )
 
 // capture records the SIP and RTP of a scenario's phones (sim Agents and
@@ -85,10 +83,7 @@ func (c *capture) close() error {
 }
 
 // wireMessage is one SIP message found in the capture.
-type wireMessage struct {
-	Src, Dst netip.AddrPort
-	Msg      sip.Message
-}
+type wireMessage = sipwire.Message
 
 // messages returns the SIP messages recorded so far, in capture order.
 func (c *capture) messages() ([]wireMessage, error) {
@@ -98,50 +93,14 @@ func (c *capture) messages() ([]wireMessage, error) {
 	return sipMessagesOf(c.buf.snapshot())
 }
 
-// sipMessagesOf decodes a pcapng stream and parses its SIP messages with
-// sipgo: each UDP datagram on its own, each TCP direction as a stream.
-// Damaged input yields the messages before the damage and an error.
+// sipMessagesOf decodes a pcapng stream and parses its SIP messages;
+// damaged input yields the messages before the damage and an error.
 func sipMessagesOf(data []byte) ([]wireMessage, error) {
-	pkts, readErr := pcapio.Read(bytes.NewReader(data))
-	var out []wireMessage
-	streams := map[[2]netip.AddrPort]*sip.ParserStream{}
-	parser := sip.NewParser()
-	for _, p := range pkts {
-		switch p.Proto {
-		case pcapio.ProtoUDP:
-			if !looksLikeSIPStart(p.Payload) {
-				continue
-			}
-			if m, err := sip.ParseMessage(p.Payload); err == nil {
-				out = append(out, wireMessage{Src: p.Src, Dst: p.Dst, Msg: m})
-			}
-		case pcapio.ProtoTCP:
-			key := [2]netip.AddrPort{p.Src, p.Dst}
-			ps := streams[key]
-			if ps == nil {
-				ps = parser.NewSIPStream()
-				streams[key] = ps
-			}
-			err := ps.ParseSIPStream(p.Payload, func(m sip.Message) {
-				out = append(out, wireMessage{Src: p.Src, Dst: p.Dst, Msg: m})
-			})
-			if err != nil && !errors.Is(err, sip.ErrParseSipPartial) {
-				ps.Reset() // not SIP (or damaged): start over at the next segment
-			}
-		}
+	msgs, err := sipwire.ReadBytes(data)
+	if err != nil {
+		return msgs, fmt.Errorf("read capture: %w", err)
 	}
-	for _, ps := range streams {
-		ps.Close()
-	}
-	if readErr != nil {
-		return out, fmt.Errorf("read capture: %w", readErr)
-	}
-	return out, nil
-}
-
-// looksLikeSIPStart filters RTP out cheaply before the SIP parser runs.
-func looksLikeSIPStart(b []byte) bool {
-	return len(pcapio.SIPMessages([]pcapio.Packet{{Payload: b}})) == 1
+	return msgs, nil
 }
 
 // wireSource is implemented by sessions that record the PBX's own view of

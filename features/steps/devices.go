@@ -184,10 +184,11 @@ func (w *world) cleanup() error {
 	for _, a := range agents {
 		errs = append(errs, a.Close())
 	}
-	errs = append(errs, w.closeCarriers())
+	errs = append(errs, w.closeCarriers(), w.closeOthers())
 	if w.sess != nil {
 		errs = append(errs, w.sess.Close())
 	}
+	errs = append(errs, w.closeTrunks()) // after the PBX: its unREGISTER is answered
 	if w.dns != nil {
 		errs = append(errs, w.dns.srv.Close())
 	}

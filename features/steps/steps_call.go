@@ -273,11 +273,19 @@ func hearsRinging(ctx context.Context, w *world, name string) error {
 	if err := rec.out.WaitRinging(wctx); err != nil {
 		return fmt.Errorf("%w: %s hears no ringing: %w", ErrExpectation, name, err)
 	}
-	prov := rec.out.Provisional()
-	if !slices.Contains(prov, 180) && !slices.Contains(prov, 183) {
-		return fmt.Errorf("%w: %s got provisional responses %v, want 180 or 183", ErrExpectation, name, prov)
+	// a 181 (the call is being forwarded) comes before the ringing: wait
+	// for the 180 or 183 itself
+	for {
+		prov := rec.out.Provisional()
+		if slices.Contains(prov, 180) || slices.Contains(prov, 183) {
+			return nil
+		}
+		select {
+		case <-wctx.Done():
+			return fmt.Errorf("%w: %s got provisional responses %v, want 180 or 183", ErrExpectation, name, prov)
+		case <-time.After(20 * time.Millisecond):
+		}
 	}
-	return nil
 }
 
 func answer(ctx context.Context, w *world, name, device string) error {

@@ -112,26 +112,9 @@ func toldForwarded(ctx context.Context, w *world, name string) error {
 }
 
 // reachesDiverted checks that the INVITE reaching name carries a Diversion
-// entry (RFC 5806) naming from.
+// entry (RFC 5806) naming from, with a reason (any).
 func reachesDiverted(ctx context.Context, w *world, name, from string) error {
-	leg, err := waitRinging(ctx, w, name, "")
-	if err != nil {
-		return err
-	}
-	if leg == nil {
-		return fmt.Errorf("%w: %s is not a simulated phone", ErrUsage, name)
-	}
-	sub, err := w.subscriber(from)
-	if err != nil {
-		return err
-	}
-	div := leg.RequestHeaders("Diversion")
-	for _, v := range div {
-		if strings.Contains(v, "sip:"+sub.Number+"@") && strings.Contains(v, "reason=") {
-			return nil
-		}
-	}
-	return fmt.Errorf("%w: the INVITE to %s has Diversion %q, none from %s with a reason", ErrExpectation, name, div, from)
+	return reachesDivertedWithReason(ctx, w, name, from, "")
 }
 
 // cdrSession is a session that can list its PBX's call detail records

@@ -80,6 +80,11 @@ func hearsMusic(ctx context.Context, w *world, name string, want bool) error {
 	if err != nil {
 		return err
 	}
+	return hearsMusicOn(ctx, w, leg, name, want)
+}
+
+// hearsMusicOn is hearsMusic on one leg of name's.
+func hearsMusicOn(ctx context.Context, w *world, leg *phone.Call, name string, want bool) error {
 	d := w.suite.cfg.Wait
 	if !want {
 		d = quietWindow

@@ -19,7 +19,7 @@ import (
 // known, a spoken prompt's are not); the Then steps listen on the caller's
 // early media for them, or check that the caller got none.
 func registerPromptSteps(sc *godog.ScenarioContext) {
-	sc.Given(`^the PBX plays the (CN|US) (busy|congestion|dial|error|ringback) tone for (\d+) seconds to calls to (a vacant number|an unregistered subscriber|a busy subscriber)$`,
+	sc.Given(`^the PBX plays the (CN|US) (busy|congestion|dial|error|ringback) tone for (\d+) seconds to calls to (a vacant number|an unregistered subscriber|a busy subscriber|a barred number|or from a suspended subscriber)$`,
 		func(ctx context.Context, plan, kind string, secs int, cause string) error {
 			w, err := stepWorld(ctx)
 			if err != nil {
@@ -39,9 +39,11 @@ func registerPromptSteps(sc *godog.ScenarioContext) {
 
 // causes maps the scenario's words to media.prompts keys.
 var causes = map[string]string{
-	"a vacant number":            config.CauseVacant,
-	"an unregistered subscriber": config.CauseUnregistered,
-	"a busy subscriber":          config.CauseBusy,
+	"a vacant number":                config.CauseVacant,
+	"an unregistered subscriber":     config.CauseUnregistered,
+	"a busy subscriber":              config.CauseBusy,
+	"a barred number":                config.CauseBarred,
+	"or from a suspended subscriber": config.CauseSuspended,
 }
 
 func playsTone(w *world, plan, kind string, secs int, cause string) error {

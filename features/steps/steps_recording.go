@@ -107,6 +107,10 @@ func recordingOf(ctx context.Context, w *world, a, b string, want bool) (*pbx.Re
 	for {
 		rows, err := srv.Recordings(wctx)
 		if err != nil {
+			if wctx.Err() != nil && ctx.Err() == nil {
+				// the window closed during the query: nothing listed in it
+				return nil, nil
+			}
 			return nil, err
 		}
 		for _, r := range rows {

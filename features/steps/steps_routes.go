@@ -32,6 +32,10 @@ type carrier struct {
 // routeScenario is the scenario's carriers (world.routing).
 type routeScenario struct {
 	carriers map[string]*carrier
+	// drawn and other are the carriers of the last call of a weighted
+	// route: the one it reached first, and the rest (steps_schedules.go)
+	drawn string
+	other []string
 }
 
 // registerRouteSteps: routes to simulated carriers (config routes[] and

@@ -16,9 +16,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"path"
-	"pbxlab/sim/quality"
 	"strconv"
 	"strings"
 	"sync"
@@ -27,7 +27,9 @@ import (
 	"github.com/cucumber/godog"
 
 	"pbxlab/internal/clock"
+	"pbxlab/pcaps"
 	"pbxlab/sim/phone"
+	"pbxlab/sim/quality"
 )
 
 // Config configures the step library for one run.
@@ -46,6 +48,13 @@ type Config struct {
 	// default the wall clock. Media, SIP and the other waits run in real
 	// time regardless.
 	Clock clock.Clock
+	// Golden holds the reference call flows the step "the call flow
+	// matches `pcaps/golden/NAME.flow`" compares with; default the
+	// committed ones (pcaps.Golden).
+	Golden fs.FS
+	// UpdateGolden, when not "", is the folder the flow steps write the
+	// scenario's flow to instead of comparing (go test -update).
+	UpdateGolden string
 }
 
 // TagInProcess marks scenarios that need configuration control; they are
@@ -74,6 +83,9 @@ func New(cfg Config) (*Suite, error) {
 	if cfg.Clock == nil {
 		cfg.Clock = clock.New()
 	}
+	if cfg.Golden == nil {
+		cfg.Golden = pcaps.Golden()
+	}
 	return &Suite{cfg: cfg, names: map[string]int{}}, nil
 }
 
@@ -95,6 +107,7 @@ func (s *Suite) InitializeScenario(sc *godog.ScenarioContext) {
 	registerVoicemailSteps(sc)
 	registerPromptSteps(sc)
 	registerHoldSteps(sc)
+	registerTransferSteps(sc)
 	registerDivertSteps(sc)
 	registerWireSteps(sc)
 	registerNumberingSteps(sc)
@@ -102,6 +115,26 @@ func (s *Suite) InitializeScenario(sc *godog.ScenarioContext) {
 	registerDNSSteps(sc)
 	registerTimerSteps(sc)
 	registerRouteSteps(sc)
+	registerInterPBXSteps(sc)
+	registerScheduleSteps(sc)
+	registerAnalysisSteps(sc)
+	registerTrunkSteps(sc)
+	registerServiceSteps(sc)
+	registerFlowSteps(sc)
+	registerAdminSteps(sc)
+	registerForwardSteps(sc)
+	registerWaitingSteps(sc)
+	registerHotlineSteps(sc)
+	registerPresenceSteps(sc)
+	registerCallerIDSteps(sc)
+	registerThreewaySteps(sc)
+	registerHoldServiceSteps(sc)
+	registerInterventionSteps(sc)
+	registerRingOutSteps(sc)
+	registerTransferRingingSteps(sc)
+	registerBadInputSteps(sc)
+	registerParkSteps(sc)
+	registerCallbackSteps(sc)
 }
 
 // Skipped reports whether the scenario of ctx was skipped because its

@@ -44,9 +44,14 @@ type world struct {
 	locs       map[string]location // subscribers' locations (steps_numbering.go)
 	pbxDomain  string              // the PBX's domain (realm) for URIs naming it, when configured
 	routing    *routeScenario      // carriers (steps_routes.go)
+	trunks     *trunkScenario      // sim/carrier trunks (steps_trunks.go)
 	lastReg    *regOutcome         // the last registration attempt a step made
 	lastRawReg *rawRegOutcome
-	dns        *dnsScenario // a DNS server of the scenario's own (steps_dns.go)
+	dns        *dnsScenario         // a DNS server of the scenario's own (steps_dns.go)
+	others     map[string]*otherPBX // other PBXs trunked to the scenario's (steps_interpbx.go)
+	admin      *adminScenario       // the admin API (steps_admin.go)
+	xfer       *transferScenario    // the last transfer asked for (steps_transfer.go)
+	blf        *blfScenario         // watched lines (steps_presence.go)
 }
 
 type phoneKey struct{ name, device string }

@@ -11,7 +11,6 @@
 package ladder
 
 import (
-	"errors"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -20,6 +19,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"pbxlab/internal/pcapio"
+	"pbxlab/internal/sipwire"
 )
 
 // DefaultMaxMessages bounds the arrows of a diagram (see WithMaxMessages).
@@ -164,33 +164,10 @@ func causal(msgs []Message) []Message {
 // FromPackets returns the SIP messages among captured packets, in capture
 // order.
 func FromPackets(pkts []pcapio.Packet) []Message {
-	var out []Message
-	streams := map[[2]netip.AddrPort]*sip.ParserStream{}
-	parser := sip.NewParser()
-	for _, p := range pkts {
-		switch p.Proto {
-		case pcapio.ProtoUDP:
-			if len(pcapio.SIPMessages([]pcapio.Packet{p})) == 0 {
-				continue
-			}
-			if m, err := parser.ParseSIP(p.Payload); err == nil {
-				out = append(out, describe(p, m))
-			}
-		case pcapio.ProtoTCP:
-			key := [2]netip.AddrPort{p.Src, p.Dst}
-			ps := streams[key]
-			if ps == nil {
-				ps = parser.NewSIPStream()
-				streams[key] = ps
-			}
-			err := ps.ParseSIPStream(p.Payload, func(m sip.Message) { out = append(out, describe(p, m)) })
-			if err != nil && !errors.Is(err, sip.ErrParseSipPartial) {
-				ps.Reset() // not SIP: start over at the next segment
-			}
-		}
-	}
-	for _, ps := range streams {
-		ps.Close()
+	wire := sipwire.FromPackets(pkts)
+	out := make([]Message, 0, len(wire))
+	for _, w := range wire {
+		out = append(out, describe(w))
 	}
 	return out
 }
@@ -206,8 +183,9 @@ func ReadFile(path string) ([]Message, error) {
 	return msgs, nil
 }
 
-func describe(p pcapio.Packet, m sip.Message) Message {
-	out := Message{Time: p.Time, Src: p.Src, Dst: p.Dst}
+func describe(w sipwire.Message) Message {
+	m := w.Msg
+	out := Message{Time: w.Time, Src: w.Src, Dst: w.Dst}
 	switch v := m.(type) {
 	case *sip.Request:
 		out.Label = string(v.Method)

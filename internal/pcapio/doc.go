@@ -17,9 +17,14 @@
 // the sender's and the receiver's sockets are wrapped with the same Writer,
 // every packet appears twice.
 //
-// Reading: Read and ReadFile return the UDP datagrams and the in-order TCP
-// payloads of a capture as Packets; SIPMessages keeps those that start like a
-// SIP message. Parsing SIP is left to sipgo's parser. A TCP Packet is one
-// segment, so it may hold part of a SIP message or several; feed the TCP
-// payloads of one direction into sipgo's stream parser when that matters.
+// Reading: NewReader (or OpenFile) returns a *Reader whose Next returns the
+// UDP datagrams and the in-order TCP payloads of a capture one Packet at a
+// time, in bounded memory whatever the capture's size (see Limits: TCP
+// directions, out-of-order bytes, IPv4 and IPv6 fragments), with counts of
+// what it read and skipped (Stats). Read and ReadFile collect every Packet.
+// SIPMessages keeps those that start like a SIP message. Parsing SIP is left
+// to sipgo's parser (internal/sipwire streams a capture's SIP messages). A
+// TCP Packet is one segment, so it may hold part of a SIP message or
+// several; feed the TCP payloads of one direction into sipgo's stream
+// parser, starting over at a Packet marked Gap.
 package pcapio

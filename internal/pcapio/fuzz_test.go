@@ -7,7 +7,9 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
+	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 )
 
@@ -23,6 +25,14 @@ func seedFiles(t testing.TB) map[string][]byte {
 		"ipv6-linktype":   classicPcap(t, layers.LinkTypeIPv6, ethUDP(t, ap("[2001:db8::1]:5060"), ap("[2001:db8::2]:5060"), invite)[14:]),
 		"not-a-capture":   []byte("SIP/2.0 200 OK\r\n\r\n"),
 		"truncated-ngcap": sampleCapture(t)[:300],
+		"ipv6-fragments":  classicPcap(t, layers.LinkTypeRaw, ipv6Fragments(t, ap("[2001:db8::1]:5060"), ap("[2001:db8::2]:5060"), invite, 64, 1)...),
+		"qinq-pcap": classicPcap(t, layers.LinkTypeEthernet, serialize(t,
+			&layers.Ethernet{SrcMAC: fakeMAC(src.Addr()), DstMAC: fakeMAC(dst.Addr()), EthernetType: layers.EthernetTypeQinQ},
+			&layers.Dot1Q{VLANIdentifier: 1, Type: layers.EthernetTypeDot1Q}, &layers.Dot1Q{VLANIdentifier: 2, Type: layers.EthernetTypeIPv4},
+			gopacket.Payload(ethUDP(t, src, dst, invite)[14:]))),
+		"sll2-pcap": classicPcap(t, layers.LinkTypeLinuxSLL2, append(sll2Header(layers.EthernetTypeIPv4), ethUDP(t, src, dst, invite)[14:]...)),
+		"snaplen-tcp": pcapOf(t, layers.LinkTypeEthernet, rec{frame: tcpFrame(t, src, dst, 1, "S", "")},
+			rec{frame: tcpFrame(t, src, dst, 2, "", string(invite)), cut: 50}, rec{frame: tcpFrame(t, src, dst, 2+uint32(len(invite)), "F", "")}),
 	}
 }
 
@@ -158,6 +168,60 @@ func FuzzRoundTrip(f *testing.F) {
 		default:
 			if len(pkts) != 1 || !bytes.Equal(got, payload) {
 				t.Fatalf("read %d datagrams with %q, want one with %q", len(pkts), got, payload)
+			}
+		}
+	})
+}
+
+// FuzzStream: whatever the bytes, a Reader with tiny limits (so eviction,
+// gap give-up and fragment drops all run) never panics, returns sane
+// Packets, keeps its counts consistent, and ends with io.EOF or an error
+// it then repeats.
+func FuzzStream(f *testing.F) {
+	for _, seed := range seedFiles(f) {
+		f.Add(seed)
+	}
+	a, b, c := ap("10.0.0.1:1001"), ap("10.0.0.2:5060"), ap("10.0.0.3:1003")
+	f.Add(pcapOf(f, layers.LinkTypeEthernet,
+		rec{frame: tcpFrame(f, a, b, 0, "S", "")}, rec{frame: tcpFrame(f, a, b, 5, "", "later")},
+		rec{frame: tcpFrame(f, c, b, 1, "", "other"), at: time.Second}, rec{frame: tcpFrame(f, a, b, 1, "", "abcd"), cut: 2},
+		rec{frame: tcpFrame(f, b, a, 1, "R", ""), at: time.Minute}))
+	f.Add(classicPcap(f, layers.LinkTypeRaw, ipv6Fragments(f, ap("[2001:db8::1]:5060"), ap("[2001:db8::2]:5060"), bytes.Repeat([]byte("z"), 300), 64, 3)...))
+	tiny := Limits{MaxFlows: 2, FlowIdle: time.Second, MaxHeldSegments: 2, MaxHeldBytes: 16, MaxBufferedBytes: 24, MaxFragDatagrams: 1, FragTimeout: time.Second}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		for _, opts := range [][]ReaderOption{{WithStreamEnds(), WithLimits(tiny)}, nil} {
+			rd, err := NewReader(bytes.NewReader(data), opts...)
+			if err != nil {
+				return
+			}
+			n := 0
+			for {
+				p, err := rd.Next()
+				if err != nil {
+					if again := func() error { _, e := rd.Next(); return e }(); again.Error() != err.Error() {
+						t.Fatalf("Next after %v returned %v", err, again)
+					}
+					break
+				}
+				switch {
+				case p.Proto != ProtoUDP && p.Proto != ProtoTCP:
+					t.Fatalf("Proto = %q", p.Proto)
+				case !p.Src.Addr().IsValid() || !p.Dst.Addr().IsValid():
+					t.Fatalf("invalid address in %+v", p)
+				case p.End && (p.Proto != ProtoTCP || len(p.Payload) != 0):
+					t.Fatalf("bad End marker %+v", p)
+				case !p.End && p.Proto == ProtoTCP && len(p.Payload) == 0:
+					t.Fatal("empty TCP payload returned")
+				case (p.Gap || p.End) && p.Proto == ProtoUDP:
+					t.Fatalf("UDP packet marked %+v", p)
+				}
+				if !p.End {
+					n++
+				}
+			}
+			st := rd.Stats()
+			if st.Packets != n || st.Bytes > int64(len(data)) && data[0] != 0x1f || st.FragmentsDropped > st.Fragments {
+				t.Fatalf("stats %+v after %d packets of %d bytes", st, n, len(data))
 			}
 		}
 	})

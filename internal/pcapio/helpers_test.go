@@ -2,6 +2,7 @@ package pcapio
 
 import (
 	"bytes"
+	"io"
 	"net/netip"
 	"pbxlab/internal/leakcheck"
 	"strings"
@@ -116,4 +117,25 @@ func sampleCapture(t testing.TB) []byte {
 		t.Fatalf("Close: %v", err)
 	}
 	return buf.Bytes()
+}
+
+// readAllStats streams a capture through a Reader with opts and returns its
+// Packets and final Stats; it fails t on any error.
+func readAllStats(t testing.TB, data []byte, opts ...ReaderOption) ([]Packet, Stats) {
+	t.Helper()
+	rd, err := NewReader(bytes.NewReader(data), opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []Packet
+	for {
+		p, err := rd.Next()
+		if err == io.EOF {
+			return out, rd.Stats()
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, p)
+	}
 }

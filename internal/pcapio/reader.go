@@ -28,6 +28,16 @@ type Packet struct {
 	Proto    string // ProtoUDP or ProtoTCP
 	Src, Dst netip.AddrPort
 	Payload  []byte
+	// Truncated: the snaplen cut the end of this payload off; the bytes
+	// that are missing are not in the capture.
+	Truncated bool
+	// Gap (TCP only): bytes of this direction before this payload are not
+	// in the capture (lost, or cut by the snaplen); a stream parser should
+	// start over here.
+	Gap bool
+	// End (TCP only, with WithStreamEnds): no payload; the direction ended
+	// (FIN, RST, evicted or idle) and its state was dropped.
+	End bool
 }
 
 // ReadFile reads the capture at path; see Read.
@@ -37,37 +47,31 @@ func ReadFile(path string) ([]Packet, error) {
 		return nil, fmt.Errorf("read capture %s: %w", path, err)
 	}
 	defer f.Close()
-	pkts, err := Read(f)
-	if err != nil {
-		return pkts, fmt.Errorf("read capture %s: %w", path, err)
-	}
-	return pkts, nil
+	return readAll(f, WithName(path))
 }
 
 // Read reads a pcapng or classic pcap stream (gzip-compressed or not) and
-// returns its UDP datagrams and TCP payloads in capture order. Link types:
-// Ethernet (with VLAN tags), raw IP, Linux cooked (SLL, SLL2) and BSD
-// loopback. IPv4 fragments are reassembled; IPv6 fragments are skipped. TCP
-// payloads come in sequence order per direction with retransmitted bytes
-// and empty segments dropped; a segment after a gap is held back until the
-// gap fills, and given up on after a while or at the end of the capture.
-// Other packets are skipped. On a damaged or truncated stream, Read returns
-// the packets before the damage together with the error.
-func Read(r io.Reader) ([]Packet, error) {
-	src, err := openSource(r)
+// returns its UDP datagrams and TCP payloads in capture order; it is
+// NewReader and Next to the end, holding every Packet in memory (use a
+// Reader for a large capture). On a damaged or truncated stream, Read
+// returns the packets before the damage together with the error.
+func Read(r io.Reader) ([]Packet, error) { return readAll(r) }
+
+func readAll(r io.Reader, opts ...ReaderOption) ([]Packet, error) {
+	rd, err := NewReader(r, opts...)
 	if err != nil {
 		return nil, err
 	}
-	d := newDecoder()
-	for n := 1; ; n++ {
-		data, ci, lt, err := src.next()
+	var out []Packet
+	for {
+		p, err := rd.Next()
 		if errors.Is(err, io.EOF) {
-			return d.finish(), nil
+			return out, nil
 		}
 		if err != nil {
-			return d.finish(), fmt.Errorf("read packet %d: %w", n, err)
+			return out, err
 		}
-		d.add(data, ci.Timestamp, lt)
+		out = append(out, p)
 	}
 }
 
@@ -86,47 +90,109 @@ func isPcapMagic(m uint32) bool {
 	return false
 }
 
-// source yields raw frames with their link type.
+// source yields raw frames with their link type. The data is valid until
+// the next call.
 type source interface {
 	next() ([]byte, gopacket.CaptureInfo, layers.LinkType, error)
 }
 
-func openSource(r io.Reader) (source, error) {
+// counter counts the bytes read through it.
+type counter struct {
+	r io.Reader
+	n int64
+}
+
+func (c *counter) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// position is the offset of the next byte the pcapgo readers will read:
+// they keep br as their buffer (bufio.NewReader returns a *bufio.Reader
+// that is large enough as it is).
+type position struct {
+	c  *counter
+	br *bufio.Reader
+}
+
+func (p position) offset() int64 { return p.c.n - int64(p.br.Buffered()) }
+
+func openSource(r io.Reader) (source, position, error) {
 	br := bufio.NewReader(r)
 	head, err := br.Peek(4)
 	if len(head) >= 2 && binary.BigEndian.Uint16(head) == gzipMagic {
 		gz, gerr := gzip.NewReader(br)
 		if gerr != nil {
-			return nil, fmt.Errorf("open gzip capture: %w", gerr)
+			return nil, position{}, fmt.Errorf("open gzip capture: %w", gerr)
 		}
 		br = bufio.NewReader(gz)
-		head, err = br.Peek(4)
 	}
+	c := &counter{r: br}
+	br = bufio.NewReader(c)
+	pos := position{c: c, br: br}
+	head, err = br.Peek(4)
 	if err != nil {
-		return nil, fmt.Errorf("open capture: %w: %w", ErrUnknownFormat, err)
+		return nil, pos, fmt.Errorf("open capture: %w: %w", ErrUnknownFormat, err)
 	}
 	magic := binary.BigEndian.Uint32(head)
 	if magic == magicPcapng {
 		ng, err := pcapgo.NewNgReader(br, pcapgo.NgReaderOptions{WantMixedLinkType: true, SkipUnknownVersion: true})
 		if err != nil {
-			return nil, fmt.Errorf("open pcapng capture: %w", err)
+			return nil, pos, fmt.Errorf("open pcapng capture: %w", err)
 		}
-		return ngSource{ng}, nil
+		return ngSource{ng, br}, pos, nil
 	}
 	if isPcapMagic(magic) {
+		var order binary.ByteOrder = binary.LittleEndian
+		if magic == 0xa1b2c3d4 || magic == 0xa1b23c4d {
+			order = binary.BigEndian
+		}
 		pr, err := pcapgo.NewReader(br)
 		if err != nil {
-			return nil, fmt.Errorf("open pcap capture: %w", err)
+			return nil, pos, fmt.Errorf("open pcap capture: %w", err)
 		}
-		return pcapSource{pr}, nil
+		return pcapSource{pr, br, order}, pos, nil
 	}
-	return nil, fmt.Errorf("open capture: %w", ErrUnknownFormat)
+	return nil, pos, fmt.Errorf("open capture: %w", ErrUnknownFormat)
 }
 
-type ngSource struct{ r *pcapgo.NgReader }
+// maxRecord bounds a record's length, so that one record cannot make the
+// reader hold more than this (a record's bytes are read whole): libpcap's
+// largest snaplen (262144) with room for pcapng's headers and options.
+const maxRecord = 1 << 20
+
+// pcapng block types that pcapgo reads whole into memory: packets (simple,
+// enhanced, obsolete) and decryption secrets.
+var wholeBlocks = map[uint32]bool{2: true, 3: true, 6: true, 10: true}
+
+type ngSource struct {
+	r  *pcapgo.NgReader
+	br *bufio.Reader // what r reads from, to look at the next block first
+}
+
+// checkBlock refuses a packet block longer than maxRecord. The block type
+// tells the section's byte order (a packet type is below 256).
+func (s ngSource) checkBlock() error {
+	h, err := s.br.Peek(8)
+	if err != nil {
+		return nil // pcapgo reports the end or the cut
+	}
+	for _, order := range []binary.ByteOrder{binary.LittleEndian, binary.BigEndian} {
+		if typ := order.Uint32(h); wholeBlocks[typ] {
+			if n := order.Uint32(h[4:]); n > maxRecord {
+				return fmt.Errorf("pcapng block of type %d is %d bytes long, more than %d: %w", typ, n, maxRecord, ErrRecordTooLarge)
+			}
+		}
+	}
+	return nil
+}
 
 func (s ngSource) next() ([]byte, gopacket.CaptureInfo, layers.LinkType, error) {
-	data, ci, err := s.r.ReadPacketData()
+	if err := s.checkBlock(); err != nil {
+		return nil, gopacket.CaptureInfo{}, 0, err
+	}
+	data, ci, err := s.r.ZeroCopyReadPacketData()
 	if err != nil {
 		return nil, ci, 0, err
 	}
@@ -139,10 +205,19 @@ func (s ngSource) next() ([]byte, gopacket.CaptureInfo, layers.LinkType, error) 
 	return data, ci, lt, nil
 }
 
-type pcapSource struct{ r *pcapgo.Reader }
+type pcapSource struct {
+	r     *pcapgo.Reader
+	br    *bufio.Reader // what r reads from, to look at the next record first
+	order binary.ByteOrder
+}
 
 func (s pcapSource) next() ([]byte, gopacket.CaptureInfo, layers.LinkType, error) {
-	data, ci, err := s.r.ReadPacketData()
+	if h, err := s.br.Peek(16); err == nil {
+		if n := s.order.Uint32(h[8:]); n > maxRecord {
+			return nil, gopacket.CaptureInfo{}, 0, fmt.Errorf("record of %d bytes, more than %d: %w", n, maxRecord, ErrRecordTooLarge)
+		}
+	}
+	data, ci, err := s.r.ZeroCopyReadPacketData()
 	return data, ci, s.r.LinkType(), err
 }
 

@@ -213,9 +213,9 @@ func TestAssembler(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			var got []string
-			as := newAssembler(func(p Packet) { got = append(got, string(p.Payload)) })
+			as := newAssembler(DefaultLimits(), &Stats{}, func(p Packet) { got = append(got, string(p.Payload)) })
 			for _, s := range tc.in {
-				as.add(s)
+				as.add(s, epoch)
 			}
 			as.flush()
 			if strings.Join(got, "|") != strings.Join(tc.want, "|") {
@@ -228,14 +228,14 @@ func TestAssembler(t *testing.T) {
 func TestAssemblerGivesUpOnLongGap(t *testing.T) {
 	a, b := ap("10.0.0.1:1000"), ap("10.0.0.2:5060")
 	var got []byte
-	as := newAssembler(func(p Packet) { got = append(got, p.Payload...) })
-	as.add(rxSegment{seq: 0, pkt: Packet{Src: a, Dst: b, Payload: []byte{0}}})
-	// Byte 1 is lost; later bytes are held until maxHeld is exceeded.
-	for i := range uint32(maxHeld + 1) {
-		as.add(rxSegment{seq: i + 2, pkt: Packet{Src: a, Dst: b, Payload: []byte{byte(i + 2)}}})
+	as := newAssembler(DefaultLimits(), &Stats{}, func(p Packet) { got = append(got, p.Payload...) })
+	as.add(rxSegment{seq: 0, pkt: Packet{Src: a, Dst: b, Payload: []byte{0}}}, epoch)
+	// Byte 1 is lost; later bytes are held until DefaultLimits().MaxHeldSegments is exceeded.
+	for i := range uint32(DefaultLimits().MaxHeldSegments + 1) {
+		as.add(rxSegment{seq: i + 2, pkt: Packet{Src: a, Dst: b, Payload: []byte{byte(i + 2)}}}, epoch)
 	}
-	if len(got) != maxHeld+2 {
-		t.Fatalf("emitted %d bytes before the end, want %d", len(got), maxHeld+2)
+	if len(got) != DefaultLimits().MaxHeldSegments+2 {
+		t.Fatalf("emitted %d bytes before the end, want %d", len(got), DefaultLimits().MaxHeldSegments+2)
 	}
 	for i := 1; i < len(got); i++ {
 		if got[i] != byte(i+1) {

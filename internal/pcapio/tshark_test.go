@@ -12,6 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+
 	"pbxlab/internal/testpeer"
 	"pbxlab/internal/testproc"
 )
@@ -105,5 +108,66 @@ func TestTsharkFindsNoProblems(t *testing.T) {
 			"tcp.analysis.flags || _ws.malformed || _ws.expert.severity >= warning")...)
 	if len(bad) != 0 {
 		t.Errorf("tshark reports problems:\n%s", strings.Join(bad, "\n"))
+	}
+}
+
+// TestTsharkAgreesOnReassembly: over IPv4 and IPv6 fragments (out of
+// order), VLAN, QinQ and Linux cooked framing and out-of-order TCP, the
+// SIP messages pcapio puts together are the ones tshark dissects.
+func TestTsharkAgreesOnReassembly(t *testing.T) {
+	invite := func(id string) []byte {
+		return []byte("INVITE sip:bob@example.com SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK-" + id +
+			"\r\nFrom: <sip:a@x>;tag=1\r\nTo: <sip:b@x>\r\nCall-ID: " + id + "\r\nCSeq: 1 INVITE\r\nMax-Forwards: 70\r\n" +
+			"Content-Length: 0\r\nX-Pad: " + strings.Repeat("p", 3000) + "\r\n\r\n")
+	}
+	src, dst := ap("192.0.2.1:5060"), ap("192.0.2.2:5060")
+	src6, dst6 := ap("[2001:db8::1]:5060"), ap("[2001:db8::2]:5060")
+	var frames [][]byte
+	for _, f := range fragments(t, src, dst, invite("frag4"), 1200) {
+		frames = append(frames, serialize(t, &layers.Ethernet{SrcMAC: fakeMAC(src.Addr()), DstMAC: fakeMAC(dst.Addr()), EthernetType: layers.EthernetTypeIPv4}, gopacket.Payload(f)))
+	}
+	for _, f := range ipv6Fragments(t, src6, dst6, invite("frag6"), 1232, 5) {
+		frames = append(frames, serialize(t, &layers.Ethernet{SrcMAC: fakeMAC(src6.Addr()), DstMAC: fakeMAC(dst6.Addr()), EthernetType: layers.EthernetTypeIPv6}, gopacket.Payload(f)))
+	}
+	small := func(id string) []byte { return sipOptions(src, dst, "UDP-"+id) }
+	raw := ethUDP(t, src, dst, small("vlan"))[14:]
+	frames = append(frames, serialize(t, &layers.Ethernet{SrcMAC: fakeMAC(src.Addr()), DstMAC: fakeMAC(dst.Addr()), EthernetType: layers.EthernetTypeDot1Q},
+		&layers.Dot1Q{VLANIdentifier: 7, Type: layers.EthernetTypeIPv4}, gopacket.Payload(raw)))
+	raw = ethUDP(t, src, dst, small("qinq"))[14:]
+	frames = append(frames, serialize(t, &layers.Ethernet{SrcMAC: fakeMAC(src.Addr()), DstMAC: fakeMAC(dst.Addr()), EthernetType: layers.EthernetTypeQinQ},
+		&layers.Dot1Q{VLANIdentifier: 7, Type: layers.EthernetTypeDot1Q}, &layers.Dot1Q{VLANIdentifier: 8, Type: layers.EthernetTypeIPv4}, gopacket.Payload(raw)))
+	a, b := ap("192.0.2.1:40000"), ap("192.0.2.2:5060")
+	req := string(sipOptions(a, b, "TCP"))
+	frames = append(frames,
+		tcpFrame(t, a, b, 100, "S", ""), tcpFrame(t, b, a, 500, "SA", ""),
+		tcpFrame(t, a, b, 101+50, "", req[50:]), tcpFrame(t, a, b, 101, "", req[:50])) // out of order
+	path := filepath.Join(t.TempDir(), "mixed.pcap")
+	if err := os.WriteFile(path, classicPcap(t, layers.LinkTypeEthernet, frames...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fromTshark := tshark(t, "-r", path, "-o", "tcp.reassemble_out_of_order:TRUE", "-Y", "sip", "-T", "fields", "-e", "sip.Call-ID")
+	pkts, err := ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fromUDP []string
+	var tcp []byte
+	for _, p := range pkts {
+		if p.Proto == ProtoTCP {
+			tcp = append(tcp, p.Payload...)
+			continue
+		}
+		_, rest, _ := bytes.Cut(p.Payload, []byte("Call-ID: "))
+		id, _, _ := bytes.Cut(rest, []byte("\r\n"))
+		fromUDP = append(fromUDP, string(id))
+	}
+	want := []string{"frag4", "frag6", "call-UDP-vlan@pbxlab", "call-UDP-qinq@pbxlab", "call-TCP@pbxlab"}
+	slices.Sort(want)
+	slices.Sort(fromTshark)
+	if !slices.Equal(fromTshark, want) {
+		t.Fatalf("tshark SIP Call-IDs = %q, want %q (the test's capture is wrong)", fromTshark, want)
+	}
+	if got := append(fromUDP, "call-TCP@pbxlab"); !slices.Equal(slices.Sorted(slices.Values(got)), want) || string(tcp) != req {
+		t.Errorf("pcapio: UDP Call-IDs %q, TCP stream %q", fromUDP, tcp)
 	}
 }

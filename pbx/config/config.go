@@ -75,6 +75,9 @@ type Config struct {
 	// Numbering is the location server's numbering plan: locations,
 	// number analysis, substitution rules (see Numbering).
 	Numbering Numbering `yaml:"numbering"`
+	// Services are the call services: their srv-switch switches and each
+	// service's settings (see Services).
+	Services Services `yaml:"services"`
 
 	// src remembers where the configuration came from so that Validate
 	// can name the file and line of a field. Nil for a Config built in Go.
@@ -260,6 +263,14 @@ type Admin struct {
 	// Listen is the host:port of the HTTP admin and metrics server; "" turns
 	// it off. Example "127.0.0.1:8080". Default "".
 	Listen string `yaml:"listen"`
+	// Token is the bearer token of the admin API (/api/v1/..., e.g. the
+	// subscriber management of /api/v1/subscribers): requests must send
+	// "Authorization: Bearer TOKEN". 16 to 1024 characters, no spaces or
+	// control characters. "" (the default) turns the API off: its paths
+	// answer 403 (/metrics and /healthz stay open). pbxlab serve takes it
+	// from --admin-token-file or $PBXLAB_ADMIN_TOKEN when given. Never
+	// logged; --print-config shows RedactedSecret.
+	Token Secret `yaml:"token"`
 }
 
 // Subscriber is one subscriber (an entry of "subscribers", or a number
@@ -312,6 +323,14 @@ type Subscriber struct {
 	// SessionTimers override sip.session_timers for the legs to and from
 	// this subscriber (zero fields: the global value). Default none.
 	SessionTimers SessionTimers `yaml:"session_timers"`
+	// CLIR restricts the presentation of the subscriber's number on every
+	// call it makes (calling line identification restriction): the callee
+	// sees From "Anonymous" <sip:anonymous@anonymous.invalid> and a
+	// Privacy: id header (RFC 3323); a peer with caller_id.pai still gets
+	// the number in P-Asserted-Identity (RFC 3325). A phone restricts one
+	// call the same way by sending Privacy: id or an anonymous From.
+	// Default false.
+	CLIR bool `yaml:"clir"`
 }
 
 // DigestURI is a subscriber's digest uri check.
@@ -387,5 +406,6 @@ func Defaults() *Config {
 		Voicemail: defaultVoicemail(),
 		Log:       Log{Level: "info", Format: "text"},
 		DNS:       DNS{Timeout: 2 * time.Second},
+		Services:  defaultServices(),
 	}
 }

@@ -195,6 +195,11 @@ func (d *decoder) value(n *yaml.Node, v reflect.Value, path, unit string) {
 		d.dict(n, v, path)
 	case v.Kind() == reflect.Struct:
 		d.mapping(n, v, path)
+	case v.Kind() == reflect.Pointer: // an optional section: present once mentioned
+		if v.IsNil() {
+			v.Set(reflect.New(v.Type().Elem()))
+		}
+		d.value(n, v.Elem(), path, unit)
 	default:
 		panic("config: unsupported field type " + v.Type().String())
 	}

@@ -76,6 +76,9 @@ func TestFullExample(t *testing.T) {
 	if r, ok := c.Route("out"); !ok || len(r.Peers) != 1 || c.Peers[0].MaxCalls != 30 || len(c.Numbering.Entries) != 1 {
 		t.Errorf("route out %+v, peers %+v, numbering entries %+v", r, c.Peers, c.Numbering.Entries)
 	}
+	if sv := c.Services; len(sv.Authority.Classes) != 3 || sv.Abbreviated.Codes["01"] != "3000" || len(sv.GroupRestriction.Restrictions) != 1 {
+		t.Errorf("services %+v", sv)
+	}
 }
 
 // TestTestdataConfigs parses every file in testdata/valid (must succeed) and

@@ -19,6 +19,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("sip: {listen: [\"udp:[fe80::1%eth0]:0\"], t1: 1ns, t2: 2ns}\nregistrar: {min_expires: 1, default_expires: 1, max_expires: 4294967295}\n"))
 	f.Add([]byte("sip: {listen: [\"udp:0.0.0.0:5060 advertise 203.0.113.5:5070\", \"tcp:[::]:0 advertise [2001:db8::5]\"]}\n"))
 	f.Add([]byte("auth: {nonce_secret: \"0123456789abcdef0123456789abcdef\"}\n"))
+	f.Add([]byte("subscribers: [{number: \"1\", password: p}]\nservices: {switches: {subscribers: {\"1\": {authority: off}}, gateway_prefixes: {\"1\": {abbreviated: on}}}, emergency: {numbers: []}, authority: {classes: [{name: a}, {name: b, prefixes: [\"9\"]}], roles: [{name: r, class: a}], members: [{role: r, prefixes: [\"1\"]}]}, group_restriction: {groups: [{name: g, numbers: [\"1\"]}], restrictions: [{from: g, to: g}]}, abbreviated: {digits: 1, codes: {\"1\": \"2\"}}}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c, err := Parse("fuzz.yaml", data)
 		if err != nil {

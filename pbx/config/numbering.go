@@ -130,6 +130,11 @@ func (c *Config) numberingConfig() (numbering.Config, error) {
 		}
 		out.Entries = append(out.Entries, e)
 	}
+	for _, g := range c.Services.Hunt.Groups {
+		if g.Number != "" { // a hunt group's own number (services.hunt)
+			out.Entries = append(out.Entries, numbering.Entry{Prefix: g.Number, MinLen: len(g.Number), MaxLen: len(g.Number), Kind: numbering.Group, Target: g.Name})
+		}
+	}
 	for i, e := range n.Entries {
 		kind, ok := numbering.ParseKind(e.Kind)
 		if !ok {

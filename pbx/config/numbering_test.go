@@ -28,6 +28,10 @@ numbering:
     - {scope: calling-number, key: "5550001", rules: [{number: calling, prepend: "6"}]}
 subscribers:
   - {number: "5550001", password: x}
+services:
+  hunt:
+    groups:
+      - {name: sales, members: ["5550001"]}
 peers:
   - {name: sh-gw, host: 192.0.2.21}
 routes:

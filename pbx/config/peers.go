@@ -45,6 +45,36 @@ type Peer struct {
 	// MaxCallsPerSecond bounds the INVITEs a route sends the peer in any
 	// one second; a route skips the peer beyond it. 0: no limit. Default 0.
 	MaxCallsPerSecond int `yaml:"max_calls_per_second"`
+
+	// Register makes the PBX register with the peer (trunks.go). Default
+	// none: no registration.
+	Register *TrunkRegister `yaml:"register"`
+	// InboundCalls (inbound: true) accepts calls from the peer (its ACL,
+	// else the servers its host resolves to) as the trunk's, without
+	// digest. A peer with register or acl accepts them too. Default false.
+	InboundCalls bool `yaml:"inbound"`
+	// ACL are the sources whose INVITEs are the trunk's: IP:port (that
+	// port only), IP or CIDR (any port). Default: the servers peers[].host
+	// resolves to, address and port (so that phones on the carrier's host
+	// are not the carrier).
+	ACL []string `yaml:"acl"`
+	// Context is the numbering context the called number (the DID) of a
+	// call from the peer is analysed in. Default "default".
+	Context string `yaml:"context"`
+	// Device is the numbering device (numbering.devices) calls from the
+	// peer originate at: its location is the caller's, and when the
+	// device is in_domain its originating-device rules and tables rewrite
+	// the DID before analysis (e.g. to an extension; the manual applies
+	// no rule before analysis for a caller outside the LS domain).
+	// Default none.
+	Device string `yaml:"device"`
+	// Transit lets calls from the peer go out through a route (to any
+	// peer): a toll-fraud risk, hence off. Default false.
+	Transit bool `yaml:"transit"`
+	// CallerID is how calls to the peer present the caller (P-Asserted-
+	// Identity, From user). Default: no P-Asserted-Identity, From the
+	// calling number after substitution.
+	CallerID CallerID `yaml:"caller_id"`
 }
 
 // DNS is the "dns" section.
@@ -125,6 +155,7 @@ func (v *validator) peers() {
 		if (p.Username == "") != (p.Password == "") {
 			v.errorf(path+".password", "username and password go together")
 		}
+		v.trunk(i, p)
 	}
 }
 

@@ -17,11 +17,12 @@ const (
 	CauseRejected     = "rejected"     // a target refused the call (603 and other refusals)
 	CauseBarred       = "barred"       // the call is not allowed (403)
 	CauseCongestion   = "congestion"   // no route or no resource (503)
+	CauseSuspended    = "suspended"    // the caller (403) or the callee (480) is a suspended subscriber
 )
 
 // PromptCauses lists every cause media.prompts knows, sorted.
 func PromptCauses() []string {
-	return []string{CauseBarred, CauseBusy, CauseCongestion, CauseNoAnswer, CauseRejected, CauseUnregistered, CauseVacant}
+	return []string{CauseBarred, CauseBusy, CauseCongestion, CauseNoAnswer, CauseRejected, CauseSuspended, CauseUnregistered, CauseVacant}
 }
 
 // toneNames are the tones a prompt or the music on hold may play (the
@@ -31,7 +32,8 @@ var toneNames = []string{"busy", "call-waiting", "confirmation", "congestion", "
 // Prompt is what a caller hears in early media (183 Session Progress, the
 // media anchored by the PBX) before the final error of a call that cannot
 // complete: a media ID of media.files (or a built-in prompt such as
-// "vacant-number", "not-registered", "number-busy", "call-barred"), or a
+// "vacant-number", "not-registered", "number-busy", "call-barred",
+// "service-suspended"), or a
 // tone of media.tone_plan. Neither (media: "" and tone: "") turns the
 // prompt off for that cause: the caller gets the plain final error.
 type Prompt struct {
@@ -78,7 +80,8 @@ const maxPromptDuration = 60 * time.Second
 
 // DefaultPrompts is media.prompts when the configuration names none: the
 // built-in voice prompts for vacant number, subscriber not registered,
-// busy and barred (the manual's call interception). No answer (the caller
+// busy and barred (the manual's call interception) and suspended subscriber
+// (subscriber management). No answer (the caller
 // has waited already), refusals and congestion get the plain final error
 // unless configured.
 func DefaultPrompts() map[string]Prompt {
@@ -87,6 +90,7 @@ func DefaultPrompts() map[string]Prompt {
 		CauseUnregistered: {Media: "not-registered"},
 		CauseBusy:         {Media: "number-busy"},
 		CauseBarred:       {Media: "call-barred"},
+		CauseSuspended:    {Media: "service-suspended"},
 	}
 }
 

@@ -63,7 +63,7 @@ media:
 func TestPromptErrors(t *testing.T) {
 	for _, tt := range []struct{ name, yaml, want string }{
 		{"unknown cause", "media:\n  prompts:\n    vacnat: {tone: busy}\n",
-			`pbx.yaml:3: media.prompts.vacnat: unknown cause "vacnat" (want one of barred, busy, congestion, no_answer, rejected, unregistered, vacant)`},
+			`pbx.yaml:3: media.prompts.vacnat: unknown cause "vacnat" (want one of barred, busy, congestion, no_answer, rejected, suspended, unregistered, vacant)`},
 		{"media and tone", "media:\n  prompts:\n    busy: {media: x, tone: busy}\n",
 			`pbx.yaml:3: media.prompts.busy: media "x" and tone "busy": set one of them`},
 		{"unknown tone", "media:\n  prompts:\n    busy:\n      tone: bussy\n",

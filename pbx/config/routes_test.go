@@ -65,8 +65,8 @@ peers:
   - {peers: [a]}
 `, "routes[0].name: route name is required"},
 		{"spread", peers + `routes:
-  - {name: out, peers: [a], spread: weighted}
-`, `routes[0].spread: unknown spread "weighted"`},
+  - {name: out, peers: [a], spread: random}
+`, `routes[0].spread: unknown spread "random" (want ordered, round_robin or weighted)`},
 		{"entry to an unknown route", peers + `routes:
   - {name: out, peers: [a]}
 numbering:

@@ -42,6 +42,7 @@ func (c *Config) validate() []error {
 	v.recording()
 	v.ivrs()
 	v.numbering()
+	v.services()
 	return v.errs
 }
 
@@ -125,6 +126,27 @@ func (v *validator) sip() {
 		v.errorf(v.inSource("sip.t2", "sip.t1"), "t2 (%s) must be greater than t1 (%s)", s.T2, s.T1)
 	}
 	v.positive("sip.t4", s.T4)
+}
+
+// Bounds of admin.token, in bytes.
+const (
+	MinAdminToken = 16
+	MaxAdminToken = 1024
+)
+
+// adminToken checks admin.token; the messages never quote it.
+func (v *validator) adminToken() {
+	switch tok := string(v.c.Admin.Token); {
+	case tok == "":
+	case tok == RedactedSecret:
+		v.errorf("admin.token", "%q is the placeholder --print-config prints; put the token itself here (or \"\" to turn the admin API off)", RedactedSecret)
+	case len(tok) < MinAdminToken:
+		v.errorf("admin.token", "must be at least %d characters, got %d (e.g. the output of \"openssl rand -hex 16\")", MinAdminToken, len(tok))
+	case len(tok) > MaxAdminToken:
+		v.errorf("admin.token", "must be at most %d characters, got %d", MaxAdminToken, len(tok))
+	case hasControl(tok) || strings.ContainsAny(tok, " \t"):
+		v.errorf("admin.token", "may not contain spaces or control characters")
+	}
 }
 
 // Bounds of auth.nonce_secret, in bytes.
@@ -251,6 +273,7 @@ func (v *validator) misc() {
 			v.errorf("admin.listen", "%s", msg)
 		}
 	}
+	v.adminToken()
 	if strings.ContainsRune(c.Store.Path, 0) {
 		v.errorf("store.path", "may not contain a NUL byte")
 	}

@@ -78,11 +78,14 @@ type Agent struct {
 	retry       time.Duration
 	audioWindow time.Duration
 	codecs      []sdpneg.Codec
+	filter      RequestFilter // WithRequestFilter; nil: none
+	fallback    string        // WithDefaultPhone; "": none
 
 	ua     *sipgo.UserAgent
 	client *sipgo.Client
 	server *sipgo.Server
 	addr   netip.AddrPort // where we listen and what Contacts advertise
+	host   string         // addr's IP as text, shared by every Contact
 	laddr  sip.Addr       // forced source of UDP requests (the listening socket)
 	udp    net.PacketConn
 	tcp    net.Listener
@@ -225,6 +228,7 @@ func (a *Agent) start() error {
 		a.tcp = l
 		a.addr = addrPortOf(l.Addr())
 	}
+	a.host = a.addr.Addr().String()
 	if a.client, err = sipgo.NewClient(ua, clientOpts...); err != nil {
 		a.closeSockets()
 		ua.Close()
@@ -272,17 +276,33 @@ func (a *Agent) serve(f func() error) {
 
 func (a *Agent) route() {
 	s := a.server
-	s.OnInvite(a.tracked(a.onInvite))
-	s.OnAck(a.tracked(a.onAck))
-	s.OnBye(a.tracked(a.onBye))
-	s.OnCancel(a.tracked(a.onCancel))
-	s.OnUpdate(a.tracked(a.onUpdate))
-	s.OnPrack(a.tracked(a.onPrack))
+	f := a.filtered
+	s.OnInvite(f(a.tracked(a.onInvite)))
+	s.OnAck(f(a.tracked(a.onAck)))
+	s.OnBye(f(a.tracked(a.onBye)))
+	s.OnCancel(f(a.tracked(a.onCancel)))
+	s.OnUpdate(f(a.tracked(a.onUpdate)))
+	s.OnPrack(f(a.tracked(a.onPrack)))
 	ok := func(req *sip.Request, tx sip.ServerTransaction) { a.respond(tx, req, 200, "OK") }
-	s.OnOptions(ok)
-	s.OnNotify(a.tracked(a.onNotify))
-	s.OnInfo(ok)
-	s.OnMessage(ok)
+	s.OnOptions(f(ok))
+	s.OnNotify(f(a.tracked(a.onNotify)))
+	s.OnInfo(f(ok))
+	s.OnMessage(f(ok))
+	s.OnNoRoute(f(func(req *sip.Request, tx sip.ServerTransaction) { a.respond(tx, req, 405, "Method Not Allowed") }))
+}
+
+// filtered lets the RequestFilter (WithRequestFilter) take a request
+// before h does.
+func (a *Agent) filtered(h sipgo.RequestHandler) sipgo.RequestHandler {
+	if a.filter == nil {
+		return h
+	}
+	return func(req *sip.Request, tx sip.ServerTransaction) {
+		if a.filter(req, tx) {
+			return
+		}
+		h(req, tx)
+	}
 }
 
 // tracked makes Close wait for in-flight request handlers.
@@ -421,7 +441,8 @@ func (a *Agent) callFor(req *sip.Request) *Call {
 }
 
 // phoneFor finds the phone a dialog-creating request is for: the
-// Request-URI user (our Contact), else the To user.
+// Request-URI user (our Contact), else the To user, else the default
+// phone (WithDefaultPhone).
 func (a *Agent) phoneFor(req *sip.Request) *Phone {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -429,7 +450,12 @@ func (a *Agent) phoneFor(req *sip.Request) *Phone {
 		return p
 	}
 	if to := req.To(); to != nil {
-		return a.phones[to.Address.User]
+		if p := a.phones[to.Address.User]; p != nil {
+			return p
+		}
+	}
+	if a.fallback != "" {
+		return a.phones[a.fallback]
 	}
 	return nil
 }

@@ -53,7 +53,7 @@ func (c *Call) TwoWayAudio(ctx context.Context) (AudioResult, error) {
 	c.mu.Lock()
 	far := c.far
 	c.mu.Unlock()
-	if c.agent.cfg.SignallingOnly {
+	if c.media == nil { // a signalling-only Agent or phone
 		return AudioResult{Expected: far}, fmt.Errorf("audio check %s: %w", c.callID, ErrNoAudio)
 	}
 	if own := c.media.ownIdentity(); far == own {

@@ -7,6 +7,8 @@ import (
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
+
+	"pbxlab/internal/sipreg"
 )
 
 // Binding is one contact a registrar lists for an address of record
@@ -64,7 +66,7 @@ func bindingsOf(res *sip.Response, ours sip.Uri) []Binding {
 			Mine:    c.Address.User == ours.User && c.Address.Host == ours.Host && c.Address.Port == ours.Port,
 		}
 		if v, ok := c.Params.Get("expires"); ok {
-			b.Expires, _ = deltaSeconds(v)
+			b.Expires, _ = sipreg.DeltaSeconds(v)
 		}
 		out = append(out, b)
 	}

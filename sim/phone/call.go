@@ -111,6 +111,7 @@ type Call struct {
 	mu          sync.Mutex
 	state       State
 	provisional []int
+	earlyTag    string // the far end's To tag of an early dialog (a provisional's)
 	code        int
 	reason      string
 	early       bool
@@ -120,6 +121,7 @@ type Call struct {
 	end         End
 	localSDP    []byte
 	far         Identity // what TwoWayAudio listens for
+	reinvites   int      // re-INVITEs received (ReinvitesReceived)
 
 	ringing chan struct{} // closed at the first 18x
 	final   chan struct{} // closed at the final response (or the end)

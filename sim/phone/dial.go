@@ -36,7 +36,48 @@ func (p *Phone) DialURI(ctx context.Context, uri string) (*Call, error) {
 	return p.dial(ctx, u, u.User, "")
 }
 
+// DialSpec is an INVITE as a server-side caller (a carrier, a gateway)
+// sends it, for DialWith.
+type DialSpec struct {
+	// URI is the Request-URI, e.g. the Contact a PBX registered; required.
+	URI string
+	// To is the To URI, e.g. sip:DID@domain; default URI without parameters.
+	To string
+	// Dest is where the INVITE is sent as host:port; default URI's host and port.
+	Dest string
+	// Headers are added to the INVITE (P-Asserted-Identity, Privacy, ...).
+	Headers []sip.Header
+}
+
+// DialWith calls as spec says: Request-URI, To and destination chosen
+// independently, extra headers added. Follow the call as after Dial.
+func (p *Phone) DialWith(ctx context.Context, spec DialSpec) (*Call, error) {
+	var u sip.Uri
+	if err := sip.ParseUri(spec.URI, &u); err != nil {
+		return nil, fmt.Errorf("dial %q: %w: %w", spec.URI, ErrBadURI, err)
+	}
+	if u.Scheme != "sip" || u.Host == "" {
+		return nil, fmt.Errorf("dial %q: %w: want sip:user@host[:port]", spec.URI, ErrBadURI)
+	}
+	var to *sip.Uri
+	if spec.To != "" {
+		to = &sip.Uri{}
+		if err := sip.ParseUri(spec.To, to); err != nil {
+			return nil, fmt.Errorf("dial %q to %q: %w: %w", spec.URI, spec.To, ErrBadURI, err)
+		}
+	}
+	remote := u.User
+	if to != nil {
+		remote = to.User
+	}
+	return p.dialTo(ctx, u, to, remote, spec.Dest, spec.Headers)
+}
+
 func (p *Phone) dial(ctx context.Context, ruri sip.Uri, remote, dest string) (*Call, error) {
+	return p.dialTo(ctx, ruri, nil, remote, dest, nil)
+}
+
+func (p *Phone) dialTo(ctx context.Context, ruri sip.Uri, toURI *sip.Uri, remote, dest string, extra []sip.Header) (*Call, error) {
 	a := p.agent
 	mc := p.mediaConfig()
 	m, sdpAddr, err := a.callMedia(mc)
@@ -55,6 +96,9 @@ func (p *Phone) dial(ctx context.Context, ruri sip.Uri, remote, dest string) (*C
 	from := &sip.FromHeader{Address: a.aor(p.cfg.Number), Params: sip.NewParams()}
 	from.Params.Add("tag", fromTag)
 	to := &sip.ToHeader{Address: sip.Uri{Scheme: ruri.Scheme, User: ruri.User, Host: ruri.Host, Port: ruri.Port}}
+	if toURI != nil {
+		to.Address = *toURI
+	}
 	if a.cfg.Domain == "" { // direct dialling without a domain: use our address
 		from.Address.Host = a.addr.Addr().String()
 	}
@@ -70,6 +114,9 @@ func (p *Phone) dial(ctx context.Context, ruri sip.Uri, remote, dest string) (*C
 		req.AppendHeader(h)
 	}
 	req.AppendHeader(sip.NewHeader("User-Agent", a.uaName))
+	for _, h := range extra {
+		req.AppendHeader(sip.HeaderClone(h))
+	}
 	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
 	p.timerHeaders(req, p.sessionTimer().Expires)
 	req.SetBody(offer)

@@ -32,8 +32,9 @@ var (
 	// ErrSameIdentity means both legs of a call send the same identity, so
 	// the audio check could not tell the far end from an echo.
 	ErrSameIdentity = errors.New("far end sends our own identity")
-	// ErrNoAudio means the Agent is signalling-only (Config.SignallingOnly):
-	// its calls carry no RTP, so there is no audio to check.
+	// ErrNoAudio means the Agent or the phone is signalling-only
+	// (Config.SignallingOnly, PhoneConfig.SignallingOnly): its calls carry
+	// no RTP, so there is no audio to check.
 	ErrNoAudio = errors.New("signalling-only agent: no audio")
 	// ErrNoDTMF means DTMF could not be sent: no telephone-event
 	// negotiated, or the phone is not sending (StopSending).

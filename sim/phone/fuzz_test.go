@@ -6,6 +6,9 @@ import (
 	"time"
 
 	"github.com/emiago/sipgo/sip"
+
+	"pbxlab/internal/dialoginfo"
+	"pbxlab/internal/sipreg"
 )
 
 // FuzzGrantedExpires feeds REGISTER responses from the network to the code
@@ -32,8 +35,30 @@ func FuzzGrantedExpires(f *testing.F) {
 		if got := p.grantedExpires(res, asked); got < 0 {
 			t.Fatalf("negative lifetime %v", got)
 		}
-		if got := headerSeconds(res, "Min-Expires"); got < 0 {
+		if got := sipreg.HeaderSeconds(res, "Min-Expires"); got < 0 {
 			t.Fatalf("negative Min-Expires %v", got)
+		}
+	})
+}
+
+// FuzzNotifyLine: a NOTIFY's dialog-info body comes from the network;
+// reading it as a line state never panics, and a state read is one of
+// RFC 4235's.
+func FuzzNotifyLine(f *testing.F) {
+	f.Add([]byte(`<dialog-info xmlns="urn:ietf:params:xml:ns:dialog-info" version="2" state="full" entity="sip:1002@pbx"><dialog id="x" direction="recipient"><state>early</state></dialog></dialog-info>`))
+	f.Add([]byte(`<dialog-info xmlns="urn:ietf:params:xml:ns:dialog-info" version="0" state="partial" entity=""/>`))
+	f.Add([]byte("<dialog-info><dialog"))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		var n Notify
+		n.Dialog, n.DialogErr = dialoginfo.Parse(body)
+		l, ok := n.Line()
+		if !ok {
+			return
+		}
+		switch l.State {
+		case dialoginfo.Trying, dialoginfo.Proceeding, dialoginfo.Early, dialoginfo.Confirmed, dialoginfo.Terminated:
+		default:
+			t.Fatalf("line state %q", l.State)
 		}
 	})
 }

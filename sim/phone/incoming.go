@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 
 	"pbxlab/internal/sdpneg"
@@ -31,7 +32,9 @@ func (a *Agent) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 // final response is sent (and, for 2xx, acknowledged).
 func (p *Phone) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 	a := p.agent
-	dss, err := p.dialog.ReadInvite(req, tx)
+	// The dialog UA is made per call: 100,000 idle phones need none.
+	dua := &sipgo.DialogUA{Client: a.client, ContactHDR: p.contactHeader()}
+	dss, err := dua.ReadInvite(req, tx)
 	if err != nil {
 		a.log.Info("bad invite", "error", err)
 		a.respond(tx, req, 400, "Bad Request")
@@ -227,10 +230,14 @@ func reasonPhrase(code int) string {
 // carries the SDP answer.
 func (a *Agent) onAck(req *sip.Request, tx sip.ServerTransaction) {
 	c := a.callFor(req)
-	if c == nil || c.dss == nil {
+	if c == nil {
 		return
 	}
-	_ = c.dss.ReadAck(req, tx) // a re-INVITE's ACK fails the CSeq check: harmless
+	if c.dss != nil {
+		_ = c.dss.ReadAck(req, tx) // a re-INVITE's ACK fails the CSeq check: harmless
+	}
+	// the answer to the offer of our 2xx to an offerless re-INVITE, on an
+	// incoming or an outgoing call (a PBX joining this call to another)
 	if len(req.Body()) > 0 && c.media != nil {
 		if s, err := sdpneg.Parse(req.Body()); err == nil {
 			_ = c.media.apply(s)
@@ -275,6 +282,9 @@ func (a *Agent) onSessionRefresh(req *sip.Request, tx sip.ServerTransaction) {
 		}
 	}
 	c.mu.Lock()
+	if req.Method == sip.INVITE {
+		c.reinvites++
+	}
 	body := refreshAnswer(c.localSDP, req.Body())
 	c.mu.Unlock()
 	if req.Method == sip.UPDATE && len(req.Body()) == 0 {

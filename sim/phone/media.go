@@ -28,6 +28,8 @@ type mediaConfig struct {
 	deadPort bool // the media socket sends but is never read
 	codecs   []sdpneg.Codec
 	sdpAddr  netip.Addr // the IP our SDP names (invalid: the real one)
+	// signallingOnly: the phone opens no RTP socket (PhoneConfig.SignallingOnly)
+	signallingOnly bool
 }
 
 // media is the RTP stream of one call: it receives from the moment it is

@@ -12,6 +12,7 @@ import (
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 
+	"pbxlab/internal/dialoginfo"
 	"pbxlab/internal/mwi"
 )
 
@@ -32,7 +33,11 @@ type Notify struct {
 	// SummaryErr why it could not be read.
 	Summary    mwi.Summary
 	SummaryErr error
-	At         time.Time
+	// Dialog is the dialog-info body (Event dialog, RFC 4235: blf.go),
+	// and DialogErr why it could not be read.
+	Dialog    dialoginfo.Info
+	DialogErr error
+	At        time.Time
 }
 
 // Terminated reports whether the NOTIFY ends its subscription.
@@ -86,6 +91,13 @@ func (p *Phone) Subscribe(ctx context.Context, event string) (*Subscription, err
 
 // SubscribeFor is Subscribe asking for expires.
 func (p *Phone) SubscribeFor(ctx context.Context, event string, expires time.Duration) (*Subscription, error) {
+	return p.SubscribeTo(ctx, event, p.cfg.Number, expires)
+}
+
+// SubscribeTo subscribes the phone to resource's state in event (the
+// Request-URI and To user: "dialog" and another extension for a busy lamp
+// field, blf.go) for expires.
+func (p *Phone) SubscribeTo(ctx context.Context, event, resource string, expires time.Duration) (*Subscription, error) {
 	a := p.agent
 	if a.cfg.Target == "" {
 		return nil, fmt.Errorf("subscribe %s: %w", p.cfg.Number, ErrNoTarget)
@@ -94,7 +106,7 @@ func (p *Phone) SubscribeFor(ctx context.Context, event string, expires time.Dur
 	from := &sip.FromHeader{Address: a.aor(p.cfg.Number), Params: sip.NewParams()}
 	from.Params.Add("tag", tag)
 	s := &Subscription{p: p, event: event, callID: sip.GenerateTagN(24), from: from,
-		to: &sip.ToHeader{Address: a.aor(p.cfg.Number), Params: sip.NewParams()}, target: a.aor(p.cfg.Number), changed: make(chan struct{})}
+		to: &sip.ToHeader{Address: a.aor(resource), Params: sip.NewParams()}, target: a.aor(resource), changed: make(chan struct{})}
 	a.events.mu.Lock()
 	a.events.init()
 	a.events.subs[s.callID+"|"+tag] = s
@@ -171,8 +183,11 @@ func (s *Subscription) send(ctx context.Context, expires time.Duration) error {
 	req.AppendHeader(sip.NewHeader("Event", s.event))
 	exp := sip.ExpiresHeader(uint32(expires / time.Second))
 	req.AppendHeader(&exp)
-	if s.event == mwi.Event {
+	switch s.event {
+	case mwi.Event:
 		req.AppendHeader(sip.NewHeader("Accept", mwi.ContentType))
+	case dialoginfo.Event:
+		req.AppendHeader(sip.NewHeader("Accept", dialoginfo.ContentType))
 	}
 	req.AppendHeader(sip.NewHeader("User-Agent", a.uaName))
 	req.SetTransport(strings.ToUpper(a.cfg.Transport))
@@ -259,8 +274,11 @@ func (a *Agent) onNotify(req *sip.Request, tx sip.ServerTransaction) {
 	if h := req.GetHeader("Subscription-State"); h != nil {
 		n.State = strings.TrimSpace(h.Value())
 	}
-	if strings.EqualFold(n.Event, mwi.Event) {
+	switch {
+	case strings.EqualFold(n.Event, mwi.Event):
 		n.Summary, n.SummaryErr = mwi.Parse(n.Body)
+	case strings.EqualFold(n.Event, dialoginfo.Event):
+		n.Dialog, n.DialogErr = dialoginfo.Parse(n.Body)
 	}
 	tag, _ := req.To().Params.Get("tag")
 	a.events.mu.Lock()

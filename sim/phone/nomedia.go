@@ -12,10 +12,10 @@ import (
 const discardPort = 9
 
 // callMedia opens the RTP stream of a new call and returns it with the
-// address our SDP advertises. A signalling-only Agent opens nothing: the
-// stream is nil and the address a placeholder.
+// address our SDP advertises. A signalling-only Agent or phone opens
+// nothing: the stream is nil and the address a placeholder.
 func (a *Agent) callMedia(mc mediaConfig) (*media, netip.AddrPort, error) {
-	if a.cfg.SignallingOnly {
+	if a.cfg.SignallingOnly || mc.signallingOnly {
 		ip := a.cfg.LocalIP
 		if mc.sdpAddr.IsValid() {
 			ip = mc.sdpAddr

@@ -2,6 +2,9 @@ package phone
 
 import (
 	"log/slog"
+
+	"github.com/emiago/sipgo/sip"
+
 	"pbxlab/sim/quality"
 	"time"
 
@@ -40,3 +43,20 @@ func WithAudioWindow(d time.Duration) Option { return func(a *Agent) { a.audioWi
 // one simulator run share one). Without it a call still measures loss,
 // jitter and MOS (Call.Quality), and delay variation only.
 func WithQuality(r *quality.Registry) Option { return func(a *Agent) { a.quality = r } }
+
+// RequestFilter sees every request an Agent receives before the Agent
+// does, REGISTER included (which an Agent otherwise answers 405). It
+// returns true when it has handled the request: it answered it on tx, or
+// chose to answer nothing at all (a dead server); the Agent then does
+// nothing more with it. It runs on sipgo's handler goroutine and must
+// return promptly.
+type RequestFilter func(req *sip.Request, tx sip.ServerTransaction) bool
+
+// WithRequestFilter installs f in front of the Agent's request handling:
+// how a simulated server (a registrar, a carrier) is built on an Agent.
+func WithRequestFilter(f RequestFilter) Option { return func(a *Agent) { a.filter = f } }
+
+// WithDefaultPhone makes the phone with this number (added with NewPhone)
+// take the new calls whose Request-URI and To users match no phone: a
+// catch-all, as a gateway that terminates any number.
+func WithDefaultPhone(number string) Option { return func(a *Agent) { a.fallback = number } }

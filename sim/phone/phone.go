@@ -7,7 +7,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 
 	"pbxlab/internal/clock"
@@ -103,6 +102,12 @@ type PhoneConfig struct {
 	// Rel100 is the phone's use of reliable provisional responses (RFC
 	// 3262): off (default), supported or required (prack.go).
 	Rel100 Rel100
+	// FirstRefresh is the fraction of the granted lifetime after which the
+	// first refresh is sent, in (0, 1); later refreshes come at half the
+	// lifetime. Default (0, or out of range) half. Phones registered
+	// together and given different fractions refresh spread out, not in a
+	// burst (a load run draws it in [0.5, 0.9]).
+	FirstRefresh float64
 	// OnRegister, if set, is called after every REGISTER this phone sends
 	// on its own (refreshes), with the outcome.
 	OnRegister func(Registration, error)
@@ -113,33 +118,34 @@ type PhoneConfig struct {
 	// and makes it refresh (sessiontimer.go). Default none asked for; a
 	// phone always answers a far end's session timer and its refreshes.
 	SessionTimer SessionTimer
+	// SignallingOnly runs this phone's calls without media, as
+	// Config.SignallingOnly does for a whole Agent: no RTP socket, a
+	// placeholder in its SDP, ErrNoAudio from audio checks. A load run
+	// gives media to a share of its phones only (scenario audio.share).
+	SignallingOnly bool
 }
 
 // Phone is one simulated SIP phone hosted by an Agent.
 type Phone struct {
-	agent  *Agent
-	cfg    PhoneConfig
-	dialog sipgo.DialogUA
+	agent *Agent
+	cfg   PhoneConfig
 
+	// mu guards the settings of cfg the Set methods change (Answer, Mute,
+	// Identity, Echo, DeadMediaPort, Codecs, SDPAddr: read when a call
+	// starts; kept in cfg, not copied, to keep 100,000 idle phones small)
+	// and what follows.
 	mu      sync.Mutex
-	answer  AnswerMode
-	mute    bool
 	calls   []*Call
 	reg     Registration
 	regCall string // Call-ID of our registrations (RFC 3261 §10.2)
 	cseq    uint32
-	refresh clock.Timer
-	// refreshing is set by Register and cleared by Unregister and Close.
+	// refreshing is set by Register and cleared by Unregister and Close
+	// (next to cseq: one word for both).
 	refreshing bool
+	refresh    clock.Timer
 	regMu      sync.Mutex // one REGISTER in flight per phone
 
-	// The rest of the media settings of calls started from now on (mu).
-	identity Identity
-	echo     bool
-	deadPort bool
-	codecs   []sdpneg.Codec
-	sdpAddr  netip.Addr
-	st       *SessionTimer // SetSessionTimer; nil: cfg.SessionTimer
+	st *SessionTimer // SetSessionTimer; nil: cfg.SessionTimer
 }
 
 // NewPhone adds a phone to the Agent.
@@ -156,19 +162,12 @@ func (a *Agent) NewPhone(cfg PhoneConfig) (*Phone, error) {
 	if cfg.Identity.IsZero() {
 		cfg.Identity = IdentityFor(cfg.Number)
 	}
+	cfg.Codecs = slices.Clone(cfg.Codecs)
 	p := &Phone{
-		agent:    a,
-		cfg:      cfg,
-		answer:   cfg.Answer,
-		mute:     cfg.Mute,
-		identity: cfg.Identity,
-		echo:     cfg.Echo,
-		deadPort: cfg.DeadMediaPort,
-		codecs:   slices.Clone(cfg.Codecs),
-		sdpAddr:  cfg.SDPAddr,
-		regCall:  randomID(),
+		agent:   a,
+		cfg:     cfg,
+		regCall: randomID(),
 	}
-	p.dialog = sipgo.DialogUA{Client: a.client, ContactHDR: p.contactHeader()}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.closed {
@@ -188,7 +187,7 @@ func (p *Phone) Number() string { return p.cfg.Number }
 func (p *Phone) Identity() Identity {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.identity
+	return p.cfg.Identity
 }
 
 // Agent returns the Agent hosting the phone.
@@ -204,7 +203,7 @@ func (p *Phone) Contact() string {
 // SetAnswer changes how the phone treats the next incoming calls.
 func (p *Phone) SetAnswer(m AnswerMode) {
 	p.mu.Lock()
-	p.answer = m
+	p.cfg.Answer = m
 	p.mu.Unlock()
 }
 
@@ -212,7 +211,7 @@ func (p *Phone) SetAnswer(m AnswerMode) {
 // phone's identity.
 func (p *Phone) SetMute(mute bool) {
 	p.mu.Lock()
-	p.mute = mute
+	p.cfg.Mute = mute
 	p.mu.Unlock()
 }
 
@@ -223,7 +222,7 @@ func (p *Phone) SetIdentity(id Identity) {
 		id = IdentityFor(p.cfg.Number)
 	}
 	p.mu.Lock()
-	p.identity = id
+	p.cfg.Identity = id
 	p.mu.Unlock()
 }
 
@@ -231,7 +230,7 @@ func (p *Phone) SetIdentity(id Identity) {
 // started afterwards.
 func (p *Phone) SetEcho(on bool) {
 	p.mu.Lock()
-	p.echo = on
+	p.cfg.Echo = on
 	p.mu.Unlock()
 }
 
@@ -239,7 +238,7 @@ func (p *Phone) SetEcho(on bool) {
 // on or off for calls started afterwards.
 func (p *Phone) SetDeadMediaPort(on bool) {
 	p.mu.Lock()
-	p.deadPort = on
+	p.cfg.DeadMediaPort = on
 	p.mu.Unlock()
 }
 
@@ -247,7 +246,7 @@ func (p *Phone) SetDeadMediaPort(on bool) {
 // afterwards; nil restores the Agent's.
 func (p *Phone) SetCodecs(codecs ...sdpneg.Codec) {
 	p.mu.Lock()
-	p.codecs = slices.Clone(codecs)
+	p.cfg.Codecs = slices.Clone(codecs)
 	p.mu.Unlock()
 }
 
@@ -255,7 +254,7 @@ func (p *Phone) SetCodecs(codecs ...sdpneg.Codec) {
 // PhoneConfig.SDPAddr); the zero Addr restores the phone's own.
 func (p *Phone) SetSDPAddr(ip netip.Addr) {
 	p.mu.Lock()
-	p.sdpAddr = ip
+	p.cfg.SDPAddr = ip
 	p.mu.Unlock()
 }
 
@@ -263,11 +262,12 @@ func (p *Phone) SetSDPAddr(ip netip.Addr) {
 func (p *Phone) mediaConfig() mediaConfig {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	codecs := p.codecs
+	codecs := p.cfg.Codecs
 	if len(codecs) == 0 {
 		codecs = p.agent.codecs
 	}
-	return mediaConfig{identity: p.identity, mute: p.mute, echo: p.echo, deadPort: p.deadPort, codecs: codecs, sdpAddr: p.sdpAddr}
+	return mediaConfig{identity: p.cfg.Identity, mute: p.cfg.Mute, echo: p.cfg.Echo, deadPort: p.cfg.DeadMediaPort, codecs: codecs, sdpAddr: p.cfg.SDPAddr,
+		signallingOnly: p.cfg.SignallingOnly}
 }
 
 // Calls returns the phone's calls in progress, oldest first.
@@ -280,7 +280,7 @@ func (p *Phone) Calls() []*Call {
 func (p *Phone) settings() (AnswerMode, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.answer, p.mute
+	return p.cfg.Answer, p.cfg.Mute
 }
 
 func (p *Phone) addCall(c *Call) {
@@ -297,7 +297,7 @@ func (p *Phone) dropCall(c *Call) {
 
 func (p *Phone) contactHeader() sip.ContactHeader {
 	a := p.agent
-	uri := sip.Uri{Scheme: "sip", User: p.cfg.Number, Host: a.addr.Addr().String(), Port: int(a.addr.Port())}
+	uri := sip.Uri{Scheme: "sip", User: p.cfg.Number, Host: a.host, Port: int(a.addr.Port())}
 	if a.cfg.Transport == TCP {
 		uri.UriParams = sip.HeaderParams{{K: "transport", V: TCP}}
 	}

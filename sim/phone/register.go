@@ -5,12 +5,13 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
+
+	"pbxlab/internal/sipreg"
 )
 
 // Registration is the outcome of one REGISTER (RFC 3261 §10.2).
@@ -34,7 +35,8 @@ func (p *Phone) Registration() Registration {
 
 // Register binds the phone's contact at the Agent's Target with digest
 // authentication (MD5 or SHA-256, RFC 8760) and keeps it fresh: it
-// re-registers at half the granted lifetime, on the Agent clock. A wrong
+// re-registers at PhoneConfig.FirstRefresh of the granted lifetime (default
+// half), then at half of each lifetime granted, on the Agent clock. A wrong
 // password yields a *StatusError (401/403) matching ErrAuth.
 func (p *Phone) Register(ctx context.Context) (Registration, error) {
 	reg, err := p.register(ctx, p.cfg.Expires)
@@ -42,9 +44,18 @@ func (p *Phone) Register(ctx context.Context) (Registration, error) {
 		p.mu.Lock()
 		p.refreshing = true
 		p.mu.Unlock()
-		p.scheduleRefresh(reg.Expires / 2)
+		p.scheduleRefresh(firstRefresh(reg.Expires, p.cfg.FirstRefresh))
 	}
 	return reg, err
+}
+
+// firstRefresh is when the first refresh of a binding granted for expires
+// is due: frac of it, or half when frac is not in (0, 1).
+func firstRefresh(expires time.Duration, frac float64) time.Duration {
+	if !(frac > 0 && frac < 1) { // NaN too
+		return expires / 2
+	}
+	return time.Duration(float64(expires) * frac)
 }
 
 // Unregister removes the binding (Expires: 0, RFC 3261 §10.2.2) and stops refreshing.
@@ -68,7 +79,7 @@ func (p *Phone) register(ctx context.Context, expires time.Duration) (Registrati
 	}
 	if err == nil && res.StatusCode == sip.StatusIntervalToBrief {
 		// 423: retry once with the registrar's Min-Expires (RFC 3261 §10.2.8).
-		if min := headerSeconds(res, "Min-Expires"); min > 0 {
+		if min := sipreg.HeaderSeconds(res, "Min-Expires"); min > 0 {
 			p.setCSeq(req)
 			req = p.newRegister(min)
 			res, err = a.do(ctx, req)
@@ -135,45 +146,11 @@ func (p *Phone) setReg(r Registration) {
 	p.mu.Unlock()
 }
 
-// grantedExpires reads the lifetime of our binding from the 200 OK: the
-// expires parameter of our Contact, else the Expires header, else what we
-// asked for (RFC 3261 §10.2.4).
+// grantedExpires reads the lifetime of our binding from the 200 OK
+// (sipreg.GrantedExpires: our Contact's expires, else Expires, else what
+// we asked for).
 func (p *Phone) grantedExpires(res *sip.Response, asked time.Duration) time.Duration {
-	ours := p.contactHeader().Address
-	for _, h := range res.GetHeaders("Contact") {
-		c, ok := h.(*sip.ContactHeader)
-		if !ok || c.Address.User != ours.User || c.Address.Port != ours.Port || c.Address.Host != ours.Host {
-			continue
-		}
-		if v, ok := c.Params.Get("expires"); ok {
-			if d, ok := deltaSeconds(v); ok {
-				return d
-			}
-		}
-	}
-	if d := headerSeconds(res, "Expires"); d > 0 {
-		return d
-	}
-	return asked
-}
-
-func headerSeconds(m *sip.Response, name string) time.Duration {
-	h := m.GetHeader(name)
-	if h == nil {
-		return 0
-	}
-	d, _ := deltaSeconds(h.Value())
-	return d
-}
-
-// deltaSeconds parses a delta-seconds value (RFC 3261 §25.1), capped at
-// 2^32-1 as §20.19 allows.
-func deltaSeconds(v string) (time.Duration, bool) {
-	n, err := strconv.ParseUint(strings.TrimSpace(v), 10, 64)
-	if err != nil {
-		return 0, false
-	}
-	return time.Duration(min(n, 1<<32-1)) * time.Second, true
+	return sipreg.GrantedExpires(res, p.contactHeader().Address, asked)
 }
 
 // scheduleRefresh re-registers after d on the Agent clock.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"strconv"
 	"strings"
@@ -345,5 +346,67 @@ func TestDialThroughProxyWithDigest(t *testing.T) {
 	}
 	if call.Remote() != "2000" {
 		t.Fatalf("remote %q", call.Remote())
+	}
+}
+
+func TestFirstRefreshSpread(t *testing.T) {
+	for _, tc := range []struct {
+		frac float64
+		want time.Duration
+	}{
+		{0, 20 * time.Second}, {0.5, 20 * time.Second}, {0.9, 36 * time.Second},
+		{0.625, 25 * time.Second}, {1, 20 * time.Second}, {-0.1, 20 * time.Second}, {math.NaN(), 20 * time.Second},
+	} {
+		if got := firstRefresh(40*time.Second, tc.frac); got != tc.want {
+			t.Errorf("firstRefresh(40s, %v) = %v, want %v", tc.frac, got, tc.want)
+		}
+	}
+}
+
+// With FirstRefresh 0.8 the first refresh of a 40 s binding comes at 32 s,
+// the next at half the lifetime granted then (20 s later).
+func TestRegisterFirstRefreshSpread(t *testing.T) {
+	checkLeaks(t)
+	ctx := testCtx(t, 10*time.Second)
+	fake := clock.NewFake(time.Unix(1_000_000, 0))
+	reg := newRegistrar(t, "MD5", map[string]string{"1000": "pw"}, func(r *registrar) { r.grant = 40 })
+	refreshed := make(chan Registration, 4)
+	ag := newTestAgent(t, Config{Target: reg.addr}, WithClock(fake))
+	p := newTestPhone(t, ag, PhoneConfig{Number: "1000", Password: "pw", Expires: 60 * time.Second, FirstRefresh: 0.8,
+		OnRegister: func(r Registration, err error) {
+			if err == nil {
+				refreshed <- r
+			}
+		}})
+	if _, err := p.Register(ctx); err != nil {
+		t.Fatal(err)
+	}
+	fake.Advance(31 * time.Second)
+	select {
+	case <-refreshed:
+		t.Fatal("refreshed before 0.8 of the granted lifetime")
+	case <-time.After(100 * time.Millisecond):
+	}
+	fake.Advance(time.Second)
+	select {
+	case r := <-refreshed:
+		if !r.At.Equal(time.Unix(1_000_032, 0)) {
+			t.Fatalf("first refresh at %v, want +32s", r.At)
+		}
+	case <-ctx.Done():
+		t.Fatal("no first refresh")
+	}
+	waitPending(t, ctx, fake)
+	fake.Advance(20 * time.Second)
+	select {
+	case r := <-refreshed:
+		if !r.At.Equal(time.Unix(1_000_052, 0)) {
+			t.Fatalf("second refresh at %v, want +52s", r.At)
+		}
+	case <-ctx.Done():
+		t.Fatal("no second refresh")
+	}
+	if _, err := p.Unregister(ctx); err != nil {
+		t.Fatal(err)
 	}
 }

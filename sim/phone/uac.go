@@ -81,21 +81,32 @@ func (c *Call) runOutgoing(tx sip.ClientTransaction) {
 				return
 			case (code == 401 || code == 407) && p.cfg.Password != "" && authAttempts < maxAuthAttempts && !hangupPending:
 				authAttempts++
+				// sipgo's TransactionDigestAuth rewrites the request it is
+				// given (credentials, CSeq, Via) and sends it as the new
+				// transaction, yet the challenged transaction keeps that
+				// request: the ACK it sends for a retransmitted 401/407
+				// would carry the new transaction's branch and CSeq (and
+				// race with the rewrite). Authenticate a copy.
+				authReq := req.Clone()
 				ctx, cancel := context.WithTimeout(a.ctx, requestTimeout)
-				next, err := a.client.TransactionDigestAuth(ctx, req, res, sipgo.DigestAuth{Username: p.cfg.Username, Password: p.cfg.Password})
+				next, err := a.client.TransactionDigestAuth(ctx, authReq, res, sipgo.DigestAuth{Username: p.cfg.Username, Password: p.cfg.Password})
 				cancel()
 				if err != nil {
 					c.finish(End{By: Local, Reason: ReasonError, Err: fmt.Errorf("invite auth: %w", err)})
 					return
 				}
+				req = c.setInvite(authReq)
 				tx, provisional = next, false
 			case code == 422 && !hangupPending:
-				// RFC 4028 §7.4: once more with the 422's Min-SE
-				next := c.retry422(req, res)
+				// RFC 4028 §7.4: once more with the 422's Min-SE, on a
+				// copy of the request (see the 401/407 case)
+				retry := req.Clone()
+				next := c.retry422(retry, res)
 				if next == nil {
 					c.finishStatus(Remote, code, res.Reason)
 					return
 				}
+				req = c.setInvite(retry)
 				tx, provisional = next, false
 			case cancelled && code == 487:
 				c.finish(End{By: Local, Reason: ReasonCancel, Code: 487})
@@ -148,6 +159,15 @@ func (c *Call) runOutgoing(tx sip.ClientTransaction) {
 	}
 }
 
+// setInvite makes req the call's INVITE (the one a CANCEL, a PRACK or an
+// early UPDATE follows) and returns it.
+func (c *Call) setInvite(req *sip.Request) *sip.Request {
+	c.mu.Lock()
+	c.invite = req
+	c.mu.Unlock()
+	return req
+}
+
 // onResponse records a provisional response; a 183 with SDP starts early
 // media (RFC 3960): we listen to the far end before the answer.
 func (c *Call) onResponse(res *sip.Response) {
@@ -155,6 +175,13 @@ func (c *Call) onResponse(res *sip.Response) {
 		if s, err := sdpneg.Parse(res.Body()); err == nil && c.applyMedia(s) == nil {
 			c.mu.Lock()
 			c.early = true
+			c.mu.Unlock()
+		}
+	}
+	if to := res.To(); to != nil && res.StatusCode > 100 {
+		if tag, ok := to.Params.Get("tag"); ok && tag != "" {
+			c.mu.Lock()
+			c.earlyTag = tag
 			c.mu.Unlock()
 		}
 	}

@@ -121,3 +121,53 @@ func TestListenPacketIsUDPOnly(t *testing.T) {
 		t.Fatalf("agent bound %s, want %s", got, loopback)
 	}
 }
+
+// TestSignallingOnlyPhone: on an Agent with media, a phone set
+// signalling-only (PhoneConfig.SignallingOnly, a load run's audio.share)
+// opens no RTP socket for its calls, in either direction, while a media
+// phone of the same Agent does; each SDP shows which.
+func TestSignallingOnlyPhone(t *testing.T) {
+	checkLeaks(t)
+	ctx := testCtx(t, 10*time.Second)
+	ag := newTestAgent(t, Config{})
+	plainA := newTestPhone(t, ag, PhoneConfig{Number: "1000", SignallingOnly: true})
+	plainInc := make(chan *Call, 1)
+	plainB := newTestPhone(t, ag, PhoneConfig{Number: "1001", SignallingOnly: true, OnIncoming: func(c *Call) { plainInc <- c }})
+	mediaA := newTestPhone(t, ag, PhoneConfig{Number: "1002"})
+	mediaB, mediaInc := callee(t, ag, "1003", AnswerMode{Behaviour: Answer})
+
+	for _, tc := range []struct {
+		name  string
+		a, b  *Phone
+		inc   <-chan *Call
+		media bool
+	}{
+		{"signalling-only", plainA, plainB, plainInc, false},
+		{"media", mediaA, mediaB, mediaInc, true},
+	} {
+		out, in := answered(t, ctx, tc.a, tc.b, tc.inc)
+		for _, c := range []*Call{out, in} {
+			if got := c.media != nil; got != tc.media {
+				t.Errorf("%s call, %s leg: RTP stream open %v, want %v", tc.name, c.Direction(), got, tc.media)
+			}
+			s, err := sdpneg.Parse(c.localSDP)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if placeholder := s.Addr.Port() == discardPort; placeholder == tc.media {
+				t.Errorf("%s call, %s leg: SDP at %s", tc.name, c.Direction(), s.Addr)
+			}
+		}
+		if !tc.media {
+			if _, err := out.TwoWayAudio(ctx); !errors.Is(err, ErrNoAudio) {
+				t.Errorf("audio check on a signalling-only call: %v, want ErrNoAudio", err)
+			}
+		}
+		if err := out.Hangup(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := in.Wait(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

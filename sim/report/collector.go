@@ -1,6 +1,8 @@
 package report
 
 import (
+	"maps"
+	"slices"
 	"sync"
 	"time"
 )
@@ -13,11 +15,13 @@ type Collector struct {
 	setup   []time.Duration
 	ring    []time.Duration
 	quality qualityAcc
+	hists   Histograms
+	live    live
 }
 
 // NewCollector starts collecting for the named scenario.
 func NewCollector(scenario, target string, started time.Time) *Collector {
-	return &Collector{r: Report{
+	return &Collector{live: live{now: time.Now}, r: Report{
 		Scenario: scenario,
 		Target:   target,
 		Started:  started,
@@ -67,7 +71,13 @@ type CallOutcome struct {
 	Ring time.Duration
 	// Expected reports whether Code is what the callee's behaviour implies.
 	Expected bool
+	// CallID, Caller and Callee identify the call, for the sample of
+	// failed calls (FailedCalls); "" when the call could not be placed.
+	CallID, Caller, Callee string
 }
+
+// maxFailedSamples bounds Report.FailedCalls.
+const maxFailedSamples = 5
 
 // Call counts one call attempt.
 func (c *Collector) Call(o CallOutcome) {
@@ -75,6 +85,7 @@ func (c *Collector) Call(o CallOutcome) {
 	defer c.mu.Unlock()
 	c.r.Calls.Attempted++
 	c.r.Calls.ByCode[o.Code]++
+	c.callSeries(o)
 	if o.Code >= 200 && o.Code < 300 {
 		c.r.Calls.Answered++
 		c.setup = append(c.setup, o.Setup)
@@ -83,10 +94,21 @@ func (c *Collector) Call(o CallOutcome) {
 	}
 	if o.Ring > 0 {
 		c.ring = append(c.ring, o.Ring)
+		c.hists.observeRing(o.Ring)
 	}
 	if !o.Expected {
 		c.r.Calls.Unexpected++
+		if o.CallID != "" && len(c.r.FailedCalls) < maxFailedSamples {
+			c.r.FailedCalls = append(c.r.FailedCalls, FailedCall{CallID: o.CallID, Caller: o.Caller, Callee: o.Callee, Code: o.Code})
+		}
 	}
+}
+
+// MediaCall counts an attempt that carries media (counted by Call too).
+func (c *Collector) MediaCall() {
+	c.mu.Lock()
+	c.r.Calls.Media++
+	c.mu.Unlock()
 }
 
 // Audio counts one two-way audio check.
@@ -107,9 +129,20 @@ func (c *Collector) Report(now time.Time) *Report {
 	r.Elapsed = now.Sub(r.Started)
 	r.Registrations.FailedByCode = cloneMap(r.Registrations.FailedByCode)
 	r.Calls.ByCode = cloneMap(r.Calls.ByCode)
+	if r.Trunks != nil {
+		r.Trunks = maps.Clone(r.Trunks)
+	}
 	r.SetupTime = Compute(c.setup)
 	r.RingTime = Compute(c.ring)
 	r.Quality = c.quality.report()
+	r.Histograms = c.hists.clone()
+	r.FailedCalls = slices.Clone(r.FailedCalls)
+	r.Series = c.series()
+	r.SetupHistogram = c.live.setup
+	r.SetupHistogram.counts = slices.Clone(c.live.setup.counts)
+	if len(c.quality.mos) > 0 {
+		r.MOSCounts = slices.Clone(c.live.mos[:])
+	}
 	if r.Audio.Checked > 0 {
 		r.Audio.VerifiedPercent = 100 * float64(r.Audio.Verified) / float64(r.Audio.Checked)
 	}

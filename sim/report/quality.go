@@ -56,6 +56,8 @@ func (c *Collector) Quality(s Stream) {
 		q.silent++
 		return
 	}
+	c.hists.observeStream(s)
+	c.streamSeries(s)
 	q.mos = append(q.mos, s.MOS)
 	q.loss = append(q.loss, s.LossPercent)
 	q.jitter = append(q.jitter, s.Jitter)

@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"pbxlab/sim/threshold"
 )
 
 // Report is the outcome of one run. It is a plain value: build it with a
@@ -29,6 +31,32 @@ type Report struct {
 	// Quality is what the receiving phones measured of the audio of
 	// answered calls (loss, jitter, one-way delay, E-model MOS).
 	Quality Quality `json:"quality"`
+	// Trunks counts the calls of each simulated carrier, by name (trunk.go).
+	Trunks map[string]Trunk `json:"trunks,omitempty"`
+	// Seed is the scenario's seed: the same seed, the same call plan.
+	Seed int64 `json:"seed"`
+	// Thresholds are the scenario's pass/fail criteria, checked against
+	// this report (CheckThresholds).
+	Thresholds []threshold.Result `json:"thresholds,omitempty"`
+	// Series is the run over time (live.go).
+	Series Series `json:"series"`
+	// SetupHistogram holds every answered call's setup time in mergeable
+	// log-linear buckets (histogram.go).
+	SetupHistogram Histogram `json:"setup_histogram"`
+	// MOSCounts counts the measured streams by MOS in 0.1-wide slots from
+	// 1.0 (slot 0: below 1.1) to 4.5 (slot 35: 4.5 and above); absent
+	// when no stream received audio.
+	MOSCounts []int `json:"mos_counts,omitempty"`
+	// FailedCalls are the SIP messages of a few calls that failed, for
+	// their ladder diagrams (sampled by the runner; see FailedCall).
+	FailedCalls []FailedCall `json:"failed_calls,omitempty"`
+	// Shard is "i/n" for the report of one shard of a run (sim.WithShard);
+	// Shards lists the shards a merged report combines (Merge).
+	Shard  string   `json:"shard,omitempty"`
+	Shards []string `json:"shards,omitempty"`
+	// Histograms are the distributions behind the percentiles, mergeable
+	// across shards besides SetupHistogram (merge.go).
+	Histograms *Histograms `json:"histograms,omitempty"`
 }
 
 // Registrations counts REGISTER outcomes (first registrations and refreshes).
@@ -54,6 +82,9 @@ type Calls struct {
 	// Unexpected counts attempts whose final status did not match what the
 	// callee was told to do (e.g. 486 from a callee set to answer).
 	Unexpected int `json:"unexpected"`
+	// Media counts the attempts with media (scenario audio.share); the
+	// others were signalling-only.
+	Media int `json:"media"`
 }
 
 // Audio counts two-way audio checks on answered calls.
@@ -129,11 +160,11 @@ func (r *Report) Text(w io.Writer) error {
 	if r.Target != "" {
 		fmt.Fprintf(&b, " against %s", r.Target)
 	}
-	fmt.Fprintf(&b, " (%.1fs)\n", r.Elapsed.Seconds())
+	fmt.Fprintf(&b, " (%.1fs, seed %d)\n", r.Elapsed.Seconds(), r.Seed)
 	fmt.Fprintf(&b, "  registrations  ok %d  failed %d%s  unregistered %d\n",
 		r.Registrations.OK, r.Registrations.Failed, codes(r.Registrations.FailedByCode), r.Registrations.Unregistered)
-	fmt.Fprintf(&b, "  calls          attempted %d  answered %d  failed %d  skipped %d  unexpected %d\n",
-		r.Calls.Attempted, r.Calls.Answered, r.Calls.Failed, r.Calls.Skipped, r.Calls.Unexpected)
+	fmt.Fprintf(&b, "  calls          attempted %d  answered %d  failed %d  skipped %d  unexpected %d%s\n",
+		r.Calls.Attempted, r.Calls.Answered, r.Calls.Failed, r.Calls.Skipped, r.Calls.Unexpected, r.mediaText())
 	if len(r.Calls.ByCode) > 0 {
 		fmt.Fprintf(&b, "  final status  %s\n", codes(r.Calls.ByCode))
 	}
@@ -141,6 +172,8 @@ func (r *Report) Text(w io.Writer) error {
 	fmt.Fprintf(&b, "  ring time      %s\n", r.RingTime.text())
 	fmt.Fprintf(&b, "  two-way audio  %d/%d verified (%.1f%%)\n", r.Audio.Verified, r.Audio.Checked, r.Audio.VerifiedPercent)
 	fmt.Fprintf(&b, "  audio quality  %s\n", r.Quality.text())
+	b.WriteString(r.trunksText())
+	b.WriteString(r.thresholdsText())
 	_, err := io.WriteString(w, b.String())
 	return err
 }
@@ -179,4 +212,12 @@ func codes(m map[int]int) string {
 		parts[i] = fmt.Sprintf("%s×%d", label, m[k])
 	}
 	return " (" + strings.Join(parts, ", ") + ")"
+}
+
+// mediaText is "  media N" when some calls were signalling-only.
+func (r *Report) mediaText() string {
+	if r.Calls.Media >= r.Calls.Attempted {
+		return ""
+	}
+	return fmt.Sprintf("  media %d", r.Calls.Media)
 }

@@ -102,7 +102,7 @@ func TestText(t *testing.T) {
 	}
 	out := b.String()
 	for _, want := range []string{
-		"scenario demo against 127.0.0.1:5060 (20.0s)",
+		"scenario demo against 127.0.0.1:5060 (20.0s, seed 0)",
 		"ok 10  failed 1 (403×1)",
 		"attempted 13  answered 10  failed 3",
 		"none×1, 200×10, 486×2",

@@ -63,8 +63,9 @@ func Parse(file string, data []byte) (*Scenario, error) {
 	}
 
 	sc.File = file
+	raw := sc.Calls
 	sc.applyDefaults()
-	if errs := sc.validate(); len(errs) > 0 {
+	if errs := sc.validate(raw); len(errs) > 0 {
 		out := make([]error, len(errs))
 		for i, v := range errs {
 			out[i] = &Error{File: file, Line: lineOf(&root, v.field), Field: v.field, Msg: v.msg}
@@ -159,8 +160,8 @@ func lineOf(root *yaml.Node, path string) int {
 		if line > 0 {
 			return line
 		}
-		i := strings.LastIndexByte(path, '.')
-		if i < 0 {
+		i := strings.LastIndexAny(path, ".[")
+		if i <= 0 {
 			break
 		}
 		path = path[:i]
@@ -169,7 +170,8 @@ func lineOf(root *yaml.Node, path string) int {
 }
 
 // walk visits every key/value pair of the mappings under n, depth first,
-// with its dotted path; it stops when visit returns true.
+// with its dotted path, and every item of a sequence (as both key and
+// value, path "list[i]"); it stops when visit returns true.
 func walk(n *yaml.Node, prefix string, visit func(path string, k, v *yaml.Node) bool) bool {
 	if n == nil {
 		return false
@@ -178,6 +180,13 @@ func walk(n *yaml.Node, prefix string, visit func(path string, k, v *yaml.Node) 
 	case yaml.DocumentNode:
 		for _, c := range n.Content {
 			if walk(c, prefix, visit) {
+				return true
+			}
+		}
+	case yaml.SequenceNode:
+		for i, c := range n.Content {
+			path := fmt.Sprintf("%s[%d]", prefix, i)
+			if visit(path, c, c) || walk(c, path, visit) {
 				return true
 			}
 		}

@@ -1,13 +1,18 @@
 // Package scenario loads and validates the YAML files that describe a
 // simulator run: a population of phones that register against a PBX, the mix
 // of answer behaviours of the callees, and the rate and length of the calls
-// placed between them. The schema is documented in scenarios/README.md.
+// placed between them, with an optional call model (calls.go: arrivals,
+// BHCA, hold distributions, callee patterns, load shapes, media share) and
+// thresholds. Plan (plan.go) draws a run's calls from the seed alone. The
+// schema is documented in scenarios/README.md.
 package scenario
 
 import (
 	"strconv"
 	"strings"
 	"time"
+
+	"pbxlab/sim/threshold"
 )
 
 // Transports a population may use.
@@ -23,6 +28,9 @@ const (
 	DefaultRingTimeout         = 10 * time.Second
 	DefaultMaxConcurrent       = 100
 )
+
+// DefaultFirstRefresh is the default range of population.first_refresh.
+var DefaultFirstRefresh = [2]float64{0.5, 0.9}
 
 // Scenario is one simulator run, as read from a YAML file.
 type Scenario struct {
@@ -41,6 +49,13 @@ type Scenario struct {
 	Audio Audio `yaml:"audio"`
 	// Seed makes the choice of callers, callees and behaviours repeatable.
 	Seed int64 `yaml:"seed"`
+	// Carriers are simulated trunk providers (carrier.go); default none.
+	Carriers []Carrier `yaml:"carriers"`
+	// Thresholds are pass/fail criteria on the run's report, k6-style:
+	// "setup_p99 < 200ms", "answer_ratio > 0.99" (package sim/threshold).
+	Thresholds []string `yaml:"thresholds"`
+	// Checks are the Thresholds parsed (filled by Parse).
+	Checks []threshold.Threshold `yaml:"-"`
 
 	// File is the path the scenario was loaded from ("" when parsed from bytes).
 	File string `yaml:"-"`
@@ -60,7 +75,29 @@ type Population struct {
 	Transport string `yaml:"transport"`
 	// RegisterConcurrency bounds how many REGISTERs are in flight at once.
 	RegisterConcurrency int `yaml:"register_concurrency"`
+	// Impairment degrades the phones' network path (impairment.go);
+	// default none.
+	Impairment Impairment `yaml:"impairment"`
+	// Register, when false, starts the phones without registering them
+	// (calls straight to the target, e.g. a UAS); default true.
+	Register *bool `yaml:"register"`
+	// FirstRefresh is the range [from, to] of fractions of the granted
+	// lifetime in which each phone's first re-registration falls, drawn
+	// per phone from the seed; later ones come at half the lifetime.
+	// Default [0.5, 0.9]: phones registered together refresh spread out.
+	FirstRefresh []float64 `yaml:"first_refresh"`
+	// LocalAddrs are the local IPs the phones send from, spread over them
+	// in turn (phone i on address i mod len); default one, the address
+	// routing to the target. Several keep a PBX's per-source limits out of
+	// what is measured.
+	LocalAddrs []string `yaml:"local_addrs"`
+	// SocketsPerAddr is how many signalling sockets (one Agent each) are
+	// opened on every local address (default 1).
+	SocketsPerAddr int `yaml:"sockets_per_addr"`
 }
+
+// Registers reports whether the phones register (Register, default true).
+func (p Population) Registers() bool { return p.Register == nil || *p.Register }
 
 // Behaviours is the answer mix of callees, in percent.
 type Behaviours struct {
@@ -90,6 +127,31 @@ type Calls struct {
 	// answer; the audio check is the caller's (it hears the dialled
 	// number's identity). Default none.
 	Remote Remote `yaml:"remote"`
+
+	// The call model (calls.go); every field is optional and the
+	// defaults are the plain model above.
+
+	// Arrivals is how calls are spaced: uniform (default, 1/rate apart)
+	// or poisson (exponential gaps of mean 1/rate).
+	Arrivals string `yaml:"arrivals"`
+	// BHCA is busy-hour call attempts per subscriber, instead of Rate:
+	// Rate = population.count × BHCA / 3600.
+	BHCA float64 `yaml:"bhca"`
+	// HoldDist draws each answered call's hold; default fixed at Hold.
+	HoldDist HoldDist `yaml:"hold_dist"`
+	// Pattern is how a caller chooses its callee: random (default), local
+	// (a phone of its own block of Block numbers) or remote (calls.remote;
+	// the default when Remote is set).
+	Pattern string `yaml:"pattern"`
+	// Block is the size of a block of numbers for the local pattern
+	// (default 100: the same hundred).
+	Block int `yaml:"block"`
+	// Shape is the arrival rate over time: steady (default), ramp, spike
+	// or soak, with Ramp, Spike or Soak as its parameters.
+	Shape string `yaml:"shape"`
+	Ramp  Ramp   `yaml:"ramp"`
+	Spike Spike  `yaml:"spike"`
+	Soak  Soak   `yaml:"soak"`
 }
 
 // Remote is a range of numbers that are not this population's.
@@ -107,6 +169,17 @@ func (r Remote) Numbers() []string {
 type Audio struct {
 	// Verify makes every answered call check that both legs hear each other.
 	Verify bool `yaml:"verify"`
+	// Share is the fraction of calls with media, 0..1 (default 1): the
+	// others are signalling-only, between phones that open no RTP socket.
+	Share *float64 `yaml:"share"`
+}
+
+// MediaShare is Share, 1 when unset.
+func (a Audio) MediaShare() float64 {
+	if a.Share == nil {
+		return 1
+	}
+	return *a.Share
 }
 
 // Numbers returns the Count numbers of the population, First, First+1, ...
@@ -138,10 +211,10 @@ func (b Behaviours) Total() int { return b.Answer + b.Busy + b.NoAnswer + b.Reje
 // RunLength estimates how long a run lasts once registered: the calling
 // window plus the longest a call started at its very end can take.
 func (s *Scenario) RunLength() time.Duration {
-	if s.Calls.Rate <= 0 {
+	if !s.Calls.Placing() {
 		return s.Calls.Duration
 	}
-	tail := max(s.AnswerDelay+s.Calls.Hold, s.Calls.RingTimeout)
+	tail := max(s.AnswerDelay+s.Calls.HoldDist.longest(), s.Calls.RingTimeout)
 	return s.Calls.Duration + tail
 }
 
@@ -153,6 +226,12 @@ func (s *Scenario) applyDefaults() {
 		s.Population.Transport = TransportUDP
 	}
 	s.Population.Transport = strings.ToLower(s.Population.Transport)
+	if s.Population.FirstRefresh == nil {
+		s.Population.FirstRefresh = DefaultFirstRefresh[:]
+	}
+	if s.Population.SocketsPerAddr == 0 {
+		s.Population.SocketsPerAddr = 1
+	}
 	if s.Population.RegisterConcurrency == 0 {
 		s.Population.RegisterConcurrency = DefaultRegisterConcurrency
 	}
@@ -162,4 +241,6 @@ func (s *Scenario) applyDefaults() {
 	if s.Calls.RingTimeout == 0 {
 		s.Calls.RingTimeout = DefaultRingTimeout
 	}
+	s.carrierDefaults()
+	s.callModelDefaults()
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -58,22 +59,42 @@ func TestDemoScenarioMatchesTheDemo(t *testing.T) {
 	}
 }
 
+// TestBusyHourScenario: scenarios/busy-hour.yaml is the call model the
+// README promises: 1 call/s from BHCA, Poisson, exponential holds of mean
+// 90s, local callees, media on a tenth of the calls, four thresholds.
+func TestBusyHourScenario(t *testing.T) {
+	sc, err := Load(filepath.Join("..", "..", "scenarios", "busy-hour.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := sc.Calls
+	if c.Rate != 1 || c.Arrivals != ArrivalsPoisson || c.HoldDist.Kind != HoldExponential || c.HoldDist.Mean != 90*time.Second ||
+		c.Pattern != PatternLocal || sc.Audio.MediaShare() != 0.1 || len(sc.Checks) != 4 {
+		t.Fatalf("busy-hour: calls %+v, share %v, %d thresholds", c, sc.Audio.MediaShare(), len(sc.Checks))
+	}
+	if l := sc.RunLength(); l != 70*time.Minute+2*time.Second {
+		t.Fatalf("run length %s, want the hour, the answer delay and the longest hold (10m)", l)
+	}
+}
+
 func TestParseValidAppliesDefaults(t *testing.T) {
 	sc, err := Parse("basic.yaml", []byte(valid))
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := Scenario{
-		Name:        "basic-calls",
-		Population:  Population{Count: 50, First: "1000", Password: "demo{n}", RegisterExpires: time.Hour, Transport: "udp", RegisterConcurrency: DefaultRegisterConcurrency},
+		Name: "basic-calls",
+		Population: Population{Count: 50, First: "1000", Password: "demo{n}", RegisterExpires: time.Hour, Transport: "udp", RegisterConcurrency: DefaultRegisterConcurrency,
+			FirstRefresh: DefaultFirstRefresh[:], SocketsPerAddr: 1},
 		Behaviours:  Behaviours{Answer: 80, Busy: 10, NoAnswer: 5, Reject: 5},
 		AnswerDelay: time.Second,
-		Calls:       Calls{Rate: 5, Hold: 3 * time.Second, Duration: 20 * time.Second, MaxConcurrent: 100, RingTimeout: DefaultRingTimeout},
-		Audio:       Audio{Verify: true},
-		Seed:        1,
-		File:        "basic.yaml",
+		Calls: Calls{Rate: 5, Hold: 3 * time.Second, Duration: 20 * time.Second, MaxConcurrent: 100, RingTimeout: DefaultRingTimeout,
+			Arrivals: ArrivalsUniform, HoldDist: HoldDist{Kind: HoldFixed, Mean: 3 * time.Second}, Pattern: PatternRandom, Shape: ShapeSteady},
+		Audio: Audio{Verify: true},
+		Seed:  1,
+		File:  "basic.yaml",
 	}
-	if *sc != want {
+	if !reflect.DeepEqual(*sc, want) {
 		t.Fatalf("got  %+v\nwant %+v", *sc, want)
 	}
 }
@@ -111,6 +132,15 @@ func TestParseErrorsNameFileLineAndField(t *testing.T) {
 		{"not a mapping", "- a\n- b\n", 1, "", "mapping"},
 		{"empty", "", 1, "", "empty"},
 		{"two documents", valid + "---\nname: x\n", 8, "", "more than one"},
+		{"threshold on unknown metric", valid + "thresholds:\n  - \"failures == 0\"\n  - \"latency < 1s\"\n", 10, "thresholds[1]", "unknown metric"},
+		{"threshold bad syntax", valid + "thresholds: [\"setup_p99 200ms\"]\n", 8, "thresholds[0]", "syntax"},
+		{"first refresh out of range", strings.Replace(valid, "transport: udp", "transport: udp, first_refresh: [0.5, 1.2]", 1), 2, "population.first_refresh", "0 < from <= to < 1"},
+		{"first refresh reversed", strings.Replace(valid, "transport: udp", "transport: udp, first_refresh: [0.8, 0.6]", 1), 2, "population.first_refresh", "0 < from <= to < 1"},
+		{"first refresh not a number", strings.Replace(valid, "transport: udp", "transport: udp, first_refresh: [.nan, .nan]", 1), 2, "population.first_refresh", "0 < from <= to < 1"},
+		{"local addr not an IP", strings.Replace(valid, "transport: udp", "transport: udp, local_addrs: [127.0.0.1, localhost]", 1), 2, "population.local_addrs[1]", "concrete IP"},
+		{"local addr unspecified", strings.Replace(valid, "transport: udp", "transport: udp, local_addrs: [0.0.0.0]", 1), 2, "population.local_addrs[0]", "concrete IP"},
+		{"sockets per addr", strings.Replace(valid, "transport: udp", "transport: udp, sockets_per_addr: 65", 1), 2, "population.sockets_per_addr", "1..64"},
+		{"threshold without unit", valid + "thresholds: [\"setup_p99 < 200\"]\n", 8, "thresholds[0]", "duration with a unit"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -178,5 +208,21 @@ func TestLoadNamesThePath(t *testing.T) {
 	_, err := Load(path)
 	if err == nil || !strings.HasPrefix(err.Error(), path+":8: bogus") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestParsePopulationSpreadAndAddrs(t *testing.T) {
+	doc := strings.Replace(valid, "transport: udp", `transport: udp, register: false, first_refresh: [0.6, 0.7],
+  local_addrs: [127.0.0.1, 127.0.0.2, "::1"], sockets_per_addr: 4`, 1)
+	sc, err := Parse("x.yaml", []byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := sc.Population
+	if p.Registers() || !reflect.DeepEqual(p.FirstRefresh, []float64{0.6, 0.7}) || len(p.LocalAddrs) != 3 || p.SocketsPerAddr != 4 {
+		t.Fatalf("population %+v", p)
+	}
+	if !(Population{}).Registers() {
+		t.Fatal("a population registers by default")
 	}
 }

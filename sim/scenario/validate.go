@@ -3,13 +3,21 @@ package scenario
 import (
 	"fmt"
 	"math"
+	"net/netip"
 	"strconv"
+	"strings"
 	"time"
+
+	"pbxlab/sim/threshold"
 )
 
 // Limits that keep a scenario within what one simulator process can drive.
 const (
 	MaxPopulation = 1_000_000
+	// MaxSocketsPerAddr bounds population.sockets_per_addr.
+	MaxSocketsPerAddr = 64
+	// MaxLocalAddrs bounds population.local_addrs.
+	MaxLocalAddrs = 256
 	MaxRate       = 10_000.0
 	maxNumberLen  = 18 // fits uint64 with room for Count
 	// MinAudioHold is the shortest hold that leaves time to prove two-way audio.
@@ -21,8 +29,9 @@ type violation struct {
 	msg   string
 }
 
-// validate checks a decoded scenario (after defaults) and lists every problem.
-func (s *Scenario) validate() []violation {
+// validate checks a decoded scenario (after defaults) and lists every
+// problem; raw are its calls as written, before defaults.
+func (s *Scenario) validate(raw Calls) []violation {
 	var v []violation
 	add := func(field, format string, args ...any) {
 		v = append(v, violation{field: field, msg: fmt.Sprintf(format, args...)})
@@ -53,6 +62,20 @@ func (s *Scenario) validate() []violation {
 	if p.RegisterConcurrency < 1 {
 		add("population.register_concurrency", "must be at least 1, got %d", p.RegisterConcurrency)
 	}
+	if f := p.FirstRefresh; len(f) != 2 || !(f[0] > 0 && f[0] <= f[1] && f[1] < 1) { // NaN fails too
+		add("population.first_refresh", "must be [from, to] with 0 < from <= to < 1, got %v", f)
+	}
+	if len(p.LocalAddrs) > MaxLocalAddrs {
+		add("population.local_addrs", "must list at most %d addresses, got %d", MaxLocalAddrs, len(p.LocalAddrs))
+	}
+	for i, a := range p.LocalAddrs {
+		if ip, err := netip.ParseAddr(a); err != nil || ip.IsUnspecified() {
+			add(fmt.Sprintf("population.local_addrs[%d]", i), "must be a concrete IP address, got %q", a)
+		}
+	}
+	if p.SocketsPerAddr < 1 || p.SocketsPerAddr > MaxSocketsPerAddr {
+		add("population.sockets_per_addr", "must be 1..%d, got %d", MaxSocketsPerAddr, p.SocketsPerAddr)
+	}
 
 	b := s.Behaviours
 	for _, f := range []struct {
@@ -71,23 +94,23 @@ func (s *Scenario) validate() []violation {
 	}
 
 	c := s.Calls
-	switch {
-	case math.IsNaN(c.Rate) || c.Rate < 0:
-		add("calls.rate", "must be 0 or more calls per second, got %v", c.Rate)
-	case c.Rate > MaxRate:
-		add("calls.rate", "must be at most %v calls per second, got %v", MaxRate, c.Rate)
+	switch { // as written: a rate from calls.bhca is checked there
+	case math.IsNaN(raw.Rate) || raw.Rate < 0:
+		add("calls.rate", "must be 0 or more calls per second, got %v", raw.Rate)
+	case raw.Rate > MaxRate:
+		add("calls.rate", "must be at most %v calls per second, got %v", MaxRate, raw.Rate)
 	}
 	if c.Duration < 0 {
 		add("calls.duration", "must not be negative, got %s", c.Duration)
 	}
-	if c.Rate > 0 {
+	if c.Placing() {
 		if c.Hold <= 0 {
 			add("calls.hold", "must be positive when calls.rate > 0, got %s", c.Hold)
 		}
 		if c.Duration <= 0 {
 			add("calls.duration", "must be positive when calls.rate > 0, got %s", c.Duration)
 		}
-		if s.Audio.Verify && c.Hold > 0 && c.Hold < MinAudioHold {
+		if s.Audio.Verify && s.Audio.MediaShare() > 0 && c.HoldDist.Kind == HoldFixed && c.Hold > 0 && c.Hold < MinAudioHold {
 			add("calls.hold", "must be at least %s when audio.verify is on (the check needs that much audio), got %s", MinAudioHold, c.Hold)
 		}
 		if p.Count == 1 && c.Remote.Count == 0 {
@@ -103,6 +126,10 @@ func (s *Scenario) validate() []violation {
 	if c.RingTimeout < 0 {
 		add("calls.ring_timeout", "must not be negative, got %s", c.RingTimeout)
 	}
+	s.validateCarriers(add)
+	s.validateCallModel(raw, add)
+	s.parseThresholds(add)
+	s.validateImpairment(add)
 	if r := c.Remote; r.Count != 0 || r.First != "" {
 		if r.Count < 1 || r.Count > MaxPopulation {
 			add("calls.remote.count", "must be 1..%d, got %d", MaxPopulation, r.Count)
@@ -131,4 +158,29 @@ func checkNumber(first string) string {
 		return fmt.Sprintf("must be a number, got %q", first)
 	}
 	return ""
+}
+
+// parseThresholds parses the thresholds into Checks, naming the item of
+// each bad one.
+func (s *Scenario) parseThresholds(add func(field, format string, args ...any)) {
+	s.Checks = nil
+	for i, text := range s.Thresholds {
+		field := fmt.Sprintf("thresholds[%d]", i)
+		t, err := threshold.Parse(text)
+		if err != nil {
+			add(field, "%v", err)
+			continue
+		}
+		// a threshold the run can never measure is a mistake, not a failure
+		switch media := s.Audio.MediaShare() > 0; {
+		case (t.Metric == "audio_ok" || t.Metric == "audio_failed") && (!s.Audio.Verify || !media):
+			add(field, "%s needs audio.verify and media (audio.share > 0): no audio is checked", t.Metric)
+		case strings.HasPrefix(t.Metric, "mos_") || strings.HasPrefix(t.Metric, "loss_") ||
+			t.Metric == "jitter_p95" || strings.HasPrefix(t.Metric, "delay_"):
+			if !media {
+				add(field, "%s needs media (audio.share > 0): no stream is measured", t.Metric)
+			}
+		}
+		s.Checks = append(s.Checks, t)
+	}
 }

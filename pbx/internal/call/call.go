@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
@@ -55,14 +56,23 @@ type Call struct {
 	// diversions are the Diversion header values the call gathered, the
 	// newest first; tried the target URIs it has sent an INVITE to.
 	diversions []string
+	// divertedFrom are the numbers the call was diverted from, oldest
+	// first (DivertedFrom).
+	divertedFrom []string
+	// divertCause is the RFC 4458 cause of the latest diversion (0: none),
+	// for the History-Info of its forks (history_cause.go).
+	divertCause int
 	// presented is the calling number the PBX's forks carry in From
 	// (Decision.Calling), "" for the caller's own
 	presented string
 	tried     map[string]bool
-	next      int // sequential decision: the next target to ring
-	winner    *Leg
-	noAnswer  clock.Timer
-	nLegs     int
+	// farEarlyMedia is set once a callee's early media reached the
+	// caller: a far end's announcement was heard (FarEarlyMedia).
+	farEarlyMedia atomic.Bool
+	next          int // sequential decision: the next target to ring
+	winner        *Leg
+	noAnswer      clock.Timer
+	nLegs         int
 	// nDecisions counts the decisions applied (forwarding chains are
 	// bounded by maxDecisions).
 	nDecisions int
@@ -75,6 +85,10 @@ type Call struct {
 	gone      chan struct{} // closed when its dialogs are forgotten
 
 	rel prackState // reliable provisional responses, both sides (prack.go)
+	// xfer is the transfer in progress (transfer.go); billed is the leg
+	// of the record's caller after a transfer (nil: the caller's leg).
+	xfer   *xfer
+	billed *Leg
 
 	rec   cdr.Record
 	cdrID int64

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/emiago/sipgo/sip"
+
 	"pbxlab/pbx/internal/sipx"
 )
 
@@ -28,23 +30,46 @@ func (c *Call) divert(d Decision) (Decision, bool) {
 		return d, false
 	}
 	d.Targets = fresh
-	reason := d.Diversion.Reason
+	for _, dv := range append(append([]Diversion(nil), d.Diversion.Earlier...), *d.Diversion) {
+		c.addDiversion(dv)
+	}
+	if c.aInv != nil && !c.aInv.tx.Answered() {
+		c.a.event(EvEarly)
+		c.respondInvite(c.aInv, c.inviteResponse(c.aInv, 181, "Call Is Being Forwarded", nil), nil)
+	}
+	c.log.Info("call diverted", "from", d.Diversion.From.String(), "reason", d.Diversion.Reason, "targets", len(fresh))
+	return d, true
+}
+
+// addDiversion records one diversion: its Diversion entry (newest first)
+// and the number diverted from (DivertedFrom).
+func (c *Call) addDiversion(dv Diversion) {
+	reason := dv.Reason
 	if reason == "" {
 		reason = "unknown"
 	}
-	from := d.Diversion.From.Clone()
+	from := dv.From.Clone()
 	from.Headers = nil
 	if from.Host == "" && c.aInv != nil {
 		from.Host, from.Port = c.aInv.req.Recipient.Host, c.aInv.req.Recipient.Port
 	}
 	entry := "<" + from.String() + ">;reason=" + reason + ";counter=" + strconv.Itoa(len(c.diversions)+1)
 	c.diversions = append([]string{entry}, c.diversions...)
-	if c.aInv != nil && !c.aInv.tx.Answered() {
-		c.a.event(EvEarly)
-		c.respondInvite(c.aInv, c.inviteResponse(c.aInv, 181, "Call Is Being Forwarded", nil), nil)
+	c.divertedFrom = append(c.divertedFrom, dv.From.User)
+	c.divertCause = causeOfReason(reason)
+}
+
+// DivertedFrom returns the users (numbers) the call was diverted from so
+// far, oldest first (loop detection and hop limits of a forwarding
+// service). It must run on the call's executor.
+func (c *Call) DivertedFrom() []string { return append([]string(nil), c.divertedFrom...) }
+
+// Request returns the caller's INVITE. The caller must not change it.
+func (c *Call) Request() *sip.Request {
+	if c.aInv == nil {
+		return nil
 	}
-	c.log.Info("call diverted", "from", from.String(), "reason", reason, "targets", len(fresh))
-	return d, true
+	return c.aInv.req
 }
 
 // targetKey identifies a target for loop detection: where its INVITE goes.

@@ -38,6 +38,13 @@ var (
 	ErrNoOffer = errors.New("no offer in the 2xx of an INVITE without one")
 	// ErrMediaLines: the answer's media lines do not match the offer's.
 	ErrMediaLines = errors.New("answer does not match the offer's media lines")
+	// ErrBadSDP: the 2xx's SDP does not parse (RFC 4566).
+	ErrBadSDP = errors.New("SDP does not parse")
+	// ErrNoToTag: a 2xx without To tag (RFC 3261 §8.2.6.2) makes no dialog.
+	ErrNoToTag = errors.New("2xx without To tag")
+	// ErrForeign2xx: a 2xx matched to the INVITE by its branch carries
+	// another Call-ID.
+	ErrForeign2xx = errors.New("2xx of another call")
 )
 
 // Session timers (timer.go, RFC 4028).
@@ -52,3 +59,11 @@ var (
 // ErrNoChallenge is a 401/407 to an INVITE the PBX sent with no digest
 // challenge it can answer with the target's credentials (uac_auth.go).
 var ErrNoChallenge = errors.New("no digest challenge the PBX can answer")
+
+// ErrNotRinging is a pickup of a call that no longer rings (pickup.go).
+var ErrNotRinging = errors.New("the call does not ring")
+
+// ErrNotEarlyCaller: the dialog a Replaces names exists but is no ringing
+// call's caller leg (it is answered, or the PBX placed it): the ordinary
+// takeover applies (transfer_ringing.go).
+var ErrNotEarlyCaller = errors.New("the named dialog is no ringing call's caller")

@@ -46,6 +46,9 @@ func (c *Call) failover(b *branch, res *sip.Response) bool {
 		if t.Ring > 0 && b.ring != nil {
 			nb.ring = c.after(t.Ring, func() { c.onRingTimeout(nb) })
 		}
+		if b.progress != nil {
+			c.armProgress(nb)
+		}
 		return true
 	}
 	c.advance()

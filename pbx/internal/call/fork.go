@@ -33,7 +33,11 @@ func (c *Call) Fork(d Decision) {
 		return
 	}
 	if c.noAnswer == nil {
-		c.noAnswer = c.after(c.m.timers.NoAnswer, c.onNoAnswer)
+		ring := c.m.timers.NoAnswer
+		if d.NoReply > 0 && d.NoReply < ring {
+			ring = d.NoReply
+		}
+		c.noAnswer = c.after(ring, c.onNoAnswer)
 	}
 	if d.Sequential {
 		c.ringNext()
@@ -44,9 +48,14 @@ func (c *Call) Fork(d Decision) {
 		if !c.admit(t) {
 			continue
 		}
-		if _, err := c.startBranch(t); err != nil {
+		b, err := c.startBranch(t)
+		if err != nil {
 			c.log.Warn("fork", "target", t.URI.String(), "error", err)
 			lastErr = err
+			continue
+		}
+		if t.Ring > 0 { // a ring-all hunt group's no-answer timer
+			b.ring = c.after(t.Ring, func() { c.onRingTimeout(b) })
 		}
 	}
 	c.next = len(d.Targets)
@@ -92,13 +101,15 @@ func (c *Call) ringNext() {
 		if t.Ring > 0 {
 			b.ring = c.after(t.Ring, func() { c.onRingTimeout(b) })
 		}
+		c.armProgress(b)
 		return
 	}
 	c.branchesDone()
 }
 
 // onRingTimeout moves a sequential decision on when a target rang for its
-// Ring time: it is cancelled and the next one rings.
+// Ring time: it is cancelled and the next one rings (in a parallel
+// decision: the others ring on; once all failed, OnFailure is asked).
 func (c *Call) onRingTimeout(b *branch) {
 	if b.final != nil || c.phase != phaseRinging {
 		return
@@ -234,6 +245,9 @@ func (c *Call) onNoAnswer() {
 
 // onBranchResponse takes a response to one of the call's INVITEs.
 func (c *Call) onBranchResponse(b *branch, res *sip.Response) {
+	if res.StatusCode >= 200 && b.progress != nil {
+		b.progress.Stop()
+	}
 	switch {
 	case res.StatusCode < 200:
 		c.onBranchProvisional(b, res)
@@ -255,6 +269,7 @@ func (c *Call) onBranchProvisional(b *branch, res *sip.Response) {
 	if res.StatusCode == 100 {
 		return
 	}
+	b.progressed = true
 	l := c.branchLeg(b, res)
 	if tagOf(res.To().Params) != "" {
 		l.event(EvEarly)
@@ -269,18 +284,28 @@ func (c *Call) onBranchProvisional(b *branch, res *sip.Response) {
 	code, reason := res.StatusCode, res.Reason
 	var body []byte
 	if hasSDP(res) {
-		var err error
-		if body, err = c.bridge.earlyMedia(l, c.a, res.Body(), c.lateOffer); err != nil {
+		err := sdpProblem(res.Body()) // a carrier's garbage is not the caller's to read
+		if err == nil {
+			body, err = c.bridge.earlyMedia(l, c.a, res.Body(), c.lateOffer)
+		}
+		if err != nil {
 			c.log.Warn("early media", "leg", l.id, "error", err)
 			body = nil
 		}
 		if len(body) == 0 {
 			code, reason = 180, "Ringing"
+		} else {
+			c.farEarlyMedia.Store(true)
 		}
 	}
 	c.a.event(EvEarly)
 	c.relayProvisional(l, code, reason, body)
 }
+
+// FarEarlyMedia reports whether a callee's early media (a provisional
+// response with SDP, e.g. a far end's announcement) was relayed to the
+// caller: a failure after it was already announced by the far end.
+func (c *Call) FarEarlyMedia() bool { return c.farEarlyMedia.Load() }
 
 // onBranchAnswer takes a 2xx to one of the call's INVITEs: the first wins
 // the call; any other (a late answer from another fork, or one after the

@@ -28,6 +28,9 @@ var relayedInInvite = []string{"Diversion"}
 // fork, from 1) carries because of the caller's INVITE in.
 func historyHeaders(in *sip.Request, target sip.Uri, fork int) []sip.Header {
 	var out []sip.Header
+	if in == nil {
+		return nil // a placed call (place.go)
+	}
 	for _, name := range relayedInInvite {
 		for _, h := range in.GetHeaders(name) {
 			out = append(out, sip.HeaderClone(h))

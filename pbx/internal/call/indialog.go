@@ -192,6 +192,13 @@ func (c *Call) askPolicy(l *Leg, in *inbound, notHandled func()) {
 // onBye ends the call: the CDR is committed first, then the sender gets
 // its 200 and the other legs a BYE with the sender's Reason (RFC 3326).
 func (c *Call) onBye(l *Leg, in *inbound) {
+	if c.xferBye(l, in) {
+		return // a transferor leaving its transfer in progress (transfer.go)
+	}
+	if l.detached && c.phase == phaseAnswered {
+		c.byeDetached(l, in) // a leg a service detached ends alone (detach.go)
+		return
+	}
 	ok := sip.NewResponseFromRequest(in.req, 200, "OK", nil)
 	switch {
 	case c.phase == phaseRinging && l == c.a:
@@ -209,7 +216,7 @@ func (c *Call) onBye(l *Leg, in *inbound) {
 		return
 	}
 	why := "callee hung up"
-	if l == c.a {
+	if l == c.recordCaller() {
 		why = "caller hung up"
 	}
 	if si := l.inv; si != nil && si.ok == nil && !si.tx.Answered() {
@@ -279,6 +286,9 @@ func (c *Call) relay(l *Leg, in *inbound) {
 			in.reply(c, sip.NewResponseFromRequest(req, 491, "Request Pending", nil)) // glare (§14.1)
 			return
 		}
+	}
+	if c.holdLocally(l, o, in) {
+		return // the PBX takes the hold itself (hold.go)
 	}
 	offer := hasSDP(req)
 	body := req.Body()

@@ -80,6 +80,9 @@ type Leg struct {
 	lateOffer *pendingOffer
 	// st is the leg's session timer (RFC 4028, timer.go).
 	st *legTimer
+	// detached: the leg lives on its own (detach.go); gone runs on its BYE.
+	detached bool
+	gone     func()
 }
 
 // pendingOffer is an offer received in a 2xx, waiting for its answer.

@@ -60,13 +60,21 @@ func (c *Call) answerLocally(l *Leg, in *inbound) bool {
 		in.reply(c, sip.NewResponseFromRequest(req, 488, "Not Acceptable Here", nil))
 		return true
 	}
+	c.replyLocal(l, in, body)
+	return true
+}
+
+// replyLocal answers a re-INVITE or UPDATE the PBX took itself with 200
+// and its SDP body (a target refresh, §12.2.2).
+func (c *Call) replyLocal(l *Leg, in *inbound, body []byte) {
+	req := in.req
 	l.refreshTarget(req)
 	if req.Method == sip.INVITE {
 		si := newServerInvite(l, req, in.tx)
 		si.done = in.done // the handler waits on the request's completion
 		l.inv = si
 		c.respondInvite(si, c.inviteResponse(si, 200, "OK", body), nil)
-		return true
+		return
 	}
 	res := sip.NewResponseFromRequest(req, 200, "OK", nil)
 	res.AppendHeader(l.via.Contact(l.contactUser))
@@ -76,5 +84,4 @@ func (c *Call) answerLocally(l *Leg, in *inbound) bool {
 		res.SetBody(body)
 	}
 	in.reply(c, res)
-	return true
 }

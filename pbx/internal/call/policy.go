@@ -45,6 +45,13 @@ type Caller struct {
 	Number string
 	// Trusted is true for a peer trusted by address (a trunk).
 	Trusted bool
+	// Peer names the trunk (config peers[]) the call came in from, ""
+	// for a subscriber or a trusted_peers entry.
+	Peer string
+	// Called, when set, is the number called instead of the Request-URI
+	// user: a trunk's call to the PBX's registered contact carries its DID
+	// in To.
+	Called string
 	// SessionTimer are the caller's leg's session timers (nil: the
 	// manager's, timer.go).
 	SessionTimer *SessionTimer
@@ -102,6 +109,10 @@ type Decision struct {
 	// (181 Call Is Being Forwarded), add a Diversion header (RFC 5806) to
 	// the forks' INVITEs, and skip targets the call already tried (a loop).
 	Diversion *Diversion
+	// NoReply, when set and shorter than the call's no-answer timer, is
+	// how long the targets ring before the call fails as not answered
+	// (OnFailure with NoAnswer: forwarding on no reply).
+	NoReply time.Duration
 	// OnTargetFailure, when set, is told on the call's executor of each
 	// target that failed (its last server's final response, or the
 	// transaction's own 408/503); false stops a sequential decision there
@@ -117,6 +128,10 @@ type Diversion struct {
 	// Reason is an RFC 5806 diversion-reason: unconditional, user-busy,
 	// no-answer, deflection, unknown ...; "" is unknown.
 	Reason string
+	// Earlier are diversions the same decision went through before this
+	// one (a chain of unconditional forwards resolved at once), oldest
+	// first: each gets its Diversion entry before this one's.
+	Earlier []Diversion
 }
 
 // Target is one place a call can ring: a registered or static contact.
@@ -132,9 +147,14 @@ type Target struct {
 	// the INVITE goes to the next when the one at Dest times out or
 	// answers 503 (failover.go).
 	Failover []Hop
-	// Ring bounds how long this target rings in a sequential decision
-	// (0: until the call's no-answer timer).
+	// Ring bounds how long this target rings, in a sequential decision
+	// (then the next rings) or a parallel one (0: until the call's
+	// no-answer timer).
 	Ring time.Duration
+	// Progress bounds how long this target, in a sequential decision, may
+	// send nothing beyond 100 Trying: then it is cancelled and fails as
+	// timed out (408) (0: no bound; progress.go).
+	Progress time.Duration
 	// SessionTimer are the leg's session timers (nil: the manager's,
 	// timer.go).
 	SessionTimer *SessionTimer
@@ -144,6 +164,10 @@ type Target struct {
 	// Credentials, when set, answer a 401/407 to the target's INVITE once
 	// (RFC 3261 §22.2, uac_auth.go).
 	Credentials *Credentials
+	// Identity, when set, is how the target sees the caller (caller ID
+	// rules of a trunk, privacy): it overrides the From of the target's
+	// INVITE and adds headers to it.
+	Identity *Identity
 	// Admit, when set, is asked on the call's executor just before the
 	// target's first INVITE; false skips the target (a limit of the
 	// policy's: a peer's concurrent calls, its calls per second).
@@ -154,6 +178,17 @@ type Target struct {
 type Credentials struct {
 	User     string
 	Password string
+}
+
+// Identity is how a target sees the caller: the From header's display
+// name, user and host ("" keeps the caller's display name, the calling
+// number, the PBX's address) and headers added to the INVITE
+// (P-Asserted-Identity and Privacy: RFC 3325, RFC 3323).
+type Identity struct {
+	Name    string
+	User    string
+	Host    string
+	Headers []sip.Header
 }
 
 // FailureKind classifies why a decision's targets failed.

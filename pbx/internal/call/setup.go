@@ -44,6 +44,9 @@ func (m *Manager) HandleInvite(ctx context.Context, req *sip.Request, tx sipx.Tx
 	}
 	_ = tx.Respond(sip.NewResponseFromRequest(req, 100, "Trying", nil))
 	dialled := dialledNumber(req)
+	if caller.Called != "" {
+		dialled = caller.Called // a trunk's DID (To) at the PBX's registered contact
+	}
 	d, err := m.deps.Policy.Route(ctx, Incoming{Caller: caller, Dialled: dialled, Request: req})
 	if err != nil {
 		d = Decision{Kind: Reject, Err: err}
@@ -245,8 +248,10 @@ func (c *Call) stopRinging(code int, reason string, disp cdr.Disposition, why st
 	for _, b := range c.branches {
 		c.cancelBranch(b, nil)
 	}
-	c.respondInvite(c.aInv, c.inviteResponse(c.aInv, code, reason, nil), nil)
-	c.a.event(EvReject)
+	if c.aInv != nil { // a placed call has no caller to answer (place.go)
+		c.respondInvite(c.aInv, c.inviteResponse(c.aInv, code, reason, nil), nil)
+		c.a.event(EvReject)
+	}
 	c.finish(disp, code, why)
 }
 

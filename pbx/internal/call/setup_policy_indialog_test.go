@@ -23,8 +23,9 @@ type seenInDialog struct {
 
 // TestSetupPolicyInDialog: REFER and SUBSCRIBE inside a call's dialogs go
 // to Policy.InDialog, whose response reaches the sender (and nothing
-// reaches the other party); without a hook they get 405 with the PBX's
-// Allow; out of a dialog REFER is 405 before any call is looked at.
+// reaches the other party); without a hook the PBX's policy answers: a
+// SUBSCRIBE 405 with the PBX's Allow, a REFER without Refer-To 400 (the
+// transfer service); out of a dialog REFER is 405 before any call is looked at.
 func TestSetupPolicyInDialog(t *testing.T) {
 	t.Run("hook answers", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
@@ -90,6 +91,14 @@ func TestSetupPolicyInDialog(t *testing.T) {
 						t.Fatal(err)
 					}
 					res := r.final(rtx)
+					if m == sip.REFER {
+						// the PBX's transfer service takes REFER (pbx/transfer.go):
+						// one without Refer-To is a bad request
+						if res.StatusCode != 400 {
+							t.Errorf("in-dialog REFER without Refer-To: %d, want 400 from the transfer service", res.StatusCode)
+						}
+						continue
+					}
 					if allow := headerValues(res, "Allow"); res.StatusCode != 405 || len(allow) != 1 || allow[0] != sipx.Allowed {
 						t.Errorf("in-dialog %s without a hook: %d, Allow %q; want 405 with %q", m, res.StatusCode, allow, sipx.Allowed)
 					}

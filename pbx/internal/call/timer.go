@@ -324,6 +324,10 @@ func (c *Call) sessionExpired(l *Leg) {
 		return
 	}
 	i := l.st.interval
+	if l.detached {
+		c.endDetached(l, fmt.Sprintf("session timer expired (leg %s, interval %s)", l.id, i)) // detach.go
+		return
+	}
 	c.log.Warn("session timer expired: no refresh, ending the call", "leg", l.id, "interval", i,
 		"pbx_refreshes", l.st.pbxRefreshes, "error", ErrSessionExpired)
 	c.endSession(nil, fmt.Sprintf("session timer expired (leg %s, interval %s)", l.id, i))

@@ -28,6 +28,8 @@ type branch struct {
 	cancelReasons []sip.Header
 	final         *sip.Response
 	ring          clock.Timer // sequential decisions: how long this target rings
+	progress      clock.Timer // how long the target may send only 100 (progress.go)
+	progressed    bool        // a provisional beyond 100 or a final arrived
 	auths         int         // INVITEs re-sent with credentials (uac_auth.go)
 	// onResponse takes every response on the executor.
 	onResponse func(*branch, *sip.Response)
@@ -57,12 +59,23 @@ func (c *Call) originate(t Target, from *Leg, offer []byte, onResponse func(*bra
 		callID:       sipx.NewCallID(),
 		localTag:     sipx.NewTag(),
 		local:        sip.Uri{Scheme: "sip", User: calling, Host: host, UriParams: sip.NewParams(), Headers: sip.NewParams()},
-		localName:    c.a.remoteName,
+		localName:    c.callerName(),
 		remote:       sip.Uri{Scheme: "sip", User: c.rec.Callee, Host: host, UriParams: sip.NewParams(), Headers: sip.NewParams()},
 		remoteTarget: *t.URI.Clone(),
 		dest:         t.Dest,
 		via:          local,
 		contactUser:  calling,
+	}
+	if id := t.Identity; id != nil {
+		if id.User != "" {
+			l.local.User, l.contactUser = id.User, id.User
+		}
+		if id.Host != "" {
+			l.local.Host = id.Host
+		}
+		if id.Name != "" {
+			l.localName = id.Name
+		}
 	}
 	c.addLeg(l)
 	var body []byte
@@ -82,7 +95,7 @@ func (c *Call) originate(t Target, from *Leg, offer []byte, onResponse func(*bra
 	}
 	// Max-Forwards is decremented, never reset (RFC 3261 §16.6 (3)); the
 	// PBX offers only what it does itself (Allow, Supported: 100rel).
-	inv := l.request(c.m.deps.Token, sip.INVITE, l.nextSeq(), body, ct, c.maxForwards(c.aInv.req))
+	inv := l.request(c.m.deps.Token, sip.INVITE, l.nextSeq(), body, ct, c.maxForwards(c.callerInvite()))
 	c.forks++
 	if c.tried == nil {
 		c.tried = map[string]bool{}
@@ -94,7 +107,12 @@ func (c *Call) originate(t Target, from *Leg, offer []byte, onResponse func(*bra
 	for _, v := range c.diversions {
 		inv.AppendHeader(sip.NewHeader("Diversion", v))
 	}
-	for _, h := range historyHeaders(c.aInv.req, t.URI, c.forks) {
+	if t.Identity != nil {
+		for _, h := range t.Identity.Headers {
+			inv.AppendHeader(sip.HeaderClone(h))
+		}
+	}
+	for _, h := range withDivertCause(historyHeaders(c.callerInvite(), t.URI, c.forks), c.divertCause) {
 		inv.AppendHeader(h)
 	}
 	c.timerOffer(l, t.SessionTimer, inv)
@@ -108,6 +126,9 @@ func (c *Call) originate(t Target, from *Leg, offer []byte, onResponse func(*bra
 // maxForwards is the Max-Forwards for a request the PBX sends because of
 // req: one less than req's, or 70 when it has none.
 func (c *Call) maxForwards(req *sip.Request) int {
+	if req == nil {
+		return 70
+	}
 	if mf := req.MaxForwards(); mf != nil {
 		return max(int(mf.Val())-1, 0)
 	}

@@ -48,6 +48,7 @@ type legState struct {
 	adv                    netip.Addr // the PBX address in SDP to the leg
 	moh                    *Player    // music on hold to the leg (hold.go)
 	terminal               bool       // the PBX is the leg's far end (terminal.go)
+	holding                bool       // the leg holds its peer, the PBX took the hold (hold_local.go)
 }
 
 // seam is one bridge's view of the call's anchor (call.Media).

@@ -131,6 +131,13 @@ const promptSlack = 2 * time.Second
 // offer (INVITE without SDP) gets no prompt: an offer in an unreliable 183
 // cannot be answered.
 func (s *Server) earlyAnswer(c *call.Call, l *call.Leg) ([]byte, *Endpoint, error) {
+	return s.earlyAnswerAs(c, l, false)
+}
+
+// earlyAnswerAs is earlyAnswer; duplex answers sendrecv (as far as the
+// caller's offer allows) instead of sendonly, for a service that hears
+// the caller's digits in early media (the delayed hotline's dial tone).
+func (s *Server) earlyAnswerAs(c *call.Call, l *call.Leg, duplex bool) ([]byte, *Endpoint, error) {
 	s.mu.Lock()
 	a := s.anchors[c]
 	s.mu.Unlock()
@@ -171,7 +178,10 @@ func (s *Server) earlyAnswer(c *call.Call, l *call.Leg) ([]byte, *Endpoint, erro
 		return nil, nil, err
 	}
 	dir := sdpneg.SendOnly
-	if !dirReceives(in.dir()) {
+	switch {
+	case duplex:
+		dir = answerDir(in.dir(), sdpneg.SendRecv)
+	case !dirReceives(in.dir()):
 		dir = sdpneg.Inactive
 	}
 	st.theirs, st.theyOffered = in, false

@@ -240,6 +240,9 @@ func (r *Room) tick() bool {
 		if m.talks && m.pop(r.bufIn[i]) {
 			r.in[i] = r.bufIn[i]
 		}
+		if m.holding() {
+			r.in[i] = nil // away: not mixed (MuteOnHold)
+		}
 		if m.out != nil {
 			r.out[i] = r.bufOut[i]
 		}

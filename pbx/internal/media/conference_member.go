@@ -27,6 +27,7 @@ type Member struct {
 	idleAfter time.Duration
 	onIdle    func()
 	idled     bool // onIdle ran; only the room's tick reads and writes it
+	muteHeld  bool // not mixed while its leg holds the room (MuteOnHold)
 
 	mu      sync.Mutex
 	q       [MemberQueueFrames][FrameSamples]int16
@@ -49,6 +50,21 @@ type MemberOption func(*Member)
 // block (post to the call's executor). d <= 0 turns it off.
 func OnIdle(d time.Duration, f func()) MemberOption {
 	return func(m *Member) { m.idleAfter, m.onIdle = d, f }
+}
+
+// MuteOnHold keeps a member out of the mix while its leg takes no media
+// from the room (it put the call on hold: a=sendonly or inactive), so
+// that the others hear neither its music on hold nor its room: a party
+// of a three-party call that holds it is away until it resumes.
+func MuteOnHold() MemberOption { return func(m *Member) { m.muteHeld = true } }
+
+// holding: the member is muted while its leg holds (MuteOnHold).
+func (m *Member) holding() bool {
+	if !m.muteHeld || m.ep == nil {
+		return false
+	}
+	lm := m.ep.Leg()
+	return lm != nil && !lm.Receives
 }
 
 // ListenOnly makes a member that hears the room and is not heard (a

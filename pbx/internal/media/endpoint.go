@@ -47,6 +47,7 @@ type Endpoint struct {
 	dstRTCP  atomic.Pointer[dest]
 	recv     atomic.Pointer[receiverBox]
 	override atomic.Bool // a Player owns the stream to the leg: relayed audio is not sent
+	isolated atomic.Bool // a service took the leg out of its relay: Link leaves it alone (Isolate)
 	unlatch  atomic.Bool // the leg's address changed (re-INVITE): latch anew
 
 	lastRTP atomic.Int64 // clock time (UnixNano) of the last accepted RTP packet; 0 none

@@ -27,6 +27,7 @@ const (
 	PromptNotRegistered     = "not-registered"     // the subscriber is not registered / unavailable
 	PromptNumberBusy        = "number-busy"        // the called number is busy
 	PromptCallBarred        = "call-barred"        // the call is not allowed
+	PromptServiceSuspended  = "service-suspended"  // the caller or the callee is a suspended subscriber
 	PromptPleaseHold        = "please-hold"        // hold (the music on hold fallback announcement)
 	PromptVoicemailGreeting = "voicemail-greeting" // "please leave a message after the tone"
 	PromptYouHave           = "you-have"           // "you have" … "new messages"
@@ -44,7 +45,7 @@ func BuiltinPromptIDs() []string {
 	ids := []string{
 		PromptVacantNumber, PromptNotRegistered, PromptNumberBusy, PromptCallBarred, PromptPleaseHold,
 		PromptVoicemailGreeting, PromptYouHave, PromptNo, PromptNewMessage, PromptNewMessages,
-		PromptInvalidOption, PromptGoodbye,
+		PromptInvalidOption, PromptGoodbye, PromptServiceSuspended,
 	}
 	for d := range 10 {
 		ids = append(ids, PromptDigitPrefix+strconv.Itoa(d))

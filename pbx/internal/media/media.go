@@ -51,7 +51,8 @@ type Server struct {
 	reactor     *reactor
 	reactorOnce sync.Once
 	timeout     time.Duration
-	svc         *services // prompts, music on hold (services.go); nil when off
+	svc         *services                        // prompts, music on hold (services.go); nil when off
+	hold        func(*call.Call, *call.Leg) bool // whether the PBX takes a hold itself (hold_local.go)
 
 	mu      sync.Mutex
 	anchors map[*call.Call]*anchor

@@ -29,7 +29,7 @@ func newRoute(out *Endpoint, from, to *LegMedia) *route {
 // changes; both endpoints must have one.
 func Link(a, b *Endpoint) {
 	am, bm := a.leg.Load(), b.leg.Load()
-	if am == nil || bm == nil {
+	if am == nil || bm == nil || a.isolated.Load() || b.isolated.Load() {
 		return
 	}
 	a.route.Store(newRoute(b, am, bm))

@@ -86,14 +86,15 @@ func (r *Registrar) handle(ctx context.Context, req *sip.Request) (*status, *sip
 			return fail(403, "Forbidden"), nil
 		}
 	}
-	if r.aorExists != nil && !r.aorExists(aor) {
-		return fail(404, "Not Found"), nil
-	}
 	contacts, wildcard, st := r.parseContacts(req)
-	if st != nil {
+	if st != nil && (r.aorExists == nil || r.aorExists(aor)) {
 		return st, nil
 	}
 	defer r.lockAOR(aor)()
+	// checked under the AOR's lock, so a binding never outlives Remove
+	if r.aorExists != nil && !r.aorExists(aor) {
+		return fail(404, "Not Found"), nil
+	}
 	if st := r.apply(ctx, req, aor, contacts, wildcard); st != nil {
 		return st, nil
 	}

@@ -162,6 +162,18 @@ func (r *Registrar) Lookup(ctx context.Context, aor string) ([]Binding, error) {
 	return out, nil
 }
 
+// Remove drops every registered binding of aor (a subscriber deleted at
+// run time). Under the AOR's lock, so a REGISTER being processed either
+// completes before it or sees WithAORExists' refusal after it.
+func (r *Registrar) Remove(ctx context.Context, aor string) error {
+	aor = CanonicalUser(aor)
+	defer r.lockAOR(aor)()
+	if err := r.store.DeleteAOR(ctx, aor); err != nil {
+		return fmt.Errorf("remove %s: %w", aor, err)
+	}
+	return nil
+}
+
 // Bindings returns the number of registered bindings that have not
 // expired, every AOR together (static contacts from the configuration are
 // not counted). It is cheap when the Store counts in memory (MemStore,

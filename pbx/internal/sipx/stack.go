@@ -55,6 +55,7 @@ func NewStack(cfg StackConfig) (*Stack, error) {
 	}
 	ua, err := sipgo.NewUA(
 		sipgo.WithUserAgent(cfg.UserAgent),
+		sipgo.WithUserAgentParser(newParser()), // lenient.go
 		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(log.With("layer", "sip-transport"))),
 		sipgo.WithUserAgentTransactionLayerOptions(
 			sip.WithTransactionLayerLogger(log.With("layer", "sip-transaction")),

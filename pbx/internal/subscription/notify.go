@@ -45,10 +45,17 @@ func (s *sub) notify(ctx context.Context, state string) error {
 	defer s.sendMu.Unlock()
 	ctx, cancel := context.WithTimeout(ctx, notifyTimeout)
 	defer cancel()
-	body, err := s.pkg.State(ctx, s.resource)
+	var body []byte
+	var err error
+	if v, ok := s.pkg.(Versioned); ok {
+		body, err = v.StateAt(ctx, s.resource, s.version)
+	} else {
+		body, err = s.pkg.State(ctx, s.resource)
+	}
 	if err != nil {
 		return fmt.Errorf("notify %s: %w", s.resource, err)
 	}
+	s.version++
 	s.mu.Lock()
 	if state == "" {
 		if s.ended {

@@ -38,6 +38,13 @@ type Package interface {
 	State(ctx context.Context, resource string) ([]byte, error)
 }
 
+// Versioned is a Package whose body counts the subscription's NOTIFYs
+// (dialog-info's version, RFC 4235 §4.1: 0 in the first, one more in
+// each next one): the manager calls StateAt instead of State.
+type Versioned interface {
+	StateAt(ctx context.Context, resource string, version uint32) ([]byte, error)
+}
+
 // Sender sends the PBX's requests (sipx.Stack).
 type Sender interface {
 	Request(ctx context.Context, req *sip.Request) (sip.ClientTransaction, error)
@@ -98,12 +105,13 @@ type sub struct {
 	dest, transport             string // where NOTIFYs go (the SUBSCRIBE's source)
 	via                         sipx.Local
 
-	sendMu sync.Mutex // NOTIFYs go out one at a time, CSeq in order
-	mu     sync.Mutex
-	seq    uint32
-	expiry time.Time
-	timer  clock.Timer
-	ended  bool
+	sendMu  sync.Mutex // NOTIFYs go out one at a time, CSeq in order
+	version uint32     // the next NOTIFY's body version (Versioned), under sendMu
+	mu      sync.Mutex
+	seq     uint32
+	expiry  time.Time
+	timer   clock.Timer
+	ended   bool
 }
 
 // New builds a manager serving pkgs.

@@ -1,0 +1,6 @@
+package main
+
+import "errors"
+
+// errUsage: bad flags.
+var errUsage = errors.New("usage")

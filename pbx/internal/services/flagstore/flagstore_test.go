@@ -1,0 +1,48 @@
+package flagstore
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"pbxlab/pbx/internal/store"
+)
+
+// TestStore: settings survive reopening the database.
+func TestStore(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	path := filepath.Join(t.TempDir(), "pbx.db")
+	open := func() *Store {
+		db, err := store.Open(ctx, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = db.Close() })
+		st, err := New(ctx, db, Spec{Schema: "test", Table: "test_flag", Column: "flag_on", What: "test flag"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}
+	st := open()
+	for _, p := range []struct {
+		sub string
+		on  bool
+	}{{"1002", true}, {"1003", true}, {"1003", false}} {
+		if err := st.Put(ctx, p.sub, p.on); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st = open()
+	for _, g := range []struct {
+		sub    string
+		on, ok bool
+	}{{"1002", true, true}, {"1003", false, true}, {"1004", false, false}} {
+		on, ok, err := st.Get(ctx, g.sub)
+		if err != nil || on != g.on || ok != g.ok {
+			t.Errorf("Get(%s) = %v %v %v, want %v %v", g.sub, on, ok, err, g.on, g.ok)
+		}
+	}
+}

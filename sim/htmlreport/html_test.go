@@ -1,0 +1,82 @@
+package htmlreport
+
+import (
+	"bytes"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"pbxlab/internal/ladder"
+	"pbxlab/sim/report"
+)
+
+// sampleReport is a small run: answered and failed calls over three
+// seconds, measured streams, one failed call sampled.
+func sampleReport() *report.Report {
+	start := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
+	now := start
+	c := report.NewCollector(`<script>alert(1)</script>`, "127.0.0.1:5060", start)
+	c.SetNow(func() time.Time { return now })
+	c.Bound(1)
+	for i := range 3 {
+		c.CallStarted()
+		now = now.Add(time.Second)
+		c.Call(report.CallOutcome{Code: 200, Setup: time.Duration(i+1) * 30 * time.Millisecond, Expected: true})
+		c.Quality(report.Stream{Received: 100, MOS: 4.4})
+		c.CallDone()
+	}
+	c.CallStarted()
+	c.Call(report.CallOutcome{Code: 503, CallID: "call-1@x", Caller: "100", Callee: "101"})
+	c.CallDone()
+	return c.Report(now)
+}
+
+// TestReportHTMLIsSelfContained: the page has every plot and the failed
+// call's ladder, references nothing outside itself, and escapes what the
+// scenario names.
+func TestReportHTMLIsSelfContained(t *testing.T) {
+	rep := sampleReport()
+	a, b := netip.MustParseAddrPort("127.0.0.1:5070"), netip.MustParseAddrPort("127.0.0.1:5060")
+	AttachMessages(rep, []ladder.Message{
+		{Time: rep.Started, Src: a, Dst: b, Label: "INVITE", CallID: "call-1@x", CSeq: "1 INVITE"},
+		{Time: rep.Started.Add(time.Millisecond), Src: b, Dst: a, Label: "503 Service Unavailable", Response: true, CallID: "call-1@x", CSeq: "1 INVITE"},
+		{Time: rep.Started, Src: a, Dst: b, Label: "REGISTER", CallID: "other"},
+	})
+	if len(rep.FailedCalls) != 1 || len(rep.FailedCalls[0].Messages) != 2 {
+		t.Fatalf("failed calls %+v", rep.FailedCalls)
+	}
+	var out bytes.Buffer
+	if err := Write(&out, rep); err != nil {
+		t.Fatal(err)
+	}
+	page := out.String()
+	for _, want := range []string{"Calls per second", "Calls in progress", "Setup time", "Final status", "MOS of the measured streams",
+		"100 → 101: 503", "503 Service Unavailable", "&lt;script&gt;alert(1)"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	if n := strings.Count(page, "<svg"); n != 7 {
+		t.Errorf("%d SVGs, want 6 plots and 1 ladder", n)
+	}
+	for _, bad := range []string{"<script", "src=", "href=", "@import", "url("} {
+		if strings.Contains(page, bad) {
+			t.Errorf("page contains %q", bad)
+		}
+	}
+}
+
+// TestReportHTMLWithoutCapture: a failed call without messages says so
+// instead of drawing an empty ladder; an empty run still renders.
+func TestReportHTMLWithoutCapture(t *testing.T) {
+	for _, rep := range []*report.Report{sampleReport(), report.NewCollector("empty", "", time.Unix(0, 0)).Report(time.Unix(0, 0))} {
+		var out bytes.Buffer
+		if err := Write(&out, rep); err != nil {
+			t.Fatal(err)
+		}
+		if len(rep.FailedCalls) > 0 && !strings.Contains(out.String(), "No SIP message of this call") {
+			t.Errorf("page without capture:\n%s", out.String())
+		}
+	}
+}
