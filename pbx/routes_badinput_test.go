@@ -137,8 +137,7 @@ func TestVirtualRouteOnlyCarrierAnswersGarbage(t *testing.T) {
 				ctx, cancel := context.WithTimeout(t.Context(), time.Hour)
 				defer cancel()
 				h := startVirtual(t, routeConfig(config.Peer{Name: "only", Host: "10.0.0.201"}))
-				only := virtualCarrier(t, h, "10.0.0.201:5060")
-				only.SetAuto(testua.AutoBye | testua.AutoOptions)
+				only := virtualCarrierAuto(t, h, "10.0.0.201:5060", testua.AutoBye|testua.AutoOptions)
 				u := virtualUA(t, h, "1000")
 				tx, err := u.Start(u.NewInvite("90123456789", u.Offer()))
 				if err != nil {

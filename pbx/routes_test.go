@@ -36,8 +36,15 @@ func routeConfig(peers ...config.Peer) *config.Config {
 // on h's network; it answers 100 and nothing else by itself.
 func virtualCarrier(t *testing.T, h *vnet.Harness, addr string) *testua.UA {
 	t.Helper()
+	return virtualCarrierAuto(t, h, addr, testua.DefaultAuto&^testua.AutoRinging)
+}
+
+// virtualCarrierAuto is virtualCarrier answering auto by itself from its
+// first packet on (setting it after New races the PBX's first request).
+func virtualCarrierAuto(t *testing.T, h *vnet.Harness, addr string, auto testua.Auto) *testua.UA {
+	t.Helper()
 	c, err := testua.New(testua.Config{Transport: "udp", PBX: h.Addr, User: "carrier"},
-		testua.WithPacketConn(h.Listen(addr)), testua.WithAuto(testua.DefaultAuto&^testua.AutoRinging))
+		testua.WithPacketConn(h.Listen(addr)), testua.WithAuto(auto))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,8 +212,7 @@ func TestVirtualRouteSkipsUnreachablePeer(t *testing.T) {
 		h := startVirtual(t, routeConfig(
 			config.Peer{Name: "first", Host: "10.0.0.201", Qualify: 10 * time.Second},
 			config.Peer{Name: "second", Host: "10.0.0.202"}))
-		first := virtualCarrier(t, h, "10.0.0.201:5060")
-		first.SetAuto(0) // silent: OPTIONS unanswered
+		first := virtualCarrierAuto(t, h, "10.0.0.201:5060", 0) // silent: OPTIONS unanswered
 		second := virtualCarrier(t, h, "10.0.0.202:5060")
 		u := virtualUA(t, h, "1000")
 		time.Sleep(90 * time.Second)
@@ -229,8 +235,7 @@ func TestVirtualRouteSkipsUnreachablePeer(t *testing.T) {
 
 		cfg := routeConfig(config.Peer{Name: "only", Host: "10.0.0.203", Qualify: 10 * time.Second})
 		h2 := startVirtual(t, cfg)
-		only := virtualCarrier(t, h2, "10.0.0.203:5060")
-		only.SetAuto(0)
+		only := virtualCarrierAuto(t, h2, "10.0.0.203:5060", 0)
 		u2 := virtualUA(t, h2, "1000")
 		time.Sleep(90 * time.Second)
 		synctest.Wait()

@@ -114,8 +114,7 @@ func trunkConfig(reg config.TrunkRegister) *config.Config {
 // answer to REGISTER) and serves f on it.
 func startCarrier(ctx context.Context, t *testing.T, h *vnet.Harness, f *fakeRegistrar) *testua.UA {
 	t.Helper()
-	c := virtualCarrier(t, h, "10.0.0.201:5060")
-	c.SetAuto(testua.DefaultAuto &^ testua.AutoOther &^ testua.AutoRinging)
+	c := virtualCarrierAuto(t, h, "10.0.0.201:5060", testua.DefaultAuto&^testua.AutoOther&^testua.AutoRinging)
 	if f != nil {
 		go f.serve(ctx, c)
 	}
