@@ -58,10 +58,12 @@ func (s *sharedImage) image(t *testing.T) *Image {
 		start := time.Now()
 		s.img, s.err = BuildImage(ctx, BuildOptions{Log: testLogger(t)})
 		cancel()
-		t.Logf("image %s built in %s", s.img.Name, time.Since(start).Round(time.Millisecond))
+		if s.err == nil {
+			t.Logf("image %s built in %s", s.img.Name, time.Since(start).Round(time.Millisecond))
+		}
 	}
 	if s.err != nil {
-		t.Fatal(s.err)
+		t.Fatalf("build the image: %v", s.err)
 	}
 	return s.img
 }
