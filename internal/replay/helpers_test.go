@@ -183,34 +183,45 @@ func recordCancel(t *testing.T) string {
 	if _, err := c.Wait(ctx); err != nil {
 		t.Fatal(err)
 	}
-	// the caller's call ends with the 487; its transaction sends the ACK
-	// just after: close the capture once the PBX has read it, or the
-	// capture lacks it and the replay sends none
-	waitCaptured(ctx, t, in, path, func(m sipwire.Message) bool {
-		r, ok := m.Msg.(*sip.Request)
-		return ok && r.Method == sip.ACK && r.CSeq() != nil && r.CSeq().SeqNo > 1
+	// both legs end with a 487 and each is ACKed just after (the caller's
+	// ACK to the PBX, the PBX's to the callee, in either order): close the
+	// capture once every non-2xx final to an INVITE has its ACK, or the
+	// capture lacks one and the replay sends none
+	waitCaptured(ctx, t, in, path, func(msgs []sipwire.Message) bool {
+		finals, acks := 0, 0
+		for _, m := range msgs {
+			switch v := m.Msg.(type) {
+			case *sip.Request:
+				if v.Method == sip.ACK {
+					acks++
+				}
+			case *sip.Response:
+				if v.StatusCode >= 300 && v.CSeq() != nil && v.CSeq().MethodName == sip.INVITE {
+					finals++
+				}
+			}
+		}
+		return finals >= 2 && acks >= finals
 	})
 	closeAndFlush(t, in)
 	return path
 }
 
-// waitCaptured polls the PBX's capture until it holds a message found
-// accepts, or ctx ends.
-func waitCaptured(ctx context.Context, t testing.TB, in capturingPBX, path string, found func(sipwire.Message) bool) {
+// waitCaptured polls the PBX's capture until done accepts the messages it
+// holds, or ctx ends.
+func waitCaptured(ctx context.Context, t testing.TB, in capturingPBX, path string, done func([]sipwire.Message) bool) {
 	t.Helper()
 	for ctx.Err() == nil {
 		if err := in.w.Flush(); err != nil {
 			t.Fatal(err)
 		}
 		msgs, _ := sipwire.ReadFile(path) // a capture being written may end mid-record
-		for _, m := range msgs {
-			if found(m) {
-				return
-			}
+		if done(msgs) {
+			return
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	t.Fatalf("the capture never held the message waited for: %v", ctx.Err())
+	t.Fatalf("the capture never held the messages waited for: %v", ctx.Err())
 }
 
 // recordCalls captures pairs callers (1000…) calling as many callees
