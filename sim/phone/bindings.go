@@ -33,8 +33,10 @@ func (p *Phone) Bindings(ctx context.Context) ([]Binding, error) {
 	if a.cfg.Target == "" {
 		return nil, fmt.Errorf("fetch bindings of %s: %w", p.cfg.Number, ErrNoTarget)
 	}
-	p.regMu.Lock()
-	defer p.regMu.Unlock()
+	if err := p.lockReg(ctx); err != nil {
+		return nil, fmt.Errorf("fetch bindings of %s: %w", p.cfg.Number, err)
+	}
+	defer p.unlockReg()
 	req := p.newRegister(0)
 	req.RemoveHeader("Contact")
 	req.RemoveHeader("Expires")

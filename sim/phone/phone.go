@@ -143,7 +143,7 @@ type Phone struct {
 	// (next to cseq: one word for both).
 	refreshing bool
 	refresh    clock.Timer
-	regMu      sync.Mutex // one REGISTER in flight per phone
+	regSem     chan struct{} // one REGISTER in flight per phone (lockReg)
 
 	st *SessionTimer // SetSessionTimer; nil: cfg.SessionTimer
 }
@@ -167,6 +167,7 @@ func (a *Agent) NewPhone(cfg PhoneConfig) (*Phone, error) {
 		agent:   a,
 		cfg:     cfg,
 		regCall: randomID(),
+		regSem:  make(chan struct{}, 1),
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()

@@ -64,13 +64,31 @@ func (p *Phone) Unregister(ctx context.Context) (Registration, error) {
 	return p.register(ctx, 0)
 }
 
+// lockReg takes the phone's one REGISTER slot, or gives up with ctx. It is
+// a channel, not a sync.Mutex: a goroutine waiting on a channel is durably
+// blocked in a testing/synctest bubble, so a refresh waiting behind a
+// REGISTER whose request was lost lets virtual time reach the
+// retransmission that completes it (a mutex there stalled the bubble).
+func (p *Phone) lockReg(ctx context.Context) error {
+	select {
+	case p.regSem <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (p *Phone) unlockReg() { <-p.regSem }
+
 func (p *Phone) register(ctx context.Context, expires time.Duration) (Registration, error) {
 	a := p.agent
 	if a.cfg.Target == "" {
 		return Registration{}, fmt.Errorf("register %s: %w", p.cfg.Number, ErrNoTarget)
 	}
-	p.regMu.Lock()
-	defer p.regMu.Unlock()
+	if err := p.lockReg(ctx); err != nil {
+		return Registration{}, fmt.Errorf("register %s: %w", p.cfg.Number, err)
+	}
+	defer p.unlockReg()
 
 	req := p.newRegister(expires)
 	res, err := a.do(ctx, req)
