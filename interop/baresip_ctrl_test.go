@@ -53,7 +53,7 @@ func startBaresipUA(ctx context.Context, t *testing.T, in *pbxtest.Instance, num
 	}
 	dir := t.TempDir()
 	bport, cport := freePort(t, "udp", "127.0.0.1"), freePort(t, "tcp", "127.0.0.1")
-	rtp := freePort(t, "udp", "127.0.0.1")
+	rtpFirst, rtpLast := rtpPortRange(t)
 	files := map[string]string{
 		"config": strings.Join([]string{
 			"poll_method epoll", fmt.Sprintf("sip_listen 127.0.0.1:%d", bport),
@@ -61,7 +61,7 @@ func startBaresipUA(ctx context.Context, t *testing.T, in *pbxtest.Instance, num
 			"module_app account.so", "module_app menu.so", "module_app ctrl_tcp.so", fmt.Sprintf("ctrl_tcp_listen 127.0.0.1:%d", cport),
 			fmt.Sprintf("audio_source ausine,%d", int(baresipTone)), "audio_player aubridge,pbxlab", "audio_alert aubridge,pbxlab",
 			"ausrc_srate 48000", "auplay_srate 8000", "ausrc_channels 2", "auplay_channels 1",
-			fmt.Sprintf("rtp_ports %d-%d", rtp, rtp+1), "",
+			fmt.Sprintf("rtp_ports %d-%d", rtpFirst, rtpLast), "",
 		}, "\n"),
 		"accounts": fmt.Sprintf("<sip:%s@127.0.0.1;transport=udp>;auth_pass=pw%s;answermode=auto;regint=600;outbound=\"sip:%s;transport=udp\"\n", number, number, in.UDP),
 		"contacts": "",

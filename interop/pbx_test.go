@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -199,6 +200,35 @@ func freePort(t *testing.T, network, ip string) int {
 		defer l.Close()
 		return l.Addr().(*net.TCPAddr).Port
 	}
+}
+
+// rtpPortRange is a range of 40 UDP ports for a peer's RTP (baresip's
+// rtp_ports), below Linux's ephemeral range (32768-60999) so that the
+// sockets other processes open meanwhile (a PBX's media, other tests'
+// peers) do not take it between now and the call, and wider than the one
+// RTP/RTCP pair the peer needs so that it can still find a free pair;
+// the first pair is checked free now. 27100-27300 is left to baresip_test.
+func rtpPortRange(t *testing.T) (first, last int) {
+	t.Helper()
+	for range 50 {
+		first = 20000 + 2*rand.IntN(3500) // even, 20000-26998
+		if first+39 >= 27100 {
+			continue
+		}
+		a, err := net.ListenPacket("udp4", net.JoinHostPort("127.0.0.1", strconv.Itoa(first)))
+		if err != nil {
+			continue
+		}
+		b, err := net.ListenPacket("udp4", net.JoinHostPort("127.0.0.1", strconv.Itoa(first+1)))
+		_ = a.Close()
+		if err != nil {
+			continue
+		}
+		_ = b.Close()
+		return first, first + 39
+	}
+	t.Fatal("no free RTP port pair in 20000-27099")
+	return 0, 0
 }
 
 // tail returns the last n lines of a file, for failure messages.

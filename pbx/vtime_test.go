@@ -3,9 +3,11 @@ package pbx_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -24,6 +26,7 @@ func virtual(t *testing.T, f func(t *testing.T)) {
 	t.Helper()
 	wall := time.Now()
 	var covered time.Duration
+	defer stallWatchdog(t, bubbleWallLimit)()
 	synctest.Test(t, func(t *testing.T) {
 		start := time.Now()
 		t.Cleanup(func() { covered = time.Since(start) }) // runs last
@@ -31,6 +34,28 @@ func virtual(t *testing.T, f func(t *testing.T)) {
 	})
 	took := time.Since(wall)
 	t.Logf("virtual %v in %v wall: speed-up %.0fx", covered, took.Round(time.Microsecond), float64(covered)/float64(took))
+}
+
+// bubbleWallLimit is the wall time a virtual-time test may take before
+// stallWatchdog ends the test binary: the busiest (TestVirtualBusyHour)
+// takes well under a minute with -race on 2 loaded cores.
+const bubbleWallLimit = 10 * time.Minute
+
+// stallWatchdog, started outside the bubble (a real timer), ends the test
+// binary with every goroutine's stack when the bubble has run limit of
+// wall time: a stalled bubble (a goroutine waiting on something that is
+// not durably blocking, so virtual time never advances: docs/VIRTUAL_TIME.md)
+// never returns, and go test's own timeout would only come at the
+// package's limit. The returned func stops it.
+func stallWatchdog(t *testing.T, limit time.Duration) (stop func()) {
+	name := t.Name()
+	tm := time.AfterFunc(limit, func() {
+		buf := make([]byte, 32<<20)
+		buf = buf[:runtime.Stack(buf, true)]
+		fmt.Fprintf(os.Stderr, "%s: its synctest bubble is still running after %v of wall time; goroutines:\n%s\n", name, limit, buf)
+		panic(name + ": synctest bubble stalled (goroutines above)")
+	})
+	return func() { tm.Stop() }
 }
 
 // cdrsOf lists the PBX's records (no polling needed: once the phones have

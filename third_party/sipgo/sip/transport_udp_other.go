@@ -1,0 +1,5 @@
+//go:build !windows
+
+package sip
+
+func isRecvMsgSizeErr(error) bool { return false }
