@@ -157,6 +157,9 @@ func cmdSim(ctx context.Context, args []string, stdout, stderr io.Writer, setup 
 // unverified audio. (Thresholds replace that verdict: "audio_ok > 0.99"
 // tolerates one call in a hundred.)
 func simVerdict(r *report.Report) error {
+	if r.Ceiling != nil {
+		return ceilingVerdict(r.Ceiling)
+	}
 	if len(r.Thresholds) > 0 {
 		if failed := r.FailedThresholds(); len(failed) > 0 {
 			return fmt.Errorf("%d of %d thresholds failed: %s", len(failed), len(r.Thresholds), strings.Join(failed, "; "))
@@ -170,6 +173,22 @@ func simVerdict(r *report.Report) error {
 		return fmt.Errorf("%d calls ended otherwise than their callee was told to", r.Calls.Unexpected)
 	case r.Audio.Checked > r.Audio.Verified:
 		return fmt.Errorf("two-way audio verified on %d of %d answered calls", r.Audio.Verified, r.Audio.Checked)
+	}
+	return nil
+}
+
+// ceilingVerdict: a ceiling search succeeds (exit 0) when it measured a
+// ceiling, below calls.ceiling.max (a step broke) or at it (none did):
+// finding where the target breaks is the point of the run, not a failure.
+// It fails when even the start rate broke (no ceiling at or above it) or
+// when the confirmation re-run of the ceiling rate broke (the figure does
+// not hold).
+func ceilingVerdict(c *report.Ceiling) error {
+	switch {
+	case c.CallsPerS == 0 && c.BrokenAt > 0:
+		return fmt.Errorf("no ceiling: the first step, %s calls/s, broke %s", report.Rate(c.BrokenAt), strings.Join(c.Broken, "; "))
+	case c.Confirmed != nil && !*c.Confirmed:
+		return fmt.Errorf("ceiling %s calls/s not confirmed: its re-run broke a threshold", report.Rate(c.CallsPerS))
 	}
 	return nil
 }
