@@ -107,3 +107,71 @@ thresholds: ["attempted <= 6"]
 		t.Errorf("merged report: calls %+v registrations %+v thresholds %v, want the %d calls of the steps", rep.Calls, rep.Registrations, rep.Thresholds, total)
 	}
 }
+
+// TestCeilingAtATrunksCallLimit: the PBX's trunk takes at most 5 calls
+// at once (peers[].max_calls) and turns the 6th away (480, no peer
+// left). Every call of a step is still up when the step's last one
+// starts (held 4 s, a step places its calls within 1 s), and each step
+// starts with none in progress (a step waits for its calls to end), so a
+// step of n calls has n up at once: 2 and 4 calls/s hold, 6 breaks
+// "failures == 0" with 480s in its failures by code. The ceiling is 4.
+func TestCeilingAtATrunksCallLimit(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs three 5 s steps")
+	}
+	checkLeaks(t)
+	sc, err := scenario.Parse("trunk-ceiling.yaml", []byte(`name: trunk-ceiling
+population: {count: 2, first: "1000", password: "demo{n}"}
+behaviours: {answer: 100}
+calls:
+  hold: 4s
+  ring_timeout: 8s
+  max_concurrent: 1000
+  shape: ceiling
+  ceiling: {start: 2, step: 2, step_duration: 1s, max: 10}
+audio: {verify: false, share: 0}
+seed: 3
+thresholds: ["failures == 0"]
+carriers:
+  - name: telco
+    answer: {action: answer}
+    outbound: {percent: 100, prefix: "9", numbers: {first: "0201000", count: 50}}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range sc.Carriers {
+		sc.Carriers[i].Listen = netip.AddrPortFrom(carrierIP, 0).String()
+	}
+	cs, err := StartCarriers(sc)
+	if err != nil {
+		t.Fatalf("StartCarriers: %v", err)
+	}
+	t.Cleanup(func() { _ = cs.Close() })
+	cfg := trunkPBX(t, cs.Carrier("telco").Addr())
+	cfg.Peers[0].MaxCalls = 5
+	in, err := pbxtest.Start(cfg, pbxtest.Options{})
+	if err != nil {
+		t.Fatalf("start pbx: %v", err)
+	}
+	t.Cleanup(func() { _ = in.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	rep, err := Run(ctx, sc, Target{Addr: in.Target()}, WithLocalIP(netip.MustParseAddr("127.0.0.1")), WithCarriers(cs))
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	var text strings.Builder
+	_ = rep.Text(&text)
+	t.Log("\n" + text.String())
+	c := rep.Ceiling
+	if got, want := ceilingSteps(c), []string{"2:pass", "4:pass", "6:FAIL"}; !slices.Equal(got, want) {
+		t.Fatalf("steps %v, want %v", got, want)
+	}
+	if c.CallsPerS != 4 || c.BrokenAt != 6 || !slices.Equal(c.Broken, []string{"failures == 0"}) {
+		t.Fatalf("ceiling %+v: want 4 calls/s, broken at 6 by failures == 0", c)
+	}
+	if broke := c.Steps[2]; broke.FailuresByCode[480] != 1 || broke.Answered != 5 || broke.Codes() != "480×1" {
+		t.Errorf("the step at 6 calls/s: %d answered, failures %v; want 5 through the trunk and one 480", broke.Answered, broke.FailuresByCode)
+	}
+}
