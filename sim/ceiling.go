@@ -79,5 +79,25 @@ func runCeiling(ctx context.Context, sc *scenario.Scenario, target Target, cfg c
 		return nil, fmt.Errorf("ceiling: %w", merr)
 	}
 	rep.Ceiling = res
+	rep.Series = stepSeries(rep.Started, reps)
 	return rep, err
+}
+
+// stepSeries lays the steps' time series one after the other on the
+// merged report's time axis (from started): the staircase over time.
+func stepSeries(started time.Time, reps []*report.Report) report.Series {
+	out := report.Series{Interval: reps[0].Series.Interval}
+	if out.Interval <= 0 {
+		return out
+	}
+	last := -1
+	for _, r := range reps {
+		offset := int(r.Started.Sub(started) / out.Interval)
+		for _, p := range r.Series.Points {
+			p.T = max(p.T+offset, last+1)
+			last = p.T
+			out.Points = append(out.Points, p)
+		}
+	}
+	return out
 }

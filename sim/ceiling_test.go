@@ -102,6 +102,17 @@ thresholds: ["attempted <= 6"]
 		}
 		total += s.Attempted
 	}
+	// the steps' time series follow one another
+	started := 0
+	for i, p := range rep.Series.Points {
+		if i > 0 && p.T <= rep.Series.Points[i-1].T {
+			t.Fatalf("series points out of order: %+v", rep.Series.Points)
+		}
+		started += p.Started
+	}
+	if started != total {
+		t.Errorf("the series started %d calls, the steps %d", started, total)
+	}
 	// the rest of the report merges the steps
 	if rep.Calls.Attempted != total || rep.Registrations.OK < 4*len(c.Steps) || len(rep.Thresholds) != 0 {
 		t.Errorf("merged report: calls %+v registrations %+v thresholds %v, want the %d calls of the steps", rep.Calls, rep.Registrations, rep.Thresholds, total)

@@ -198,8 +198,12 @@ func ceilingVerdict(c *report.Ceiling) error {
 func printCallPlan(w io.Writer, sc *scenario.Scenario, n int) error {
 	p := scenario.NewPlan(sc, sc.Seed)
 	c := sc.Calls
-	fmt.Fprintf(w, "plan %s seed %d: %.3g calls/s %s %s, hold %s mean %s, pattern %s, media %.0f%%\n",
-		sc.Name, sc.Seed, c.Rate, c.Shape, c.Arrivals, c.HoldDist.Kind, c.HoldDist.Mean, c.Pattern, 100*sc.Audio.MediaShare())
+	rate := fmt.Sprintf("%.3g", c.Rate)
+	if c.Shape == scenario.ShapeCeiling { // the staircase, as if no step broke
+		rate = report.Rate(c.Ceiling.Start) + ".." + report.Rate(c.Ceiling.Max)
+	}
+	fmt.Fprintf(w, "plan %s seed %d: %s calls/s %s %s, hold %s mean %s, pattern %s, media %.0f%%\n",
+		sc.Name, sc.Seed, rate, c.Shape, c.Arrivals, c.HoldDist.Kind, c.HoldDist.Mean, c.Pattern, 100*sc.Audio.MediaShare())
 	fmt.Fprintf(w, "%-6s %-12s %-10s %-18s %-10s %s\n", "seq", "at", "caller", "callee", "hold", "media")
 	for _, pc := range p.Take(n) {
 		callee := pc.Number
