@@ -61,6 +61,9 @@ type runner struct {
 	claimed    sync.Map // *phone.Call → struct{}: callee legs matched to a caller
 	active     atomic.Int64
 	calls      sync.WaitGroup
+	// placing is how long placing the plan's calls took (a ceiling step's
+	// window when the scheduler fell behind).
+	placing time.Duration
 }
 
 // streamRefresh is the seed's random stream of the phones' first
@@ -247,6 +250,7 @@ func (r *runner) run(ctx context.Context) (*report.Report, error) {
 		r.inboundCalls(ctx)
 		if r.sc.Calls.Placing() {
 			r.placeCalls(ctx)
+			r.placing = r.cfg.clock.Now().Sub(start)
 		} else {
 			r.sleep(ctx, r.sc.Calls.Duration)
 		}

@@ -157,6 +157,9 @@ func Run(ctx context.Context, sc *scenario.Scenario, target Target, opts ...Opti
 	if err := cfg.shard.Validate(); err != nil {
 		return nil, fmt.Errorf("run scenario %s: %w", sc.Name, err)
 	}
+	if !cfg.shard.Whole() && sc.Calls.Shape == scenario.ShapeCeiling {
+		return nil, fmt.Errorf("run scenario %s shard %s: %w", sc.Name, cfg.shard, ErrShardCeiling)
+	}
 	if !cfg.shard.Whole() && len(sc.Carriers) > 0 {
 		return nil, fmt.Errorf("run scenario %s shard %s: %w", sc.Name, cfg.shard, ErrShardCarriers)
 	}
@@ -170,6 +173,13 @@ func Run(ctx context.Context, sc *scenario.Scenario, target Target, opts ...Opti
 		}
 		defer cs.Close()
 		cfg.carriers = cs
+	}
+	if sc.Calls.Shape == scenario.ShapeCeiling {
+		rep, err := runCeiling(ctx, sc, target, cfg)
+		if err != nil {
+			return rep, fmt.Errorf("run scenario %s: %w", sc.Name, err)
+		}
+		return rep, nil
 	}
 	r, err := newRunner(sc, target, cfg)
 	if err != nil {

@@ -157,6 +157,9 @@ func cmdSim(ctx context.Context, args []string, stdout, stderr io.Writer, setup 
 // unverified audio. (Thresholds replace that verdict: "audio_ok > 0.99"
 // tolerates one call in a hundred.)
 func simVerdict(r *report.Report) error {
+	if r.Ceiling != nil {
+		return ceilingVerdict(r.Ceiling)
+	}
 	if len(r.Thresholds) > 0 {
 		if failed := r.FailedThresholds(); len(failed) > 0 {
 			return fmt.Errorf("%d of %d thresholds failed: %s", len(failed), len(r.Thresholds), strings.Join(failed, "; "))
@@ -174,13 +177,33 @@ func simVerdict(r *report.Report) error {
 	return nil
 }
 
+// ceilingVerdict: a ceiling search succeeds (exit 0) when it measured a
+// ceiling, below calls.ceiling.max (a step broke) or at it (none did):
+// finding where the target breaks is the point of the run, not a failure.
+// It fails when even the start rate broke (no ceiling at or above it) or
+// when the confirmation re-run of the ceiling rate broke (the figure does
+// not hold).
+func ceilingVerdict(c *report.Ceiling) error {
+	switch {
+	case c.CallsPerS == 0 && c.BrokenAt > 0:
+		return fmt.Errorf("no ceiling: the first step, %s calls/s, broke %s", report.Rate(c.BrokenAt), strings.Join(c.Broken, "; "))
+	case c.Confirmed != nil && !*c.Confirmed:
+		return fmt.Errorf("ceiling %s calls/s not confirmed: its re-run broke a threshold", report.Rate(c.CallsPerS))
+	}
+	return nil
+}
+
 // printCallPlan writes the first n calls of the scenario's plan, one a line:
 // the same seed prints the same plan.
 func printCallPlan(w io.Writer, sc *scenario.Scenario, n int) error {
 	p := scenario.NewPlan(sc, sc.Seed)
 	c := sc.Calls
-	fmt.Fprintf(w, "plan %s seed %d: %.3g calls/s %s %s, hold %s mean %s, pattern %s, media %.0f%%\n",
-		sc.Name, sc.Seed, c.Rate, c.Shape, c.Arrivals, c.HoldDist.Kind, c.HoldDist.Mean, c.Pattern, 100*sc.Audio.MediaShare())
+	rate := fmt.Sprintf("%.3g", c.Rate)
+	if c.Shape == scenario.ShapeCeiling { // the staircase, as if no step broke
+		rate = report.Rate(c.Ceiling.Start) + ".." + report.Rate(c.Ceiling.Max)
+	}
+	fmt.Fprintf(w, "plan %s seed %d: %s calls/s %s %s, hold %s mean %s, pattern %s, media %.0f%%\n",
+		sc.Name, sc.Seed, rate, c.Shape, c.Arrivals, c.HoldDist.Kind, c.HoldDist.Mean, c.Pattern, 100*sc.Audio.MediaShare())
 	fmt.Fprintf(w, "%-6s %-12s %-10s %-18s %-10s %s\n", "seq", "at", "caller", "callee", "hold", "media")
 	for _, pc := range p.Take(n) {
 		callee := pc.Number

@@ -68,7 +68,11 @@ func (o *simOutput) start(ctx context.Context, stderr io.Writer, sc *scenario.Sc
 	mode = mode.Resolve(isTerminal(stderr))
 	if every := mode.Interval(); every > 0 {
 		tick := time.NewTicker(every)
-		p := progress.NewPrinter(stderr, mode, sc.Calls.Duration)
+		total := sc.Calls.Duration
+		if sc.Calls.Shape == scenario.ShapeCeiling {
+			total = sc.Calls.Ceiling.StepDuration // each step is a run of its own: the line shows the current one's
+		}
+		p := progress.NewPrinter(stderr, mode, total)
 		o.wg.Go(func() {
 			defer tick.Stop()
 			_ = progress.Run(ctx, p, &o.live, tick.C)

@@ -192,7 +192,19 @@ func codeBars(m map[int]int) []bar {
 	return bars
 }
 
-var pageTmpl = template.Must(template.New("page").Parse(`<!DOCTYPE html>
+// funcs are the page's helpers: a rate, a setup time ("n/a" without an
+// answered call).
+var funcs = template.FuncMap{
+	"rate": report.Rate,
+	"ms": func(d time.Duration, answered int) string {
+		if answered == 0 {
+			return "n/a"
+		}
+		return short(d)
+	},
+}
+
+var pageTmpl = template.Must(template.New("page").Funcs(funcs).Parse(`<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>pbxlab sim: {{.R.Scenario}}</title>
 <style>
 body{font-family:system-ui,sans-serif;margin:2em;color:#222;max-width:1400px}
@@ -208,6 +220,11 @@ table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2em .6em;tex
 <pre>{{.Text}}</pre>
 {{if .R.Thresholds}}<h2>Thresholds</h2><table><tr><th>threshold</th><th>measured</th><th>verdict</th></tr>
 {{range .R.Thresholds}}<tr><td>{{.Threshold}}</td><td>{{.Shown}}</td>{{if .Pass}}<td class="pass">pass</td>{{else}}<td class="fail">FAIL</td>{{end}}</tr>
+{{end}}</table>{{end}}
+{{with .R.Ceiling}}<h2>Ceiling</h2>
+<p><strong>{{.Headline}}</strong>. Each step is judged on its own calls by: {{range $i, $t := .Thresholds}}{{if $i}}; {{end}}<code>{{$t}}</code>{{end}}.</p>
+<table><tr><th>step</th><th>offered calls/s</th><th>achieved calls/s</th><th>attempted</th><th>answer ratio</th><th>setup p50</th><th>setup p99</th><th>failures by code</th><th>verdict</th></tr>
+{{range .Steps}}<tr><td>{{.Step}}{{if .Confirm}} (confirm){{end}}</td><td>{{rate .Offered}}</td><td>{{printf "%.2f" .Achieved}}</td><td>{{.Attempted}}</td><td>{{printf "%.4f" .AnswerRatio}}</td><td>{{ms .SetupP50 .Answered}}</td><td>{{ms .SetupP99 .Answered}}</td><td>{{.Codes}}</td>{{if .Pass}}<td class="pass">pass</td>{{else}}<td class="fail">{{.Verdict}}</td>{{end}}</tr>
 {{end}}</table>{{end}}
 <h2>Over time and in distribution</h2>
 <div class="plots">{{range .Plots}}{{.}}

@@ -9,6 +9,7 @@ import (
 
 	"pbxlab/internal/ladder"
 	"pbxlab/sim/report"
+	"pbxlab/sim/threshold"
 )
 
 // sampleReport is a small run: answered and failed calls over three
@@ -78,5 +79,33 @@ func TestReportHTMLWithoutCapture(t *testing.T) {
 		if len(rep.FailedCalls) > 0 && !strings.Contains(out.String(), "No SIP message of this call") {
 			t.Errorf("page without capture:\n%s", out.String())
 		}
+	}
+}
+
+// TestReportHTMLCeiling: a ceiling run's page has the headline and a row
+// per step with its verdict.
+func TestReportHTMLCeiling(t *testing.T) {
+	rep := sampleReport()
+	rep.Ceiling = &report.Ceiling{CallsPerS: 20, BrokenAt: 30, Broken: []string{"setup_p99 < 200ms"}, Max: 100,
+		Thresholds: []string{"setup_p99 < 200ms"}, Steps: []report.CeilingStep{
+			{Step: 1, Offered: 10, Achieved: 10, Attempted: 100, Answered: 100, AnswerRatio: 1, SetupP50: 3 * time.Millisecond, SetupP99: 9 * time.Millisecond, Pass: true},
+			{Step: 2, Offered: 20, Achieved: 19.5, Attempted: 195, Answered: 195, AnswerRatio: 1, SetupP50: 5 * time.Millisecond, SetupP99: 90 * time.Millisecond, Pass: true},
+			{Step: 3, Offered: 30, Achieved: 28, Attempted: 280, Answered: 270, AnswerRatio: 270.0 / 280, SetupP50: 5 * time.Millisecond, SetupP99: 450 * time.Millisecond, FailuresByCode: map[int]int{503: 10},
+				Thresholds: []threshold.Result{{Threshold: "setup_p99 < 200ms", Shown: "450ms"}}},
+		}}
+	var out bytes.Buffer
+	if err := Write(&out, rep); err != nil {
+		t.Fatal(err)
+	}
+	page := out.String()
+	for _, want := range []string{"<h2>Ceiling</h2>", "ceiling_calls_per_s 20 (broke at 30: setup_p99 &lt; 200ms)",
+		"<td>3</td><td>30</td><td>28.00</td><td>280</td><td>0.9643</td><td>5ms</td>", "<td>503×10</td>",
+		`<td class="fail">FAIL setup_p99 &lt; 200ms (450ms)</td>`, "ceiling        ceiling_calls_per_s 20"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	if n := strings.Count(page, `<td class="pass">pass</td>`); n != 2 {
+		t.Errorf("%d passing steps shown, want 2", n)
 	}
 }

@@ -144,11 +144,15 @@ func FuzzDecodeMerge(f *testing.F) {
 	}
 	f.Add([]byte(`{"scenario":"s","histograms":{"mos":{"count":2,"buckets":{"9223372036854775807":1,"-5":1}}}}`))
 	f.Add([]byte(`{"histograms":{"mos":{"count":-1,"buckets":{"1":-3}}}}`))
+	f.Add([]byte(`{"ceiling":{"ceiling_calls_per_s":4,"broken_at_calls_per_s":6,"broken":["failures == 0"],"confirmed":false,` +
+		`"steps":[{"step":1,"offered_calls_per_s":2,"setup_p50_ms":1e300,"failures_by_code":{"480":1},"thresholds":[{"threshold":"x"}]}]}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		r, err := Decode(bytes.NewReader(data))
 		if err != nil {
 			return
 		}
+		var rb bytes.Buffer
+		_ = r.Text(&rb) // a decoded report, its ceiling included
 		m, err := Merge(r, r)
 		if err != nil {
 			return

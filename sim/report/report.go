@@ -57,6 +57,9 @@ type Report struct {
 	// Histograms are the distributions behind the percentiles, mergeable
 	// across shards besides SetupHistogram (merge.go).
 	Histograms *Histograms `json:"histograms,omitempty"`
+	// Ceiling is the step-by-step outcome of a calls.shape ceiling run
+	// (ceiling.go); the rest of the report merges its steps.
+	Ceiling *Ceiling `json:"ceiling,omitempty"`
 }
 
 // Registrations counts REGISTER outcomes (first registrations and refreshes).
@@ -174,6 +177,7 @@ func (r *Report) Text(w io.Writer) error {
 	fmt.Fprintf(&b, "  audio quality  %s\n", r.Quality.text())
 	b.WriteString(r.trunksText())
 	b.WriteString(r.thresholdsText())
+	b.WriteString(r.ceilingText())
 	_, err := io.WriteString(w, b.String())
 	return err
 }

@@ -93,6 +93,8 @@ func (c Calls) peakRate() float64 {
 		return max(c.Ramp.From, c.Ramp.To)
 	case ShapeSpike:
 		return max(c.Spike.Base, c.Spike.Peak)
+	case ShapeCeiling:
+		return c.Ceiling.Max
 	}
 	return c.Rate
 }
@@ -143,6 +145,7 @@ func (s *Scenario) callModelDefaults() {
 			c.Spike.Base = c.Rate
 		}
 	}
+	s.ceilingDefaults()
 	h := &c.HoldDist
 	h.Kind = strings.ToLower(h.Kind)
 	if h.Kind == "" {
@@ -287,12 +290,15 @@ func (s *Scenario) validateShape(raw Calls, add func(field, format string, args 
 		if c.Soak.Warmup < 0 || c.Soak.Warmup > c.Duration {
 			add("calls.soak.warmup", "must be 0..calls.duration (%s), got %s", c.Duration, c.Soak.Warmup)
 		}
+	case ShapeCeiling: // validateCeiling
 	default:
-		add("calls.shape", "must be steady, ramp, spike or soak, got %q", c.Shape)
+		add("calls.shape", "must be steady, ramp, spike, soak or ceiling, got %q", c.Shape)
 		return
 	}
 	if c.Duration > 0 && c.Duration < 1<<62 {
-		if n := expectedCalls(c); n > MaxCalls {
+		if n := expectedCalls(c); n > MaxCalls && c.Shape == ShapeCeiling {
+			add("calls.ceiling", "the steps plan %.0f calls if none breaks, more than %d", n, MaxCalls)
+		} else if n > MaxCalls {
 			add("calls.duration", "the rate over calls.duration plans %.0f calls, more than %d", n, MaxCalls)
 		}
 	}

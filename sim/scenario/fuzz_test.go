@@ -18,6 +18,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte(strings.Replace(busyHour, "pattern: local", "shape: ramp, ramp: {from: 3, to: 0.5, over: 10m}", 1)))
 	f.Add([]byte(withImpairment(`{loss: "2%", delay: 40ms, jitter: 10ms, duplicate: 1, reorder: 5, nat: {rebind_after: 10m, binding_timeout: 30s}}`)))
 	f.Add([]byte(strings.Replace(valid, "transport: udp", "transport: udp, register: false, first_refresh: [0.5, 0.9], local_addrs: [127.0.0.2, \"::1\"], sockets_per_addr: 3", 1)))
+	f.Add([]byte(ceilingDoc(", ceiling: {start: 2.5, factor: 1.7, step_duration: 2s, max: 90, confirm: true}")))
 	files, _ := filepath.Glob(filepath.Join("..", "..", "scenarios", "*.yaml"))
 	for _, p := range files {
 		if b, err := os.ReadFile(p); err == nil {
@@ -40,6 +41,17 @@ func FuzzParse(f *testing.F) {
 		}
 		if len(sc.Population.Numbers()) != sc.Population.Count {
 			t.Fatalf("Numbers() length %d != count %d", len(sc.Population.Numbers()), sc.Population.Count)
+		}
+		if c := sc.Calls.Ceiling; sc.Calls.Shape == ShapeCeiling {
+			rates := c.Rates()
+			if len(rates) == 0 || len(rates) > MaxCeilingSteps || rates[len(rates)-1] != c.Max || len(c.Checks) == 0 {
+				t.Fatalf("accepted ceiling %+v: rates %v", c, rates)
+			}
+			for i := 1; i < len(rates); i++ {
+				if rates[i] <= rates[i-1] {
+					t.Fatalf("ceiling %+v: rates %v do not rise", c, rates)
+				}
+			}
 		}
 		if sc.Population.Count > 10_000 {
 			return // planning is linear in the population: keep the fuzzer fast

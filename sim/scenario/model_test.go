@@ -39,7 +39,7 @@ func TestCallModelErrorsNameFileLineAndField(t *testing.T) {
 		{"local with remote", `duration: 20s, rate: 5, hold: 3s, pattern: local, remote: {first: "2000", count: 2}`, "", 5, "calls.pattern", "calls.remote is set"},
 		{"block without local", "duration: 20s, rate: 5, hold: 3s, block: 10", "", 5, "calls.block", "only with calls.pattern local"},
 		{"block of one", "duration: 20s, rate: 5, hold: 3s, pattern: local, block: 1", "", 5, "calls.block", "at least 2"},
-		{"bad shape", "duration: 20s, rate: 5, hold: 3s, shape: sine", "", 5, "calls.shape", "steady, ramp, spike or soak"},
+		{"bad shape", "duration: 20s, rate: 5, hold: 3s, shape: sine", "", 5, "calls.shape", "steady, ramp, spike, soak or ceiling"},
 		{"ramp on a steady shape", "duration: 20s, rate: 5, hold: 3s, ramp: {to: 9}", "", 5, "calls.ramp", "only with calls.shape ramp"},
 		{"spike without peak", "duration: 20s, rate: 5, hold: 3s, shape: spike, spike: {at: 5s, length: 2s}", "", 5, "calls.spike.peak", "positive"},
 		{"spike after the window", "duration: 20s, rate: 5, hold: 3s, shape: spike, spike: {peak: 9, at: 30s, length: 2s}", "", 5, "calls.spike.at", "within calls.duration"},

@@ -146,12 +146,15 @@ type Calls struct {
 	// Block is the size of a block of numbers for the local pattern
 	// (default 100: the same hundred).
 	Block int `yaml:"block"`
-	// Shape is the arrival rate over time: steady (default), ramp, spike
-	// or soak, with Ramp, Spike or Soak as its parameters.
+	// Shape is the arrival rate over time: steady (default), ramp, spike,
+	// soak or ceiling, with Ramp, Spike, Soak or Ceiling (ceiling.go) as
+	// its parameters.
 	Shape string `yaml:"shape"`
 	Ramp  Ramp   `yaml:"ramp"`
 	Spike Spike  `yaml:"spike"`
 	Soak  Soak   `yaml:"soak"`
+	// Ceiling is the "find the ceiling" search (ceiling.go).
+	Ceiling Ceiling `yaml:"ceiling"`
 }
 
 // Remote is a range of numbers that are not this population's.

@@ -55,6 +55,11 @@ func segments(c Calls) []segment {
 		add(0, at, c.Spike.Base, c.Spike.Base)
 		add(at, end, c.Spike.Peak, c.Spike.Peak)
 		add(end, d, c.Spike.Base, c.Spike.Base)
+	case ShapeCeiling: // the staircase, as if no step broke
+		step := c.Ceiling.StepDuration.Seconds()
+		for i, r := range c.Ceiling.Rates() {
+			add(float64(i)*step, float64(i+1)*step, r, r)
+		}
 	case ShapeSoak:
 		w := c.Soak.Warmup.Seconds()
 		add(0, w, 0, c.Rate)

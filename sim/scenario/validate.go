@@ -107,7 +107,7 @@ func (s *Scenario) validate(raw Calls) []violation {
 		if c.Hold <= 0 {
 			add("calls.hold", "must be positive when calls.rate > 0, got %s", c.Hold)
 		}
-		if c.Duration <= 0 {
+		if c.Duration <= 0 && c.Shape != ShapeCeiling { // a ceiling's steps: validateCeiling
 			add("calls.duration", "must be positive when calls.rate > 0, got %s", c.Duration)
 		}
 		if s.Audio.Verify && s.Audio.MediaShare() > 0 && c.HoldDist.Kind == HoldFixed && c.Hold > 0 && c.Hold < MinAudioHold {
@@ -129,6 +129,7 @@ func (s *Scenario) validate(raw Calls) []violation {
 	s.validateCarriers(add)
 	s.validateCallModel(raw, add)
 	s.parseThresholds(add)
+	s.validateCeiling(raw, add)
 	s.validateImpairment(add)
 	if r := c.Remote; r.Count != 0 || r.First != "" {
 		if r.Count < 1 || r.Count > MaxPopulation {
@@ -163,9 +164,15 @@ func checkNumber(first string) string {
 // parseThresholds parses the thresholds into Checks, naming the item of
 // each bad one.
 func (s *Scenario) parseThresholds(add func(field, format string, args ...any)) {
-	s.Checks = nil
-	for i, text := range s.Thresholds {
-		field := fmt.Sprintf("thresholds[%d]", i)
+	s.Checks = s.parseThresholdList(s.Thresholds, "thresholds", add)
+}
+
+// parseThresholdList parses texts (the list at field), naming the item of
+// each bad one, and rejects a threshold the run can never measure.
+func (s *Scenario) parseThresholdList(texts []string, field string, add func(field, format string, args ...any)) []threshold.Threshold {
+	var out []threshold.Threshold
+	for i, text := range texts {
+		field := fmt.Sprintf("%s[%d]", field, i)
 		t, err := threshold.Parse(text)
 		if err != nil {
 			add(field, "%v", err)
@@ -181,6 +188,7 @@ func (s *Scenario) parseThresholds(add func(field, format string, args ...any)) 
 				add(field, "%s needs media (audio.share > 0): no stream is measured", t.Metric)
 			}
 		}
-		s.Checks = append(s.Checks, t)
+		out = append(out, t)
 	}
+	return out
 }
