@@ -1,0 +1,227 @@
+package sim
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"pbxlab/sim/phone"
+	"pbxlab/sim/report"
+	"pbxlab/sim/scenario"
+)
+
+// A journey (calls.journey) is what the caller does on an answered call,
+// step by step, each counted in the report with its latency (report
+// JourneyStep). A step that fails ends the journey: the steps after it
+// are counted skipped, and the call is held and hung up as any other.
+
+// Reasons a step fails that are not a SIP status.
+const (
+	reasonTimeout     = "timeout"
+	reasonStopped     = "run stopped"
+	reasonCallEnded   = "call ended"
+	reasonNotReceived = "not received"
+	reasonNoTarget    = "no target"
+	reasonError       = "error"
+)
+
+// journey is one call's run of its journey.
+type journey struct {
+	r      *runner
+	call   *phone.Call  // the caller's call
+	caller *phone.Phone // the caller
+	// leg is the callee's leg when the callee is one of this run's
+	// phones (nil otherwise): DTMF is checked on it, and it ends the
+	// transferee's call with the transfer target.
+	leg *phone.Call
+	log *slog.Logger
+	// conf are the conference calls joined, left at the end.
+	conf []*phone.Call
+	// transferred: a transfer succeeded (the caller's call is over, the
+	// callee talks with the target); ended: the journey ended the call.
+	transferred, ended bool
+}
+
+// run performs the steps in order on the answered call, counting each.
+func (j *journey) run(ctx context.Context, steps []scenario.Step) {
+	failed := false
+	for i, st := range steps {
+		res := report.StepResult{Index: i, Kind: st.Kind, Name: st.String()}
+		if failed || j.ended || (j.call.State() == phone.Ended && st.Kind != scenario.StepWait) {
+			res.Skipped = true
+			j.r.col.JourneyStep(res)
+			continue
+		}
+		lat, reason := j.step(ctx, st)
+		res.Latency, res.Reason = lat, reason
+		if reason != "" {
+			failed = true
+			j.log.Info("journey step failed", "step", i+1, "kind", st.Kind, "reason", reason)
+		}
+		j.r.col.JourneyStep(res)
+	}
+}
+
+// step performs one step: the signalling's latency, or why it failed.
+func (j *journey) step(ctx context.Context, st scenario.Step) (time.Duration, string) {
+	clk := j.r.cfg.clock
+	sctx, cancel := context.WithTimeout(ctx, requestTimeout)
+	defer cancel()
+	start := clk.Now()
+	since := func() time.Duration { return clk.Now().Sub(start) }
+	switch st.Kind {
+	case scenario.StepDTMF:
+		if reason := j.dtmf(sctx, st.Digits); reason != "" {
+			return 0, reason
+		}
+		return since(), ""
+	case scenario.StepWait:
+		if !j.sleep(ctx, st.Duration) {
+			return 0, reasonStopped
+		}
+		return 0, ""
+	case scenario.StepHold:
+		if err := j.call.Hold(sctx); err != nil {
+			return 0, stepReason(err)
+		}
+		held := since()
+		if !j.sleep(ctx, st.Duration) {
+			return 0, reasonStopped
+		}
+		start = clk.Now()
+		rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), requestTimeout)
+		defer rcancel()
+		if err := j.call.Resume(rctx); err != nil {
+			return 0, stepReason(err)
+		}
+		return held + since(), ""
+	case scenario.StepTransfer:
+		if st.To == "" {
+			return 0, reasonNoTarget
+		}
+		code, err := j.call.Transfer(sctx, st.To)
+		switch {
+		case errors.Is(err, phone.ErrRefer) && code != 0:
+			return 0, "refer " + strconv.Itoa(code)
+		case err != nil:
+			return 0, stepReason(err)
+		case code != 200:
+			return 0, "notify " + strconv.Itoa(code)
+		}
+		j.transferred, j.ended = true, true
+		return since(), ""
+	case scenario.StepConference:
+		return j.conference(ctx, st.To)
+	case scenario.StepHangup:
+		if err := j.call.Hangup(sctx); err != nil {
+			return 0, stepReason(err)
+		}
+		j.ended = true
+		return since(), ""
+	}
+	return 0, reasonError
+}
+
+// dtmf keys digits: RFC 4733 events when the call has media with
+// telephone-event negotiated (checked on the callee's leg when it is
+// ours), else SIP INFO application/dtmf-relay (each answered 2xx).
+func (j *journey) dtmf(ctx context.Context, digits string) string {
+	before := ""
+	if j.leg != nil {
+		before = j.leg.Digits()
+	}
+	err := j.call.SendDTMF(ctx, digits)
+	if errors.Is(err, phone.ErrNoAudio) || errors.Is(err, phone.ErrNoDTMF) {
+		if err := j.call.SendInfoDTMF(ctx, digits); err != nil {
+			return stepReason(err)
+		}
+		return ""
+	}
+	if err != nil {
+		return stepReason(err)
+	}
+	if j.leg == nil {
+		return ""
+	}
+	wctx, cancel := context.WithTimeout(ctx, legWait)
+	defer cancel()
+	got, err := j.leg.WaitDigits(wctx, len(before)+len(digits))
+	if err != nil || !strings.EqualFold(strings.TrimPrefix(got, before), digits) {
+		j.log.Info("dtmf not received", "sent", digits, "received", strings.TrimPrefix(got, before), "error", err)
+		return reasonNotReceived
+	}
+	return ""
+}
+
+// conference joins the room at number: a second call of the caller's,
+// kept until the journey ends.
+func (j *journey) conference(ctx context.Context, number string) (time.Duration, string) {
+	cc, err := j.caller.Dial(ctx, number)
+	if err != nil {
+		return 0, stepReason(err)
+	}
+	j.conf = append(j.conf, cc)
+	rctx, stop := withClockTimeout(ctx, j.r.cfg.clock, j.r.sc.Calls.RingTimeout)
+	err = cc.WaitAnswer(rctx)
+	stop()
+	if code := cc.Code(); code < 200 || code >= 300 {
+		if code != 0 {
+			return 0, strconv.Itoa(code)
+		}
+		return 0, stepReason(err)
+	}
+	d, _ := cc.SetupTime()
+	return d, ""
+}
+
+// sleep waits d on the run's clock; false when the run stopped first.
+func (j *journey) sleep(ctx context.Context, d time.Duration) bool {
+	wctx, stop := withClockTimeout(ctx, j.r.cfg.clock, d)
+	defer stop()
+	<-wctx.Done()
+	return ctx.Err() == nil
+}
+
+// finish leaves the conferences joined and, after a transfer, ends the
+// callee's call with the target (once hold is over or it ended by
+// itself): the population's phones never hang up on their own.
+func (j *journey) finish(ctx, holdCtx context.Context) {
+	hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), requestTimeout)
+	defer cancel()
+	for _, cc := range j.conf {
+		if err := cc.Hangup(hctx); err != nil {
+			j.log.Info("leaving the conference failed", "error", err)
+		}
+	}
+	if !j.transferred || j.leg == nil {
+		return
+	}
+	select {
+	case <-holdCtx.Done():
+	case <-j.leg.Done():
+	}
+	if err := j.leg.Hangup(hctx); err != nil {
+		j.log.Info("hangup of the transferred call failed", "error", err)
+	}
+}
+
+// stepReason names why a step failed: a SIP status, or a short word.
+func stepReason(err error) string {
+	var se *phone.StatusError
+	switch {
+	case errors.As(err, &se):
+		return strconv.Itoa(se.Code)
+	case errors.Is(err, context.DeadlineExceeded):
+		return reasonTimeout
+	case errors.Is(err, context.Canceled):
+		return reasonStopped
+	case errors.Is(err, phone.ErrCallState):
+		return reasonCallEnded
+	case errors.Is(err, phone.ErrNoDTMF):
+		return "dtmf refused"
+	}
+	return reasonError
+}
