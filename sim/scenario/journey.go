@@ -39,12 +39,12 @@ const stepKinds = "dtmf, wait, hold, transfer, conference or hangup"
 // Step is one thing the caller does on an answered call (calls.journey): a
 // mapping of one key (its kind) to its argument, or the bare word hangup.
 //
-//	- dtmf: "1#"                           keys as RFC 4733 events, else SIP INFO
-//	- wait: 2s
-//	- hold: 5s                             re-INVITE sendonly, resume after 5s
-//	- transfer: {to: "1003", kind: blind}  REFER; to "" draws a phone
-//	- conference: "800"                    a second call to the room, kept to the end
-//	- hangup
+//   - dtmf: "1#"                           keys as RFC 4733 events, else SIP INFO
+//   - wait: 2s
+//   - hold: 5s                             re-INVITE sendonly, resume after 5s
+//   - transfer: {to: "1003", kind: blind}  REFER; to "" draws a phone
+//   - conference: "800"                    a second call to the room, kept to the end
+//   - hangup
 type Step struct {
 	// Kind is one of the Step* kinds.
 	Kind string
