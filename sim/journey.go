@@ -49,7 +49,8 @@ type journey struct {
 func (j *journey) run(ctx context.Context, steps []scenario.Step) {
 	failed := false
 	for i, st := range steps {
-		res := report.StepResult{Index: i, Kind: st.Kind, Name: st.String()}
+		// named as written (a transfer's drawn target differs per call)
+		res := report.StepResult{Index: i, Kind: st.Kind, Name: j.r.sc.Calls.Journey[i].String()}
 		if failed || j.ended || (j.call.State() == phone.Ended && st.Kind != scenario.StepWait) {
 			res.Skipped = true
 			j.r.col.JourneyStep(res)
