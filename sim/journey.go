@@ -130,14 +130,17 @@ func (j *journey) step(ctx context.Context, st scenario.Step) (time.Duration, st
 // telephone-event negotiated (checked on the callee's leg when it is
 // ours), else SIP INFO application/dtmf-relay (each answered 2xx).
 func (j *journey) dtmf(ctx context.Context, digits string) string {
-	before := ""
+	before, beforeInfo := "", ""
 	if j.leg != nil {
-		before = j.leg.Digits()
+		before, beforeInfo = j.leg.Digits(), j.leg.InfoDigits()
 	}
 	err := j.call.SendDTMF(ctx, digits)
 	if errors.Is(err, phone.ErrNoAudio) || errors.Is(err, phone.ErrNoDTMF) {
 		if err := j.call.SendInfoDTMF(ctx, digits); err != nil {
 			return stepReason(err)
+		}
+		if j.leg != nil && !j.infoHeard(ctx, beforeInfo, digits) {
+			return reasonNotReceived
 		}
 		return ""
 	}
@@ -155,6 +158,29 @@ func (j *journey) dtmf(ctx context.Context, digits string) string {
 		return reasonNotReceived
 	}
 	return ""
+}
+
+// infoHeard waits a moment for the callee's leg to have received digits
+// as SIP INFO after the before it had (each INFO is answered by the far
+// end, so they are there at once through a PBX that relays them).
+func (j *journey) infoHeard(ctx context.Context, before, digits string) bool {
+	wctx, cancel := context.WithTimeout(ctx, legWait)
+	defer cancel()
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if got := strings.TrimPrefix(j.leg.InfoDigits(), before); strings.EqualFold(got, digits) {
+			return true
+		} else if len(got) >= len(digits) {
+			j.log.Info("dtmf not received", "sent", digits, "received", got)
+			return false
+		}
+		select {
+		case <-tick.C:
+		case <-wctx.Done():
+			return false
+		}
+	}
 }
 
 // conference joins the room at number: a second call of the caller's,
