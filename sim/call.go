@@ -92,7 +92,7 @@ func (r *runner) hold(ctx context.Context, call *phone.Call, caller, callee *pho
 	if pc.Media {
 		r.col.Quality(streamOf(call.Quality()))
 	}
-	if leg != nil {
+	if leg != nil && verify { // a leg found for the journey only is not measured
 		r.col.Quality(streamOf(leg.Quality()))
 	}
 }

@@ -83,7 +83,7 @@ func (j *journey) step(ctx context.Context, st scenario.Step) (time.Duration, st
 		if !j.sleep(ctx, st.Duration) {
 			return 0, reasonStopped
 		}
-		return 0, ""
+		return since(), "" // the wait itself
 	case scenario.StepHold:
 		if err := j.call.Hold(sctx); err != nil {
 			return 0, stepReason(err)

@@ -3,13 +3,17 @@ package sim
 import (
 	"context"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
-	pbxconfig "pbxlab/pbx/config"
 	"pbxlab/pbx"
+	pbxconfig "pbxlab/pbx/config"
 	"pbxlab/pbx/pbxtest"
+	"pbxlab/sim/phone"
 	"pbxlab/sim/report"
 	"pbxlab/sim/scenario"
 )
@@ -98,6 +102,69 @@ func TestJourneyAgainstPBX(t *testing.T) {
 	checkJourneyCDRs(t, in, rep)
 }
 
+// TestJourneySignallingOnlyAgainstPBX: phones without media key their
+// DTMF as SIP INFO, which the PBX relays to the callee (the step checks
+// the callee's leg got the keys), hold and resume, and hang up as the
+// journey's last step: every step of every call succeeds and every call
+// the PBX recorded was answered and ended normally.
+func TestJourneySignallingOnlyAgainstPBX(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a 3 s scenario")
+	}
+	checkLeaks(t)
+	sc, err := scenario.Parse("journeys-info.yaml", []byte(`name: journeys-info
+population: {count: 4, first: "1000", password: "demo{n}"}
+behaviours: {answer: 100}
+calls:
+  rate: 2
+  hold: 5s
+  duration: 1500ms
+  journey: [{dtmf: "2*"}, {wait: 100ms}, {hold: 200ms}, hangup]
+audio: {share: 0}
+seed: 11
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := startJourneyPBX(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	rep, err := Run(ctx, sc, Target{Addr: in.Target()}, WithLocalIP(netip.MustParseAddr("127.0.0.1")))
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	var text strings.Builder
+	_ = rep.Text(&text)
+	t.Log("\n" + text.String())
+	if rep.Calls.Answered < 2 || rep.Calls.Unexpected != 0 || rep.Calls.Media != 0 {
+		t.Fatalf("calls %+v: want signalling-only calls, answered", rep.Calls)
+	}
+	for _, s := range rep.Journey {
+		if s.Attempted != rep.Calls.Answered || s.OK != s.Attempted {
+			t.Errorf("step %s: %+v, want every one of the %d answered calls ok", s.Name, s, rep.Calls.Answered)
+		}
+	}
+	if n := len(rep.Journey); n != 4 || rep.Journey[3].Kind != "hangup" {
+		t.Fatalf("journey %+v: want 4 steps ending with hangup", rep.Journey)
+	}
+	// the hangup came long before the 5 s hold: the run is short
+	if rep.Elapsed >= 5*time.Second {
+		t.Errorf("run took %s: the journey's hangup did not end the calls", rep.Elapsed)
+	}
+	recs, err := in.ListCDRs(context.Background(), pbx.CDRFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != rep.Calls.Attempted {
+		t.Errorf("the PBX recorded %d calls, the report %d", len(recs), rep.Calls.Attempted)
+	}
+	for _, r := range recs {
+		if r.Disposition != pbx.Answered || r.End.IsZero() {
+			t.Errorf("record %+v: want answered and ended", r)
+		}
+	}
+}
+
 // checkJourneyCDRs checks the PBX's records of a journey run.
 func checkJourneyCDRs(t *testing.T, in *pbxtest.Instance, rep *report.Report) {
 	t.Helper()
@@ -137,4 +204,95 @@ func hasAnswered(recs []pbx.CDR, callID, transferee, target string) bool {
 		}
 	}
 	return false
+}
+
+// TestJourneyThroughIVRAgainstPBX: calls to an IVR number (calls.remote)
+// key 2 as RFC 4733 DTMF; the IVR's menu puts each caller through to
+// extension 1003, a phone outside the population that counts its calls:
+// it answered one for every DTMF step the report counts ok.
+func TestJourneyThroughIVRAgainstPBX(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a 4 s scenario")
+	}
+	checkLeaks(t)
+	dir := t.TempDir()
+	ivrFile := filepath.Join(dir, "ivr.yaml")
+	if err := os.WriteFile(ivrFile, []byte(`numbers:
+  "500": main
+menus:
+  main:
+    prompt: please-hold
+    timeout: 5s
+    options:
+      "2": {call: "1003"}
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := pbxconfig.Demo()
+	cfg.IVRs = append(cfg.IVRs, pbxconfig.IVR{File: ivrFile})
+	in, err := pbxtest.Start(cfg, pbxtest.Options{})
+	if err != nil {
+		t.Fatalf("start pbx: %v", err)
+	}
+	t.Cleanup(func() { _ = in.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	reached := extension(t, ctx, in.Target(), "1003")
+
+	// RFC 4733 from media phones, SIP INFO from signalling-only ones
+	for _, audio := range []string{"", "audio: {share: 0}\n"} {
+		sc, err := scenario.Parse("journeys-ivr.yaml", []byte(`name: journeys-ivr
+population: {count: 3, first: "1000", password: "demo{n}"}
+behaviours: {answer: 100}
+calls:
+  rate: 2
+  hold: 2s
+  duration: 1s
+  remote: {first: "500", count: 1}
+  journey: [{wait: 300ms}, {dtmf: "2"}, {wait: 1s}]
+seed: 5
+`+audio))
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := reached.Load()
+		rep, err := Run(ctx, sc, Target{Addr: in.Target()}, WithLocalIP(netip.MustParseAddr("127.0.0.1")))
+		if err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+		var text strings.Builder
+		_ = rep.Text(&text)
+		t.Logf("%s\n%s", audio, text.String())
+		if rep.Calls.Answered < 2 || len(rep.Journey) != 3 {
+			t.Fatalf("calls %+v, journey %+v: want 2 answered calls running 3 steps", rep.Calls, rep.Journey)
+		}
+		dtmf := rep.Journey[1]
+		if dtmf.Kind != "dtmf" || dtmf.OK != rep.Calls.Answered {
+			t.Errorf("%sdtmf step %+v: want ok on each of the %d calls", audio, dtmf, rep.Calls.Answered)
+		}
+		if n := int(reached.Load() - before); n != dtmf.OK {
+			t.Errorf("%sthe IVR put %d calls through to 1003, the report counts %d DTMF steps ok", audio, n, dtmf.OK)
+		}
+	}
+}
+
+// extension registers a phone of number with the PBX at target, outside
+// any population: it answers every call and counts them.
+func extension(t *testing.T, ctx context.Context, target, number string) *atomic.Int64 {
+	t.Helper()
+	a, err := phone.NewAgent(phone.Config{LocalIP: netip.MustParseAddr("127.0.0.1"), Target: target})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = a.Close() })
+	var n atomic.Int64
+	p, err := a.NewPhone(phone.PhoneConfig{Number: number, Password: "demo" + number,
+		Answer: phone.AnswerMode{Behaviour: phone.Answer}, OnIncoming: func(*phone.Call) { n.Add(1) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Register(ctx); err != nil {
+		t.Fatalf("register %s: %v", number, err)
+	}
+	return &n
 }

@@ -27,7 +27,8 @@ type JourneyStep struct {
 	FailedByReason map[string]int `json:"failed_by_reason,omitempty"`
 	// Latency is how long the step's signalling took on the steps that
 	// succeeded: a hold's two re-INVITEs, REFER → final NOTIFY, INVITE →
-	// 2xx of a conference join, the DTMF sent (and heard), BYE → 200.
+	// 2xx of a conference join, the DTMF sent (and heard), BYE → 200; a
+	// wait's is the wait.
 	Latency Percentiles `json:"latency"`
 }
 
