@@ -209,6 +209,9 @@ table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2em .6em;tex
 {{if .R.Thresholds}}<h2>Thresholds</h2><table><tr><th>threshold</th><th>measured</th><th>verdict</th></tr>
 {{range .R.Thresholds}}<tr><td>{{.Threshold}}</td><td>{{.Shown}}</td>{{if .Pass}}<td class="pass">pass</td>{{else}}<td class="fail">FAIL</td>{{end}}</tr>
 {{end}}</table>{{end}}
+{{if .R.Journey}}<h2>Journey</h2><table><tr><th>step</th><th>attempted</th><th>ok</th><th>failed</th><th>failed by reason</th><th>skipped</th><th>latency of the successes</th></tr>
+{{range .R.Journey}}<tr><td>{{.Step}}. {{.Name}}</td><td>{{.Attempted}}</td><td>{{.OK}}</td>{{if .Failed}}<td class="fail">{{.Failed}}</td>{{else}}<td>0</td>{{end}}<td>{{.Reasons}}</td><td>{{.Skipped}}</td><td>{{.LatencyText}}</td></tr>
+{{end}}</table>{{end}}
 <h2>Over time and in distribution</h2>
 <div class="plots">{{range .Plots}}{{.}}
 {{end}}</div>

@@ -113,7 +113,7 @@ func mergeJourney(out, in []JourneyStep) []JourneyStep {
 func (r *Report) journeyText() string {
 	var b strings.Builder
 	for _, s := range r.Journey {
-		fmt.Fprintf(&b, "  step %d %-22s attempted %d  ok %d  failed %d%s  skipped %d  latency %s\n",
+		fmt.Fprintf(&b, "  step %d %-22s  attempted %d  ok %d  failed %d%s  skipped %d  latency %s\n",
 			s.Step, s.Name, s.Attempted, s.OK, s.Failed, reasons(s.FailedByReason), s.Skipped, s.Latency.text())
 	}
 	return b.String()
@@ -130,3 +130,11 @@ func reasons(m map[string]int) string {
 	}
 	return " (" + strings.Join(parts, ", ") + ")"
 }
+
+// Reasons renders FailedByReason as "486×2, timeout×1" ("" for none).
+func (s JourneyStep) Reasons() string {
+	return strings.TrimSuffix(strings.TrimPrefix(reasons(s.FailedByReason), " ("), ")")
+}
+
+// LatencyText renders Latency as the text report does.
+func (s JourneyStep) LatencyText() string { return s.Latency.text() }
