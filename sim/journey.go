@@ -38,7 +38,8 @@ type journey struct {
 	// transferee's call with the transfer target.
 	leg *phone.Call
 	log *slog.Logger
-	// conf are the conference calls joined, left at the end.
+	// conf are the conference calls joined and an attended transfer's
+	// call to its target, hung up at the end.
 	conf []*phone.Call
 	// transferred: a transfer succeeded (the caller's call is over, the
 	// callee talks with the target); ended: the journey ended the call.
@@ -103,8 +104,19 @@ func (j *journey) step(ctx context.Context, st scenario.Step) (time.Duration, st
 		if st.To == "" {
 			return 0, reasonNoTarget
 		}
-		code, err := j.call.Transfer(sctx, st.To)
+		var (
+			code int
+			err  error
+		)
+		if st.TransferKind == scenario.TransferAttended {
+			code, err = j.attended(ctx, sctx, st.To)
+		} else {
+			code, err = j.call.Transfer(sctx, st.To)
+		}
+		var consult consultError
 		switch {
+		case errors.As(err, &consult):
+			return 0, string(consult)
 		case errors.Is(err, phone.ErrRefer) && code != 0:
 			return 0, "refer " + strconv.Itoa(code)
 		case err != nil:
@@ -181,6 +193,37 @@ func (j *journey) infoHeard(ctx context.Context, before, digits string) bool {
 			return false
 		}
 	}
+}
+
+// consultError is why an attended transfer's call to the target failed
+// (its reason, "consult 486").
+type consultError string
+
+func (e consultError) Error() string { return string(e) }
+
+// attended is an attended transfer (RFC 5589 §7): hold the call, call the
+// target, and once it answers REFER the callee to it with Replaces naming
+// that call (phone.Call.TransferTo). The PBX ends both of the caller's
+// calls; the consultation call is hung up at the end if it is still up.
+func (j *journey) attended(ctx, sctx context.Context, number string) (int, error) {
+	if err := j.call.Hold(sctx); err != nil {
+		return 0, err
+	}
+	c2, err := j.caller.Dial(ctx, number)
+	if err != nil {
+		return 0, consultError("consult " + stepReason(err))
+	}
+	j.conf = append(j.conf, c2)
+	rctx, stop := withClockTimeout(ctx, j.r.cfg.clock, j.r.sc.Calls.RingTimeout)
+	err = c2.WaitAnswer(rctx)
+	stop()
+	if code := c2.Code(); code < 200 || code >= 300 {
+		if code != 0 {
+			return 0, consultError("consult " + strconv.Itoa(code))
+		}
+		return 0, consultError("consult " + stepReason(err))
+	}
+	return j.call.TransferTo(sctx, c2)
 }
 
 // conference joins the room at number: a second call of the caller's,

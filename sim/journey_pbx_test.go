@@ -63,132 +63,82 @@ func startJourneyPBX(t *testing.T) *pbxtest.Instance {
 // callee's leg heard the digits.
 func TestJourneyAgainstPBX(t *testing.T) {
 	if testing.Short() {
-		t.Skip("runs a 4 s scenario")
+		t.Skip("runs two 3 s scenarios")
 	}
-	checkLeaks(t)
-	sc, err := scenario.Parse("journeys.yaml", []byte(journeyScenario))
-	if err != nil {
-		t.Fatal(err)
-	}
-	in := startJourneyPBX(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	rep, err := Run(ctx, sc, Target{Addr: in.Target()}, WithLocalIP(netip.MustParseAddr("127.0.0.1")))
-	if err != nil {
-		t.Fatalf("Run: %v", err)
-	}
-	var text strings.Builder
-	_ = rep.Text(&text)
-	t.Log("\n" + text.String())
+	for _, kind := range []string{"blind", "attended"} {
+		t.Run(kind, func(t *testing.T) {
+			checkLeaks(t)
+			sc, err := scenario.Parse("journeys.yaml", []byte(strings.Replace(journeyScenario, "kind: blind", "kind: "+kind, 1)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			in := startJourneyPBX(t)
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			rep, err := Run(ctx, sc, Target{Addr: in.Target()}, WithLocalIP(netip.MustParseAddr("127.0.0.1")))
+			if err != nil {
+				t.Fatalf("Run: %v", err)
+			}
+			var text strings.Builder
+			_ = rep.Text(&text)
+			t.Log("\n" + text.String())
 
-	if rep.Calls.Answered < 3 || rep.Calls.Unexpected != 0 {
-		t.Fatalf("calls %+v: want 3 answered, none unexpected", rep.Calls)
-	}
-	if len(rep.Journey) != 4 {
-		t.Fatalf("journey steps %+v: want 4", rep.Journey)
-	}
-	kinds := []string{"dtmf", "hold", "conference", "transfer"}
-	for i, s := range rep.Journey {
-		if s.Step != i+1 || s.Kind != kinds[i] {
-			t.Errorf("step %d is %d %s, want %s", i, s.Step, s.Kind, kinds[i])
-		}
-		if s.Attempted != rep.Calls.Answered || s.OK != s.Attempted || s.Failed != 0 || s.Skipped != 0 {
-			t.Errorf("step %s: %+v, want every one of the %d answered calls ok", s.Name, s, rep.Calls.Answered)
-		}
-		if s.Latency.Count != s.OK || s.Latency.Max <= 0 {
-			t.Errorf("step %s latency %+v: want one per success", s.Name, s.Latency)
-		}
-	}
-	checkJourneyCDRs(t, in, rep)
-}
-
-// TestJourneySignallingOnlyAgainstPBX: phones without media key their
-// DTMF as SIP INFO, which the PBX relays to the callee (the step checks
-// the callee's leg got the keys), hold and resume, and hang up as the
-// journey's last step: every step of every call succeeds and every call
-// the PBX recorded was answered and ended normally.
-func TestJourneySignallingOnlyAgainstPBX(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs a 3 s scenario")
-	}
-	checkLeaks(t)
-	sc, err := scenario.Parse("journeys-info.yaml", []byte(`name: journeys-info
-population: {count: 4, first: "1000", password: "demo{n}"}
-behaviours: {answer: 100}
-calls:
-  rate: 2
-  hold: 5s
-  duration: 1500ms
-  journey: [{dtmf: "2*"}, {wait: 100ms}, {hold: 200ms}, hangup]
-audio: {share: 0}
-seed: 11
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	in := startJourneyPBX(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	rep, err := Run(ctx, sc, Target{Addr: in.Target()}, WithLocalIP(netip.MustParseAddr("127.0.0.1")))
-	if err != nil {
-		t.Fatalf("Run: %v", err)
-	}
-	var text strings.Builder
-	_ = rep.Text(&text)
-	t.Log("\n" + text.String())
-	if rep.Calls.Answered < 2 || rep.Calls.Unexpected != 0 || rep.Calls.Media != 0 {
-		t.Fatalf("calls %+v: want signalling-only calls, answered", rep.Calls)
-	}
-	for _, s := range rep.Journey {
-		if s.Attempted != rep.Calls.Answered || s.OK != s.Attempted {
-			t.Errorf("step %s: %+v, want every one of the %d answered calls ok", s.Name, s, rep.Calls.Answered)
-		}
-	}
-	if n := len(rep.Journey); n != 4 || rep.Journey[3].Kind != "hangup" {
-		t.Fatalf("journey %+v: want 4 steps ending with hangup", rep.Journey)
-	}
-	// the hangup came long before the 5 s hold: the run is short
-	if rep.Elapsed >= 5*time.Second {
-		t.Errorf("run took %s: the journey's hangup did not end the calls", rep.Elapsed)
-	}
-	recs, err := in.ListCDRs(context.Background(), pbx.CDRFilter{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(recs) != rep.Calls.Attempted {
-		t.Errorf("the PBX recorded %d calls, the report %d", len(recs), rep.Calls.Attempted)
-	}
-	for _, r := range recs {
-		if r.Disposition != pbx.Answered || r.End.IsZero() {
-			t.Errorf("record %+v: want answered and ended", r)
-		}
+			if rep.Calls.Answered < 3 || rep.Calls.Unexpected != 0 {
+				t.Fatalf("calls %+v: want 3 answered, none unexpected", rep.Calls)
+			}
+			if len(rep.Journey) != 4 {
+				t.Fatalf("journey steps %+v: want 4", rep.Journey)
+			}
+			kinds := []string{"dtmf", "hold", "conference", "transfer"}
+			for i, s := range rep.Journey {
+				if s.Step != i+1 || s.Kind != kinds[i] {
+					t.Errorf("step %d is %d %s, want %s", i, s.Step, s.Kind, kinds[i])
+				}
+				if s.Attempted != rep.Calls.Answered || s.OK != s.Attempted || s.Failed != 0 || s.Skipped != 0 {
+					t.Errorf("step %s: %+v, want every one of the %d answered calls ok", s.Name, s, rep.Calls.Answered)
+				}
+				if s.Latency.Count != s.OK || s.Latency.Max <= 0 {
+					t.Errorf("step %s latency %+v: want one per success", s.Name, s.Latency)
+				}
+			}
+			checkJourneyCDRs(t, in, rep, kind == "attended")
+		})
 	}
 }
 
-// checkJourneyCDRs checks the PBX's records of a journey run.
-func checkJourneyCDRs(t *testing.T, in *pbxtest.Instance, rep *report.Report) {
+// checkJourneyCDRs checks the PBX's records of a journey run: a blind
+// transfer ends the call's record "transferred to T" and the transferee's
+// new call with T was answered; an attended one also ends the caller's
+// consultation call with T "transferred: ... joined to T".
+func checkJourneyCDRs(t *testing.T, in *pbxtest.Instance, rep *report.Report, attended bool) {
 	t.Helper()
 	recs, err := in.ListCDRs(context.Background(), pbx.CDRFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	transferred, joined := 0, 0
+	transferred, joinedTo, joined := 0, 0, 0
 	for _, r := range recs {
 		switch {
 		case strings.HasPrefix(r.Reason, "transferred to "):
 			transferred++
 			target := strings.TrimPrefix(r.Reason, "transferred to ")
-			if !hasAnswered(recs, r.CallID, r.Callee, target) {
+			if !attended && !hasAnswered(recs, r.CallID, r.Callee, target) {
 				t.Errorf("record %+v: no answered call of %s with the target %s", r, r.Callee, target)
 			}
+		case strings.HasPrefix(r.Reason, "transferred: "):
+			joinedTo++
 		case r.Dialled == "800":
 			if r.Disposition == pbx.Answered {
 				joined++
 			}
 		}
 	}
-	if transferred != rep.Journey[3].OK {
-		t.Errorf("the PBX recorded %d transfers, the report %d", transferred, rep.Journey[3].OK)
+	ok := rep.Journey[3].OK
+	if transferred != ok || (attended && joinedTo != ok) {
+		t.Errorf("the PBX recorded %d transfers (%d consultation calls joined), the report %d", transferred, joinedTo, ok)
+		for _, r := range recs {
+			t.Logf("cdr %s %s→%s (%s) %s %q", r.CallID, r.Caller, r.Dialled, r.Callee, r.Disposition, r.Reason)
+		}
 	}
 	if joined != rep.Journey[2].OK {
 		t.Errorf("the PBX recorded %d answered calls to room 800, the report %d joins", joined, rep.Journey[2].OK)

@@ -113,7 +113,7 @@ func mergeJourney(out, in []JourneyStep) []JourneyStep {
 func (r *Report) journeyText() string {
 	var b strings.Builder
 	for _, s := range r.Journey {
-		fmt.Fprintf(&b, "  step %d %-22s  attempted %d  ok %d  failed %d%s  skipped %d  latency %s\n",
+		fmt.Fprintf(&b, "  step %d %-25s  attempted %d  ok %d  failed %d%s  skipped %d  latency %s\n",
 			s.Step, s.Name, s.Attempted, s.OK, s.Failed, reasons(s.FailedByReason), s.Skipped, s.Latency.text())
 	}
 	return b.String()

@@ -44,7 +44,7 @@ func TestJourneyCounters(t *testing.T) {
 	}
 	var text bytes.Buffer
 	_ = r.Text(&text)
-	if !strings.Contains(text.String(), "step 2 transfer blind (drawn)  attempted 3  ok 2  failed 1 (notify 486×1)  skipped 1") {
+	if !strings.Contains(text.String(), "step 2 transfer blind (drawn)     attempted 3  ok 2  failed 1 (notify 486×1)  skipped 1") {
 		t.Errorf("text lacks the transfer step:\n%s", text.String())
 	}
 	data, err := json.Marshal(r)

@@ -21,7 +21,8 @@ const (
 
 // Transfer kinds (calls.journey[i].transfer.kind).
 const (
-	TransferBlind = "blind"
+	TransferBlind    = "blind"
+	TransferAttended = "attended"
 )
 
 // Limits of a journey.
@@ -42,7 +43,8 @@ const stepKinds = "dtmf, wait, hold, transfer, conference or hangup"
 //   - dtmf: "1#"                           keys as RFC 4733 events, else SIP INFO
 //   - wait: 2s
 //   - hold: 5s                             re-INVITE sendonly, resume after 5s
-//   - transfer: {to: "1003", kind: blind}  REFER; to "" draws a phone
+//   - transfer: {to: "1003", kind: blind}  REFER; to "" draws a phone; kind attended
+//     holds, calls the target and REFERs with Replaces
 //   - conference: "800"                    a second call to the room, kept to the end
 //   - hangup
 type Step struct {
@@ -56,7 +58,9 @@ type Step struct {
 	// A transfer's To left out is drawn per call by the plan: a phone of
 	// the population told to answer, neither the caller nor the callee.
 	To string
-	// TransferKind is blind (the default; the only one so far).
+	// TransferKind is blind (the default: REFER to the number) or
+	// attended (hold, call the number, REFER with Replaces naming that
+	// call once it answered).
 	TransferKind string
 
 	// line is the step's line in the file; bad is a problem found while
@@ -221,8 +225,8 @@ func (s *Scenario) validateJourney(add func(field, format string, args ...any)) 
 				add(field, "must be a duration in (0, %s], got %s", maxStepDuration, st.Duration)
 			}
 		case StepTransfer:
-			if st.TransferKind != TransferBlind {
-				add(field+".kind", "must be blind (attended transfer is not simulated yet), got %q", st.TransferKind)
+			if st.TransferKind != TransferBlind && st.TransferKind != TransferAttended {
+				add(field+".kind", "must be blind or attended, got %q", st.TransferKind)
 			}
 			if st.To != "" {
 				if err := checkNumber(st.To); err != "" {

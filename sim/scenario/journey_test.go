@@ -25,7 +25,7 @@ func TestParseJourney(t *testing.T) {
     - wait: 2s
     - hold: 5s
     - conference: "800"
-    - transfer: {to: "1003", kind: Blind}
+    - transfer: {to: "1003", kind: Attended}
   journey_share: 0.5
   ring_timeout: 1s
 `))
@@ -37,7 +37,7 @@ func TestParseJourney(t *testing.T) {
 		{Kind: StepWait, Duration: 2 * time.Second},
 		{Kind: StepHold, Duration: 5 * time.Second},
 		{Kind: StepConference, To: "800"},
-		{Kind: StepTransfer, To: "1003", TransferKind: TransferBlind},
+		{Kind: StepTransfer, To: "1003", TransferKind: TransferAttended},
 	}
 	got := sc.Calls.Journey
 	if len(got) != len(want) {
@@ -53,7 +53,7 @@ func TestParseJourney(t *testing.T) {
 	if f := sc.Calls.JourneyFraction(); f != 0.5 {
 		t.Errorf("journey share %v", f)
 	}
-	if names := []string{got[0].String(), got[2].String(), got[4].String()}; strings.Join(names, "|") != "dtmf 1#|hold 5s|transfer blind 1003" {
+	if names := []string{got[0].String(), got[2].String(), got[4].String()}; strings.Join(names, "|") != "dtmf 1#|hold 5s|transfer attended 1003" {
 		t.Errorf("names %q", names)
 	}
 	// the journey's waits and holds lengthen the run
@@ -88,7 +88,7 @@ func TestJourneyErrorsNameFileLineAndField(t *testing.T) {
 		{"negative hold", "    - hold: -1s\n", 9, "calls.journey[0].hold", "duration in (0, 1h0m0s]"},
 		{"zero wait", "    - wait: 0s\n", 9, "calls.journey[0].wait", "duration in"},
 		{"transfer unknown field", "    - transfer: {to: \"1003\", knd: blind}\n", 9, "calls.journey[0].transfer.knd", "unknown field"},
-		{"transfer attended", "    - transfer: {to: \"1003\", kind: attended}\n", 9, "calls.journey[0].transfer.kind", "must be blind"},
+		{"transfer kind unknown", "    - transfer: {to: \"1003\", kind: warm}\n", 9, "calls.journey[0].transfer.kind", "must be blind or attended"},
 		{"transfer bad number", "    - transfer: {to: \"10a3\"}\n", 9, "calls.journey[0].transfer.to", "decimal digits"},
 		{"transfer not a mapping", "    - transfer: \"1003\"\n", 9, "calls.journey[0].transfer", "must be a mapping"},
 		{"conference without number", "    - conference: \"\"\n", 9, "calls.journey[0].conference", "required"},
