@@ -68,7 +68,7 @@ func (r *runner) hold(ctx context.Context, call *phone.Call, caller, callee *pho
 	}
 	var j *journey
 	if pc.Journey != nil {
-		j = &journey{r: r, call: call, caller: caller, leg: leg,
+		j = &journey{r: r, call: call, caller: caller, callee: callee, leg: leg,
 			log: r.cfg.log.With("caller", caller.Number(), "callee", callee.Number())}
 		j.run(ctx, pc.Journey)
 	}

@@ -25,6 +25,7 @@ const (
 	reasonCallEnded   = "call ended"
 	reasonNotReceived = "not received"
 	reasonNoTarget    = "no target"
+	reasonNoLeg       = "no callee leg"
 	reasonError       = "error"
 )
 
@@ -33,6 +34,7 @@ type journey struct {
 	r      *runner
 	call   *phone.Call  // the caller's call
 	caller *phone.Phone // the caller
+	callee *phone.Phone // the callee when it is one of the run's phones
 	// leg is the callee's leg when the callee is one of this run's
 	// phones (nil otherwise): DTMF is checked on it, and it ends the
 	// transferee's call with the transfer target.
@@ -52,12 +54,19 @@ func (j *journey) run(ctx context.Context, steps []scenario.Step) {
 	for i, st := range steps {
 		// named as written (a transfer's drawn target differs per call)
 		res := report.StepResult{Index: i, Kind: st.Kind, Name: j.r.sc.Calls.Journey[i].String()}
-		if failed || j.ended || (j.call.State() == phone.Ended && st.Kind != scenario.StepWait) {
+		actor := j.actor(st.By)
+		if failed || j.ended || (actor != nil && actor.call.State() == phone.Ended && st.Kind != scenario.StepWait) {
 			res.Skipped = true
 			j.r.col.JourneyStep(res)
 			continue
 		}
-		lat, reason := j.step(ctx, st)
+		lat, reason := time.Duration(0), reasonNoLeg
+		if actor != nil {
+			lat, reason = actor.step(ctx, st)
+			if actor != j { // the callee's side: its extra calls, not its flags
+				j.conf = actor.conf
+			}
+		}
 		res.Latency, res.Reason = lat, reason
 		if reason != "" {
 			failed = true
@@ -65,6 +74,22 @@ func (j *journey) run(ctx context.Context, steps []scenario.Step) {
 		}
 		j.r.col.JourneyStep(res)
 	}
+}
+
+// actor is who performs a step: the journey itself for the caller, a
+// copy with the two sides swapped for the callee (nil when the callee's
+// leg is out of reach).
+func (j *journey) actor(by string) *journey {
+	if by != scenario.ByCallee {
+		return j
+	}
+	if j.leg == nil || j.callee == nil {
+		return nil
+	}
+	c := *j
+	c.call, c.leg, c.caller, c.callee = j.leg, j.call, j.callee, j.caller
+	c.log = j.log.With("by", scenario.ByCallee)
+	return &c
 }
 
 // step performs one step: the signalling's latency, or why it failed.

@@ -65,10 +65,18 @@ func TestJourneyAgainstPBX(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs two 3 s scenarios")
 	}
-	for _, kind := range []string{"blind", "attended"} {
+	variants := map[string]string{
+		"blind":    journeyScenario,
+		"attended": strings.Replace(journeyScenario, "kind: blind", "kind: attended", 1),
+		// the callee keys the DTMF (heard by the caller), holds and
+		// transfers the caller
+		"by callee": strings.NewReplacer(`- dtmf: "1#"`, `- {dtmf: "1#", by: callee}`, "- hold: 300ms", "- {hold: 300ms, by: callee}",
+			"- transfer: {kind: blind}", "- {transfer: {kind: blind}, by: callee}").Replace(journeyScenario),
+	}
+	for _, kind := range []string{"blind", "attended", "by callee"} {
 		t.Run(kind, func(t *testing.T) {
 			checkLeaks(t)
-			sc, err := scenario.Parse("journeys.yaml", []byte(strings.Replace(journeyScenario, "kind: blind", "kind: "+kind, 1)))
+			sc, err := scenario.Parse("journeys.yaml", []byte(variants[kind]))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -101,16 +109,20 @@ func TestJourneyAgainstPBX(t *testing.T) {
 					t.Errorf("step %s latency %+v: want one per success", s.Name, s.Latency)
 				}
 			}
-			checkJourneyCDRs(t, in, rep, kind == "attended")
+			if kind == "by callee" && !strings.HasSuffix(rep.Journey[3].Name, " by callee") {
+				t.Errorf("step named %q", rep.Journey[3].Name)
+			}
+			checkJourneyCDRs(t, in, rep, kind)
 		})
 	}
 }
 
 // checkJourneyCDRs checks the PBX's records of a journey run: a blind
 // transfer ends the call's record "transferred to T" and the transferee's
-// new call with T was answered; an attended one also ends the caller's
+// new call with T was answered (the callee's, or the caller's when the
+// callee transferred); an attended one also ends the caller's
 // consultation call with T "transferred: ... joined to T".
-func checkJourneyCDRs(t *testing.T, in *pbxtest.Instance, rep *report.Report, attended bool) {
+func checkJourneyCDRs(t *testing.T, in *pbxtest.Instance, rep *report.Report, kind string) {
 	t.Helper()
 	recs, err := in.ListCDRs(context.Background(), pbx.CDRFilter{})
 	if err != nil {
@@ -122,8 +134,12 @@ func checkJourneyCDRs(t *testing.T, in *pbxtest.Instance, rep *report.Report, at
 		case strings.HasPrefix(r.Reason, "transferred to "):
 			transferred++
 			target := strings.TrimPrefix(r.Reason, "transferred to ")
-			if !attended && !hasAnswered(recs, r.CallID, r.Callee, target) {
-				t.Errorf("record %+v: no answered call of %s with the target %s", r, r.Callee, target)
+			transferee := r.Callee
+			if kind == "by callee" {
+				transferee = r.Caller
+			}
+			if kind != "attended" && !hasAnswered(recs, r.CallID, transferee, target) {
+				t.Errorf("record %+v: no answered call of %s with the target %s", r, transferee, target)
 			}
 		case strings.HasPrefix(r.Reason, "transferred: "):
 			joinedTo++
@@ -134,7 +150,7 @@ func checkJourneyCDRs(t *testing.T, in *pbxtest.Instance, rep *report.Report, at
 		}
 	}
 	ok := rep.Journey[3].OK
-	if transferred != ok || (attended && joinedTo != ok) {
+	if transferred != ok || (kind == "attended" && joinedTo != ok) {
 		t.Errorf("the PBX recorded %d transfers (%d consultation calls joined), the report %d", transferred, joinedTo, ok)
 		for _, r := range recs {
 			t.Logf("cdr %s %s→%s (%s) %s %q", r.CallID, r.Caller, r.Dialled, r.Callee, r.Disposition, r.Reason)

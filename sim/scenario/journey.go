@@ -19,6 +19,12 @@ const (
 	StepHangup     = "hangup"
 )
 
+// Who performs a step (calls.journey[i].by).
+const (
+	ByCaller = "caller"
+	ByCallee = "callee"
+)
+
 // Transfer kinds (calls.journey[i].transfer.kind).
 const (
 	TransferBlind    = "blind"
@@ -47,6 +53,8 @@ const stepKinds = "dtmf, wait, hold, transfer, conference or hangup"
 //     holds, calls the target and REFERs with Replaces
 //   - conference: "800"                    a second call to the room, kept to the end
 //   - hangup
+//
+// A mapping may add by: callee (the callee's leg performs the step).
 type Step struct {
 	// Kind is one of the Step* kinds.
 	Kind string
@@ -58,6 +66,9 @@ type Step struct {
 	// A transfer's To left out is drawn per call by the plan: a phone of
 	// the population told to answer, neither the caller nor the callee.
 	To string
+	// By is who performs the step: caller (default) or callee (the
+	// callee's leg, when the callee is one of the run's phones).
+	By string
 	// TransferKind is blind (the default: REFER to the number) or
 	// attended (hold, call the number, REFER with Replaces naming that
 	// call once it answered).
@@ -93,11 +104,22 @@ func (s *Step) UnmarshalYAML(n *yaml.Node) error {
 		s.bad = "a step is hangup or a mapping of one of " + stepKinds + " to its argument"
 		return nil
 	}
-	if len(n.Content) != 2 {
-		s.bad = fmt.Sprintf("a step has exactly one kind (%s), got %d keys", stepKinds, len(n.Content)/2)
+	var pairs []*yaml.Node
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == "by" {
+			if err := n.Content[i+1].Decode(&s.By); err != nil {
+				return err
+			}
+			s.By = strings.ToLower(s.By)
+			continue
+		}
+		pairs = append(pairs, n.Content[i], n.Content[i+1])
+	}
+	if len(pairs) != 2 {
+		s.bad = fmt.Sprintf("a step has exactly one kind (%s) and optionally by, got %d keys", stepKinds, len(n.Content)/2)
 		return nil
 	}
-	k, v := n.Content[0], n.Content[1]
+	k, v := pairs[0], pairs[1]
 	s.Kind = strings.ToLower(k.Value)
 	switch s.Kind {
 	case StepDTMF:
@@ -142,8 +164,14 @@ func (s *Step) decodeTransfer(v *yaml.Node) error {
 	return nil
 }
 
-// String renders the step as the report names it ("hold 5s").
+// String renders the step as the report names it ("hold 5s", "dtmf 1
+// by callee").
 func (s Step) String() string {
+	if s.By == ByCallee {
+		c := s
+		c.By = ""
+		return c.String() + " by callee"
+	}
 	switch s.Kind {
 	case StepDTMF:
 		return "dtmf " + s.Digits
@@ -212,6 +240,15 @@ func (s *Scenario) validateJourney(add func(field, format string, args ...any)) 
 			}
 			add(field, "%s", st.bad)
 			continue
+		}
+		switch st.By {
+		case "", ByCaller:
+		case ByCallee:
+			if c.Pattern == PatternRemote {
+				add(field+".by", "callee needs a callee of the population (calls.pattern is remote)")
+			}
+		default:
+			add(field+".by", "must be caller or callee, got %q", st.By)
 		}
 		field += "." + st.Kind
 		last := i == len(c.Journey)-1

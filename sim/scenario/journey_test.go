@@ -65,6 +65,14 @@ func TestParseJourney(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "calls.journey[0].transfer: must be the journey's last step") {
 		t.Fatalf("transfer before hangup: %v", err)
 	}
+	sc, err = Parse("j.yaml", []byte(journeyBase+"    - {by: Callee, dtmf: \"5\"}\n    - {hold: 1s, by: caller}\n"))
+	if err != nil || sc.Calls.Journey[0].By != ByCallee || sc.Calls.Journey[0].String() != "dtmf 5 by callee" || sc.Calls.Journey[1].String() != "hold 1s" {
+		t.Fatalf("by: %v %+v", err, sc)
+	}
+	remote := strings.Replace(journeyBase, "  journey:", "  remote: {first: \"500\", count: 1}\n  journey:", 1)
+	if _, err = Parse("j.yaml", []byte(remote+"    - {dtmf: \"5\", by: callee}\n")); err == nil || !strings.Contains(err.Error(), "calls.journey[0].by: callee needs a callee of the population") {
+		t.Fatalf("by callee on remote calls: %v", err)
+	}
 	sc, err = Parse("j.yaml", []byte(journeyBase+"    - HANGUP\n"))
 	if err != nil || sc.Calls.Journey[0].Kind != StepHangup || sc.Calls.JourneyFraction() != 1 {
 		t.Fatalf("bare hangup: %v %+v", err, sc)
@@ -93,6 +101,8 @@ func TestJourneyErrorsNameFileLineAndField(t *testing.T) {
 		{"transfer not a mapping", "    - transfer: \"1003\"\n", 9, "calls.journey[0].transfer", "must be a mapping"},
 		{"conference without number", "    - conference: \"\"\n", 9, "calls.journey[0].conference", "required"},
 		{"hangup not last", "    - hangup\n    - wait: 1s\n", 9, "calls.journey[0].hangup", "last step"},
+		{"by someone else", "    - {hold: 1s, by: boss}\n", 9, "calls.journey[0].by", "caller or callee"},
+		{"by with two kinds", "    - {hold: 1s, wait: 1s, by: callee}\n", 9, "calls.journey[0]", "exactly one kind"},
 		{"share out of range", "    - hangup\n  journey_share: 1.5\n", 10, "calls.journey_share", "0..1"},
 	}
 	for _, tc := range tests {
