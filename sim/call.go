@@ -46,13 +46,18 @@ func (r *runner) hold(ctx context.Context, call *phone.Call, caller, callee *pho
 	holdCtx, stop := withClockTimeout(ctx, r.cfg.clock, pc.Hold)
 	defer stop()
 	var leg *phone.Call
-	if r.sc.Audio.Verify && pc.Media {
+	verify := r.sc.Audio.Verify && pc.Media
+	if verify || pc.Journey != nil {
 		leg = r.findLeg(holdCtx, callee, caller)
+		if leg != nil {
+			defer r.claimed.Delete(leg)
+		}
+	}
+	if verify {
 		if leg == nil {
 			r.cfg.log.Info("audio not verified", "error", wrapCall(caller, callee, errNoCalleeLeg))
 			r.col.Audio(false)
 		} else {
-			defer r.claimed.Delete(leg)
 			tw, err := phone.VerifyTwoWay(holdCtx, call, leg)
 			if err != nil {
 				r.cfg.log.Info("audio not verified", "error", wrapCall(caller, callee, err),
@@ -60,6 +65,12 @@ func (r *runner) hold(ctx context.Context, call *phone.Call, caller, callee *pho
 			}
 			r.col.Audio(err == nil)
 		}
+	}
+	var j *journey
+	if pc.Journey != nil {
+		j = &journey{r: r, call: call, caller: caller, callee: callee, leg: leg,
+			log: r.cfg.log.With("caller", caller.Number(), "callee", callee.Number())}
+		j.run(ctx, pc.Journey)
 	}
 	select {
 	case <-holdCtx.Done():
@@ -70,6 +81,9 @@ func (r *runner) hold(ctx context.Context, call *phone.Call, caller, callee *pho
 	if err := call.Hangup(hctx); err != nil {
 		r.cfg.log.Info("hangup failed", "error", wrapCall(caller, callee, err))
 	}
+	if j != nil {
+		j.finish(ctx, holdCtx)
+	}
 	if leg != nil {
 		wctx, wcancel := context.WithTimeout(hctx, legWait)
 		_, _ = leg.Wait(wctx)
@@ -78,7 +92,7 @@ func (r *runner) hold(ctx context.Context, call *phone.Call, caller, callee *pho
 	if pc.Media {
 		r.col.Quality(streamOf(call.Quality()))
 	}
-	if leg != nil {
+	if leg != nil && verify { // a leg found for the journey only is not measured
 		r.col.Quality(streamOf(leg.Quality()))
 	}
 }
@@ -130,7 +144,7 @@ func (r *runner) placeRemoteCall(ctx context.Context, caller *phone.Phone, pc sc
 	if !ok {
 		return
 	}
-	r.holdOut(ctx, call, log, pc.Hold, pc.Media)
+	r.holdOut(ctx, call, caller, log, pc)
 	r.col.Call(outcome(call, true))
 	log.Debug("call done", "code", call.Code(), "end", call.End())
 }
@@ -147,7 +161,7 @@ func (r *runner) placeShardCall(ctx context.Context, caller *phone.Phone, pc sce
 	if !ok {
 		return
 	}
-	r.holdOut(ctx, call, log, pc.Hold, pc.Media)
+	r.holdOut(ctx, call, caller, log, pc)
 	out := outcome(call, true)
 	out.Expected = expected(mode, call.Code())
 	r.col.Call(out)
@@ -158,17 +172,23 @@ func (r *runner) placeShardCall(ctx context.Context, caller *phone.Phone, pc sce
 // (a remote number, a carrier) for hold, the caller checking it hears the
 // identity it expects (when the call has media), then hangs up. An
 // unanswered call is left.
-func (r *runner) holdOut(ctx context.Context, call *phone.Call, log *slog.Logger, hold time.Duration, media bool) {
+func (r *runner) holdOut(ctx context.Context, call *phone.Call, caller *phone.Phone, log *slog.Logger, pc scenario.PlannedCall) {
 	if call.Code() < 200 || call.Code() >= 300 {
 		return
 	}
-	holdCtx, stop := withClockTimeout(ctx, r.cfg.clock, hold)
+	media := pc.Media
+	holdCtx, stop := withClockTimeout(ctx, r.cfg.clock, pc.Hold)
 	if r.sc.Audio.Verify && media {
 		res, err := call.TwoWayAudio(holdCtx)
 		if err != nil {
 			log.Info("audio not verified", "error", err, "heard", res.Heard)
 		}
 		r.col.Audio(err == nil)
+	}
+	var j *journey
+	if pc.Journey != nil { // the far end is not ours: no leg to check
+		j = &journey{r: r, call: call, caller: caller, log: log}
+		j.run(ctx, pc.Journey)
 	}
 	select {
 	case <-holdCtx.Done():
@@ -180,6 +200,9 @@ func (r *runner) holdOut(ctx context.Context, call *phone.Call, log *slog.Logger
 		log.Info("hangup failed", "error", herr)
 	}
 	cancel()
+	if j != nil {
+		j.finish(ctx, holdCtx)
+	}
 	if media {
 		r.col.Quality(streamOf(call.Quality()))
 	}

@@ -105,7 +105,7 @@ func (r *runner) placeTrunkCall(ctx context.Context, caller *phone.Phone, tc *tr
 	}
 	call.ExpectIdentity(phone.IdentityFor(number))
 	answer := tc.behaviourFor(number).Action == carrier.Answer
-	r.holdOut(ctx, call, log, pc.Hold, pc.Media)
+	r.holdOut(ctx, call, caller, log, pc)
 	r.col.TrunkCall(tc.sc.Name, false, outcome(call, answer))
 }
 
@@ -202,7 +202,7 @@ func (r *runner) placeInboundCall(ctx context.Context, tc *trunkCarrier) {
 		}
 		cancel()
 	}
-	r.holdOut(ctx, call, log, r.sc.Calls.Hold, media)
+	r.holdOut(ctx, call, nil, log, scenario.PlannedCall{Hold: r.sc.Calls.Hold, Media: media}) // no journey: the carrier called
 	o := outcome(call, true)
 	if ours {
 		o.Expected = expected(mode, call.Code())

@@ -226,6 +226,9 @@ table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2em .6em;tex
 <table><tr><th>step</th><th>offered calls/s</th><th>achieved calls/s</th><th>attempted</th><th>answer ratio</th><th>setup p50</th><th>setup p99</th><th>failures by code</th><th>verdict</th></tr>
 {{range .Steps}}<tr><td>{{.Step}}{{if .Confirm}} (confirm){{end}}</td><td>{{rate .Offered}}</td><td>{{printf "%.2f" .Achieved}}</td><td>{{.Attempted}}</td><td>{{printf "%.4f" .AnswerRatio}}</td><td>{{ms .SetupP50 .Answered}}</td><td>{{ms .SetupP99 .Answered}}</td><td>{{.Codes}}</td>{{if .Pass}}<td class="pass">pass</td>{{else}}<td class="fail">{{.Verdict}}</td>{{end}}</tr>
 {{end}}</table>{{end}}
+{{if .R.Journey}}<h2>Journey</h2><table><tr><th>step</th><th>attempted</th><th>ok</th><th>failed</th><th>failed by reason</th><th>skipped</th><th>latency of the successes</th></tr>
+{{range .R.Journey}}<tr><td>{{.Step}}. {{.Name}}</td><td>{{.Attempted}}</td><td>{{.OK}}</td>{{if .Failed}}<td class="fail">{{.Failed}}</td>{{else}}<td>0</td>{{end}}<td>{{.Reasons}}</td><td>{{.Skipped}}</td><td>{{.LatencyText}}</td></tr>
+{{end}}</table>{{end}}
 <h2>Over time and in distribution</h2>
 <div class="plots">{{range .Plots}}{{.}}
 {{end}}</div>

@@ -109,3 +109,36 @@ func TestReportHTMLCeiling(t *testing.T) {
 		t.Errorf("%d passing steps shown, want 2", n)
 	}
 }
+
+// TestReportHTMLJourney: a run with a journey gets its table, one row per
+// step with its counters and failure reasons.
+func TestReportHTMLJourney(t *testing.T) {
+	start := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
+	c := report.NewCollector("j", "t", start)
+	c.JourneyStep(report.StepResult{Index: 0, Kind: "dtmf", Name: "dtmf 1#", Latency: 300 * time.Millisecond})
+	c.JourneyStep(report.StepResult{Index: 0, Kind: "dtmf", Name: "dtmf 1#", Reason: "not received"})
+	c.JourneyStep(report.StepResult{Index: 1, Kind: "hangup", Name: "hangup", Skipped: true})
+	var out bytes.Buffer
+	if err := Write(&out, c.Report(start.Add(time.Second))); err != nil {
+		t.Fatal(err)
+	}
+	page := out.String()
+	for _, want := range []string{"<h2>Journey</h2>", "<td>1. dtmf 1#</td><td>2</td><td>1</td><td class=\"fail\">1</td><td>not received×1</td><td>0</td><td>p50 300ms",
+		"<td>2. hangup</td><td>0</td><td>0</td><td>0</td><td></td><td>1</td><td>n/a</td>"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	if strings.Contains(sampleHTML(t), "<h2>Journey</h2>") {
+		t.Error("a run without a journey has a journey table")
+	}
+}
+
+func sampleHTML(t *testing.T) string {
+	t.Helper()
+	var out bytes.Buffer
+	if err := Write(&out, sampleReport()); err != nil {
+		t.Fatal(err)
+	}
+	return out.String()
+}

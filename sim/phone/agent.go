@@ -286,7 +286,7 @@ func (a *Agent) route() {
 	ok := func(req *sip.Request, tx sip.ServerTransaction) { a.respond(tx, req, 200, "OK") }
 	s.OnOptions(f(ok))
 	s.OnNotify(f(a.tracked(a.onNotify)))
-	s.OnInfo(f(ok))
+	s.OnInfo(f(a.tracked(a.onInfo)))
 	s.OnMessage(f(ok))
 	s.OnNoRoute(f(func(req *sip.Request, tx sip.ServerTransaction) { a.respond(tx, req, 405, "Method Not Allowed") }))
 }

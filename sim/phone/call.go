@@ -122,6 +122,7 @@ type Call struct {
 	localSDP    []byte
 	far         Identity // what TwoWayAudio listens for
 	reinvites   int      // re-INVITEs received (ReinvitesReceived)
+	infoDigits  []byte   // DTMF keys received as SIP INFO (InfoDigits)
 
 	ringing chan struct{} // closed at the first 18x
 	final   chan struct{} // closed at the final response (or the end)

@@ -254,6 +254,12 @@ func (c *Call) sendRefresh(ctx context.Context) (*sip.Response, error) {
 
 // inDialogRequest sends a non-INVITE request in the call's dialog.
 func (c *Call) inDialogRequest(ctx context.Context, method sip.RequestMethod, body []byte, hdrs []sip.Header) (*sip.Response, error) {
+	return c.inDialogRequestTyped(ctx, method, "application/sdp", body, hdrs)
+}
+
+// inDialogRequestTyped is inDialogRequest with a body of content type
+// ctype (SIP INFO's application/dtmf-relay).
+func (c *Call) inDialogRequestTyped(ctx context.Context, method sip.RequestMethod, ctype string, body []byte, hdrs []sip.Header) (*sip.Response, error) {
 	var req *sip.Request
 	if c.dir == Outgoing {
 		c.mu.Lock()
@@ -280,7 +286,7 @@ func (c *Call) inDialogRequest(ctx context.Context, method sip.RequestMethod, bo
 		req.AppendHeader(h)
 	}
 	if len(body) > 0 {
-		req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+		req.AppendHeader(sip.NewHeader("Content-Type", ctype))
 		req.SetBody(body)
 	}
 	if c.dir == Outgoing {

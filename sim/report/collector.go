@@ -17,6 +17,7 @@ type Collector struct {
 	quality qualityAcc
 	hists   Histograms
 	live    live
+	stepLat [][]time.Duration // latencies of each journey step's successes
 }
 
 // NewCollector starts collecting for the named scenario.
@@ -137,6 +138,7 @@ func (c *Collector) Report(now time.Time) *Report {
 	r.Quality = c.quality.report()
 	r.Histograms = c.hists.clone()
 	r.FailedCalls = slices.Clone(r.FailedCalls)
+	r.Journey = c.journeySnapshot()
 	r.Series = c.series()
 	r.SetupHistogram = c.live.setup
 	r.SetupHistogram.counts = slices.Clone(c.live.setup.counts)

@@ -160,6 +160,7 @@ func Merge(reps ...*Report) (*Report, error) {
 			out.Trunks[name] = o
 		}
 		out.Histograms.add(r.Histograms)
+		out.Journey = mergeJourney(out.Journey, r.Journey)
 	}
 	out.Elapsed = end.Sub(out.Started)
 	out.Target = strings.Join(slices.Sorted(maps.Keys(targets)), ",")

@@ -33,6 +33,8 @@ type Report struct {
 	Quality Quality `json:"quality"`
 	// Trunks counts the calls of each simulated carrier, by name (trunk.go).
 	Trunks map[string]Trunk `json:"trunks,omitempty"`
+	// Journey counts each step of the scenario's journey (journey.go).
+	Journey []JourneyStep `json:"journey,omitempty"`
 	// Seed is the scenario's seed: the same seed, the same call plan.
 	Seed int64 `json:"seed"`
 	// Thresholds are the scenario's pass/fail criteria, checked against
@@ -127,6 +129,24 @@ func (r Report) MarshalJSON() ([]byte, error) {
 	}{plain(r), r.Elapsed.Seconds()})
 }
 
+// UnmarshalJSON reads what MarshalJSON writes (a shard's report read
+// back by Merge).
+func (p *Percentiles) UnmarshalJSON(data []byte) error {
+	var v struct {
+		Count int     `json:"count"`
+		P50   float64 `json:"p50_ms"`
+		P95   float64 `json:"p95_ms"`
+		P99   float64 `json:"p99_ms"`
+		Max   float64 `json:"max_ms"`
+	}
+	if err := json.Unmarshal(data, &v); err != nil {
+		return err
+	}
+	d := func(ms float64) time.Duration { return time.Duration(ms * float64(time.Millisecond)) }
+	*p = Percentiles{Count: v.Count, P50: d(v.P50), P95: d(v.P95), P99: d(v.P99), Max: d(v.Max)}
+	return nil
+}
+
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
 // Compute returns the percentiles of ds (ds is not modified).
@@ -176,6 +196,7 @@ func (r *Report) Text(w io.Writer) error {
 	fmt.Fprintf(&b, "  two-way audio  %d/%d verified (%.1f%%)\n", r.Audio.Verified, r.Audio.Checked, r.Audio.VerifiedPercent)
 	fmt.Fprintf(&b, "  audio quality  %s\n", r.Quality.text())
 	b.WriteString(r.trunksText())
+	b.WriteString(r.journeyText())
 	b.WriteString(r.thresholdsText())
 	b.WriteString(r.ceilingText())
 	_, err := io.WriteString(w, b.String())

@@ -188,6 +188,7 @@ func (s *Scenario) validateCallModel(raw Calls, add func(field, format string, a
 	s.validateHold(raw, add)
 	s.validatePattern(add)
 	s.validateShape(raw, add)
+	s.validateJourney(add)
 	if sh := s.Audio.Share; sh != nil && (math.IsNaN(*sh) || *sh < 0 || *sh > 1) {
 		add("audio.share", "must be a fraction 0..1 of the calls, got %v", *sh)
 	}

@@ -19,6 +19,8 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte(withImpairment(`{loss: "2%", delay: 40ms, jitter: 10ms, duplicate: 1, reorder: 5, nat: {rebind_after: 10m, binding_timeout: 30s}}`)))
 	f.Add([]byte(strings.Replace(valid, "transport: udp", "transport: udp, register: false, first_refresh: [0.5, 0.9], local_addrs: [127.0.0.2, \"::1\"], sockets_per_addr: 3", 1)))
 	f.Add([]byte(ceilingDoc(", ceiling: {start: 2.5, factor: 1.7, step_duration: 2s, max: 90, confirm: true}")))
+	f.Add([]byte(journeyBase + "    - dtmf: \"1#\"\n    - {wait: 1s, hold: 2s}\n    - [x]\n    - transfer: {to: \"1003\", k: 1}\n    - hangup: 1\n"))
+	f.Add([]byte(journeyBase + "    - conference: \"800\"\n    - transfer: {}\n  journey_share: .nan\n"))
 	files, _ := filepath.Glob(filepath.Join("..", "..", "scenarios", "*.yaml"))
 	for _, p := range files {
 		if b, err := os.ReadFile(p); err == nil {

@@ -3,6 +3,7 @@ package scenario
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"strconv"
 	"time"
@@ -65,6 +66,10 @@ type PlannedCall struct {
 	// Media says whether the call carries audio (both phones are media
 	// phones); the others are signalling-only.
 	Media bool
+	// Journey is what the caller does once the call is answered
+	// (calls.journey, for calls.journey_share of the calls; nil for the
+	// others), a transfer's drawn target filled in.
+	Journey []Step
 }
 
 // Plan is the call plan of a run: who calls whom, when, for how long,
@@ -93,6 +98,8 @@ type Plan struct {
 	arrivals  *rand.Rand
 	picks     *rand.Rand
 	holds     *rand.Rand
+	journeys  *rand.Rand
+	answering [2][]int // population indexes of answering phones by subset
 	lognormMu float64
 }
 
@@ -103,6 +110,7 @@ const (
 	streamArrivals
 	streamPicks
 	streamHolds
+	streamJourneys
 )
 
 // NewRNG returns the random stream of a seed (stream 0 for other uses).
@@ -122,6 +130,7 @@ func NewPlan(sc *Scenario, seed int64) *Plan {
 		arrivals: NewRNG(seed, streamArrivals),
 		picks:    NewRNG(seed, streamPicks),
 		holds:    NewRNG(seed, streamHolds),
+		journeys: NewRNG(seed, streamJourneys),
 		done:     !c.Placing() || c.Duration <= 0,
 	}
 	if c.HoldDist.Kind == HoldLognormal {
@@ -169,6 +178,9 @@ func (p *Plan) castPhones(sc *Scenario) {
 		sort.Ints(p.subset[k])
 		for j, b := range assignBehaviours(len(p.subset[k]), sc.Behaviours, rng) {
 			p.Phones[p.subset[k][j]].Behaviour = b
+			if b == CalleeAnswer {
+				p.answering[k] = append(p.answering[k], p.subset[k][j])
+			}
 		}
 		if sc.Calls.Pattern == PatternLocal {
 			p.blocks[k] = map[uint64][]int{}
@@ -229,6 +241,7 @@ func (p *Plan) Next() (PlannedCall, bool) {
 	p.seq++
 	p.pick(&call)
 	call.Hold = p.hold()
+	p.journey(&call)
 	return call, true
 }
 
@@ -332,4 +345,36 @@ func (p *Plan) hold() time.Duration {
 	}
 	d := time.Duration(secs * float64(time.Second)).Round(time.Millisecond)
 	return min(max(d, h.Min), h.Max)
+}
+
+// journey draws whether the call runs the journey (calls.journey_share)
+// and the target of each transfer left without one: an answering phone
+// that is neither the caller nor the callee, of the call's media kind
+// when there is one. Its own stream: a journey does not move the rest.
+func (p *Plan) journey(call *PlannedCall) {
+	if len(p.c.Journey) == 0 || p.journeys.Float64() >= p.c.JourneyFraction() {
+		return
+	}
+	call.Journey = slices.Clone(p.c.Journey)
+	for i := range call.Journey {
+		st := &call.Journey[i]
+		if st.Kind != StepTransfer || st.To != "" {
+			continue
+		}
+		k := 0
+		if call.Media {
+			k = 1
+		}
+		pool := p.answering[k]
+		if len(pool) < 3 {
+			pool = append(slices.Clone(p.answering[0]), p.answering[1]...)
+		}
+		for range 16 * min(len(pool), 1) { // none found: To stays "" and the step fails
+			t := pool[p.journeys.IntN(len(pool))]
+			if t != call.Caller && t != call.Callee {
+				st.To = p.Phones[t].Number
+				break
+			}
+		}
+	}
 }

@@ -155,6 +155,14 @@ type Calls struct {
 	Soak  Soak   `yaml:"soak"`
 	// Ceiling is the "find the ceiling" search (ceiling.go).
 	Ceiling Ceiling `yaml:"ceiling"`
+
+	// Journey is what the caller does once a call is answered, step by
+	// step (journey.go): DTMF, waits, hold and resume, a transfer, a
+	// conference join, hangup. Default none: the call is held for Hold.
+	Journey []Step `yaml:"journey"`
+	// JourneyShare is the fraction of calls that run the journey, drawn
+	// per call from the seed (default 1).
+	JourneyShare *float64 `yaml:"journey_share"`
 }
 
 // Remote is a range of numbers that are not this population's.
@@ -217,7 +225,7 @@ func (s *Scenario) RunLength() time.Duration {
 	if !s.Calls.Placing() {
 		return s.Calls.Duration
 	}
-	tail := max(s.AnswerDelay+s.Calls.HoldDist.longest(), s.Calls.RingTimeout)
+	tail := max(s.AnswerDelay+s.Calls.HoldDist.longest()+s.Calls.journeyLength(), s.Calls.RingTimeout)
 	return s.Calls.Duration + tail
 }
 

@@ -89,7 +89,7 @@ seed: 5
 					if !sh.Owns(len(p.Phones), c.Caller) {
 						t.Fatalf("shard %v placed call %d of caller %d", sh, c.Seq, c.Caller)
 					}
-					if union[c.Seq] != (PlannedCall{}) {
+					if !reflect.DeepEqual(union[c.Seq], PlannedCall{}) {
 						t.Fatalf("call %d in two shards", c.Seq)
 					}
 					union[c.Seq] = c
