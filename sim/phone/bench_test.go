@@ -68,3 +68,50 @@ func BenchmarkCheckedCall(b *testing.B) {
 	b.ReportMetric(float64(cpuTime(b)-start)/float64(time.Millisecond)/float64(b.N), "cpu-ms/call")
 	b.ReportMetric(float64(waited)/float64(time.Millisecond)/float64(b.N), "check-ms/call")
 }
+
+// BenchmarkSignallingCall is the hot path of `pbxlab sim` in bench/sim.sh:
+// a signalling-only call dialled by number through the Target (INVITE,
+// 180/200, ACK, BYE/200), the far end a signalling-only Agent that answers
+// at once. Calls run concurrency at a time, as a load run places them. It
+// reports the process's CPU time per call, both Agents included
+// (cpu-ms/call); -benchmem counts the allocations of both sides.
+func BenchmarkSignallingCall(b *testing.B) {
+	const concurrency = 8
+	uas, err := NewAgent(Config{LocalIP: loopback, SignallingOnly: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer uas.Close()
+	if _, err := uas.NewPhone(PhoneConfig{Number: "9000"}); err != nil {
+		b.Fatal(err)
+	}
+	uac, err := NewAgent(Config{LocalIP: loopback, Target: uas.Addr().String(), SignallingOnly: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer uac.Close()
+	caller, err := uac.NewPhone(PhoneConfig{Number: "1000"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	start := cpuTime(b)
+	b.SetParallelism(concurrency)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			c, err := caller.Dial(ctx, "9000")
+			if err != nil {
+				b.Error(err)
+				cancel()
+				return
+			}
+			if err := c.WaitAnswer(ctx); err != nil {
+				b.Error(err)
+			} else if err := c.Hangup(ctx); err != nil {
+				b.Error(err)
+			}
+			cancel()
+		}
+	})
+	b.ReportMetric(float64(cpuTime(b)-start)/float64(time.Millisecond)/float64(b.N), "cpu-ms/call")
+}

@@ -233,9 +233,12 @@ func (c *Call) confirm(tx sip.ClientTransaction, req *sip.Request, res *sip.Resp
 	d.ack = c.inDialog(d, sip.ACK, d.cseq)
 	d.cseq = c.dialogCSeq(d.cseq) // after the PRACKs of the early dialog
 	ack := d.ack.Clone()
-	ctx, cancel := context.WithTimeout(a.ctx, dialTimeout)
-	err := a.prepare(ctx, ack)
-	cancel()
+	var err error
+	if a.dialer != nil { // a TCP connection may need dialling (tcpdial.go)
+		ctx, cancel := context.WithTimeout(a.ctx, dialTimeout)
+		err = a.prepare(ctx, ack)
+		cancel()
+	}
 	if err == nil {
 		err = a.client.WriteRequest(ack)
 	}
