@@ -19,6 +19,7 @@ import (
 	"pbxlab/sim/quality"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emiago/sipgo"
@@ -80,6 +81,8 @@ type Agent struct {
 	codecs      []sdpneg.Codec
 	filter      RequestFilter // WithRequestFilter; nil: none
 	fallback    string        // WithDefaultPhone; "": none
+	// offerer is the template of the last offer without media (dial.go).
+	offerer atomic.Pointer[sdpneg.Offerer]
 
 	ua     *sipgo.UserAgent
 	client *sipgo.Client
