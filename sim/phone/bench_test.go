@@ -115,3 +115,30 @@ func BenchmarkSignallingCall(b *testing.B) {
 	})
 	b.ReportMetric(float64(cpuTime(b)-start)/float64(time.Millisecond)/float64(b.N), "cpu-ms/call")
 }
+
+// BenchmarkApplyAnswer is the check of a 2xx's SDP answer on a call
+// without media: parsed every time (a far end whose answers differ, the
+// Agent's record cleared) against the Agent's record of the last usable
+// answer (a far end answering with the same SDP, as SIPp's uas does).
+func BenchmarkApplyAnswer(b *testing.B) {
+	answer := []byte("v=0\r\no=user1 53655765 2353687637 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n" +
+		"m=audio 6000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n")
+	for _, cached := range []bool{false, true} {
+		name := "parse"
+		if cached {
+			name = "cached"
+		}
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			c := &Call{agent: &Agent{}}
+			for b.Loop() {
+				if !cached {
+					c.agent.usableAnswer.Store(nil)
+				}
+				if err := c.applyAnswer(answer); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

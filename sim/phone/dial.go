@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
-	"strings"
 
 	"github.com/emiago/sipgo/sip"
 
@@ -121,7 +120,7 @@ func (p *Phone) dialTo(ctx context.Context, ruri sip.Uri, toURI *sip.Uri, remote
 	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
 	p.timerHeaders(req, p.sessionTimer().Expires)
 	req.SetBody(offer)
-	req.SetTransport(strings.ToUpper(a.cfg.Transport))
+	req.SetTransport(a.sipTransport)
 	if dest != "" {
 		req.SetDestination(dest)
 	}
