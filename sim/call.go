@@ -2,7 +2,6 @@ package sim
 
 import (
 	"context"
-	"log/slog"
 	"time"
 
 	"pbxlab/sim/phone"
@@ -20,7 +19,7 @@ const legWait = 2 * time.Second
 // prove two-way audio during the planned hold (media calls), hang up.
 func (r *runner) placeCall(ctx context.Context, caller, callee *phone.Phone, pc scenario.PlannedCall) {
 	mode := r.modes[callee.Number()]
-	log := r.cfg.log.With("caller", caller.Number(), "callee", callee.Number(), "behaviour", mode)
+	log := newCallLog(r.cfg.log, "caller", caller.Number(), "callee", callee.Number(), "behaviour", mode)
 	call, ok := r.dial(ctx, caller, callee.Number(), log)
 	if !ok {
 		return
@@ -37,7 +36,9 @@ func (r *runner) placeCall(ctx context.Context, caller, callee *phone.Phone, pc 
 		out.Ring = d
 	}
 	r.col.Call(out)
-	log.Debug("call done", "code", out.Code, "expected", out.Expected, "end", call.End())
+	if log.debugEnabled() {
+		log.Debug("call done", "code", out.Code, "expected", out.Expected, "end", call.End())
+	}
 }
 
 // hold keeps an answered call up for its planned hold, checking two-way
@@ -139,14 +140,16 @@ func (r *runner) findLeg(ctx context.Context, callee, caller *phone.Phone) *phon
 // answer; while the call is held the caller checks that it hears the
 // dialled number's identity (the far side's own check is its simulator's).
 func (r *runner) placeRemoteCall(ctx context.Context, caller *phone.Phone, pc scenario.PlannedCall) {
-	log := r.cfg.log.With("caller", caller.Number(), "callee", pc.Number, "remote", true)
+	log := newCallLog(r.cfg.log, "caller", caller.Number(), "callee", pc.Number, "remote", true)
 	call, ok := r.dial(ctx, caller, pc.Number, log)
 	if !ok {
 		return
 	}
 	r.holdOut(ctx, call, caller, log, pc)
 	r.col.Call(outcome(call, true))
-	log.Debug("call done", "code", call.Code(), "end", call.End())
+	if log.debugEnabled() {
+		log.Debug("call done", "code", call.Code(), "end", call.End())
+	}
 }
 
 // placeShardCall calls a phone of the population that another shard runs
@@ -156,7 +159,7 @@ func (r *runner) placeRemoteCall(ctx context.Context, caller *phone.Phone, pc sc
 // so the call gives one quality stream, not two.
 func (r *runner) placeShardCall(ctx context.Context, caller *phone.Phone, pc scenario.PlannedCall) {
 	mode := r.modes[pc.Number]
-	log := r.cfg.log.With("caller", caller.Number(), "callee", pc.Number, "behaviour", mode, "other_shard", true)
+	log := newCallLog(r.cfg.log, "caller", caller.Number(), "callee", pc.Number, "behaviour", mode, "other_shard", true)
 	call, ok := r.dial(ctx, caller, pc.Number, log)
 	if !ok {
 		return
@@ -165,36 +168,50 @@ func (r *runner) placeShardCall(ctx context.Context, caller *phone.Phone, pc sce
 	out := outcome(call, true)
 	out.Expected = expected(mode, call.Code())
 	r.col.Call(out)
-	log.Debug("call done", "code", out.Code, "expected", out.Expected, "end", call.End())
+	if log.debugEnabled() {
+		log.Debug("call done", "code", out.Code, "expected", out.Expected, "end", call.End())
+	}
 }
 
 // holdOut holds an answered call whose far end is not the population's
 // (a remote number, a carrier) for hold, the caller checking it hears the
 // identity it expects (when the call has media), then hangs up. An
 // unanswered call is left.
-func (r *runner) holdOut(ctx context.Context, call *phone.Call, caller *phone.Phone, log *slog.Logger, pc scenario.PlannedCall) {
+func (r *runner) holdOut(ctx context.Context, call *phone.Call, caller *phone.Phone, log *callLog, pc scenario.PlannedCall) {
 	if call.Code() < 200 || call.Code() >= 300 {
 		return
 	}
-	media := pc.Media
-	holdCtx, stop := withClockTimeout(ctx, r.cfg.clock, pc.Hold)
-	if r.sc.Audio.Verify && media {
-		res, err := call.TwoWayAudio(holdCtx)
-		if err != nil {
-			log.Info("audio not verified", "error", err, "heard", res.Heard)
-		}
-		r.col.Audio(err == nil)
-	}
+	verify := r.sc.Audio.Verify && pc.Media
 	var j *journey
-	if pc.Journey != nil { // the far end is not ours: no leg to check
-		j = &journey{r: r, call: call, caller: caller, log: log}
-		j.run(ctx, pc.Journey)
+	var holdCtx context.Context
+	if verify || pc.Journey != nil {
+		var stop context.CancelFunc
+		holdCtx, stop = withClockTimeout(ctx, r.cfg.clock, pc.Hold)
+		if verify {
+			res, err := call.TwoWayAudio(holdCtx)
+			if err != nil {
+				log.Info("audio not verified", "error", err, "heard", res.Heard)
+			}
+			r.col.Audio(err == nil)
+		}
+		if pc.Journey != nil { // the far end is not ours: no leg to check
+			j = &journey{r: r, call: call, caller: caller, log: log.logger()}
+			j.run(ctx, pc.Journey)
+		}
+		select {
+		case <-holdCtx.Done():
+		case <-call.Done():
+		}
+		stop()
+	} else {
+		// a timer channel: no context, nor a goroutine for the timer's
+		// function, per call
+		select {
+		case <-r.cfg.clock.After(pc.Hold):
+		case <-call.Done():
+		case <-ctx.Done():
+		}
 	}
-	select {
-	case <-holdCtx.Done():
-	case <-call.Done():
-	}
-	stop()
 	hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), requestTimeout)
 	if herr := call.Hangup(hctx); herr != nil && call.State() != phone.Ended {
 		log.Info("hangup failed", "error", herr)
@@ -203,7 +220,7 @@ func (r *runner) holdOut(ctx context.Context, call *phone.Call, caller *phone.Ph
 	if j != nil {
 		j.finish(ctx, holdCtx)
 	}
-	if media {
+	if pc.Media {
 		r.col.Quality(streamOf(call.Quality()))
 	}
 }
@@ -211,17 +228,22 @@ func (r *runner) holdOut(ctx context.Context, call *phone.Call, caller *phone.Ph
 // dial places a call and waits up to the ring timeout for its answer,
 // CANCELling it after that (or when the run stops). A call that could not
 // be placed is counted as unexpected and dial reports false.
-func (r *runner) dial(ctx context.Context, caller *phone.Phone, number string, log *slog.Logger) (*phone.Call, bool) {
+func (r *runner) dial(ctx context.Context, caller *phone.Phone, number string, log *callLog) (*phone.Call, bool) {
 	call, err := caller.Dial(ctx, number)
 	if err != nil {
 		log.Info("dial failed", "error", err)
 		r.col.Call(report.CallOutcome{Expected: false})
 		return nil, false
 	}
-	ringCtx, stopRing := withClockTimeout(ctx, r.cfg.clock, r.sc.Calls.RingTimeout)
-	err = call.WaitAnswer(ringCtx)
-	stopRing()
-	if err != nil && call.State() != phone.Ended {
+	// the final response, within the ring timeout (a timer channel: no
+	// context per call)
+	select {
+	case <-call.Final():
+		return call, true
+	case <-r.cfg.clock.After(r.sc.Calls.RingTimeout):
+	case <-ctx.Done():
+	}
+	if call.State() != phone.Ended {
 		// Ring timeout (or the run is stopping): CANCEL.
 		hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), requestTimeout)
 		if herr := call.Hangup(hctx); herr != nil {

@@ -97,7 +97,7 @@ func (cs *Carriers) Close() error {
 // prefix) through the PBX. The carrier answers with the number's identity.
 func (r *runner) placeTrunkCall(ctx context.Context, caller *phone.Phone, tc *trunkCarrier, pc scenario.PlannedCall) {
 	number := pc.Number
-	log := r.cfg.log.With("caller", caller.Number(), "callee", number, "carrier", tc.sc.Name)
+	log := newCallLog(r.cfg.log, "caller", caller.Number(), "callee", number, "carrier", tc.sc.Name)
 	call, ok := r.dial(ctx, caller, tc.sc.Outbound.Prefix+number, log)
 	if !ok {
 		r.col.TrunkCall(tc.sc.Name, false, report.CallOutcome{})
@@ -178,7 +178,7 @@ func (r *runner) placeInboundCall(ctx context.Context, tc *trunkCarrier) {
 	} else {
 		in.Account = tc.sc.Inbound.Via
 	}
-	log := r.cfg.log.With("carrier", tc.sc.Name, "did", in.DID, "from", in.From)
+	log := newCallLog(r.cfg.log, "carrier", tc.sc.Name, "did", in.DID, "from", in.From)
 	mode, ours := r.modes[in.DID]
 	// a DID of the population without media (audio.share) sends no audio
 	media, known := r.media[in.DID]

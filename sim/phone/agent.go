@@ -19,6 +19,7 @@ import (
 	"pbxlab/sim/quality"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emiago/sipgo"
@@ -80,6 +81,13 @@ type Agent struct {
 	codecs      []sdpneg.Codec
 	filter      RequestFilter // WithRequestFilter; nil: none
 	fallback    string        // WithDefaultPhone; "": none
+	// offerer is the template of the last offer without media (dial.go).
+	offerer atomic.Pointer[sdpneg.Offerer]
+	// sipTransport is cfg.Transport as sipgo names it ("UDP", "TCP").
+	sipTransport string
+	// usableAnswer is the last SDP answer found usable by a call
+	// without media (nomedia.go).
+	usableAnswer atomic.Pointer[[]byte]
 
 	ua     *sipgo.UserAgent
 	client *sipgo.Client
@@ -130,6 +138,7 @@ func NewAgent(cfg Config, opts ...Option) (*Agent, error) {
 	if a.cfg.Transport != UDP && a.cfg.Transport != TCP {
 		return nil, fmt.Errorf("new agent transport %q: %w", cfg.Transport, sip.ErrTransportNotSuported)
 	}
+	a.sipTransport = strings.ToUpper(a.cfg.Transport)
 	if a.cfg.Domain == "" && a.cfg.Target != "" {
 		host, _, err := net.SplitHostPort(a.cfg.Target)
 		if err != nil {

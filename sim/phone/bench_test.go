@@ -68,3 +68,77 @@ func BenchmarkCheckedCall(b *testing.B) {
 	b.ReportMetric(float64(cpuTime(b)-start)/float64(time.Millisecond)/float64(b.N), "cpu-ms/call")
 	b.ReportMetric(float64(waited)/float64(time.Millisecond)/float64(b.N), "check-ms/call")
 }
+
+// BenchmarkSignallingCall is the hot path of `pbxlab sim` in bench/sim.sh:
+// a signalling-only call dialled by number through the Target (INVITE,
+// 180/200, ACK, BYE/200), the far end a signalling-only Agent that answers
+// at once. Calls run concurrency at a time, as a load run places them. It
+// reports the process's CPU time per call, both Agents included
+// (cpu-ms/call); -benchmem counts the allocations of both sides.
+func BenchmarkSignallingCall(b *testing.B) {
+	const concurrency = 8
+	uas, err := NewAgent(Config{LocalIP: loopback, SignallingOnly: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer uas.Close()
+	if _, err := uas.NewPhone(PhoneConfig{Number: "9000"}); err != nil {
+		b.Fatal(err)
+	}
+	uac, err := NewAgent(Config{LocalIP: loopback, Target: uas.Addr().String(), SignallingOnly: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer uac.Close()
+	caller, err := uac.NewPhone(PhoneConfig{Number: "1000"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	start := cpuTime(b)
+	b.SetParallelism(concurrency)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			c, err := caller.Dial(ctx, "9000")
+			if err != nil {
+				b.Error(err)
+				cancel()
+				return
+			}
+			if err := c.WaitAnswer(ctx); err != nil {
+				b.Error(err)
+			} else if err := c.Hangup(ctx); err != nil {
+				b.Error(err)
+			}
+			cancel()
+		}
+	})
+	b.ReportMetric(float64(cpuTime(b)-start)/float64(time.Millisecond)/float64(b.N), "cpu-ms/call")
+}
+
+// BenchmarkApplyAnswer is the check of a 2xx's SDP answer on a call
+// without media: parsed every time (a far end whose answers differ, the
+// Agent's record cleared) against the Agent's record of the last usable
+// answer (a far end answering with the same SDP, as SIPp's uas does).
+func BenchmarkApplyAnswer(b *testing.B) {
+	answer := []byte("v=0\r\no=user1 53655765 2353687637 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n" +
+		"m=audio 6000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n")
+	for _, cached := range []bool{false, true} {
+		name := "parse"
+		if cached {
+			name = "cached"
+		}
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			c := &Call{agent: &Agent{}}
+			for b.Loop() {
+				if !cached {
+					c.agent.usableAnswer.Store(nil)
+				}
+				if err := c.applyAnswer(answer); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -239,6 +239,10 @@ func (c *Call) End() End {
 // Done is closed when the call has ended.
 func (c *Call) Done() <-chan struct{} { return c.done }
 
+// Final is closed at the final response to the INVITE (sent or received)
+// or when the call ends without one: WaitAnswer as a channel.
+func (c *Call) Final() <-chan struct{} { return c.final }
+
 // WaitRinging waits for the first 180/183.
 func (c *Call) WaitRinging(ctx context.Context) error {
 	select {

@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"strings"
+	"net/netip"
 
 	"github.com/emiago/sipgo/sip"
 
@@ -84,7 +84,7 @@ func (p *Phone) dialTo(ctx context.Context, ruri sip.Uri, toURI *sip.Uri, remote
 	if err != nil {
 		return nil, fmt.Errorf("dial %s: %w", remote, err)
 	}
-	offer, err := sdpneg.Offer(sdpAddr, mc.codecs, rand.Uint64N(1<<62))
+	offer, err := a.offer(m, sdpAddr, mc.codecs, rand.Uint64N(1<<62))
 	if err != nil {
 		closeMedia(m)
 		return nil, fmt.Errorf("dial %s: %w", remote, err)
@@ -120,7 +120,7 @@ func (p *Phone) dialTo(ctx context.Context, ruri sip.Uri, toURI *sip.Uri, remote
 	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
 	p.timerHeaders(req, p.sessionTimer().Expires)
 	req.SetBody(offer)
-	req.SetTransport(strings.ToUpper(a.cfg.Transport))
+	req.SetTransport(a.sipTransport)
 	if dest != "" {
 		req.SetDestination(dest)
 	}
@@ -150,6 +150,24 @@ func (p *Phone) dialTo(ctx context.Context, ruri sip.Uri, toURI *sip.Uri, remote
 		c.runOutgoing(tx)
 	}()
 	return c, nil
+}
+
+// offer is the SDP offer of a new call: marshalled, or, for a call without
+// media (whose address and codecs are the same call after call), written
+// into the Agent's template of the last address and codecs offered.
+func (a *Agent) offer(m *media, local netip.AddrPort, codecs []sdpneg.Codec, sessID uint64) ([]byte, error) {
+	if m != nil {
+		return sdpneg.Offer(local, codecs, sessID)
+	}
+	o := a.offerer.Load()
+	if o == nil || !o.For(local, codecs) {
+		var err error
+		if o, err = sdpneg.NewOfferer(local, codecs); err != nil {
+			return nil, err
+		}
+		a.offerer.Store(o)
+	}
+	return o.Offer(sessID), nil
 }
 
 // track registers a call on the Agent and counts its goroutine (the caller

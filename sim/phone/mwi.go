@@ -190,7 +190,7 @@ func (s *Subscription) send(ctx context.Context, expires time.Duration) error {
 		req.AppendHeader(sip.NewHeader("Accept", dialoginfo.ContentType))
 	}
 	req.AppendHeader(sip.NewHeader("User-Agent", a.uaName))
-	req.SetTransport(strings.ToUpper(a.cfg.Transport))
+	req.SetTransport(a.sipTransport)
 	req.SetDestination(a.cfg.Target)
 	res, err := a.do(ctx, req)
 	if err == nil && (res.StatusCode == 401 || res.StatusCode == 407) && p.cfg.Password != "" {

@@ -1,8 +1,10 @@
 package phone
 
 import (
+	"bytes"
 	"fmt"
 	"net/netip"
+	"slices"
 
 	"pbxlab/internal/sdpneg"
 )
@@ -40,6 +42,27 @@ func (c *Call) applyMedia(far *sdpneg.Session) error {
 		return fmt.Errorf("apply media: %w", ErrNoMedia)
 	}
 	return nil
+}
+
+// applyAnswer applies the SDP answer of a 2xx to our INVITE. Without a
+// stream, a body the Agent already found usable (a load run's far end
+// answers with the same SDP call after call) is not parsed again.
+func (c *Call) applyAnswer(body []byte) error {
+	a := c.agent
+	if c.media == nil {
+		if ok := a.usableAnswer.Load(); ok != nil && bytes.Equal(*ok, body) {
+			return nil
+		}
+	}
+	s, err := sdpneg.Parse(body)
+	if err == nil {
+		err = c.applyMedia(s)
+	}
+	if err == nil && c.media == nil {
+		b := slices.Clone(body)
+		a.usableAnswer.Store(&b)
+	}
+	return err
 }
 
 // closeMedia releases a stream callMedia opened, if any.

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/emiago/sipgo"
@@ -144,7 +143,7 @@ func (p *Phone) newRegister(expires time.Duration) *sip.Request {
 	req.AppendHeader(&contact)
 	req.AppendHeader(&exp)
 	req.AppendHeader(sip.NewHeader("User-Agent", a.uaName))
-	req.SetTransport(strings.ToUpper(a.cfg.Transport))
+	req.SetTransport(a.sipTransport)
 	req.SetDestination(a.cfg.Target)
 	return req
 }

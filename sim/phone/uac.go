@@ -232,10 +232,16 @@ func (c *Call) confirm(tx sip.ClientTransaction, req *sip.Request, res *sip.Resp
 	}
 	d.ack = c.inDialog(d, sip.ACK, d.cseq)
 	d.cseq = c.dialogCSeq(d.cseq) // after the PRACKs of the early dialog
-	ack := d.ack.Clone()
-	ctx, cancel := context.WithTimeout(a.ctx, dialTimeout)
-	err := a.prepare(ctx, ack)
-	cancel()
+	// the ACK is sent as built; d.ack keeps the Via sipgo adds, which the
+	// copy for a retransmitted 2xx drops for a new one (a new branch, as
+	// for every ACK we send)
+	ack := d.ack
+	var err error
+	if a.dialer != nil { // a TCP connection may need dialling (tcpdial.go)
+		ctx, cancel := context.WithTimeout(a.ctx, dialTimeout)
+		err = a.prepare(ctx, ack)
+		cancel()
+	}
 	if err == nil {
 		err = a.client.WriteRequest(ack)
 	}
@@ -246,7 +252,9 @@ func (c *Call) confirm(tx sip.ClientTransaction, req *sip.Request, res *sip.Resp
 	}
 	tx.OnRetransmission(func(r *sip.Response) {
 		if r.IsSuccess() {
-			_ = a.client.WriteRequest(d.ack.Clone())
+			re := d.ack.Clone()
+			re.RemoveHeader("Via")
+			_ = a.client.WriteRequest(re)
 		}
 	})
 	c.mu.Lock()
@@ -256,11 +264,7 @@ func (c *Call) confirm(tx sip.ClientTransaction, req *sip.Request, res *sip.Resp
 		return
 	}
 	c.confirmTimer(res)
-	s, err := sdpneg.Parse(res.Body())
-	if err == nil {
-		err = c.applyMedia(s)
-	}
-	if err != nil {
+	if err := c.applyAnswer(res.Body()); err != nil {
 		a.log.Info("answer without usable sdp, hanging up", "call_id", c.callID, "error", err)
 		ctx, cancel := context.WithTimeout(a.ctx, requestTimeout)
 		defer cancel()
