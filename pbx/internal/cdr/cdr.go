@@ -222,6 +222,15 @@ func (s *Store) Count(ctx context.Context) (int, error) {
 	return n, nil
 }
 
+// Stats returns the group-commit writer's counters (zero for a read-only
+// store).
+func (s *Store) Stats() store.Stats {
+	if s.b == nil {
+		return store.Stats{}
+	}
+	return s.b.Stats()
+}
+
 // Close waits for pending writes.
 func (s *Store) Close() error {
 	if s.b == nil {
