@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // Op is one unit of work run by a Batcher inside a shared transaction. It
@@ -23,9 +24,10 @@ type Op func(ctx context.Context, tx *sql.Tx) error
 //
 // The writer goroutine starts in NewBatcher and stops in Close.
 type Batcher struct {
-	db       *sql.DB
-	log      *slog.Logger
-	maxBatch int
+	db        *sql.DB
+	log       *slog.Logger
+	maxBatch  int
+	postDelay time.Duration
 
 	queue chan *pending
 	quit  chan struct{}
@@ -42,6 +44,7 @@ type pending struct {
 	ctx    context.Context
 	op     Op
 	result chan error // buffered: the writer never blocks on it
+	posted bool       // by Post: nobody reads result, failures are logged
 }
 
 // Stats are a Batcher's counters since NewBatcher.
@@ -66,6 +69,16 @@ func WithMaxBatch(n int) BatcherOption {
 	}
 }
 
+// WithPostDelay bounds how long an Op queued by Post may wait for an Op of
+// Do to commit with (default 20ms; 0 commits posted Ops at once).
+func WithPostDelay(d time.Duration) BatcherOption {
+	return func(b *Batcher) {
+		if d >= 0 {
+			b.postDelay = d
+		}
+	}
+}
+
 // WithBatcherLogger sets the logger (default: discard).
 func WithBatcherLogger(l *slog.Logger) BatcherOption {
 	return func(b *Batcher) {
@@ -78,11 +91,12 @@ func WithBatcherLogger(l *slog.Logger) BatcherOption {
 // NewBatcher starts a group-commit writer on db.
 func NewBatcher(db *sql.DB, opts ...BatcherOption) *Batcher {
 	b := &Batcher{
-		db:       db,
-		log:      slog.New(slog.DiscardHandler),
-		maxBatch: 256,
-		quit:     make(chan struct{}),
-		done:     make(chan struct{}),
+		db:        db,
+		log:       slog.New(slog.DiscardHandler),
+		maxBatch:  256,
+		postDelay: 20 * time.Millisecond,
+		quit:      make(chan struct{}),
+		done:      make(chan struct{}),
 	}
 	for _, o := range opts {
 		o(b)
@@ -102,6 +116,18 @@ func (b *Batcher) Do(ctx context.Context, op Op) error {
 		return err
 	}
 	return <-p.result
+}
+
+// Post queues op for the next group commit and returns without waiting
+// for it: the write rides with whatever else commits next, off the
+// caller's path. The queue is bounded (WithMaxBatch): Post blocks while it
+// is full. Ops queued later (by Post or Do) run after it, so a Do that
+// returns nil also means every Op posted before it was attempted and, if it
+// succeeded, committed. A failing posted Op is logged.
+func (b *Batcher) Post(ctx context.Context, op Op) error {
+	// the caller's ctx usually ends as soon as Post returns: the Op must
+	// still run (ctx values are kept; a full queue blocks Post)
+	return b.enqueue(&pending{ctx: context.WithoutCancel(ctx), op: op, result: make(chan error, 1), posted: true})
 }
 
 func (b *Batcher) enqueue(p *pending) error {
@@ -142,8 +168,45 @@ func (b *Batcher) run() {
 			return
 		}
 		batch = b.fill(batch)
+		if onlyPosted(batch) {
+			batch = b.await(batch)
+		}
 		b.commit(batch)
 	}
+}
+
+func onlyPosted(batch []*pending) bool {
+	for _, p := range batch {
+		if !p.posted {
+			return false
+		}
+	}
+	return true
+}
+
+// await holds a batch that nobody waits for (Post only) until an Op of Do
+// joins it, the batch is full, postDelay passed or Close: a posted write
+// then shares a commit instead of paying one of its own.
+func (b *Batcher) await(batch []*pending) []*pending {
+	if b.postDelay <= 0 {
+		return batch
+	}
+	t := time.NewTimer(b.postDelay)
+	defer t.Stop()
+	for len(batch) < b.maxBatch {
+		select {
+		case p := <-b.queue:
+			batch = append(batch, p)
+			if !p.posted {
+				return b.fill(batch)
+			}
+		case <-t.C:
+			return batch
+		case <-b.quit:
+			return batch
+		}
+	}
+	return batch
 }
 
 // fill adds whatever is already queued, without waiting.
@@ -188,6 +251,9 @@ func (b *Batcher) commit(batch []*pending) {
 	for i, p := range batch {
 		if err != nil {
 			results[i] = err
+		}
+		if p.posted && results[i] != nil {
+			b.log.Warn("posted write failed", "error", results[i])
 		}
 		p.result <- results[i]
 	}
