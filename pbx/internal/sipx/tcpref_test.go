@@ -17,8 +17,8 @@ func TestSipgoTCPRefNegativeAfterClose(t *testing.T) {
 	a, b := net.Pipe()
 	defer b.Close()
 	c := &sip.TCPConnection{Conn: a}
-	c.Ref(1) // the transport layer's own reference (connection pool)
-	c.Ref(1) // a server transaction on this connection
+	c.Ref(1)                          // the transport layer's own reference (connection pool)
+	c.Ref(1)                          // a server transaction on this connection
 	if err := c.Close(); err != nil { // the peer hung up: the reader closes it
 		t.Fatal(err)
 	}
