@@ -262,9 +262,6 @@ func (b *Batcher) commit(batch []*pending) {
 	}
 }
 
-// errOpFailed says that runFast rolled back because an Op failed.
-var errOpFailed = errors.New("an op of the batch failed")
-
 // runFast runs the batch in one transaction without savepoints: the
 // common case, where every Op succeeds, costs one statement per Op
 // instead of three. If an Op fails, the whole transaction is rolled back
