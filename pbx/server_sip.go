@@ -206,7 +206,7 @@ func (s *Server) initCalls() error {
 		return err
 	}
 	s.calls = m
-	s.sip.Handle(sip.REGISTER, s.handleRegister)
+	s.sip.HandleReplayed(sip.REGISTER, s.handleRegister)
 	s.sip.Handle(sip.INVITE, m.HandleInvite)
 	s.sip.Handle(sip.ACK, m.HandleAck)
 	s.sip.Handle(sip.BYE, m.HandleBye)

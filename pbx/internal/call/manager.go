@@ -38,7 +38,8 @@ type Sender interface {
 type CDRStore interface {
 	Begin(ctx context.Context, r cdr.Record) (int64, error)
 	// Answered records the answer time of a call in progress, so a crash
-	// during the conversation still leaves it in the record.
+	// during the conversation still leaves it in the record (pbx/internal/cdr
+	// queues it for the next group commit without waiting).
 	Answered(ctx context.Context, id int64, at time.Time) error
 	Finish(ctx context.Context, id int64, r cdr.Record) error
 }

@@ -145,17 +145,34 @@ func (s *Store) Begin(ctx context.Context, r Record) (int64, error) {
 	return id, nil
 }
 
-// Answered sets the answer time of record id; it returns once committed.
+// Answered sets the answer time of record id. It queues the write and
+// returns without waiting for its commit: the answer time rides with the
+// next group commit (Begin, Finish or REGISTER writes of other calls), off
+// the call's path. A crash within that one commit may lose the answer time
+// of a call in progress (its INTERRUPTED record then shows none); the
+// record of a finished call carries it anyway (Finish writes it), and a
+// Finish or Flush after Answered returns only once it was committed.
 func (s *Store) Answered(ctx context.Context, id int64, at time.Time) error {
 	if s.b == nil {
 		return fmt.Errorf("answer cdr %d: %w", id, ErrReadOnly)
 	}
-	err := s.b.Do(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.b.Post(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE cdr SET answer_ns = ? WHERE id = ? AND end_ns = 0`, ns(at), id)
 		return err
 	})
 	if err != nil {
 		return fmt.Errorf("answer cdr %d: %w", id, err)
+	}
+	return nil
+}
+
+// Flush returns once every write queued before it is committed.
+func (s *Store) Flush(ctx context.Context) error {
+	if s.b == nil {
+		return nil
+	}
+	if err := s.b.Do(ctx, func(context.Context, *sql.Tx) error { return nil }); err != nil {
+		return fmt.Errorf("flush cdr: %w", err)
 	}
 	return nil
 }
@@ -220,6 +237,15 @@ func (s *Store) Count(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("count cdr: %w", err)
 	}
 	return n, nil
+}
+
+// Stats returns the group-commit writer's counters (zero for a read-only
+// store).
+func (s *Store) Stats() store.Stats {
+	if s.b == nil {
+		return store.Stats{}
+	}
+	return s.b.Stats()
 }
 
 // Close waits for pending writes.

@@ -57,6 +57,9 @@ func TestRecordsSurviveReopenAndInterruptedCallsAreRecovered(t *testing.T) {
 	if err := s.Answered(ctx, id, t0.Add(time.Hour)); err != nil { // a late answer never rewrites a finished record
 		t.Fatal(err)
 	}
+	if err := s.Flush(ctx); err != nil { // Answered does not wait for its commit
+		t.Fatal(err)
+	}
 	// "crash": reopen the same file without finishing call b.
 	c.Advance(time.Hour)
 	s2 := open(t, path, c)

@@ -24,6 +24,7 @@ type Stack struct {
 	base   context.Context
 
 	onFlowClosed func(netip.AddrPort)
+	replay       *Replay
 	mu           sync.Mutex
 	flows        []*flows // one per TCP listener (ServeTCP)
 }
@@ -41,7 +42,13 @@ type StackConfig struct {
 	// accepted TCP connection when it closes (on sipgo's reader goroutine:
 	// it must not block).
 	FlowClosed func(netip.AddrPort)
+	// ReplayMax bounds the final responses HandleReplayed keeps for
+	// retransmissions (default 262144, ~150 MB at most).
+	ReplayMax int
 }
+
+// defaultReplayMax is StackConfig.ReplayMax's default.
+const defaultReplayMax = 1 << 18
 
 // NewStack builds the user agent, server and client.
 func NewStack(cfg StackConfig) (*Stack, error) {
@@ -65,7 +72,11 @@ func NewStack(cfg StackConfig) (*Stack, error) {
 	if err != nil {
 		return nil, fmt.Errorf("new sip user agent: %w", err)
 	}
-	s := &Stack{ua: ua, log: log, base: context.Background(), onFlowClosed: cfg.FlowClosed}
+	if cfg.ReplayMax <= 0 {
+		cfg.ReplayMax = defaultReplayMax
+	}
+	s := &Stack{ua: ua, log: log, base: context.Background(), onFlowClosed: cfg.FlowClosed,
+		replay: NewReplay(sip.Timer_J, cfg.ReplayMax, nil)}
 	if s.srv, err = sipgo.NewServer(ua, sipgo.WithServerLogger(log.With("layer", "sip-server"))); err != nil {
 		_ = ua.Close()
 		return nil, fmt.Errorf("new sip server: %w", err)
@@ -81,6 +92,14 @@ func NewStack(cfg StackConfig) (*Stack, error) {
 // Handle routes requests of method to h, through Adapt.
 func (s *Stack) Handle(method sip.RequestMethod, h Handler) {
 	s.srv.OnRequest(method, Adapt(s.base, s.log, h))
+}
+
+// HandleReplayed routes requests of method, a non-INVITE method, to h
+// through a Replay: over UDP the transaction ends once h answered, and
+// its retransmissions for Timer J (64*T1) get the same final response
+// from a cache of its bytes instead of a live sipgo transaction.
+func (s *Stack) HandleReplayed(method sip.RequestMethod, h Handler) {
+	s.srv.OnRequest(method, Adapt(s.base, s.log, s.replay.Wrap(h)))
 }
 
 // HandleOutOfDialog routes requests of method, an InDialogOnly method

@@ -299,3 +299,53 @@ func childCommitAndHang() {
 	os.Stdout.WriteString("committed\n")
 	<-ctx.Done() // killed long before this
 }
+
+// A posted Op waits (postDelay) for a Do to share its commit; in a batch
+// where another Op fails it is still committed (the savepoint rerun), and
+// the Do returns only after it.
+func TestBatcherPostRidesWithNextDo(t *testing.T) {
+	checkNoLeak(t)
+	ctx := testCtx(t)
+	db := newTable(t, ctx)
+	b := NewBatcher(db, WithPostDelay(time.Minute))
+	defer b.Close()
+	if err := b.Do(ctx, insert(1, "one")); err != nil {
+		t.Fatal(err)
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	if err := b.Post(cctx, insert(5, "posted")); err != nil {
+		t.Fatal(err)
+	}
+	cancel() // the poster's context ends at once: the write must still happen
+	if err := b.Do(ctx, insert(1, "dup")); err == nil {
+		t.Fatal("duplicate key accepted")
+	}
+	if got := count(t, ctx, db); got != 2 {
+		t.Fatalf("rows = %d, want 2 (1 and the posted 5)", got)
+	}
+	if st := b.Stats(); st.Commits != 2 {
+		t.Errorf("commits = %d, want 2 (the posted write shared the second)", st.Commits)
+	}
+}
+
+// Close commits what was posted and nobody waited for.
+func TestBatcherPostCommittedByClose(t *testing.T) {
+	checkNoLeak(t)
+	ctx := testCtx(t)
+	db := newTable(t, ctx)
+	b := NewBatcher(db, WithPostDelay(time.Minute))
+	for i := range 3 {
+		if err := b.Post(ctx, insert(i, "p")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got := count(t, ctx, db); got != 3 {
+		t.Fatalf("rows = %d, want 3", got)
+	}
+	if err := b.Post(ctx, insert(9, "late")); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Post after Close: %v, want ErrClosed", err)
+	}
+}
