@@ -8,7 +8,7 @@ export TESTCONTAINERS_RYUK_DISABLED := true
 # test-go pipes go test into the summary and needs pipefail
 SHELL    := bash
 
-.PHONY: all build image demo test test-go peers interop bench bench-media fuzz mutate vet lint clean conform-table bench-sim
+.PHONY: all build image demo test test-go peers interop bench bench-media fuzz mutate vet lint clean conform-table bench-sim soak
 
 all: build
 
@@ -77,3 +77,9 @@ fuzz:
 
 clean:
 	rm -rf bin
+
+## soak: pbxlab sim against pbxlab serve, 30 minutes at 100 calls/s with 10,000 phones refreshing their
+## registrations (not part of make test); SOAK=3m is the short variant; fails on a failed call, RSS growth,
+## leaked goroutines/fds or missing CDRs (bench/soak.sh)
+soak:
+	./bench/soak.sh
