@@ -75,16 +75,30 @@ heap_gc() {
 	metric "$1" go_memstats_heap_inuse_bytes
 }
 
-# profile ADMIN SECS PREFIX: in the background, a CPU profile and a delta
-# allocation profile of the next SECS seconds, PREFIX.cpu.pprof and
-# PREFIX.allocs.pprof; their curl PIDs are appended to PROF_PIDS.
+# profile ADMIN SECS PREFIX: in the background a CPU profile of the next
+# SECS seconds (PREFIX.cpu.pprof; its curl PID appended to PROF_PIDS), and
+# now a heap profile after GC, the start of PREFIX.allocs.pprof
+# (profile_end).
 profile() {
 	curl -s --max-time $(($2 + 30)) -o "$3.cpu.pprof" "http://$1/debug/pprof/profile?seconds=$2" &
 	PROF_PIDS+=($!)
 	PIDS+=($!)
-	curl -s --max-time $(($2 + 30)) -o "$3.allocs.pprof" "http://$1/debug/pprof/allocs?seconds=$2" &
-	PROF_PIDS+=($!)
-	PIDS+=($!)
+	curl -s --max-time 60 -o "$3.allocs0.pprof" "http://$1/debug/pprof/heap?gc=1"
+}
+
+# profile_end ADMIN PREFIX: waits for the CPU profile, then writes
+# PREFIX.allocs.pprof: the allocations since profile (the heap profile's
+# alloc_space/alloc_objects after a GC, minus those of its start: a delta
+# /debug/pprof/allocs?seconds=N would be empty when no GC ran meanwhile).
+profile_end() {
+	if ((${#PROF_PIDS[@]} > 0)); then
+		wait "${PROF_PIDS[@]}" 2>/dev/null || true
+		PROF_PIDS=()
+	fi
+	curl -s --max-time 60 -o "$2.allocs1.pprof" "http://$1/debug/pprof/heap?gc=1"
+	go tool pprof -proto -sample_index=alloc_space -base "$2.allocs0.pprof" "$2.allocs1.pprof" >"$2.allocs.pprof" 2>/dev/null ||
+		log "no allocation profile $2.allocs.pprof"
+	rm -f "$2.allocs0.pprof" "$2.allocs1.pprof"
 }
 
 # stat_col FILE NAME: the last value of column NAME of a SIPp -trace_stat file.

@@ -29,11 +29,8 @@ storm() {
 	m1=$(mem_kb "$pid")
 	log "$s: $ok registered, $fail failed in $ms ms; waiting ${SETTLE}s for the transactions to end"
 	sleep "$SETTLE"
-	if ((${#PROF_PIDS[@]} > 0)); then
-		wait "${PROF_PIDS[@]}" 2>/dev/null || true
-		PROF_PIDS=()
-	fi
 	if [[ $s == pbxlab ]]; then
+		[[ $PROFILE == 1 ]] && profile_end "$admin" "$PROFILES_DIR/pbxlab-storm"
 		h2=$(heap_gc "$admin" "$PROFILES_DIR/pbxlab-bindings.heap.pprof")
 		R_pbxlab_rss_mb=$(awk -v k="$(status_kb "$pid" VmRSS)" 'BEGIN { printf "%.1f", k / 1024 }')
 		R_pbxlab_peak_mb=$(awk -v k="$(status_kb "$pid" VmHWM)" 'BEGIN { printf "%.1f", k / 1024 }')
@@ -101,8 +98,7 @@ fixed() {
 	u1=$(cpu_s "$uas")
 	read -r ok fail _ gcpu <<<"$out"
 	if [[ $round == p ]]; then
-		wait "${PROF_PIDS[@]}" 2>/dev/null || true
-		PROF_PIDS=()
+		profile_end "$ADMIN" "$PROFILES_DIR/pbxlab-$kind-$rate"
 		log "$s: $kind at $rate/s (profiled): $ok ok, $fail failed"
 		return
 	fi
