@@ -66,12 +66,12 @@ mem_kb() {
 status_kb() { awk -v f="$2:" '$1 == f { print $2; exit }' "/proc/$1/status" 2>/dev/null || echo 0; }
 
 # metric ADMIN NAME: a sample of the PBX's /metrics as an integer.
-metric() { curl -s --max-time 10 "http://$1/metrics" | awk -v n="$2" '$1 == n { printf "%.0f", $2; exit }'; }
+metric() { { curl -s --max-time 10 "http://$1/metrics" || true; } | awk -v n="$2" '$1 == n { printf "%.0f", $2; exit }'; }
 
 # heap_gc ADMIN FILE: a heap profile after a garbage collection into FILE
 # (admin.pprof), then the Go heap in use (bytes) after that collection.
 heap_gc() {
-	curl -s --max-time 60 -o "$2" "http://$1/debug/pprof/heap?gc=1"
+	curl -s --max-time 60 -o "$2" "http://$1/debug/pprof/heap?gc=1" || log "GET http://$1/debug/pprof/heap?gc=1 failed"
 	metric "$1" go_memstats_heap_inuse_bytes
 }
 
@@ -83,7 +83,7 @@ profile() {
 	curl -s --max-time $(($2 + 30)) -o "$3.cpu.pprof" "http://$1/debug/pprof/profile?seconds=$2" &
 	PROF_PIDS+=($!)
 	PIDS+=($!)
-	curl -s --max-time 60 -o "$3.allocs0.pprof" "http://$1/debug/pprof/heap?gc=1"
+	curl -s --max-time 60 -o "$3.allocs0.pprof" "http://$1/debug/pprof/heap?gc=1" || log "no heap profile from $1"
 }
 
 # profile_end ADMIN PREFIX: waits for the CPU profile, then writes
@@ -95,7 +95,7 @@ profile_end() {
 		wait "${PROF_PIDS[@]}" 2>/dev/null || true
 		PROF_PIDS=()
 	fi
-	curl -s --max-time 60 -o "$2.allocs1.pprof" "http://$1/debug/pprof/heap?gc=1"
+	curl -s --max-time 60 -o "$2.allocs1.pprof" "http://$1/debug/pprof/heap?gc=1" || log "no heap profile from $1"
 	go tool pprof -proto -sample_index=alloc_space -base "$2.allocs0.pprof" "$2.allocs1.pprof" >"$2.allocs.pprof" 2>/dev/null ||
 		log "no allocation profile $2.allocs.pprof"
 	rm -f "$2.allocs0.pprof" "$2.allocs1.pprof"

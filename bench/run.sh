@@ -192,6 +192,15 @@ for s in pbxlab kamailio; do
 		exit 1
 	}
 done
+# pbxlab is up once its admin listener answers (a loaded machine can take seconds)
+for _ in $(seq 1 300); do
+	curl -sf --max-time 2 -o /dev/null "http://$ADMIN/healthz" && break
+	sleep 0.1
+done
+curl -sf --max-time 5 -o /dev/null "http://$ADMIN/healthz" || {
+	log "pbxlab's admin listener $ADMIN does not answer; see $WORK"
+	exit 1
+}
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 
 source "$ROOT/bench/phases.sh"
