@@ -11,11 +11,13 @@ port_free() {
 	! grep -qs "$hex" /proc/net/udp /proc/net/udp6 /proc/net/tcp /proc/net/tcp6
 }
 
-# free_port: a free port in 20000-59999.
+# free_port [LOW SPAN]: a free port in LOW..LOW+SPAN-1 (default 20000-59999;
+# 20000 12768 stays below Linux's ephemeral ports, 32768-60999, which other
+# processes' connections take at any time).
 free_port() {
 	local p
 	for _ in $(seq 1 200); do
-		p=$((20000 + RANDOM % 40000))
+		p=$((${1:-20000} + RANDOM % ${2:-40000}))
 		if port_free "$p"; then
 			echo "$p"
 			return
@@ -130,7 +132,7 @@ run_sipp() {
 	c1=$(children_cpu "$d/times1")
 	if [[ $rc -ne 0 && $rc -ne 1 ]]; then
 		log "sipp $name exited $rc; see $d (BENCH_KEEP=1 keeps it)"
-		tail -5 "$d/err.log" "$d/screen.log" >&2 || true
+		tail -n 5 "$d/err.log" "$d/screen.log" >&2 || true
 	fi
 	echo "$(stat_col "$d/stat.csv" 'SuccessfulCall(C)') $(stat_col "$d/stat.csv" 'FailedCall(C)') $((t1 - t0)) $(awk -v a="$c0" -v b="$c1" 'BEGIN { printf "%.3f", b - a }')"
 }

@@ -2,7 +2,7 @@
 # Each takes the server's name (pbxlab or kamailio) and reads PID_name,
 # PORT_name, UAS_PID_name; results go to R_name_* variables and, for the
 # fixed-rate steps, to $WORK/fixed.tsv (kind server rate round ok failed
-# server_cpu_s generator_cpu_s) and $WORK/failures.
+# server_cpu_s generator_cpu_s expected) and $WORK/failures.
 
 # storm NAME: MEM_BINDINGS registrations as fast as the server takes them.
 storm() {
@@ -89,7 +89,13 @@ fixed() {
 	pid=PID_$s pid=${!pid} port=PORT_$s port=${!port} uas=UAS_PID_$s uas=${!uas}
 	# the registering clients keep the storm's contact: their REGISTERs refresh its bindings
 	lport=$(free_port)
-	[[ $kind == registers ]] && lport=$REG_PORT
+	if [[ $kind == registers ]]; then
+		if port_free "$REG_PORT"; then
+			lport=$REG_PORT
+		else
+			log "$s: port $REG_PORT taken meanwhile: registering from $lport (new contacts)"
+		fi
+	fi
 	[[ $round == p ]] && profile "$ADMIN" "$RATE_SECS" "$PROFILES_DIR/pbxlab-$kind-$rate"
 	u0=$(cpu_s "$uas")
 	c0=$(cpu_s "$pid")
@@ -103,7 +109,7 @@ fixed() {
 		return
 	fi
 	[[ $kind == registers ]] && u1=$u0
-	echo "$kind $s $rate $round $((ok * per)) $((fail * per)) $(awk -v a="$c0" -v b="$c1" 'BEGIN { printf "%.3f", b - a }') $(awk -v g="$gcpu" -v a="$u0" -v b="$u1" 'BEGIN { printf "%.3f", g + b - a }')" >>"$WORK/fixed.tsv"
+	echo "$kind $s $rate $round $((ok * per)) $((fail * per)) $(awk -v a="$c0" -v b="$c1" 'BEGIN { printf "%.3f", b - a }') $(awk -v g="$gcpu" -v a="$u0" -v b="$u1" 'BEGIN { printf "%.3f", g + b - a }') $((n * per))" >>"$WORK/fixed.tsv"
 	log "$s: $kind at $rate/s, round $round: $((ok * per)) ok, $((fail * per)) failed, server $(awk -v a="$c0" -v b="$c1" 'BEGIN { printf "%.2f", b - a }') CPU-s, SIPp $gcpu + UAS $(awk -v a="$u0" -v b="$u1" 'BEGIN { printf "%.2f", b - a }') CPU-s"
 	if ((fail > 0 || ok < n)); then
 		echo "$kind $s at $rate/s round $round: $((ok * per)) ok, $((fail * per)) failed of $((n * per))" >>"$WORK/failures"

@@ -15,8 +15,9 @@ round_ratios() {
 		END { for (x in key) if (("kamailio " x) in v && v["kamailio " x] > 0) printf "%.4f\n", v["pbxlab " x] / v["kamailio " x] }' "$WORK/fixed.tsv" 2>/dev/null
 }
 
-# fails KIND SERVER RATE: failed operations over the rounds.
-fails() { awk -v k="$1" -v s="$2" -v r="$3" '$1 == k && $2 == s && $3 == r { n += $6 } END { print n + 0 }' "$WORK/fixed.tsv" 2>/dev/null; }
+# fails KIND SERVER RATE: operations that did not succeed over the rounds
+# (failed or never completed: expected - ok).
+fails() { awk -v k="$1" -v s="$2" -v r="$3" '$1 == k && $2 == s && $3 == r { n += $9 - $5 } END { print n + 0 }' "$WORK/fixed.tsv" 2>/dev/null; }
 
 row() { printf '| %s | %s | %s | %s |\n' "$1" "$2" "$3" "$(ratio "$2" "$3")"; }
 

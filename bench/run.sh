@@ -16,14 +16,14 @@
 #   2. p99 call setup at P99_RATE (200) calls/s from the trusted address
 #      127.0.0.2 through the server to the UAS (uac.xml/uas.xml);
 #   3. calls/s at most (MAX_CALLS calls, <= MAX_LIMIT in flight);
-#   4. CPU per operation at fixed rates: calls at CALL_RATES (200 500 1000
+#   4. CPU per operation at fixed rates ("" skips): calls at CALL_RATES (200 500 1000
 #      calls/s) and REGISTER requests at REG_RATES (500 1000 2000/s; a
 #      registration is 2 requests), each for RATE_SECS (10) s, ROUNDS (3)
 #      back-to-back rounds, pbxlab and Kamailio alternating; the server's
 #      CPU (utime+stime from /proc, whole process tree) and SIPp's (the
 #      UAC's from the times builtin, plus the UAS's from /proc) per
 #      operation, medians of the rounds; every operation must succeed;
-#   5. held calls (pbxlab): HOLD_CALLS calls at HOLD_RATE/s stay up; after
+#   5. held calls (pbxlab; HOLD_CALLS=0 skips it): HOLD_CALLS calls at HOLD_RATE/s stay up; after
 #      HOLD_SETTLE s (the INVITE transactions ended) the Go heap and RSS
 #      growth per call in progress (signalling only, media: direct);
 #   6. profiles (PROFILE=1): one more unmeasured run of each fixed-rate
@@ -136,7 +136,7 @@ log "building bin/pbxlab"
 (cd "$ROOT" && go build -o bin/pbxlab ./cmd/pbxlab)
 USERS=$(write_users)
 # the local port of every registering SIPp: the fixed-rate REGISTERs refresh the storm's bindings
-REG_PORT=$(free_port)
+REG_PORT=$(free_port 20000 12768)
 mkdir -p "$PROFILES_DIR"
 rm -f "$PROFILES_DIR"/*.pprof
 
@@ -218,7 +218,8 @@ for rate in $REG_RATES; do
 		for s in pbxlab kamailio; do fixed_registers "$s" "$rate" "$r"; done
 	done
 done
-held_calls
+R_held=0 R_held_heap_pc=n/a R_held_rss_pc=n/a R_held_ok=0 R_held_fail=0
+((HOLD_CALLS > 0)) && held_calls
 if [[ $PROFILE == 1 ]]; then
 	for rate in $CALL_RATES; do fixed_calls pbxlab "$rate" p; done
 	for rate in $REG_RATES; do fixed_registers pbxlab "$rate" p; done
