@@ -8,7 +8,7 @@ export TESTCONTAINERS_RYUK_DISABLED := true
 # test-go pipes go test into the summary and needs pipefail
 SHELL    := bash
 
-.PHONY: all build image demo test test-go peers interop bench bench-media fuzz mutate vet lint clean conform-table bench-sim
+.PHONY: all build image demo test test-go peers interop bench bench-media fuzz mutate vet lint clean conform-table bench-sim soak
 
 all: build
 
@@ -48,7 +48,9 @@ peers:
 interop: peers
 	$(GO) test -race -count=1 -v -timeout 15m ./interop/...
 
-## bench: SIPp-driven figures for pbxlab and Kamailio side by side (not part of make test)
+## bench: SIPp-driven figures for pbxlab and Kamailio side by side (not part of make test): CPU per call and
+## per REGISTER at fixed rates, 100,000 bindings, held calls, pprof profiles in bench/results/profiles/;
+## BENCH_QUICK=1, CALL_RATES, REG_RATES, RATE_SECS, ROUNDS, MEM_BINDINGS, HOLD_CALLS shorten it (bench/run.sh)
 bench: peers build
 	./bench/run.sh
 
@@ -77,3 +79,9 @@ fuzz:
 
 clean:
 	rm -rf bin
+
+## soak: pbxlab sim against pbxlab serve, 30 minutes at 100 calls/s with 10,000 phones refreshing their
+## registrations (not part of make test); SOAK=3m is the short variant; fails on a failed call, RSS growth,
+## leaked goroutines/fds or missing CDRs (bench/soak.sh)
+soak:
+	./bench/soak.sh

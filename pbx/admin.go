@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"net/netip"
 	"time"
 
@@ -13,8 +14,9 @@ import (
 )
 
 // admin is the HTTP server on admin.listen: Prometheus /metrics,
-// /healthz and the admin API under /api/v1/ (admin_api.go: bearer token
-// admin.token; subscriber management in admin_subscribers.go). Its socket
+// /healthz, the admin API under /api/v1/ (admin_api.go: bearer token
+// admin.token; subscriber management in admin_subscribers.go) and, with
+// admin.pprof, the Go profiler under /debug/pprof/. Its socket
 // is bound by New (so AdminAddr is known before Run) and served by Run. The
 // rest of the admin API and a web page come with system management.
 type admin struct {
@@ -33,12 +35,26 @@ func (s *Server) initAdmin() error {
 		_, _ = w.Write([]byte("ok\n"))
 	})
 	s.mountAPI(mux)
+	if s.cfg.Admin.Pprof {
+		mountPprof(mux)
+	}
 	ln, err := net.Listen("tcp", s.cfg.Admin.Listen)
 	if err != nil {
 		return fmt.Errorf("admin listen %s: %w", s.cfg.Admin.Listen, err)
 	}
 	s.admin = &admin{ln: ln, hs: &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}}
 	return nil
+}
+
+// mountPprof serves net/http/pprof under /debug/pprof/ on mux (admin.pprof);
+// the package's handlers are registered here explicitly, never through
+// http.DefaultServeMux.
+func mountPprof(mux *http.ServeMux) {
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 }
 
 // AdminAddr returns the address of the admin HTTP server (port resolved),

@@ -223,3 +223,42 @@ func TestAdminOff(t *testing.T) {
 		t.Errorf("AdminAddr = %s with admin.listen off", ap)
 	}
 }
+
+// TestAdminPprof: the profiler's paths answer 404 on the admin listener by
+// default and serve profiles with admin.pprof on.
+func TestAdminPprof(t *testing.T) {
+	leakcheck.Check(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	paths := []string{"/debug/pprof/", "/debug/pprof/heap", "/debug/pprof/allocs", "/debug/pprof/goroutine?debug=1", "/debug/pprof/profile?seconds=1", "/debug/pprof/cmdline"}
+
+	off := startPBX(t, func(c *config.Config) { c.Admin.Listen = "127.0.0.1:0" }, pbxtest.Options{})
+	addr, ok := off.AdminAddr()
+	if !ok {
+		t.Fatal("no admin listener")
+	}
+	for _, p := range paths {
+		if code, _, _ := httpGet(ctx, t, "http://"+addr.String()+p); code != http.StatusNotFound {
+			t.Errorf("admin.pprof off: GET %s = %d, want 404", p, code)
+		}
+	}
+
+	on := startPBX(t, func(c *config.Config) { c.Admin.Listen, c.Admin.Pprof = "127.0.0.1:0", true }, pbxtest.Options{})
+	addr, ok = on.AdminAddr()
+	if !ok {
+		t.Fatal("no admin listener")
+	}
+	for _, p := range paths {
+		code, _, body := httpGet(ctx, t, "http://"+addr.String()+p)
+		if code != http.StatusOK || body == "" {
+			t.Errorf("admin.pprof on: GET %s = %d (%d bytes), want 200 and a profile", p, code, len(body))
+		}
+	}
+	if _, _, body := httpGet(ctx, t, "http://"+addr.String()+"/debug/pprof/goroutine?debug=1"); !strings.Contains(body, "goroutine profile:") {
+		t.Errorf("goroutine profile: %.200q", body)
+	}
+	// the rest of the admin listener is unchanged
+	if code, _, _ := httpGet(ctx, t, "http://"+addr.String()+"/healthz"); code != http.StatusOK {
+		t.Errorf("/healthz = %d with admin.pprof on", code)
+	}
+}

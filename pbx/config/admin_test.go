@@ -56,3 +56,30 @@ func TestAdminTokenRedacted(t *testing.T) {
 		t.Errorf("--print-config shows:\n%s", out)
 	}
 }
+
+// TestAdminPprof: admin.pprof is off by default, parsed when set, and
+// refused without admin.listen, naming the field and its line.
+func TestAdminPprof(t *testing.T) {
+	c, err := Parse("pbx.yaml", []byte("admin:\n  listen: 127.0.0.1:0\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Admin.Pprof {
+		t.Error("admin.pprof is on by default")
+	}
+	c, err = Parse("pbx.yaml", []byte("admin:\n  listen: 127.0.0.1:0\n  pprof: true\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Admin.Pprof {
+		t.Error("admin.pprof: true parsed as false")
+	}
+	_, err = Parse("pbx.yaml", []byte("admin:\n  pprof: true\n"))
+	if err == nil || !strings.Contains(err.Error(), "pbx.yaml:2: admin.pprof: needs admin.listen") {
+		t.Errorf("pprof without listen: %v", err)
+	}
+	_, err = Parse("pbx.yaml", []byte("admin:\n  listen: 127.0.0.1:0\n  pprof: yes please\n"))
+	if err == nil || !strings.Contains(err.Error(), "pbx.yaml:3") {
+		t.Errorf("pprof not a bool: %v", err)
+	}
+}

@@ -271,6 +271,12 @@ type Admin struct {
 	// from --admin-token-file or $PBXLAB_ADMIN_TOKEN when given. Never
 	// logged; --print-config shows RedactedSecret.
 	Token Secret `yaml:"token"`
+	// Pprof serves the Go profiler (net/http/pprof) under /debug/pprof/ on
+	// the admin listener, open like /metrics: CPU, heap, allocation and
+	// goroutine profiles for `go tool pprof`. Needs admin.listen; keep the
+	// listener on loopback when it is on. Default false (the paths answer
+	// 404).
+	Pprof bool `yaml:"pprof"`
 }
 
 // Subscriber is one subscriber (an entry of "subscribers", or a number

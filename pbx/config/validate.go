@@ -273,6 +273,9 @@ func (v *validator) misc() {
 			v.errorf("admin.listen", "%s", msg)
 		}
 	}
+	if c.Admin.Pprof && c.Admin.Listen == "" {
+		v.errorf("admin.pprof", "needs admin.listen (the profiler is served on the admin listener)")
+	}
 	v.adminToken()
 	if strings.ContainsRune(c.Store.Path, 0) {
 		v.errorf("store.path", "may not contain a NUL byte")
