@@ -104,7 +104,11 @@ func New(msgs []sipwire.Message, opts ...Option) Flow {
 }
 
 // dedupe drops retransmissions: a message byte for byte equal to an
-// earlier one between the same two addresses.
+// earlier one between the same two addresses, and an ACK repeating an
+// earlier one's Call-ID and CSeq on the same path. The second is how a UAC
+// answers a retransmitted 2xx (RFC 3261 §13.2.2.4): the ACK is sent again,
+// but as a new transaction its Via branch may differ, so it is not byte
+// for byte the same; how many a run sends depends on timing.
 func dedupe(msgs []sipwire.Message) []sipwire.Message {
 	type key struct {
 		src, dst netip.AddrPort
@@ -114,6 +118,9 @@ func dedupe(msgs []sipwire.Message) []sipwire.Message {
 	out := make([]sipwire.Message, 0, len(msgs))
 	for _, m := range msgs {
 		k := key{m.Src, m.Dst, m.Msg.String()}
+		if r, ok := m.Msg.(*sip.Request); ok && r.Method == sip.ACK && r.CallID() != nil && r.CSeq() != nil {
+			k.raw = "ACK " + r.CallID().Value() + " " + strconv.FormatUint(uint64(r.CSeq().SeqNo), 10)
+		}
 		if seen[k] {
 			continue
 		}

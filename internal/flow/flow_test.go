@@ -408,3 +408,29 @@ func TestNewRegisteredContactUser(t *testing.T) {
 		})
 	}
 }
+
+// TestNewLeavesOutReACK: a 2xx retransmitted (byte for byte, left out)
+// gets the ACK again as a new transaction with another branch: the second
+// ACK, same Call-ID and CSeq on the same path, is left out too, so the
+// flow does not depend on how slow the ACK was.
+func TestNewLeavesOutReACK(t *testing.T) {
+	ms := call()
+	ack := ms[11]
+	if !strings.HasPrefix(ack.text, "ACK ") {
+		t.Fatalf("message 11 is not the caller's ACK: %s", ack.text)
+	}
+	reACK := ack
+	reACK.text = strings.Replace(ack.text, ";branch=z9hG4bK", ";branch=z9hG4bKagain", 1)
+	withReACK := append(append(append([]msg{}, ms[:12]...), ms[10], reACK), ms[12:]...)
+	got, want := New(parse(t, withReACK)), New(parse(t, ms))
+	if got.String() != want.String() {
+		t.Errorf("with a retransmitted 200 and its second ACK:\n%s\nwant:\n%s", got, want)
+	}
+	// a later ACK of the same dialog with a new CSeq is a step of its own
+	other := ack
+	other.text = strings.Replace(strings.Replace(ack.text, "CSeq: 1 ACK", "CSeq: 2 ACK", 1), ";branch=z9hG4bK", ";branch=z9hG4bKnew", 1)
+	more := append(append(append([]msg{}, ms[:12]...), other), ms[12:]...)
+	if n, m := len(New(parse(t, more)).Steps), len(want.Steps); n != m+1 {
+		t.Errorf("an ACK with another CSeq: %d steps, want %d", n, m+1)
+	}
+}
