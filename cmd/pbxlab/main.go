@@ -49,6 +49,7 @@ func run(args []string, stdout, stderr io.Writer, setup stackSetup) int {
 		fmt.Fprint(stderr, usage)
 		return 2
 	}
+	stdout, stderr = lockWriters(stdout, stderr)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	var err error
