@@ -7,6 +7,7 @@ import (
 	"hash/fnv"
 	"log/slog"
 	"slices"
+	"strings"
 	"syscall"
 	"time"
 
@@ -46,7 +47,7 @@ func (r *Replayer) loop(ctx context.Context) error {
 			r.recheck()
 		}
 		if r.active == 0 {
-			return r.linger(ctx)
+			return nil
 		}
 		select {
 		case ev := <-r.events:
@@ -60,6 +61,7 @@ func (r *Replayer) loop(ctx context.Context) error {
 			if err := r.checkTimeouts(now); err != nil {
 				return err
 			}
+			r.finalizeQuiet(now)
 		case <-ctx.Done():
 			for _, lg := range r.plan.legs {
 				if !lg.live.finished {
@@ -162,7 +164,8 @@ func (r *Replayer) ready(s *step) bool {
 	if s.pos > 0 {
 		return r.open.between(s.leg.steps[s.pos-1].idx, s.idx) == 0
 	}
-	return r.settled(&s.party.lowest, s.party.expects, s.idx, self) && r.settled(&r.regLowest, r.regExpects, s.idx, r.regAt)
+	exp := r.plan.expects[s.party]
+	return r.settled(&exp.lowest, exp.idxs, s.idx, self) && r.settled(&r.regLowest, r.regExpects, s.idx, r.regAt)
 }
 
 // settled: every step of idxs (ascending by at) that counts before idx is
@@ -257,16 +260,17 @@ func (r *Replayer) mark(s *step, st stepState) {
 		return
 	}
 	s.state = st
-	r.handledAt[s.idx] = time.Now()
+	w := s.leg.w
+	w.handledAt[s.idx] = time.Now()
 	if !s.send {
-		r.open.add(s.idx, -1)
-		r.resolvedSince = true
+		w.open.add(s.idx, -1)
+		r.resolvedSince = w == r.window || r.resolvedSince
 	}
 }
 
 func (r *Replayer) finish(lg *leg) {
 	lg.live.finished = true
-	r.active--
+	lg.w.active--
 }
 
 // fail stops a leg at its cursor: the rest is given up, so that other
@@ -360,21 +364,28 @@ func (r *Replayer) onEvent(ev event) error {
 	}
 	r.gotAny, r.progress = true, ev.at
 	p := ev.party
+	if p.closed {
+		return nil // an idle party's last read
+	}
 	h := fnv.New64a()
 	_, _ = h.Write(ev.raw)
 	sum := h.Sum64()
-	if p.seen[sum] {
+	if _, ok := p.seen[sum]; ok {
 		r.retransmitted(p, ev.msg)
 		return nil // a retransmission
-	}
-	p.seen[sum] = true
-	r.received++
-	if r.capture != nil {
-		r.tap(p, ev.raw, false)
 	}
 	id := ""
 	if c := ev.msg.CallID(); c != nil {
 		id = c.Value()
+	}
+	if p.byCall[id] == nil && (r.isRetired(id) || strings.HasSuffix(id, "-"+r.runID)) {
+		r.late++
+		return nil // a dialog already compared
+	}
+	p.seen[sum] = r.window.seq
+	r.received++
+	if r.capture != nil {
+		r.tap(p, ev.raw, false)
 	}
 	lg := p.byCall[id]
 	if lg == nil {
@@ -387,19 +398,20 @@ func (r *Replayer) onEvent(ev event) error {
 		}
 	}
 	if lg == nil {
-		r.recordIn(p, ev, len(r.plan.steps))
+		r.recordIn(r.window, p, ev, len(r.plan.steps))
 		r.unplanned(p, nil, ev.msg)
 		return nil
 	}
+	lg.w.lastEvent = ev.at
 	if j := r.findMatch(lg, ev.msg); j >= 0 {
 		r.take(lg, j, ev)
 		return nil
 	}
-	key := len(r.plan.steps)
+	key := len(lg.w.plan.steps)
 	if c := lg.live.cursor; c > 0 {
 		key = lg.steps[min(c, len(lg.steps))-1].idx
 	}
-	r.recordIn(p, ev, key)
+	r.recordIn(lg.w, p, ev, key)
 	r.unplanned(p, lg, ev.msg)
 	return nil
 }
