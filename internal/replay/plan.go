@@ -68,7 +68,7 @@ type leg struct {
 	callID string // captured
 	steps  []*step
 	live   *legState
-	stream *stream  // the party's captured RTP (--rtp)
+	stream *stream // the party's captured RTP (--rtp)
 	w      *window // the window it runs in
 }
 

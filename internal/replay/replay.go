@@ -78,7 +78,7 @@ type Replayer struct {
 	sent          int
 	received      int
 	gotAny        bool
-	late          int // the target's messages in dialogs already compared, dropped
+	late          int       // the target's messages in dialogs already compared, dropped
 	progress      time.Time // the last send or receive
 	ran           bool
 	media         PacketNetwork
