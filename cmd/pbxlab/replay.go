@@ -8,6 +8,8 @@ import (
 	"io"
 	"net/netip"
 	"os"
+	"runtime/metrics"
+	"sync"
 	"time"
 
 	"pbxlab/internal/pcapio"
@@ -48,9 +50,16 @@ func replayMain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	html := fs.String("html", "", "write the verdicts and side-by-side ladders (capture | live) to this HTML file")
 	capture := fs.String("capture", "", "write the live exchange to this pcapng file")
 	verbose := fs.Bool("v", false, "log the replay's progress")
+	def := replay.DefaultWindow()
+	window := fs.Int("window", def.Dialogs, "dialogs (Call-IDs) per window: the capture streams in and each window is run, compared and dropped in turn")
+	lookahead := fs.Int("lookahead", def.Lookahead, "messages read past a full window to take its dialogs' later messages")
+	idle := fs.Int("idle-parties", def.Parties, "parties' connections kept open once idle (a party used again keeps its address)")
+	verdicts := fs.Int("verdicts", def.Verdicts, "verdicts listed, of each kind (equivalent, divergent); the others are counted")
+	limit := fs.Int("limit", 0, "replay the capture's first N dialogs only (0: all)")
+	memStats := fs.Bool("mem-stats", false, "print the replay's peak Go heap (sampled every 100 ms) to stderr")
 	tol := addToleranceFlags(fs)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: pbxlab replay FILE.pcap[ng] --target HOST:PORT [--sut ADDR:PORT] [--pace original|fast|xN] [--credentials FILE] [--timeout 5s] [--rtp] [--html OUT.html] [--capture OUT.pcapng] [--ignore-methods M,..] [--ignore-attrs A,..] [--status-class]")
+		fmt.Fprintln(stderr, "usage: pbxlab replay FILE.pcap[ng] --target HOST:PORT [--sut ADDR:PORT] [--pace original|fast|xN] [--credentials FILE] [--timeout 5s] [--rtp] [--html OUT.html] [--capture OUT.pcapng] [--ignore-methods M,..] [--ignore-attrs A,..] [--status-class] [--window N] [--lookahead N] [--limit N] [--mem-stats]")
 		fs.PrintDefaults()
 	}
 	var files []string
@@ -69,7 +78,11 @@ func replayMain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if *target == "" {
 		return fmt.Errorf("--target is required: %w", errUsage)
 	}
-	cfg := replay.Config{Capture: files[0], Target: *target, Timeout: *timeout, RTP: *rtp, Tolerances: tol.options()}
+	if *window < 1 || *lookahead < 1 || *idle < 1 || *verdicts < 1 || *limit < 0 {
+		return fmt.Errorf("--window, --lookahead, --idle-parties and --verdicts must be positive, --limit not negative: %w", errUsage)
+	}
+	cfg := replay.Config{Capture: files[0], Target: *target, Timeout: *timeout, RTP: *rtp, Tolerances: tol.options(),
+		Window: replay.Windowing{Dialogs: *window, Lookahead: *lookahead, Parties: *idle, Verdicts: *verdicts, Limit: *limit}}
 	var err error
 	if cfg.Pace, err = replay.ParsePace(*pace); err != nil {
 		return fmt.Errorf("--pace: %v: %w", err, errUsage)
@@ -92,7 +105,16 @@ func replayMain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 		opts = append(opts, replay.WithCapture(w))
 	}
+	var peak func() uint64
+	if *memStats {
+		var stop func()
+		peak, stop = sampleHeap(100 * time.Millisecond)
+		defer stop()
+	}
 	rep, err := runReplay(ctx, cfg, opts)
+	if peak != nil {
+		fmt.Fprintf(stderr, "replay memory: peak heap %.1f MiB (in use, sampled every 100 ms)\n", float64(peak())/(1<<20))
+	}
 	if w != nil {
 		if cerr := w.Close(); err == nil && cerr != nil {
 			err = fmt.Errorf("replay capture: %w", cerr)
@@ -135,4 +157,44 @@ func writeReplayHTML(path string, rep *replay.Report) error {
 		err = fmt.Errorf("replay html: %w", cerr)
 	}
 	return err
+}
+
+// sampleHeap samples the heap in use every d: peak returns the highest
+// so far, stop ends the sampling.
+func sampleHeap(d time.Duration) (peak func() uint64, stop func()) {
+	var mu sync.Mutex
+	var hi uint64
+	read := func() {
+		s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+		metrics.Read(s)
+		if s[0].Value.Kind() == metrics.KindUint64 {
+			mu.Lock()
+			hi = max(hi, s[0].Value.Uint64())
+			mu.Unlock()
+		}
+	}
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(d)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+				read()
+			case <-done:
+				return
+			}
+		}
+	}()
+	peak = func() uint64 {
+		read()
+		mu.Lock()
+		defer mu.Unlock()
+		return hi
+	}
+	var once sync.Once
+	stop = func() { once.Do(func() { close(done); <-finished }) }
+	return peak, stop
 }
