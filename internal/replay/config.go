@@ -55,7 +55,9 @@ type Config struct {
 // Windowing is how a capture of any size is replayed in bounded memory.
 // A window takes the capture's next Dialogs Call-IDs, plus the messages
 // of those Call-IDs among the next Lookahead messages read after it
-// filled (the others wait for the next window); a message of a dialog
+// filled, and the other legs of its calls (an INVITE without To tag from
+// the same caller to the same callee: a B2BUA's) among them (the others
+// wait for the next window); a message of a dialog
 // already replayed that comes later than that is dropped (counted in
 // Report.Late). A window's dialogs run together, with the captured
 // timing between them (Pace); the next window starts once every leg of

@@ -6,6 +6,8 @@ import (
 	"io"
 	"os"
 
+	"github.com/emiago/sipgo/sip"
+
 	"pbxlab/internal/sipwire"
 )
 
@@ -63,13 +65,20 @@ func (s *source) cut() []sipwire.Message {
 	full := func() bool {
 		return len(ids) >= s.cfg.Dialogs || (s.cfg.Limit > 0 && s.admitted >= s.cfg.Limit)
 	}
+	calls := map[string]bool{} // the window's calls (callKey)
 	take := func(m sipwire.Message) {
 		id := callIDOf(m)
+		k := callKey(m)
 		switch {
 		case ids[id]:
 			msgs = append(msgs, m)
 		case s.prev[id] || s.prev2[id]:
 			s.late++
+		case k != "" && calls[k]:
+			// another leg of a call of the window (a B2BUA's): with it,
+			// whatever the count
+			ids[id] = true
+			msgs = append(msgs, m)
 		case s.cfg.Limit > 0 && s.admitted >= s.cfg.Limit:
 			// beyond the limit: dropped
 		case !full():
@@ -78,6 +87,10 @@ func (s *source) cut() []sipwire.Message {
 			msgs = append(msgs, m)
 		default:
 			rest = append(rest, m)
+			return
+		}
+		if k != "" && ids[id] {
+			calls[k] = true
 		}
 	}
 	after := 0
@@ -129,4 +142,18 @@ func callIDOf(m sipwire.Message) string {
 		return c.Value()
 	}
 	return ""
+}
+
+// callKey names the call an initial INVITE sets up, "caller>callee" (the
+// From and Request-URI users), so that the legs a B2BUA starts for it,
+// under Call-IDs of their own, go in its window; "" for other messages.
+func callKey(m sipwire.Message) string {
+	req, ok := m.Msg.(*sip.Request)
+	if !ok || req.Method != sip.INVITE || req.From() == nil || req.To() == nil {
+		return ""
+	}
+	if _, tagged := req.To().Params.Get("tag"); tagged {
+		return ""
+	}
+	return req.From().Address.User + ">" + req.Recipient.User
 }
