@@ -76,8 +76,9 @@ func (s *source) cut() []sipwire.Message {
 			s.late++
 		case k != "" && calls[k]:
 			// another leg of a call of the window (a B2BUA's): with it,
-			// whatever the count
+			// beyond the count or the limit if need be
 			ids[id] = true
+			s.admitted++
 			msgs = append(msgs, m)
 		case s.cfg.Limit > 0 && s.admitted >= s.cfg.Limit:
 			// beyond the limit: dropped
