@@ -5,7 +5,8 @@
 #      (-concurrent), each copy with users of its own (-users 100000: copies never share a registration);
 #   2. for each LIMIT (dialogs), starts a FRESH `pbxlab serve` (the demo configuration, shutdown grace 0, plus the
 #      range 100000-999999 with passwords demo{n}) and replays the capture's first LIMIT dialogs at --pace fast,
-#      printing the verdict, dialogs/s, peak RSS (/usr/bin/time -v) and peak Go heap (--mem-stats);
+#      printing the verdict, dialogs/s, peak RSS (/usr/bin/time -v), the peak Go heap (--mem-stats: its objects,
+#      live and not yet swept, sampled every 100 ms) and the peak live heap (as each GC marked it);
 #   3. the same with one window holding the whole cut (--window 10000000: the replayer before windowing, every
 #      message kept to the end) for the BASELINE limits, as the peer the windowed figures compare with.
 #
@@ -57,11 +58,12 @@ replay() {
 	wall=$(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$out/$name.time")
 	rss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$out/$name.time")
 	heap=$(sed -n 's/.*peak heap \([0-9.]*\) MiB.*/\1/p' "$out/$name.log")
+	live=$(sed -n 's/.*peak live heap \([0-9.]*\) MiB.*/\1/p' "$out/$name.log")
 	secs=$(awk -F: '{ if (NF==3) print $1*3600+$2*60+$3; else print $1*60+$2 }' <<<"$wall")
 	dialogs=$(sed -n 's/.*: \([0-9]*\) dialogs,.*/\1/p' <<<"$summary")
-	printf '%-10s window %-8s limit %6s: exit %s, %s dialogs (%s equivalent) in %6.1fs = %4.0f dialogs/s; peak RSS %4d MiB, peak heap %6s MiB; load %s\n' \
+	printf '%-10s window %-8s limit %6s: exit %s, %s dialogs (%s equivalent) in %6.1fs = %4.0f dialogs/s; peak RSS %4d MiB, heap %6s MiB, live heap %6s MiB; load %s\n' \
 		"$name" "$win" "$limit" "$status" "${dialogs:-?}" "$(sed -n 's/.*dialogs, \([0-9]*\) equivalent.*/\1/p' <<<"$summary")" \
-		"$secs" "$(awk -v d="${dialogs:-0}" -v s="$secs" 'BEGIN{ if (s > 0) print d/s; else print 0 }')" $((rss / 1024)) "${heap:-?}" "$load"
+		"$secs" "$(awk -v d="${dialogs:-0}" -v s="$secs" 'BEGIN{ if (s > 0) print d/s; else print 0 }')" $((rss / 1024)) "${heap:-?}" "${live:-?}" "$load"
 	grep '^windowed:' "$out/$name.log" | sed 's/^/           /' || true
 }
 

@@ -105,7 +105,7 @@ func replayMain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 		opts = append(opts, replay.WithCapture(w))
 	}
-	var peak func() uint64
+	var peak func() (uint64, uint64)
 	if *memStats {
 		var stop func()
 		peak, stop = sampleHeap(100 * time.Millisecond)
@@ -113,7 +113,9 @@ func replayMain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	rep, err := runReplay(ctx, cfg, opts)
 	if peak != nil {
-		fmt.Fprintf(stderr, "replay memory: peak heap %.1f MiB (in use, sampled every 100 ms)\n", float64(peak())/(1<<20))
+		obj, live := peak()
+		fmt.Fprintf(stderr, "replay memory: peak heap %.1f MiB (objects, live and not yet swept), peak live heap %.1f MiB (as the GC marked it); sampled every 100 ms\n",
+			float64(obj)/(1<<20), float64(live)/(1<<20))
 	}
 	if w != nil {
 		if cerr := w.Close(); err == nil && cerr != nil {
@@ -159,18 +161,22 @@ func writeReplayHTML(path string, rep *replay.Report) error {
 	return err
 }
 
-// sampleHeap samples the heap in use every d: peak returns the highest
-// so far, stop ends the sampling.
-func sampleHeap(d time.Duration) (peak func() uint64, stop func()) {
+// sampleHeap samples the heap every d: peak returns the most of the
+// heap's objects (live and not yet swept) and of the live heap (as the
+// last GC marked it) so far; stop ends the sampling.
+func sampleHeap(d time.Duration) (peak func() (objects, live uint64), stop func()) {
 	var mu sync.Mutex
-	var hi uint64
+	var hiObj, hiLive uint64
 	read := func() {
-		s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+		s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}, {Name: "/gc/heap/live:bytes"}}
 		metrics.Read(s)
+		mu.Lock()
+		defer mu.Unlock()
 		if s[0].Value.Kind() == metrics.KindUint64 {
-			mu.Lock()
-			hi = max(hi, s[0].Value.Uint64())
-			mu.Unlock()
+			hiObj = max(hiObj, s[0].Value.Uint64())
+		}
+		if s[1].Value.Kind() == metrics.KindUint64 {
+			hiLive = max(hiLive, s[1].Value.Uint64())
 		}
 	}
 	done := make(chan struct{})
@@ -188,11 +194,11 @@ func sampleHeap(d time.Duration) (peak func() uint64, stop func()) {
 			}
 		}
 	}()
-	peak = func() uint64 {
+	peak = func() (uint64, uint64) {
 		read()
 		mu.Lock()
 		defer mu.Unlock()
-		return hi
+		return hiObj, hiLive
 	}
 	var once sync.Once
 	stop = func() { once.Do(func() { close(done); <-finished }) }
