@@ -3,6 +3,7 @@ package replay_test
 import (
 	"net/netip"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -101,5 +102,15 @@ func TestReplayWindowedBoundsWhatItHolds(t *testing.T) {
 	}
 	if last := rep.Verdicts[len(rep.Verdicts)-1].Call; last != "D10" {
 		t.Errorf("last listed verdict %s, want D10 (the windows' dialogs numbered on)", last)
+	}
+	var page strings.Builder
+	if err := rep.WriteHTML(&page); err != nil {
+		t.Fatal(err)
+	}
+	if want := "Replayed in 20 windows: 150 verdicts not listed, no ladders."; !strings.Contains(page.String(), want) {
+		t.Errorf("the HTML report does not say %q", want)
+	}
+	if want := "windowed: 20 windows; 150 verdicts not listed"; !strings.Contains(rep.String(), want) {
+		t.Errorf("the text report does not say %q:\n%s", want, rep)
 	}
 }
