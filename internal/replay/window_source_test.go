@@ -1,6 +1,7 @@
 package replay
 
 import (
+	"bytes"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -30,8 +31,12 @@ func invite(t *testing.T, id, a, b string, toTag bool) sipwire.Message {
 	return sipwire.Message{Time: time.Unix(0, 0), Proto: pcapio.ProtoUDP, Src: netip.MustParseAddrPort("127.0.0.2:5060"), Dst: netip.MustParseAddrPort("127.0.0.1:5060"), Msg: m}
 }
 
-func sourceOf(msgs []sipwire.Message, w Windowing) *source {
-	s, _ := openSource(Config{Messages: msgs, Window: w.withDefaults()})
+func sourceOf(t *testing.T, msgs []sipwire.Message, w Windowing) *source {
+	t.Helper()
+	s, err := openSource(Config{Messages: append([]sipwire.Message{}, msgs...), Window: w.withDefaults()})
+	if err != nil {
+		t.Fatal(err)
+	}
 	return s
 }
 
@@ -61,7 +66,7 @@ func TestSourceCutsWindowsOfCalls(t *testing.T) {
 		invite(t, "e", "9", "10", false),
 		invite(t, "b", "3", "4", true), // b, past the look-ahead: late
 	}
-	s := sourceOf(msgs, Windowing{Dialogs: 2, Lookahead: 3})
+	s := sourceOf(t, msgs, Windowing{Dialogs: 2, Lookahead: 3})
 	var got [][]string
 	for !s.exhausted() {
 		got = append(got, callIDs(s.cut()))
@@ -73,7 +78,7 @@ func TestSourceCutsWindowsOfCalls(t *testing.T) {
 	if s.late != 1 {
 		t.Errorf("%d late messages, want 1", s.late)
 	}
-	s = sourceOf(msgs, Windowing{Dialogs: 2, Lookahead: 3, Limit: 3})
+	s = sourceOf(t, msgs, Windowing{Dialogs: 2, Lookahead: 3, Limit: 3})
 	got = nil
 	for !s.exhausted() {
 		got = append(got, callIDs(s.cut()))
@@ -81,4 +86,31 @@ func TestSourceCutsWindowsOfCalls(t *testing.T) {
 	if want := [][]string{{"a", "b", "a2"}}; fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("with limit 3: windows %v, want %v", got, want)
 	}
+}
+
+// FuzzSourceCut: whatever SIP messages a capture holds (each fuzz input
+// split at "\n--\n", each part parsed by sipgo) and whatever the window,
+// the cut ends, and every message is in one window or counted late.
+func FuzzSourceCut(f *testing.F) {
+	f.Add([]byte("INVITE sip:2@h SIP/2.0\r\nFrom: <sip:1@h>;tag=a\r\nTo: <sip:2@h>\r\nCall-ID: x\r\nCSeq: 1 INVITE\r\n\r\n\n--\nSIP/2.0 200 OK\r\nCall-ID: y\r\nCSeq: 1 INVITE\r\n\r\n"), 1, 1)
+	f.Add([]byte("BYE sip:2@h SIP/2.0\r\nCall-ID: x\r\nCSeq: 2 BYE\r\n\r\n"), 3, 0)
+	f.Fuzz(func(t *testing.T, data []byte, dialogs, lookahead int) {
+		var msgs []sipwire.Message
+		for _, part := range bytes.Split(data, []byte("\n--\n")) {
+			if m, err := sip.ParseMessage(part); err == nil {
+				msgs = append(msgs, sipwire.Message{Msg: m})
+			}
+		}
+		s := sourceOf(t, msgs, Windowing{Dialogs: dialogs % 50, Lookahead: lookahead % 50})
+		n := 0
+		for cuts := 0; !s.exhausted(); cuts++ {
+			if cuts > len(msgs)+1 {
+				t.Fatalf("%d cuts of %d messages: the cut does not end", cuts, len(msgs))
+			}
+			n += len(s.cut())
+		}
+		if n+s.late != len(msgs) {
+			t.Fatalf("%d messages in windows and %d late, of %d", n, s.late, len(msgs))
+		}
+	})
 }
