@@ -8,7 +8,9 @@ import (
 	"io"
 	"net/netip"
 	"os"
+	"runtime"
 	"runtime/metrics"
+	"runtime/pprof"
 	"sync"
 	"time"
 
@@ -56,6 +58,8 @@ func replayMain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	idle := fs.Int("idle-parties", def.Parties, "parties' connections kept open once idle (a party used again keeps its address)")
 	verdicts := fs.Int("verdicts", def.Verdicts, "verdicts listed, of each kind (equivalent, divergent); the others are counted")
 	limit := fs.Int("limit", 0, "replay the capture's first N dialogs only (0: all)")
+	memProfile := fs.String("memprofile", "", "write a heap profile (after a GC) to this file, --memprofile-after the start")
+	memProfileAfter := fs.Duration("memprofile-after", 30*time.Second, "when --memprofile is taken")
 	memStats := fs.Bool("mem-stats", false, "print the replay's peak Go heap (sampled every 100 ms) to stderr")
 	tol := addToleranceFlags(fs)
 	fs.Usage = func() {
@@ -110,6 +114,14 @@ func replayMain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		var stop func()
 		peak, stop = sampleHeap(100 * time.Millisecond)
 		defer stop()
+	}
+	if *memProfile != "" {
+		t := time.AfterFunc(*memProfileAfter, func() {
+			if err := writeHeapProfile(*memProfile); err != nil {
+				fmt.Fprintln(stderr, err)
+			}
+		})
+		defer t.Stop()
 	}
 	rep, err := runReplay(ctx, cfg, opts)
 	if peak != nil {
@@ -203,4 +215,21 @@ func sampleHeap(d time.Duration) (peak func() (objects, live uint64), stop func(
 	var once sync.Once
 	stop = func() { once.Do(func() { close(done); <-finished }) }
 	return peak, stop
+}
+
+// writeHeapProfile writes the heap in use, after a GC, to path.
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("replay memprofile: %w", err)
+	}
+	runtime.GC()
+	err = pprof.WriteHeapProfile(f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("replay memprofile: %w", err)
+	}
+	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -97,7 +98,9 @@ func (p *party) bind(req *sip.Request) *leg {
 		return nil
 	}
 	lg := p.unbound[best]
-	p.unbound = append(p.unbound[:best], p.unbound[best+1:]...)
+	// slices.Delete clears the vacated slot: no stale leg (and its
+	// window) kept alive by the party
+	p.unbound = slices.Delete(p.unbound, best, best+1)
 	return lg
 }
 

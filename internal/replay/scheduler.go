@@ -78,6 +78,7 @@ func (r *Replayer) markDirty(lg *leg) {
 func (r *Replayer) pump() {
 	for len(r.dirty) > 0 {
 		lg := r.dirty[0]
+		r.dirty[0] = nil // the backing array keeps no leg of a dropped window
 		r.dirty = r.dirty[1:]
 		lg.live.dirty = false
 		r.advance(lg)

@@ -188,7 +188,7 @@ func (r *Replayer) finalizeQuiet(now time.Time) {
 // the verdicts and drops the rest.
 func (r *Replayer) finalize() {
 	w := r.retiring[0]
-	r.retiring = r.retiring[1:]
+	r.retiring = slices.Delete(r.retiring, 0, 1) // clears the slot: w is dropped
 	r.merge(r.compare(w))
 	r.retiredOld, r.retired = r.retired, map[string]bool{}
 	for _, lg := range w.plan.legs {
