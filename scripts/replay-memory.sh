@@ -18,7 +18,7 @@
 # beside them. Every process it starts is killed on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-size=${SIZE:-1GB}; limits=${LIMITS:-5000 20000 50000}; baseline=${BASELINE-5000 20000}; window=${WINDOW:-500}
+size=${SIZE:-1GB}; limits=${LIMITS-5000 20000 50000}; baseline=${BASELINE-5000 20000}; window=${WINDOW:-500}
 port=${PORT:-15090}; out=${OUT:-/tmp/pbxlab-replay-memory}
 mkdir -p "$out"
 pids=()
