@@ -2,7 +2,8 @@
 # Replay throughput and memory from a large capture of real traffic (issue 12's figures): `pbxlab serve
 # --capture` records a simulated population calling through it (`pbxlab sim`, signalling only), then
 # `pbxlab replay --pace fast` plays that capture's phones against a FRESH `pbxlab serve` and the script
-# prints the capture's size and dialogs, the replay's verdict, dialogs/s and peak RSS (/usr/bin/time -v).
+# prints the capture's size and dialogs, the replay's verdict, dialogs/s, peak RSS (/usr/bin/time -v) and peak
+# Go heap (--mem-stats). scripts/replay-memory.sh measures memory against dialogs replayed, from a 1 GB capture.
 #
 #   scripts/replay-throughput.sh                  # 100 phones, 40 calls/s for 60 s
 #   RATE=100 DURATION=120 scripts/replay-throughput.sh
@@ -49,11 +50,12 @@ for n in $(seq 1000 $((1000 + phones - 1))); do echo "\"$n\": demo$n"; done >"$o
 serve live $((port + 1))
 status=0
 /usr/bin/time -v -o "$out/replay.time" "$out/pbxlab" replay "$out/ref.pcapng" --target "127.0.0.1:$((port + 1))" \
-	--sut "127.0.0.1:$port" --pace fast --credentials "$out/creds.yaml" >"$out/replay.log" 2>&1 || status=$?
+	--sut "127.0.0.1:$port" --pace fast --credentials "$out/creds.yaml" --mem-stats >"$out/replay.log" 2>&1 || status=$?
 summary=$(grep 'replayed against' "$out/replay.log" || true)
 echo "replay: exit $status; $summary"
 wall=$(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$out/replay.time")
 rss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$out/replay.time")
 dialogs=$(sed -n 's/.*: \([0-9]*\) dialogs,.*/\1/p' <<<"$summary")
 secs=$(awk -F: '{ if (NF==3) print $1*3600+$2*60+$3; else print $1*60+$2 }' <<<"$wall")
-echo "replay: $dialogs dialogs in ${secs}s = $(awk -v d="$dialogs" -v s="$secs" 'BEGIN{printf "%.0f", d/s}') dialogs/s; peak RSS $((rss / 1024)) MB"
+heap=$(sed -n 's/.*peak heap \([0-9.]*\) MiB.*peak live heap \([0-9.]*\) MiB.*/\1 MiB (live \2 MiB)/p' "$out/replay.log")
+echo "replay: $dialogs dialogs in ${secs}s = $(awk -v d="$dialogs" -v s="$secs" 'BEGIN{printf "%.0f", d/s}') dialogs/s; peak RSS $((rss / 1024)) MB, peak heap ${heap:-?}; load $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
@@ -35,6 +36,10 @@ type Template struct {
 	start   time.Time
 	dur     time.Duration
 	calls   int
+	// users are the template's users (WithUsers), userFirst the first
+	// number clones take (0: clones keep the template's).
+	users     map[string]int
+	userFirst uint64
 }
 
 // NewTemplate prepares msgs (a capture's SIP, capture order). The SUT's
@@ -54,10 +59,17 @@ func NewTemplate(msgs []sipwire.Message, opts ...Option) (*Template, error) {
 			}
 		}
 	}
-	t := &Template{msgs: msgs, sut: o.sut, index: map[netip.AddrPort]int{}, start: msgs[0].Time}
+	t := &Template{msgs: msgs, sut: o.sut, index: map[netip.AddrPort]int{}, start: msgs[0].Time, users: map[string]int{}, userFirst: o.userFirst}
 	calls := map[string]bool{}
 	for _, m := range msgs {
 		calls[callID(m.Msg)] = true
+		for _, h := range []*sip.Uri{uriOf(m.Msg.From()), uriOf(m.Msg.To())} {
+			if h != nil && h.User != "" {
+				if _, ok := t.users[h.User]; !ok {
+					t.users[h.User] = len(t.users)
+				}
+			}
+		}
 		t.start = minTime(t.start, m.Time)
 		t.dur = max(t.dur, m.Time.Sub(t.start))
 		for _, a := range t.addrsOf(m) {
@@ -252,6 +264,9 @@ func (t *Template) rewrite(c sip.Message, i int, suffix string, fromParty bool) 
 	if r, ok := c.(*sip.Request); ok {
 		moveURI(&r.Recipient, t, i)
 	}
+	if t.userFirst > 0 {
+		t.renameUsers(c, i)
+	}
 	if fromParty && len(c.Body()) > 0 {
 		if body, ok := t.moveSDP(c.Body(), i); ok {
 			c.SetBody(body)
@@ -384,4 +399,79 @@ func sipPackets(msgs []sipwire.Message) []pcapio.Packet {
 		out = append(out, pcapio.Packet{Time: m.Time, Proto: m.Proto, Src: m.Src, Dst: m.Dst, Payload: []byte(m.Msg.String())})
 	}
 	return out
+}
+
+func uriOf(h interface{ Value() string }) *sip.Uri {
+	switch v := h.(type) {
+	case *sip.FromHeader:
+		if v != nil {
+			return &v.Address
+		}
+	case *sip.ToHeader:
+		if v != nil {
+			return &v.Address
+		}
+	}
+	return nil
+}
+
+// user is clone i's user for the template's user u ("" when u is not one
+// of the template's).
+func (t *Template) user(u string, i int) string {
+	j, ok := t.users[u]
+	if !ok {
+		return ""
+	}
+	return strconv.FormatUint(t.userFirst+uint64(i*len(t.users)+j), 10)
+}
+
+// renameUsers gives c clone i's users (WithUsers): in From, To, the
+// Request-URI, Contacts (a user "1001" or "1001-…") and the digest
+// username of credentials.
+func (t *Template) renameUsers(c sip.Message, i int) {
+	uris := []*sip.Uri{uriOf(c.From()), uriOf(c.To())}
+	if r, ok := c.(*sip.Request); ok {
+		uris = append(uris, &r.Recipient)
+	}
+	for _, h := range c.GetHeaders("Contact") {
+		if ct, ok := h.(*sip.ContactHeader); ok {
+			uris = append(uris, &ct.Address)
+		}
+	}
+	for _, u := range uris {
+		if u == nil {
+			continue
+		}
+		head, tail, cut := strings.Cut(u.User, "-")
+		if nu := t.user(head, i); nu != "" {
+			if cut {
+				nu += "-" + tail
+			}
+			u.User = nu
+		}
+	}
+	r, ok := c.(*sip.Request)
+	if !ok {
+		return
+	}
+	for _, n := range []string{"Authorization", "Proxy-Authorization"} {
+		h := r.GetHeader(n)
+		if h == nil {
+			continue
+		}
+		v := h.Value()
+		const key = `username="`
+		at := strings.Index(v, key)
+		if at < 0 {
+			continue
+		}
+		name, rest, ok := strings.Cut(v[at+len(key):], `"`)
+		nu := t.user(name, i)
+		if !ok || nu == "" {
+			continue
+		}
+		v = v[:at+len(key)] + nu + `"` + rest
+		r.RemoveHeader(n)
+		r.AppendHeader(sip.NewHeader(n, v))
+	}
 }

@@ -71,7 +71,18 @@ type Expect struct {
 // Option configures Mutate.
 type Option func(*options)
 
-type options struct{ sut []netip.AddrPort }
+type options struct {
+	sut       []netip.AddrPort
+	userFirst uint64 // WithUsers; 0: the template's users
+}
+
+// WithUsers gives each clone of a Template users of its own (NewTemplate
+// only): the template's users (From and To, in order of first appearance)
+// become, in clone i, first + i*len(users) + j, so that concurrent or
+// later clones never share a registration. The PBX must know them all.
+func WithUsers(first uint64) Option {
+	return func(o *options) { o.userFirst = first }
+}
 
 // WithSUT names the addresses of the system under test; by default those
 // of flow.New's PBX party.

@@ -45,6 +45,64 @@ type Config struct {
 	// (flow.IgnoreMethods, IgnoreAttrs, StatusClassOnly); none: every
 	// method but OPTIONS, every key header, exact status codes.
 	Tolerances []flow.CompareOption
+	// Window bounds the replay's memory: the capture streams in and is
+	// cut into windows of at most Window.Dialogs Call-IDs, each planned,
+	// run, compared and dropped in turn (see Windowing; DefaultWindow
+	// for zero fields).
+	Window Windowing
+}
+
+// Windowing is how a capture of any size is replayed in bounded memory.
+// A window takes the capture's next Dialogs Call-IDs, plus the messages
+// of those Call-IDs among the next Lookahead messages read after it
+// filled, and the other legs of its calls (an INVITE without To tag from
+// the same caller to the same callee: a B2BUA's) among them (the others
+// wait for the next window); a message of a dialog
+// already replayed that comes later than that is dropped (counted in
+// Report.Late). A window's dialogs run together, with the captured
+// timing between them (Pace); the next window starts once every leg of
+// the window ended (done, diverged or timed out), while the previous
+// one still takes the target's late messages until quiet; each is then
+// compared and dropped, its verdicts kept (at most Verdicts of each of
+// equivalent and divergent, the others counted). At most two windows
+// are held at once. With Config.RTP the capture is one window (the
+// media is read whole).
+type Windowing struct {
+	Dialogs   int // Call-IDs per window
+	Lookahead int // messages read past a full window for its dialogs
+	// Parties is how many parties' connections stay open once idle
+	// (a party the capture uses again later keeps its live address).
+	Parties int
+	// Verdicts caps the verdicts the report lists, per kind.
+	Verdicts int
+	// Limit stops after this many dialogs (0: the whole capture).
+	Limit int
+}
+
+// DefaultWindow is the windowing of zero Windowing fields.
+func DefaultWindow() Windowing {
+	return Windowing{Dialogs: 500, Lookahead: 5000, Parties: 256, Verdicts: 1000}
+}
+
+// withDefaults fills the zero fields from DefaultWindow.
+func (w Windowing) withDefaults() Windowing {
+	d := DefaultWindow()
+	if w.Dialogs <= 0 {
+		w.Dialogs = d.Dialogs
+	}
+	if w.Lookahead <= 0 {
+		w.Lookahead = d.Lookahead
+	}
+	if w.Parties <= 0 {
+		w.Parties = d.Parties
+	}
+	if w.Verdicts <= 0 {
+		w.Verdicts = d.Verdicts
+	}
+	if w.Limit < 0 {
+		w.Limit = 0
+	}
+	return w
 }
 
 // Pace is the timing of the sends: Fast sends as soon as the causes have

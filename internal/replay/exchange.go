@@ -72,7 +72,7 @@ func (r *Replayer) take(lg *leg, j int, ev event) {
 			r.startMedia(lg)
 		}
 	}
-	r.recordIn(lg.party, ev, s.idx)
+	r.recordIn(lg.w, lg.party, ev, s.idx)
 	r.mark(s, done)
 	ls.cursor, ls.since = j+1, time.Time{}
 	r.markDirty(lg)
@@ -206,7 +206,7 @@ func (r *Replayer) retry(p *party, lg *leg, req *sip.Request, capKey string, ch 
 // sendStep sends the live form of a captured message of the party.
 func (r *Replayer) sendStep(s *step) {
 	lg, ls := s.leg, s.leg.live
-	rw := rewriter{sut: r.plan.sut, target: r.target, local: s.party.local, proto: s.party.proto}
+	rw := rewriter{sut: lg.w.plan.sut, target: r.target, local: s.party.local, proto: s.party.proto}
 	if st := lg.stream; st != nil && st.conn != nil {
 		rw.media = map[int]int{int(st.captured.Port()): int(st.local.Port())}
 	}
@@ -252,12 +252,19 @@ func (r *Replayer) write(p *party, lg *leg, m sip.Message, key int) bool {
 	if r.capture != nil {
 		r.tap(p, b, true)
 	}
-	r.records = append(r.records, record{msg: sipwire.Message{Time: time.Now(), Proto: p.proto, Src: p.addr, Dst: p.sut, Msg: m}, key: key, seq: len(r.records)})
+	w := r.window
+	if lg != nil {
+		w = lg.w
+	}
+	w.records = append(w.records, record{msg: sipwire.Message{Time: time.Now(), Proto: p.proto, Src: p.addr, Dst: p.sut, Msg: m}, key: key, seq: len(w.records)})
+	r.retain(0, 0, 1)
 	return true
 }
 
-func (r *Replayer) recordIn(p *party, ev event, key int) {
-	r.records = append(r.records, record{msg: sipwire.Message{Time: ev.at, Proto: p.proto, Src: p.sut, Dst: p.addr, Msg: ev.msg}, key: key, seq: len(r.records)})
+// recordIn records a live message of the target in window w.
+func (r *Replayer) recordIn(w *window, p *party, ev event, key int) {
+	w.records = append(w.records, record{msg: sipwire.Message{Time: ev.at, Proto: p.proto, Src: p.sut, Dst: p.addr, Msg: ev.msg}, key: key, seq: len(w.records)})
+	r.retain(0, 0, 1)
 }
 
 // tap writes a live packet, with its real addresses, to the capture.

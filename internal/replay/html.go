@@ -13,7 +13,7 @@ var page = template.Must(template.New("replay").Parse(`<!doctype html>
 .ok{color:#070}.bad{color:#a00;font-weight:bold}.missing{color:#a00;background:#fdd}.extra{color:#070;background:#dfd}.same{color:#555}
 table.ladders,table.side{border-collapse:collapse}table.side td{font-family:monospace;padding:1px .6em;border:1px solid #ddd}table.ladders td{vertical-align:top;padding:0 1em;border-left:1px solid #ccc}</style></head>
 <body><h1>Replay against {{.R.Target}}</h1>
-<p>{{len .R.Verdicts}} dialogs, {{.R.Divergent}} divergent; {{.R.Sent}} messages sent, {{.R.Received}} received in {{.R.Duration}}.</p>
+<p>{{.R.Dialogs}} dialogs, {{.R.Divergent}} divergent; {{.R.Sent}} messages sent, {{.R.Received}} received in {{.R.Duration}}.</p>
 <h2>Verdicts</h2><ul>{{range .R.Verdicts}}<li>{{if .Equivalent}}<span class="ok">{{.Call}}: equivalent</span>{{else}}<span class="bad">{{.Call}}: divergent at step {{.Step}}</span>: expected <code>{{or .Expected "nothing"}}</code>, got <code>{{or .Got "nothing"}}</code>{{range .Notes}}<br><i>{{.}}</i>{{end}}{{end}}</li>
 {{end}}</ul>
 <h2>Differences</h2><pre>{{range .R.Result.Dialogs}}{{if not .Equal}}{{.Call}}
@@ -22,8 +22,8 @@ table.ladders,table.side{border-collapse:collapse}table.side td{font-family:mono
 <h2>Side by side</h2>{{range .R.Result.Dialogs}}{{if not .Equal}}<h3>{{.Call}}</h3><table class="side"><tr><th>capture</th><th>live</th></tr>
 {{range .Lines}}<tr>{{if eq .Op 45}}<td class="missing">{{.Text}}</td><td class="missing">—</td>{{else if eq .Op 43}}<td class="extra">—</td><td class="extra">{{.Text}}</td>{{else}}<td class="same">{{.Text}}</td><td class="same">{{.Text}}</td>{{end}}</tr>
 {{end}}</table>{{end}}{{end}}
-<h2>Ladders</h2><table class="ladders"><tr><th>capture (system under test)</th><th>live ({{.R.Target}})</th></tr>
-<tr><td>{{.Ref}}</td><td>{{.Live}}</td></tr></table>
+{{if gt .R.Windows 1}}<p>Replayed in {{.R.Windows}} windows: {{.R.Omitted}} verdicts not listed, no ladders.</p>{{else}}<h2>Ladders</h2><table class="ladders"><tr><th>capture (system under test)</th><th>live ({{.R.Target}})</th></tr>
+<tr><td>{{.Ref}}</td><td>{{.Live}}</td></tr></table>{{end}}
 </body></html>
 `))
 
@@ -33,11 +33,13 @@ table.ladders,table.side{border-collapse:collapse}table.side td{font-family:mono
 // and of the live run, with the same party names.
 func (r *Report) WriteHTML(w io.Writer) error {
 	var ref, live bytes.Buffer
-	if err := r.Reference.Ladder(r.refPkts).SVG(&ref); err != nil {
-		return fmt.Errorf("replay html: %w", err)
-	}
-	if err := r.Live.Ladder(r.livePkts).SVG(&live); err != nil {
-		return fmt.Errorf("replay html: %w", err)
+	if r.Windows <= 1 {
+		if err := r.Reference.Ladder(r.refPkts).SVG(&ref); err != nil {
+			return fmt.Errorf("replay html: %w", err)
+		}
+		if err := r.Live.Ladder(r.livePkts).SVG(&live); err != nil {
+			return fmt.Errorf("replay html: %w", err)
+		}
 	}
 	data := struct {
 		R         *Report

@@ -20,16 +20,17 @@ type party struct {
 	addr  netip.AddrPort // captured
 	proto string         // pcapio.ProtoUDP or ProtoTCP
 	sut   netip.AddrPort // the SUT address it spoke to in the capture
-	// expects are the indexes of the steps expected at the party, in
-	// order; lowest is the first not known settled.
-	expects []int
-	lowest  int
+	// lastWindow is the last window that used the party; closed: its
+	// connection was closed (an idle party beyond Config.MaxParties).
+	lastWindow int
+	closed     bool
 
 	conn    net.Conn
 	local   netip.AddrPort  // the live socket's address
 	byCall  map[string]*leg // live Call-ID -> leg
 	unbound []*leg          // legs the SUT starts, not yet seen live
-	seen    map[uint64]bool // hashes of the live messages already taken (retransmissions)
+	seen    map[uint64]int  // hashes of the live messages already taken (retransmissions) -> window
+
 }
 
 // event is a message (or a read error) from the target.

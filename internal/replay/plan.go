@@ -21,7 +21,20 @@ type plan struct {
 	parties []*party
 	legs    []*leg
 	start   time.Time // time of the first message
+	// expects are, per party, the indexes of the steps expected at it in
+	// this plan, in order; lowest is the first not known settled.
+	expects map[*party]*expectList
 }
+
+// expectList is a party's expected steps in one plan.
+type expectList struct {
+	idxs   []int
+	lowest int
+}
+
+// partyOf returns the party of a captured address (the same across a
+// run's windows while its connection is open), making it on first use.
+type partyOf func(addr netip.AddrPort, proto string, sut netip.AddrPort) *party
 
 // step is one captured message: sent by a party, or expected from the SUT.
 type step struct {
@@ -56,16 +69,17 @@ type leg struct {
 	steps  []*step
 	live   *legState
 	stream *stream // the party's captured RTP (--rtp)
+	w      *window // the window it runs in
 }
 
 // newPlan keeps the messages between the SUT and the others and sorts
-// them into parties and legs.
-func newPlan(msgs []sipwire.Message, sut netip.AddrPort) (*plan, error) {
+// them into parties (from partyFor) and legs.
+func newPlan(msgs []sipwire.Message, sut netip.AddrPort, partyFor partyOf) (*plan, error) {
 	var opts []flow.Option
 	if sut.IsValid() {
 		opts = append(opts, flow.WithSUT(sut))
 	}
-	p := &plan{sut: flow.SUTAddrs(msgs, opts...)}
+	p := &plan{sut: flow.SUTAddrs(msgs, opts...), expects: map[*party]*expectList{}}
 	if sut.IsValid() && !slices.Contains(p.sut, sut) {
 		p.sut = append(p.sut, sut)
 	}
@@ -87,10 +101,12 @@ func newPlan(msgs []sipwire.Message, sut netip.AddrPort) (*plan, error) {
 		}
 		pt := parties[addr]
 		if pt == nil {
-			pt = &party{addr: addr, proto: m.Proto, sut: sutAddr, id: len(p.parties)}
+			pt = partyFor(addr, m.Proto, sutAddr)
 			parties[addr] = pt
 			p.parties = append(p.parties, pt)
+			p.expects[pt] = &expectList{}
 		}
+		exp := p.expects[pt]
 		callID := m.Msg.CallID().Value()
 		key := strconv.Itoa(pt.id) + "|" + callID
 		lg := legs[key]
@@ -104,11 +120,11 @@ func newPlan(msgs []sipwire.Message, sut netip.AddrPort) (*plan, error) {
 			lastSend = s.idx
 			if s.pos > 0 {
 				s.cause = lg.steps[s.pos-1].idx
-			} else if n := len(pt.expects); n > 0 {
-				s.cause = pt.expects[n-1]
+			} else if n := len(exp.idxs); n > 0 {
+				s.cause = exp.idxs[n-1]
 			}
 		} else {
-			pt.expects = append(pt.expects, s.idx)
+			exp.idxs = append(exp.idxs, s.idx)
 			if _, isRes := m.Msg.(*sip.Response); isRes {
 				for k := len(lg.steps) - 1; k >= 0; k-- {
 					if lg.steps[k].send {

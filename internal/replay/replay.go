@@ -26,9 +26,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/netip"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"pbxlab/internal/pcapio"
@@ -42,7 +45,6 @@ type Replayer struct {
 	log     *slog.Logger
 	capture *pcapio.Writer
 	target  netip.AddrPort
-	plan    *plan
 	out     sender
 
 	events chan event
@@ -50,22 +52,33 @@ type Replayer struct {
 	stop   chan struct{}
 	wg     sync.WaitGroup
 	mu     sync.Mutex // the timers
-	timers []*time.Timer
 	runID  string
 
-	active     int
-	dirty      []*leg
-	waiting    []*leg  // legs whose next send awaits expected messages
-	open       counter // expected messages not settled
-	regExpects []int   // the expected messages of REGISTER legs
-	regLowest  int     // the first of them not known settled
+	src *source
+	// *window is the window running; retiring, those that ended and
+	// still take the target's late messages.
+	*window
+	retiring []*window
+	seq      int
+	sut      netip.AddrPort // the SUT address every window after the first is planned with
+	parties  map[netip.AddrPort]*party
+	partyIDs int
+	// retired and retiredOld are the live Call-IDs of the last windows
+	// compared: the target's late messages in them are dropped.
+	retired, retiredOld map[string]bool
+	held, peak          Retained
+	rep                 *Report
+	callBase            int // the dialogs of the windows compared (naming)
+	// keptEquivalent and keptDivergent count the verdicts listed.
+	keptEquivalent, keptDivergent int
+
+	dirty []*leg
 	// resolvedSince: an expected message settled since the last recheck
 	resolvedSince bool
-	handledAt     []time.Time
-	records       []record
 	sent          int
 	received      int
 	gotAny        bool
+	late          int       // the target's messages in dialogs already compared, dropped
 	progress      time.Time // the last send or receive
 	ran           bool
 	media         PacketNetwork
@@ -82,44 +95,38 @@ type record struct {
 	seq int
 }
 
-// New reads the capture and plans the replay; nothing is sent yet.
+// New opens the capture and plans its first window (see Windowing);
+// nothing is sent yet.
 func New(cfg Config, opts ...Option) (*Replayer, error) {
-	r := &Replayer{cfg: cfg, net: &net.Dialer{}, media: &net.ListenConfig{}, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	r := &Replayer{cfg: cfg, net: &net.Dialer{}, media: &net.ListenConfig{}, log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		parties: map[netip.AddrPort]*party{}}
 	for _, o := range opts {
 		o(r)
 	}
 	if r.cfg.Timeout <= 0 {
 		r.cfg.Timeout = DefaultTimeout
 	}
+	r.cfg.Window = r.cfg.Window.withDefaults()
+	if cfg.RTP {
+		if cfg.Capture == "" || cfg.Messages != nil {
+			return nil, fmt.Errorf("replay rtp: %w", ErrRTPNeedsCapture)
+		}
+		// the media is read whole: one window
+		r.cfg.Window.Dialogs, r.cfg.Window.Lookahead = math.MaxInt, math.MaxInt
+	}
 	target, err := resolveTarget(cfg.Target)
 	if err != nil {
 		return nil, err
 	}
 	r.target, r.out = target, sender{target: target}
-	msgs := cfg.Messages
-	if msgs == nil {
-		if cfg.Capture == "" {
-			return nil, fmt.Errorf("replay: %w", ErrNoSIP)
-		}
-		err := sipwire.ScanFile(cfg.Capture, func(m sipwire.Message) error {
-			msgs = append(msgs, m)
-			return nil
-		})
-		if err != nil && len(msgs) == 0 {
-			return nil, fmt.Errorf("replay %s: %w", cfg.Capture, err)
-		}
-		if err != nil {
-			r.log.Warn("replay: damaged capture, replaying the messages before the damage", "err", err)
-		}
+	if r.src, err = openSource(r.cfg); err != nil {
+		return nil, err
 	}
-	r.plan, err = newPlan(msgs, cfg.SUT)
-	if err != nil {
+	if err := r.firstWindow(); err != nil {
+		r.src.shut()
 		return nil, err
 	}
 	if cfg.RTP {
-		if cfg.Capture == "" || cfg.Messages != nil {
-			return nil, fmt.Errorf("replay rtp: %w", ErrRTPNeedsCapture)
-		}
 		if err := r.planMedia(); err != nil {
 			return nil, err
 		}
@@ -127,13 +134,14 @@ func New(cfg Config, opts ...Option) (*Replayer, error) {
 	return r, nil
 }
 
-// Parties is how many captured addresses the replayer speaks for.
-func (r *Replayer) Parties() int { return len(r.plan.parties) }
+// Parties is how many captured addresses the replayer speaks for in the
+// first window (the whole capture's when it is one window).
+func (r *Replayer) Parties() int { return len(r.window.plan.parties) }
 
-// Run replays the capture once and compares the live exchange with it.
-// It returns an error (and no report) when the target cannot be reached;
-// a target that answers differently is a report whose Equivalent is
-// false. Run may be called once.
+// Run replays the capture once and compares the live exchange with it,
+// window by window. It returns an error (and no report) when the target
+// cannot be reached; a target that answers differently is a report whose
+// Equivalent is false. Run may be called once.
 func (r *Replayer) Run(ctx context.Context) (*Report, error) {
 	if r.ran {
 		return nil, fmt.Errorf("replay: %w", ErrRunTwice)
@@ -144,44 +152,59 @@ func (r *Replayer) Run(ctx context.Context) (*Report, error) {
 	r.fires = make(chan *leg, 64)
 	r.stop = make(chan struct{})
 	r.runID = randomHex(4)
+	r.rep = &Report{Target: r.target.String()}
 	defer r.shutdown()
-	for _, p := range r.plan.parties {
-		if err := p.open(ctx, r.net, r.target); err != nil {
+	for w := r.window; w != nil; {
+		if err := r.runWindow(ctx, w); err != nil {
 			return nil, err
 		}
-		p.byCall, p.seen = map[string]*leg{}, map[uint64]bool{}
-		r.wg.Add(1)
-		go func(p *party) {
-			defer r.wg.Done()
-			p.read(r.events, r.stop)
-		}(p)
+		r.retire(w)
+		if ctx.Err() != nil {
+			break
+		}
+		next, err := r.nextWindow()
+		if err != nil {
+			return nil, err
+		}
+		w = next
 	}
-	if err := r.openMedia(ctx); err != nil {
+	if r.src.err != nil {
+		r.log.Warn("replay: damaged capture, replayed the messages before the damage", "err", r.src.err)
+	}
+	if err := r.linger(ctx); err != nil {
 		return nil, err
 	}
-	r.log.Info("replay", "target", r.target, "parties", len(r.plan.parties), "legs", len(r.plan.legs), "messages", len(r.plan.steps))
-	if err := r.loop(ctx); err != nil {
-		return nil, err
+	for len(r.retiring) > 0 {
+		r.finalize()
 	}
-	return r.report(time.Since(began)), nil
+	rep := r.rep
+	rep.Sent, rep.Received, rep.Duration = r.sent, r.received, time.Since(began)
+	rep.RTPSent, rep.MediaNotes = int(atomic.LoadInt64(&r.rtpSent)), r.mediaNotes
+	rep.Late, rep.Peak = r.src.late+r.late, r.peak
+	return rep, nil
 }
 
 // shutdown closes the connections and waits for the readers.
 func (r *Replayer) shutdown() {
+	r.src.shut()
 	r.mu.Lock()
-	for _, t := range r.timers {
-		t.Stop()
+	for _, w := range append(slices.Clone(r.retiring), r.window) {
+		for _, t := range w.timers {
+			t.Stop()
+		}
 	}
 	r.mu.Unlock()
 	close(r.stop)
-	for _, p := range r.plan.parties {
+	for _, p := range r.parties {
 		if p.conn != nil {
 			_ = p.conn.Close()
 		}
 	}
-	for _, lg := range r.plan.legs {
-		if lg.stream != nil && lg.stream.conn != nil {
-			_ = lg.stream.conn.Close()
+	for _, w := range append(slices.Clone(r.retiring), r.window) {
+		for _, lg := range w.plan.legs {
+			if lg.stream != nil && lg.stream.conn != nil {
+				_ = lg.stream.conn.Close()
+			}
 		}
 	}
 	r.wg.Wait()

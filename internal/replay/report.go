@@ -7,7 +7,6 @@ import (
 	"io"
 	"slices"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"pbxlab/internal/flow"
@@ -45,44 +44,46 @@ type Report struct {
 	// streams were not sent and why.
 	RTPSent    int
 	MediaNotes []string
+	// Windows is how many windows the capture was replayed in (see
+	// Windowing): with more than one, Verdicts and Result list at most
+	// Windowing.Verdicts dialogs of each kind (Omitted counts the
+	// others), and Reference and Live are empty (no ladders).
+	Windows, Omitted int
+	// Late counts the messages dropped as late: the capture's, of a
+	// dialog already replayed; the target's, of one already compared.
+	Late int
+	// Peak is the most the replayer held at once.
+	Peak Retained
 
-	refPkts, livePkts []pcapio.Packet
+	dialogs, divergent int
+	refPkts, livePkts  []pcapio.Packet
 }
 
 // Equivalent reports whether every dialog matched the capture.
-func (r *Report) Equivalent() bool {
-	return !slices.ContainsFunc(r.Verdicts, func(v Verdict) bool { return !v.Equivalent })
-}
+func (r *Report) Equivalent() bool { return r.divergent == 0 }
 
 // Dialogs is the number of dialogs compared.
-func (r *Report) Dialogs() int { return len(r.Verdicts) }
+func (r *Report) Dialogs() int { return r.dialogs }
 
 // Divergent is the number of dialogs that differ.
-func (r *Report) Divergent() int {
-	n := 0
-	for _, v := range r.Verdicts {
-		if !v.Equivalent {
-			n++
-		}
-	}
-	return n
-}
+func (r *Report) Divergent() int { return r.divergent }
 
-// report compares the recorded live exchange with the capture.
-func (r *Replayer) report(d time.Duration) *Report {
-	recs := slices.Clone(r.records)
+// compare compares a window's recorded live exchange with its capture:
+// a report of that window alone.
+func (r *Replayer) compare(w *window) *Report {
+	recs := slices.Clone(w.records)
 	slices.SortStableFunc(recs, func(a, b record) int { return cmp.Or(cmp.Compare(a.key, b.key), cmp.Compare(a.seq, b.seq)) })
 	live := make([]sipwire.Message, len(recs))
 	for i, rc := range recs {
 		live[i] = rc.msg
 	}
-	opt := flow.WithSUT(r.plan.sut[0])
-	rep := &Report{Target: r.target.String(), Sent: r.sent, Received: r.received, Duration: d,
-		Reference: flow.New(r.plan.msgs, opt), Live: flow.New(live, opt),
-		refPkts: packets(r.plan.msgs), livePkts: packets(live)}
+	opt := flow.WithSUT(w.plan.sut[0])
+	rep := &Report{Reference: flow.New(w.plan.msgs, opt), Live: flow.New(live, opt)}
+	if r.seq == 1 && r.src.exhausted() { // the run is this window: its ladders are drawn
+		rep.refPkts, rep.livePkts = packets(w.plan.msgs), packets(live)
+	}
 	rep.Result = flow.Compare(rep.Reference, rep.Live, r.cfg.Tolerances...)
-	rep.RTPSent, rep.MediaNotes = int(atomic.LoadInt64(&r.rtpSent)), r.mediaNotes
-	names := flow.CallNames(r.plan.msgs)
+	names := flow.CallNames(w.plan.msgs)
 	notes := map[string][]string{}
 	roles := map[string]string{} // address -> role, "" when several parties share it
 	for _, p := range rep.Reference.Parties {
@@ -94,7 +95,7 @@ func (r *Replayer) report(d time.Duration) *Report {
 			}
 		}
 	}
-	for _, lg := range r.plan.legs {
+	for _, lg := range w.plan.legs {
 		if lg.live.failed == "" {
 			continue
 		}
@@ -105,7 +106,7 @@ func (r *Replayer) report(d time.Duration) *Report {
 		notes[names[lg.callID]] = append(notes[names[lg.callID]], who+": "+lg.live.failed)
 	}
 	unacked := map[string][]resent{}
-	for _, lg := range r.plan.legs {
+	for _, lg := range w.plan.legs {
 		if u := lg.live.unacked(); len(u) > 0 {
 			unacked[names[lg.callID]] = append(unacked[names[lg.callID]], u...)
 		}
@@ -172,8 +173,12 @@ func (r *Report) WriteText(w io.Writer) error {
 	if r.RTPSent > 0 {
 		fmt.Fprintf(bw, "%d RTP packets sent\n", r.RTPSent)
 	}
+	if r.Windows > 1 || r.Late > 0 {
+		fmt.Fprintf(bw, "windowed: %d windows; %d verdicts not listed; %d late messages dropped; held at most %d windows, %d dialogs, %d messages\n",
+			r.Windows, r.Omitted, r.Late, r.Peak.Windows, r.Peak.Dialogs, r.Peak.Messages)
+	}
 	fmt.Fprintf(bw, "replayed against %s: %d dialogs, %d equivalent, %d divergent; %d sent, %d received in %s\n",
-		r.Target, len(r.Verdicts), len(r.Verdicts)-r.Divergent(), r.Divergent(), r.Sent, r.Received, r.Duration.Round(time.Millisecond))
+		r.Target, r.Dialogs(), r.Dialogs()-r.Divergent(), r.Divergent(), r.Sent, r.Received, r.Duration.Round(time.Millisecond))
 	return bw.Flush()
 }
 

@@ -2,12 +2,9 @@ package replay
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"hash/fnv"
 	"log/slog"
 	"slices"
-	"syscall"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
@@ -46,7 +43,7 @@ func (r *Replayer) loop(ctx context.Context) error {
 			r.recheck()
 		}
 		if r.active == 0 {
-			return r.linger(ctx)
+			return nil
 		}
 		select {
 		case ev := <-r.events:
@@ -60,6 +57,7 @@ func (r *Replayer) loop(ctx context.Context) error {
 			if err := r.checkTimeouts(now); err != nil {
 				return err
 			}
+			r.finalizeQuiet(now)
 		case <-ctx.Done():
 			for _, lg := range r.plan.legs {
 				if !lg.live.finished {
@@ -80,6 +78,7 @@ func (r *Replayer) markDirty(lg *leg) {
 func (r *Replayer) pump() {
 	for len(r.dirty) > 0 {
 		lg := r.dirty[0]
+		r.dirty[0] = nil // the backing array keeps no leg of a dropped window
 		r.dirty = r.dirty[1:]
 		lg.live.dirty = false
 		r.advance(lg)
@@ -162,7 +161,8 @@ func (r *Replayer) ready(s *step) bool {
 	if s.pos > 0 {
 		return r.open.between(s.leg.steps[s.pos-1].idx, s.idx) == 0
 	}
-	return r.settled(&s.party.lowest, s.party.expects, s.idx, self) && r.settled(&r.regLowest, r.regExpects, s.idx, r.regAt)
+	exp := r.plan.expects[s.party]
+	return r.settled(&exp.lowest, exp.idxs, s.idx, self) && r.settled(&r.regLowest, r.regExpects, s.idx, r.regAt)
 }
 
 // settled: every step of idxs (ascending by at) that counts before idx is
@@ -257,16 +257,17 @@ func (r *Replayer) mark(s *step, st stepState) {
 		return
 	}
 	s.state = st
-	r.handledAt[s.idx] = time.Now()
+	w := s.leg.w
+	w.handledAt[s.idx] = time.Now()
 	if !s.send {
-		r.open.add(s.idx, -1)
-		r.resolvedSince = true
+		w.open.add(s.idx, -1)
+		r.resolvedSince = w == r.window || r.resolvedSince
 	}
 }
 
 func (r *Replayer) finish(lg *leg) {
 	lg.live.finished = true
-	r.active--
+	lg.w.active--
 }
 
 // fail stops a leg at its cursor: the rest is given up, so that other
@@ -347,137 +348,4 @@ func (r *Replayer) anyTimedOut() bool {
 		}
 	}
 	return false
-}
-
-// onEvent takes a message from the target.
-func (r *Replayer) onEvent(ev event) error {
-	if ev.err != nil {
-		if !r.gotAny && errors.Is(ev.err, syscall.ECONNREFUSED) {
-			return fmt.Errorf("replay: %s refused: %w", r.target, ErrUnreachable)
-		}
-		r.log.Debug("replay: read", "party", ev.party.addr, "err", ev.err)
-		return nil
-	}
-	r.gotAny, r.progress = true, ev.at
-	p := ev.party
-	h := fnv.New64a()
-	_, _ = h.Write(ev.raw)
-	sum := h.Sum64()
-	if p.seen[sum] {
-		r.retransmitted(p, ev.msg)
-		return nil // a retransmission
-	}
-	p.seen[sum] = true
-	r.received++
-	if r.capture != nil {
-		r.tap(p, ev.raw, false)
-	}
-	id := ""
-	if c := ev.msg.CallID(); c != nil {
-		id = c.Value()
-	}
-	lg := p.byCall[id]
-	if lg == nil {
-		if req, ok := ev.msg.(*sip.Request); ok {
-			lg = p.bind(req)
-		}
-		if lg != nil {
-			lg.live.callID = id
-			p.byCall[id] = lg
-		}
-	}
-	if lg == nil {
-		r.recordIn(p, ev, len(r.plan.steps))
-		r.unplanned(p, nil, ev.msg)
-		return nil
-	}
-	if j := r.findMatch(lg, ev.msg); j >= 0 {
-		r.take(lg, j, ev)
-		return nil
-	}
-	key := len(r.plan.steps)
-	if c := lg.live.cursor; c > 0 {
-		key = lg.steps[min(c, len(lg.steps))-1].idx
-	}
-	r.recordIn(p, ev, key)
-	r.unplanned(p, lg, ev.msg)
-	return nil
-}
-
-// bind gives a live request with a new Call-ID to the first leg of the
-// party the SUT starts with that method (the same Request-URI user
-// preferred).
-func (p *party) bind(req *sip.Request) *leg {
-	best := -1
-	for i, lg := range p.unbound {
-		c, ok := lg.steps[0].msg.Msg.(*sip.Request)
-		if !ok || c.Method != req.Method {
-			continue
-		}
-		if c.Recipient.User == req.Recipient.User {
-			best = i
-			break
-		}
-		if best < 0 {
-			best = i
-		}
-	}
-	if best < 0 {
-		return nil
-	}
-	lg := p.unbound[best]
-	p.unbound = append(p.unbound[:best], p.unbound[best+1:]...)
-	return lg
-}
-
-// lingerQuiet is how long the replay keeps listening once every leg is
-// done, after the target's last message: what the target sends then (a
-// BYE the capture lacks, a NOTIFY) is recorded as an extra message of its
-// dialog, not lost.
-const lingerQuiet = 500 * time.Millisecond
-
-// linger takes the target's messages until it has been quiet for
-// lingerQuiet (at most the timeout in all).
-func (r *Replayer) linger(ctx context.Context) error {
-	quiet := min(lingerQuiet, r.cfg.Timeout)
-	deadline := time.NewTimer(r.cfg.Timeout)
-	defer deadline.Stop()
-	idle := time.NewTimer(quiet)
-	defer idle.Stop()
-	for {
-		select {
-		case ev := <-r.events:
-			if err := r.onEvent(ev); err != nil {
-				return err
-			}
-			idle.Reset(quiet)
-		case <-r.fires:
-		case <-idle.C:
-			return nil
-		case <-deadline.C:
-			return nil
-		case <-ctx.Done():
-			return nil
-		}
-	}
-}
-
-// retransmitted counts the target's retransmissions of final responses to
-// INVITEs, per leg: one the party never ACKs (the capture has no ACK for
-// it) shows in the report as the target's reaction to the missing ACK.
-func (r *Replayer) retransmitted(p *party, m sip.Message) {
-	res, ok := m.(*sip.Response)
-	if !ok || res.StatusCode < 200 || res.CSeq() == nil || res.CSeq().MethodName != sip.INVITE || res.CallID() == nil {
-		return
-	}
-	lg := p.byCall[res.CallID().Value()]
-	if lg == nil {
-		return
-	}
-	if lg.live.resent == nil {
-		lg.live.resent = map[uint32]resent{}
-	}
-	rs := lg.live.resent[res.CSeq().SeqNo]
-	rs.label, rs.n = label(res), rs.n+1
-	lg.live.resent[res.CSeq().SeqNo] = rs
 }

@@ -28,6 +28,7 @@ type config struct {
 	gap        time.Duration
 	talk       time.Duration
 	sut        string
+	users      uint64
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -44,6 +45,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.DurationVar(&c.gap, "gap", 100*time.Millisecond, "pause between one copy's end and the next copy's start (before -concurrent divides it)")
 	fs.DurationVar(&c.talk, "talk", 0, "lengthen each copy's answered calls by this much (messages from the first BYE on come later; with -rtp the media fills it)")
 	fs.StringVar(&c.sut, "sut", "", "the SUT's address in the template (default: the flow's PBX)")
+	fs.Uint64Var(&c.users, "users", 0, "give each copy users of its own, numbered from this one (0: every copy keeps the template's users, and copies that overlap share registrations)")
 	if err := fs.Parse(args); err != nil {
 		return c, fmt.Errorf("%w: %w", errUsage, err)
 	}
@@ -99,6 +101,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("bigcap template: %w", err)
 	}
 	var opts []capmut.Option
+	if c.users > 0 {
+		opts = append(opts, capmut.WithUsers(c.users))
+	}
 	if c.sut != "" {
 		a, err := netip.ParseAddrPort(c.sut)
 		if err != nil {
