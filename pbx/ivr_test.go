@@ -109,6 +109,15 @@ func TestIVRSIPInfoDigit(t *testing.T) {
 	if err := callee.WaitAnswer(ctx); err != nil {
 		t.Fatalf("1003 did not answer the transfer: %v", err)
 	}
+	// the 200 is sent, not yet the PBX's: a BYE now would cross it (the
+	// PBX CANCELs, the phone's 200 loses to the CANCEL's 487)
+	for !callee.Acked() {
+		select {
+		case <-ctx.Done():
+			t.Fatal("the PBX never ACKed 1003's 200")
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
 	if res, err := d.Bye(ctx); err != nil || res.StatusCode != 200 {
 		t.Fatalf("BYE: %v %v", res, err)
 	}

@@ -123,6 +123,7 @@ type Call struct {
 	far         Identity // what TwoWayAudio listens for
 	reinvites   int      // re-INVITEs received (ReinvitesReceived)
 	infoDigits  []byte   // DTMF keys received as SIP INFO (InfoDigits)
+	acked       bool     // an incoming call's 2xx has been ACKed (Acked)
 
 	ringing chan struct{} // closed at the first 18x
 	final   chan struct{} // closed at the final response (or the end)
@@ -242,6 +243,15 @@ func (c *Call) Done() <-chan struct{} { return c.done }
 // Final is closed at the final response to the INVITE (sent or received)
 // or when the call ends without one: WaitAnswer as a channel.
 func (c *Call) Final() <-chan struct{} { return c.final }
+
+// Acked reports whether the ACK for an incoming call's 2xx has arrived:
+// the caller's side has the answer (WaitAnswer returns once the 2xx is
+// sent, before the far end has it).
+func (c *Call) Acked() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.acked
+}
 
 // WaitRinging waits for the first 180/183.
 func (c *Call) WaitRinging(ctx context.Context) error {

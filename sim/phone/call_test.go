@@ -28,6 +28,17 @@ func TestCallAnsweredWithTwoWayAudio(t *testing.T) {
 		t.Fatalf("ring time %v %v", ring, ok)
 	}
 
+	for !in.Acked() { // the caller ACKs the 2xx (RFC 3261 §13.2.2.4)
+		select {
+		case <-ctx.Done():
+			t.Fatal("the callee never saw the ACK of its 200")
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	if call.Acked() {
+		t.Error("Acked on the outgoing call, want it only on the incoming one")
+	}
+
 	audioCtx := testCtx(t, 5*time.Second)
 	tw, err := VerifyTwoWay(audioCtx, call, in)
 	if err != nil || !tw.OK() {

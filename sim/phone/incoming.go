@@ -233,8 +233,10 @@ func (a *Agent) onAck(req *sip.Request, tx sip.ServerTransaction) {
 	if c == nil {
 		return
 	}
-	if c.dss != nil {
-		_ = c.dss.ReadAck(req, tx) // a re-INVITE's ACK fails the CSeq check: harmless
+	if c.dss != nil && c.dss.ReadAck(req, tx) == nil { // a re-INVITE's ACK fails the CSeq check: harmless
+		c.mu.Lock()
+		c.acked = true
+		c.mu.Unlock()
 	}
 	// the answer to the offer of our 2xx to an offerless re-INVITE, on an
 	// incoming or an outgoing call (a PBX joining this call to another)
