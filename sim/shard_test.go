@@ -15,11 +15,14 @@ import (
 	"pbxlab/sim/scenario"
 )
 
+// shardScenario leaves margins for loaded cores: an answer 100 ms after
+// the ring within a 2 s ring timeout, 3 s of hold for the audio check (a
+// 500 ms ring timeout and a 1 s hold failed under load).
 const shardScenario = `name: shard-test
 population: {count: 9, first: "100", password: "pw{n}", register_expires: 60s}
 behaviours: {answer: 50, busy: 17, no_answer: 17, reject: 16}
 answer_delay: 100ms
-calls: {rate: 5, hold: 1s, duration: 2s, max_concurrent: 100, ring_timeout: 500ms}
+calls: {rate: 5, hold: 3s, duration: 2s, max_concurrent: 100, ring_timeout: 2s}
 audio: {verify: true}
 seed: 3
 `
