@@ -1,7 +1,6 @@
 package phone
 
 import (
-	"net"
 	"net/netip"
 	"testing"
 	"testing/synctest"
@@ -22,30 +21,8 @@ import (
 func TestRetransmitted2xxACKedAgain(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		nw := memnet.New()
-		srv, err := nw.ListenPacket("udp", "10.0.0.9:5060")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer srv.Close()
-		msgs := make(chan *sip.Request, 32)
-		from := make(chan net.Addr, 32)
-		go func() {
-			parser := sip.NewParser()
-			buf := make([]byte, 65535)
-			for {
-				n, addr, err := srv.ReadFrom(buf)
-				if err != nil {
-					close(msgs)
-					return
-				}
-				if m, err := parser.ParseSIP(buf[:n]); err == nil {
-					if req, ok := m.(*sip.Request); ok {
-						msgs <- req
-						from <- addr
-					}
-				}
-			}
-		}()
+		rs := newRawServer(t, nw, "10.0.0.9:5060")
+		srv, msgs, from := rs.srv, rs.msgs, rs.from
 		answer, err := sdpneg.Offer(netip.MustParseAddrPort("10.0.0.9:4000"), sdpneg.DefaultCodecs(), 7)
 		if err != nil {
 			t.Fatal(err)
