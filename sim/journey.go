@@ -234,39 +234,40 @@ func (j *journey) attended(ctx, sctx context.Context, number string) (int, error
 	if err := j.call.Hold(sctx); err != nil {
 		return 0, err
 	}
-	c2, err := j.caller.Dial(ctx, number)
-	if err != nil {
-		return 0, consultError("consult " + stepReason(err))
-	}
-	j.conf = append(j.conf, c2)
-	rctx, stop := withClockTimeout(ctx, j.r.cfg.clock, j.r.sc.Calls.RingTimeout)
-	err = c2.WaitAnswer(rctx)
-	stop()
-	if code := c2.Code(); code < 200 || code >= 300 {
-		if code != 0 {
-			return 0, consultError("consult " + strconv.Itoa(code))
-		}
-		return 0, consultError("consult " + stepReason(err))
+	c2, reason := j.dialAnswered(ctx, number)
+	if reason != "" {
+		return 0, consultError("consult " + reason)
 	}
 	return j.call.TransferTo(sctx, c2)
+}
+
+// dialAnswered places the caller's second call to number (kept in j.conf,
+// hung up when the journey ends) and waits up to the ring timeout for its
+// answer: the call, or why it was not answered (a status, or a short word).
+func (j *journey) dialAnswered(ctx context.Context, number string) (*phone.Call, string) {
+	c, err := j.caller.Dial(ctx, number)
+	if err != nil {
+		return nil, stepReason(err)
+	}
+	j.conf = append(j.conf, c)
+	rctx, stop := withClockTimeout(ctx, j.r.cfg.clock, j.r.sc.Calls.RingTimeout)
+	err = c.WaitAnswer(rctx)
+	stop()
+	if code := c.Code(); code < 200 || code >= 300 {
+		if code != 0 {
+			return nil, strconv.Itoa(code)
+		}
+		return nil, stepReason(err)
+	}
+	return c, ""
 }
 
 // conference joins the room at number: a second call of the caller's,
 // kept until the journey ends.
 func (j *journey) conference(ctx context.Context, number string) (time.Duration, string) {
-	cc, err := j.caller.Dial(ctx, number)
-	if err != nil {
-		return 0, stepReason(err)
-	}
-	j.conf = append(j.conf, cc)
-	rctx, stop := withClockTimeout(ctx, j.r.cfg.clock, j.r.sc.Calls.RingTimeout)
-	err = cc.WaitAnswer(rctx)
-	stop()
-	if code := cc.Code(); code < 200 || code >= 300 {
-		if code != 0 {
-			return 0, strconv.Itoa(code)
-		}
-		return 0, stepReason(err)
+	cc, reason := j.dialAnswered(ctx, number)
+	if reason != "" {
+		return 0, reason
 	}
 	d, _ := cc.SetupTime()
 	return d, ""
