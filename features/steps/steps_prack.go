@@ -54,7 +54,10 @@ func receivesReliable183(ctx context.Context, w *world, name string) error {
 	}
 	wctx, cancel := w.waitCtx(ctx)
 	defer cancel()
-	for !slices.Contains(rec.out.ReliableProvisional(), 183) || rec.out.PRACKs() == 0 {
+	// acknowledged: its PRACK answered 2xx, so that a probe PRACK sent next
+	// cannot overtake it (a PRACK with a lower CSeq than one already seen
+	// gets 500, RFC 3261 §12.2.2, and the 183 would stay unacknowledged)
+	for !slices.Contains(rec.out.ReliableProvisional(), 183) || rec.out.PRACKsAnswered() == 0 {
 		if err := sleep(wctx, 20*time.Millisecond); err != nil {
 			return fmt.Errorf("%w: %s got %v, %v of them reliably: no reliable 183 acknowledged", ErrExpectation,
 				name, rec.out.Provisional(), rec.out.ReliableProvisional())

@@ -44,6 +44,7 @@ type relState struct {
 	lastRes *sip.Response // the last reliable provisional taken
 	cseq    uint32
 	sent    int   // PRACKs sent
+	okd     int   // PRACKs sent and answered 2xx
 	codes   []int // provisional responses received reliably
 	// incoming: the reliable provisional waiting for its PRACK
 	rseq    uint32
@@ -93,6 +94,14 @@ func (c *Call) PRACKs() int {
 		return c.rel.pracked
 	}
 	return c.rel.sent
+}
+
+// PRACKsAnswered is how many of the PRACKs this outgoing call sent have
+// been answered 2xx (PRACKs counts them as they leave).
+func (c *Call) PRACKsAnswered() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.rel.okd
 }
 
 // takeProvisional runs for each provisional response to our INVITE. A
@@ -160,6 +169,10 @@ func (c *Call) sendPrack(req *sip.Request) {
 			a.log.Debug("prack failed", "call_id", c.callID, "error", err)
 		case !res.IsSuccess():
 			a.log.Info("prack refused", "call_id", c.callID, "status", res.StatusCode)
+		default:
+			c.mu.Lock()
+			c.rel.okd++
+			c.mu.Unlock()
 		}
 	})
 }

@@ -48,8 +48,9 @@ func TestRel100DirectCall(t *testing.T) {
 				if !out.EarlyMedia() {
 					t.Errorf("caller saw no early media")
 				}
-				if out.PRACKs() != tc.pracks || in.PRACKs() != tc.pracks {
-					t.Errorf("PRACKs sent %d, received %d; want %d", out.PRACKs(), in.PRACKs(), tc.pracks)
+				synctest.Wait() // the PRACK's 200 is in
+				if out.PRACKs() != tc.pracks || in.PRACKs() != tc.pracks || out.PRACKsAnswered() != tc.pracks {
+					t.Errorf("PRACKs sent %d, received %d, answered 2xx %d; want %d", out.PRACKs(), in.PRACKs(), out.PRACKsAnswered(), tc.pracks)
 				}
 				if err := out.Hangup(ctx); err != nil {
 					t.Fatalf("hangup after PRACK (BYE CSeq past the PRACK's): %v", err)
