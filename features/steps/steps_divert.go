@@ -105,7 +105,11 @@ func toldForwarded(ctx context.Context, w *world, name string) error {
 		}
 		return wireMessage{}, false
 	})
-	if err != nil || !slices.Contains(rec.out.Provisional(), 181) {
+	// the capture has the PBX's write; the phone reads it a moment later
+	for err == nil && !slices.Contains(rec.out.Provisional(), 181) {
+		err = sleep(wctx, 10*time.Millisecond)
+	}
+	if err != nil {
 		return fmt.Errorf("%w: %s got provisionals %v, no 181 Call Is Being Forwarded (%v)", ErrExpectation, name, rec.out.Provisional(), err)
 	}
 	return nil
