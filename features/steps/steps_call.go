@@ -332,6 +332,20 @@ func hangUp(ctx context.Context, w *world, name string) error {
 }
 
 // legOf returns name's leg of the current call between a and b.
+// answeredLegs is the call between a and b with a's and b's legs of it,
+// an ErrUsage when it is not answered.
+func (w *world) answeredLegs(a, b string) (*callRec, *phone.Call, *phone.Call, error) {
+	rec, err := w.callBetween(a, b)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	la, lb := legOf(rec, a), legOf(rec, b)
+	if la == nil || lb == nil {
+		return nil, nil, nil, fmt.Errorf("%w: %s is not answered", ErrUsage, rec)
+	}
+	return rec, la, lb, nil
+}
+
 func legOf(rec *callRec, name string) *phone.Call {
 	if name == rec.caller {
 		return rec.out
@@ -340,13 +354,9 @@ func legOf(rec *callRec, name string) *phone.Call {
 }
 
 func hearEachOther(ctx context.Context, w *world, a, b string) error {
-	rec, err := w.callBetween(a, b)
+	rec, la, lb, err := w.answeredLegs(a, b)
 	if err != nil {
 		return err
-	}
-	la, lb := legOf(rec, a), legOf(rec, b)
-	if la == nil || lb == nil {
-		return fmt.Errorf("%w: %s is not answered", ErrUsage, rec)
 	}
 	wctx, cancel := w.waitCtx(ctx)
 	defer cancel()

@@ -110,13 +110,9 @@ func cbStep2[A, B any](f func(context.Context, *world, *callbackState, A, B) err
 
 // endCallBetween: a hangs up its call with b; both legs end.
 func endCallBetween(ctx context.Context, w *world, a, b string) error {
-	rec, err := w.callBetween(a, b)
+	rec, la, lb, err := w.answeredLegs(a, b)
 	if err != nil {
 		return err
-	}
-	la, lb := legOf(rec, a), legOf(rec, b)
-	if la == nil || lb == nil {
-		return fmt.Errorf("%w: %s is not answered", ErrUsage, rec)
 	}
 	wctx, cancel := w.waitCtx(ctx)
 	defer cancel()

@@ -91,20 +91,7 @@ func callForwarded(ctx context.Context, w *world, caller, callee, target string)
 	if err != nil {
 		return err
 	}
-	id, err := w.identityOf(target)
-	if err != nil {
-		return err
-	}
-	rec.out.ExpectIdentity(id)
-	w.mu.Lock()
-	rec.callee = target
-	w.mu.Unlock()
-	for _, d := range w.devicesOf(target) {
-		if _, ok := rec.base[d.key]; !ok {
-			rec.base[d.key] = d.incomingCount()
-		}
-	}
-	return nil
+	return retarget(w, rec, target)
 }
 
 // reachesDivertedWithReason: the INVITE ringing name carries a Diversion

@@ -146,8 +146,8 @@ func editBoss(w *world, boss string, edit func(b *config.SecretaryBoss)) error {
 	})
 }
 
-// retarget makes target the callee of the call rec (a hotline's number):
-// its rings and the identity the caller hears.
+// retarget makes target the callee of the call rec (a hotline's number, a
+// forwarded call): its rings and the identity the caller hears.
 func retarget(w *world, rec *callRec, target string) error {
 	id, err := w.identityOf(target)
 	if err != nil {

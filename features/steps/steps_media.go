@@ -86,13 +86,9 @@ func mediaTimeout(_ context.Context, w *world, secs int) error {
 // from that same address (symmetric RTP). A proxy that passes SDP through
 // fails it: each phone would send straight to the other.
 func flowsThroughPBX(_ context.Context, w *world, a, b string) error {
-	rec, err := w.callBetween(a, b)
+	rec, la, lb, err := w.answeredLegs(a, b)
 	if err != nil {
 		return err
-	}
-	la, lb := legOf(rec, a), legOf(rec, b)
-	if la == nil || lb == nil {
-		return fmt.Errorf("%w: %s is not answered", ErrUsage, rec)
 	}
 	for _, p := range []struct {
 		name       string
