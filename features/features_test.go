@@ -123,7 +123,7 @@ func TestFeatures(t *testing.T) {
 	}
 	checkCapturesWithTshark(t, dir)
 	if status != 0 || !res.OK() {
-		t.Errorf("suite failed (status %d):\n%s\n%s", status, strings.Join(res.Failures, "\n"), out.String())
+		t.Errorf("suite failed (status %d):\n%s\nfailures:\n%s\nfailed scenarios:\n%s", status, out.String(), strings.Join(res.Failures, "\n"), failedNames(res))
 	}
 	if (os.Getenv("PBXLAB_FEATURES_TAGS") == "" && res.Scenarios < 20) || res.Skipped != 0 {
 		t.Errorf("want every scenario run in-process, got %+v", res)
@@ -224,7 +224,7 @@ func TestRunLive(t *testing.T) {
 	}
 	t.Logf("scenarios %d, passed %d, failed %d, skipped %d", res.Scenarios, res.Passed, res.Failed, res.Skipped)
 	if !res.OK() {
-		t.Errorf("live run failed:\n%s\n%s", strings.Join(res.Failures, "\n"), out.String())
+		t.Errorf("live run failed:\n%s\nfailed scenarios:\n%s", out.String(), strings.Join(res.Failures, "\n"))
 	}
 	if res.Skipped == 0 || res.Passed == 0 || res.Scenarios != res.Passed+res.Skipped+res.Failed {
 		t.Errorf("want in-process scenarios skipped and the rest passed, got %+v", res)
@@ -287,7 +287,7 @@ func TestFeaturesTCP(t *testing.T) {
 	defer cancel()
 	res, err := Run(ctx, Options{
 		Target:      &InProcess{Transport: "tcp"},
-		Tags:        "~@wip && ~@udp", // @udp: a datagram's bounds are the message's
+		Tags:        tcpTags(), // @udp: a datagram's bounds are the message's
 		Output:      outputDir(t),
 		Format:      "progress",
 		Out:         &out,
@@ -298,7 +298,7 @@ func TestFeaturesTCP(t *testing.T) {
 	}
 	t.Logf("scenarios %d, passed %d, failed %d, skipped %d", res.Scenarios, res.Passed, res.Failed, res.Skipped)
 	if !res.OK() || res.Skipped != 0 || res.Passed == 0 {
-		t.Errorf("tcp run: %+v\n%s\n%s", res, strings.Join(res.Failures, "\n"), out.String())
+		t.Errorf("tcp run:\n%s\nfailures:\n%s\nfailed scenarios:\n%s\n%d scenarios, %d passed, %d failed, %d skipped", out.String(), strings.Join(res.Failures, "\n"), failedNames(res), res.Scenarios, res.Passed, res.Failed, res.Skipped)
 	}
 }
 
@@ -340,4 +340,26 @@ func featuresTags() string {
 		return containerTags()
 	}
 	return os.Getenv("PBXLAB_FEATURES_TAGS")
+}
+
+// tcpTags is TestFeaturesTCP's tag expression: every scenario but @wip and
+// @udp ones, narrowed by $PBXLAB_FEATURES_TAGS when set (an and of
+// terms: its terms join the others).
+func tcpTags() string {
+	tags := "~@wip && ~@udp"
+	if t := os.Getenv("PBXLAB_FEATURES_TAGS"); t != "" {
+		tags += " && " + t
+	}
+	return tags
+}
+
+// failedNames lists the failed scenarios a line each, without their errors:
+// printed last, so that the tail of a long log names them.
+func failedNames(res Result) string {
+	var b strings.Builder
+	for _, f := range res.Failures {
+		name, _, _ := strings.Cut(f, ": ")
+		b.WriteString("  " + name + "\n")
+	}
+	return b.String()
 }
