@@ -7,6 +7,7 @@ package cdr
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -56,6 +57,7 @@ type Filter struct {
 type Store struct {
 	db    *sql.DB
 	b     *store.Batcher
+	st    *store.Stmts // the writes, prepared once
 	clock clock.Clock
 	log   *slog.Logger
 	// readOnly stores (the `pbxlab cdr` lister) neither recover nor write:
@@ -116,9 +118,20 @@ func Open(ctx context.Context, db *sql.DB, opts ...Option) (*Store, error) {
 	if n, _ := res.RowsAffected(); n > 0 {
 		s.log.Warn("calls interrupted by the last stop", "count", n)
 	}
+	if s.st, err = store.Prepare(ctx, db, insertRecord, updateAnswer, updateFinish); err != nil {
+		return nil, fmt.Errorf("open cdr: %w", err)
+	}
 	s.b = store.NewBatcher(db, store.WithBatcherLogger(s.log))
 	return s, nil
 }
+
+// The writes of the call path, prepared once (store.Stmts).
+const (
+	insertRecord = `INSERT INTO cdr(call_id, caller, dialled, callee, setup_ns, answer_ns, end_ns, disposition, cause, reason)
+			VALUES(?,?,?,?,?,?,?,?,?,?)`
+	updateAnswer = `UPDATE cdr SET answer_ns = ? WHERE id = ? AND end_ns = 0`
+	updateFinish = `UPDATE cdr SET callee = ?, answer_ns = ?, end_ns = ?, disposition = ?, cause = ?, reason = ? WHERE id = ?`
+)
 
 // Begin inserts r (disposition IN_PROGRESS unless set) and returns its id
 // once committed.
@@ -131,8 +144,7 @@ func (s *Store) Begin(ctx context.Context, r Record) (int64, error) {
 	}
 	var id int64
 	err := s.b.Do(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO cdr(call_id, caller, dialled, callee, setup_ns, answer_ns, end_ns, disposition, cause, reason)
-			VALUES(?,?,?,?,?,?,?,?,?,?)`, r.CallID, r.Caller, r.Dialled, r.Callee, ns(r.Setup), ns(r.Answer), ns(r.End), r.Disposition, r.Cause, r.Reason)
+		res, err := s.st.Exec(ctx, tx, insertRecord, r.CallID, r.Caller, r.Dialled, r.Callee, ns(r.Setup), ns(r.Answer), ns(r.End), r.Disposition, r.Cause, r.Reason)
 		if err != nil {
 			return err
 		}
@@ -157,7 +169,7 @@ func (s *Store) Answered(ctx context.Context, id int64, at time.Time) error {
 		return fmt.Errorf("answer cdr %d: %w", id, ErrReadOnly)
 	}
 	err := s.b.Post(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE cdr SET answer_ns = ? WHERE id = ? AND end_ns = 0`, ns(at), id)
+		_, err := s.st.Exec(ctx, tx, updateAnswer, ns(at), id)
 		return err
 	})
 	if err != nil {
@@ -183,8 +195,7 @@ func (s *Store) Finish(ctx context.Context, id int64, r Record) error {
 		return fmt.Errorf("finish cdr %d: %w", id, ErrReadOnly)
 	}
 	err := s.b.Do(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE cdr SET callee = ?, answer_ns = ?, end_ns = ?, disposition = ?, cause = ?, reason = ? WHERE id = ?`,
-			r.Callee, ns(r.Answer), ns(r.End), r.Disposition, r.Cause, r.Reason, id)
+		res, err := s.st.Exec(ctx, tx, updateFinish, r.Callee, ns(r.Answer), ns(r.End), r.Disposition, r.Cause, r.Reason, id)
 		if err != nil {
 			return err
 		}
@@ -253,7 +264,7 @@ func (s *Store) Close() error {
 	if s.b == nil {
 		return nil
 	}
-	return s.b.Close()
+	return errors.Join(s.b.Close(), s.st.Close())
 }
 
 func ns(t time.Time) int64 {

@@ -3,6 +3,7 @@ package registrar
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"net/netip"
 	"time"
@@ -37,6 +38,7 @@ CREATE INDEX registrar_bindings_expires ON registrar_bindings(expires_ns) WHERE 
 type SQLStore struct {
 	db *sql.DB
 	b  *store.Batcher
+	st *store.Stmts // the writes, prepared once
 }
 
 // NewSQLStore migrates the registrar schema in db (opened by store.Open)
@@ -45,11 +47,15 @@ func NewSQLStore(ctx context.Context, db *sql.DB, opts ...store.BatcherOption) (
 	if err := store.Migrate(ctx, db, schema()); err != nil {
 		return nil, fmt.Errorf("open binding store: %w", err)
 	}
-	return &SQLStore{db: db, b: store.NewBatcher(db, opts...)}, nil
+	st, err := store.Prepare(ctx, db, upsert, deleteContact, deleteAOR, purge)
+	if err != nil {
+		return nil, fmt.Errorf("open binding store: %w", err)
+	}
+	return &SQLStore{db: db, b: store.NewBatcher(db, opts...), st: st}, nil
 }
 
 // Close stops the writer after committing queued writes.
-func (s *SQLStore) Close() error { return s.b.Close() }
+func (s *SQLStore) Close() error { return errors.Join(s.b.Close(), s.st.Close()) }
 
 const upsert = `INSERT INTO registrar_bindings
 	(aor, contact, received, transport, expires_ns, q, call_id, cseq, static, updated_ns)
@@ -59,6 +65,12 @@ const upsert = `INSERT INTO registrar_bindings
 	q = excluded.q, call_id = excluded.call_id, cseq = excluded.cseq, static = excluded.static,
 	updated_ns = excluded.updated_ns`
 
+const (
+	deleteContact = `DELETE FROM registrar_bindings WHERE aor = ? AND contact = ?`
+	deleteAOR     = `DELETE FROM registrar_bindings WHERE aor = ?`
+	purge         = `DELETE FROM registrar_bindings WHERE static = 0 AND expires_ns <= ?`
+)
+
 // Put implements Store.
 func (s *SQLStore) Put(ctx context.Context, bs ...Binding) error {
 	err := s.b.Do(ctx, func(ctx context.Context, tx *sql.Tx) error {
@@ -67,7 +79,7 @@ func (s *SQLStore) Put(ctx context.Context, bs ...Binding) error {
 			if b.Received.IsValid() {
 				received = b.Received.String()
 			}
-			if _, err := tx.ExecContext(ctx, upsert, b.AOR, b.Contact, received, b.Transport,
+			if _, err := s.st.Exec(ctx, tx, upsert, b.AOR, b.Contact, received, b.Transport,
 				nanos(b.Expires), b.Q, b.CallID, int64(b.CSeq), b.Static, nanos(b.UpdatedAt)); err != nil {
 				return err
 			}
@@ -84,7 +96,7 @@ func (s *SQLStore) Put(ctx context.Context, bs ...Binding) error {
 func (s *SQLStore) Delete(ctx context.Context, aor string, contacts ...string) error {
 	err := s.b.Do(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		for _, c := range contacts {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM registrar_bindings WHERE aor = ? AND contact = ?`, aor, c); err != nil {
+			if _, err := s.st.Exec(ctx, tx, deleteContact, aor, c); err != nil {
 				return err
 			}
 		}
@@ -99,7 +111,7 @@ func (s *SQLStore) Delete(ctx context.Context, aor string, contacts ...string) e
 // DeleteAOR implements Store.
 func (s *SQLStore) DeleteAOR(ctx context.Context, aor string) error {
 	err := s.b.Do(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `DELETE FROM registrar_bindings WHERE aor = ?`, aor)
+		_, err := s.st.Exec(ctx, tx, deleteAOR, aor)
 		return err
 	})
 	if err != nil {
@@ -112,7 +124,7 @@ func (s *SQLStore) DeleteAOR(ctx context.Context, aor string) error {
 func (s *SQLStore) Purge(ctx context.Context, now time.Time) (int, error) {
 	var n int64
 	err := s.b.Do(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM registrar_bindings WHERE static = 0 AND expires_ns <= ?`, nanos(now))
+		res, err := s.st.Exec(ctx, tx, purge, nanos(now))
 		if err != nil {
 			return err
 		}
