@@ -1,0 +1,3 @@
+module github.com/icholy/digest
+
+go 1.22
