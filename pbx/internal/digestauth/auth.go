@@ -10,6 +10,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"pbxlab/internal/clock"
@@ -51,6 +52,7 @@ type Auth struct {
 	clock  clock.Clock
 	ttl    time.Duration
 	secret []byte
+	macs   sync.Pool // of hash.Hash: HMAC-SHA256 keyed with secret (nonce.go)
 }
 
 // Option configures an Auth.

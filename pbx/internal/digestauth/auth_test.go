@@ -396,3 +396,31 @@ func BenchmarkVerify(b *testing.B) {
 		}
 	}
 }
+
+// TestParseCredentialsPatched pins what third_party/digest's patched
+// parameter parser (reader sized to the header, bytes for runes) reads:
+// escapes, UTF-8 and invalid UTF-8 in quoted strings, tokens, spacing.
+func TestParseCredentialsPatched(t *testing.T) {
+	tests := []struct {
+		in, user, realm, uri string
+	}{
+		{`Digest username="a\"b\\c", realm="r", nonce="n", uri="sip:x", response="0"`, `a"b\c`, "r", "sip:x"},
+		{`Digest username="ré", realm="pbx", nonce="n",uri="sip:1000@pbx", response="0"`, "ré", "pbx", "sip:1000@pbx"},
+		{"Digest username=\"\xff\", realm=pbx, nonce=n, uri=\"u\", response=0", "\uFFFD", "pbx", "u"},
+		{`Digest   username = "u" ,realm="` + strings.Repeat("x", 5000) + `", nonce="n", uri="u", response="0"`, "u", strings.Repeat("x", 5000), "u"},
+	}
+	for _, tc := range tests {
+		c, err := digest.ParseCredentials(tc.in)
+		if err != nil {
+			t.Fatalf("%.60q: %v", tc.in, err)
+		}
+		if c.Username != tc.user || c.Realm != tc.realm || c.URI != tc.uri {
+			t.Errorf("%.60q: username %q realm %.20q uri %q, want %q %.20q %q", tc.in, c.Username, c.Realm, c.URI, tc.user, tc.realm, tc.uri)
+		}
+	}
+	for _, bad := range []string{`Digest username="unterminated`, `Digest username`, `Digest username="a" realm="b"`} {
+		if _, err := digest.ParseCredentials(bad); err == nil {
+			t.Errorf("%q: parsed, want an error", bad)
+		}
+	}
+}

@@ -6,6 +6,8 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
+	"hash"
+	"io"
 	"time"
 )
 
@@ -24,16 +26,25 @@ const (
 func (a *Auth) newNonce(realm string) string {
 	var raw [nonceLen]byte
 	binary.BigEndian.PutUint64(raw[:tsLen], uint64(a.clock.Now().UnixNano()))
-	_, _ = rand.Read(raw[tsLen : tsLen+saltLen]) // never fails (crypto/rand)
-	copy(raw[tsLen+saltLen:], a.mac(raw[:tsLen+saltLen], realm))
+	_, _ = rand.Read(raw[tsLen : tsLen+saltLen])           // never fails (crypto/rand)
+	a.mac(raw[:tsLen+saltLen], raw[:tsLen+saltLen], realm) // appends in place
 	return base64.RawURLEncoding.EncodeToString(raw[:])
 }
 
-func (a *Auth) mac(tsSalt []byte, realm string) []byte {
-	m := hmac.New(sha256.New, a.secret)
+// mac is HMAC-SHA256(secret, tsSalt | realm) appended to dst. The keyed
+// hashes are pooled: one per REGISTER was ~10 % of the bytes a REGISTER
+// allocated.
+func (a *Auth) mac(dst, tsSalt []byte, realm string) []byte {
+	m, _ := a.macs.Get().(hash.Hash)
+	if m == nil {
+		m = hmac.New(sha256.New, a.secret)
+	}
+	m.Reset()
 	m.Write(tsSalt)
-	m.Write([]byte(realm))
-	return m.Sum(nil)
+	io.WriteString(m, realm)
+	dst = m.Sum(dst)
+	a.macs.Put(m)
+	return dst
 }
 
 // checkNonce returns the nonce's age, or ErrBadNonce.
@@ -45,7 +56,8 @@ func (a *Auth) checkNonce(nonce, realm string) (time.Duration, error) {
 	if err != nil || len(raw) != nonceLen {
 		return 0, ErrBadNonce
 	}
-	if !hmac.Equal(raw[tsLen+saltLen:], a.mac(raw[:tsLen+saltLen], realm)) {
+	var sum [macLen]byte
+	if !hmac.Equal(raw[tsLen+saltLen:], a.mac(sum[:0], raw[:tsLen+saltLen], realm)) {
 		return 0, ErrBadNonce
 	}
 	issued := time.Unix(0, int64(binary.BigEndian.Uint64(raw[:tsLen])))

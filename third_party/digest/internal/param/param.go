@@ -6,6 +6,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Param is a key/value header parameter
@@ -37,7 +38,8 @@ func Format(pp ...Param) string {
 
 // Parse parses the header parameters
 func Parse(s string) ([]Param, error) {
-	var pp []Param
+	// pbxlab patch: room for every parameter at once (each has an '=')
+	pp := make([]Param, 0, strings.Count(s, "="))
 	// pbxlab patch: a reader the size of the header, not bufio's default
 	// 4 KiB: a SIP registrar parses one Authorization per REGISTER, and the
 	// 4 KiB buffer was a sixth of the bytes it allocated (bufio's minimum is 16).
@@ -97,7 +99,8 @@ func parseByte(br *bufio.Reader, expect byte) error {
 }
 
 func parseString(br *bufio.Reader) (string, error) {
-	var s []rune
+	// pbxlab patch: bytes (UTF-8) instead of runes, 4 bytes a character
+	s := make([]byte, 0, 64)
 	// read the open quote
 	if err := parseByte(br, '"'); err != nil {
 		return "", err
@@ -110,7 +113,7 @@ func parseString(br *bufio.Reader) (string, error) {
 			return "", err
 		}
 		if escaped {
-			s = append(s, r)
+			s = utf8.AppendRune(s, r)
 			escaped = false
 			continue
 		}
@@ -122,7 +125,7 @@ func parseString(br *bufio.Reader) (string, error) {
 		if r == '"' {
 			break
 		}
-		s = append(s, r)
+		s = utf8.AppendRune(s, r)
 	}
 	return string(s), nil
 }
