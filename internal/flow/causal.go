@@ -3,6 +3,7 @@ package flow
 import (
 	"github.com/emiago/sipgo/sip"
 
+	"pbxlab/internal/rel100"
 	"pbxlab/internal/sipwire"
 )
 
@@ -15,6 +16,8 @@ import (
 //   - a response: its request (same Call-ID and CSeq, the other way);
 //   - an ACK: the final response to the INVITE of its CSeq (RFC 3261
 //     §17.1.1.3, §13.2.2.4);
+//   - a PRACK: the reliable provisional response its RAck names (RFC 3262
+//     §7.2: RSeq, CSeq number and method) in the same Call-ID;
 //   - any other request: the final response to the previous request of
 //     the same method its sender made in the same Call-ID (a retry with
 //     credentials after a 401/407, the next NOTIFY after the last one's
@@ -75,6 +78,11 @@ func causes(msgs []sipwire.Message) []int {
 	requests := map[reqKey]int{} // first index of each request
 	finals := map[reqKey]int{}   // first final response, keyed by its request
 	setups := map[string]int{}   // first 2xx to an INVITE, by Call-ID and tag pair
+	type relKey struct {
+		callID string
+		rack   rel100.RAck
+	}
+	reliable := map[relKey]int{} // first reliable provisional, by what a PRACK's RAck names
 	type senderKey struct {
 		callID, src string
 		method      sip.RequestMethod
@@ -95,6 +103,12 @@ func causes(msgs []sipwire.Message) []int {
 			k := reqKey{tx, m.Dst.String(), m.Src.String()}
 			if _, ok := finals[k]; !ok && v.StatusCode >= 200 {
 				finals[k] = i
+			}
+			if rseq, ok := rel100.Reliable(v); ok && v.StatusCode < 200 {
+				rk := relKey{tx.callID, rel100.RAck{RSeq: rseq, CSeq: cs.SeqNo, Method: cs.MethodName}}
+				if _, ok := reliable[rk]; !ok {
+					reliable[rk] = i
+				}
 			}
 			if d := dialogKey(m.Msg); d != "" && v.StatusCode/100 == 2 && cs.MethodName == sip.INVITE {
 				if _, ok := setups[d]; !ok {
@@ -126,6 +140,12 @@ func causes(msgs []sipwire.Message) []int {
 					out[i] = f
 				}
 			case sip.CANCEL:
+			case sip.PRACK:
+				if rack, err := rel100.RAckOf(v); err == nil {
+					if r, ok := reliable[relKey{tx.callID, rack}]; ok {
+						out[i] = r
+					}
+				}
 			default:
 				sk := senderKey{tx.callID, k.src, tx.method}
 				if p, ok := prev[sk]; ok && p.tx.seq < tx.seq {

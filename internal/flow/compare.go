@@ -150,7 +150,7 @@ func compareCalls(a, b string) int {
 func (o compareOpts) byCall(f Flow) map[string][]string {
 	out := map[string][]string{}
 	for _, s := range f.Steps {
-		if o.ignoreMethods[s.Method] {
+		if o.ignoreMethods[s.Method] || lateTrying(s) {
 			continue
 		}
 		label := s.Label()
@@ -171,6 +171,15 @@ func (o compareOpts) byCall(f Flow) map[string][]string {
 		out[call] = append(out[call], strings.Join(parts, " "))
 	}
 	return out
+}
+
+// lateTrying reports a 100 Trying inside a dialog (to a re-INVITE: its
+// dialog placeholder has a tag pair). A UAS sends one only when it will not
+// answer within 200 ms (RFC 3261 §17.2.1): a B2BUA waiting for the far end
+// of a hold or resume sends it on a slow run and not on a fast one. The
+// 100 to an initial INVITE is compared: a PBX sends it at once.
+func lateTrying(s Step) bool {
+	return s.Status == 100 && strings.Contains(s.Dialog, "/")
 }
 
 // diff is a longest-common-subsequence diff of two step lists.

@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -432,5 +433,70 @@ func TestNewLeavesOutReACK(t *testing.T) {
 	more := append(append(append([]msg{}, ms[:12]...), other), ms[12:]...)
 	if n, m := len(New(parse(t, more)).Steps), len(want.Steps); n != m+1 {
 		t.Errorf("an ACK with another CSeq: %d steps, want %d", n, m+1)
+	}
+}
+
+// TestCausalOrderPRACK: a caller that acknowledges a reliable 183 at once
+// sends its PRACK before the PBX's write of the 183 is recorded (CI's TCP
+// run saw it); the PRACK still comes after the 183 its RAck names.
+func TestCausalOrderPRACK(t *testing.T) {
+	const (
+		a  = "1001@127.0.0.1;tag=fa"
+		b  = "1002@127.0.0.1;tag=z"
+		av = "127.0.0.1:40000"
+	)
+	rel := []string{"Require: 100rel", "RSeq: 1"}
+	inOrder := []msg{
+		{phones, pbxUDP, "", req("INVITE", "1002@127.0.0.1", av, a, "1002@127.0.0.1", "c", 1, "Require: 100rel") + "\n\n" + sdpBody},
+		{pbxUDP, phones, "", res(100, "INVITE", av, a, "1002@127.0.0.1", "c", 1)},
+		{pbxUDP, phones, "", res(183, "INVITE", av, a, b, "c", 1, rel...) + "\n\n" + sdpBody},
+		{phones, pbxUDP, "", req("PRACK", "1002@127.0.0.1", av, a, b, "c", 2, "RAck: 1 1 INVITE")},
+		{pbxUDP, phones, "", res(200, "PRACK", av, a, b, "c", 2)},
+		{pbxUDP, phones, "", res(200, "INVITE", av, a, b, "c", 1) + "\n\n" + sdpBody},
+	}
+	want := New(parse(t, inOrder))
+	for _, order := range [][]int{{0, 1, 3, 2, 4, 5}, {0, 1, 3, 4, 2, 5}} {
+		var recorded []msg
+		for _, i := range order {
+			recorded = append(recorded, inOrder[i])
+		}
+		got := New(parse(t, recorded))
+		if want.String() != got.String() {
+			t.Fatalf("the recorded order %v changed the flow:\n%s\nwant\n%s", order, got, want)
+		}
+	}
+	// a PRACK naming an RSeq no response carried keeps its place
+	other := slices.Clone(inOrder)
+	other[3].text = strings.Replace(other[3].text, "RAck: 1 1 INVITE", "RAck: 9 1 INVITE", 1)
+	moved := []msg{other[0], other[1], other[3], other[2], other[4], other[5]}
+	if got := New(parse(t, moved)); got.Steps[2].Method != "PRACK" {
+		t.Fatalf("a PRACK naming no response moved:\n%s", got)
+	}
+}
+
+// TestCompareIgnoresLateTrying: a 100 to a re-INVITE (sent only when the
+// answer takes over 200 ms) is left out; one to an initial INVITE is not.
+func TestCompareIgnoresLateTrying(t *testing.T) {
+	const (
+		a  = "1001@127.0.0.1;tag=fa"
+		b  = "1002@127.0.0.1;tag=z"
+		av = "127.0.0.1:40000"
+	)
+	base := []msg{
+		{phones, pbxUDP, "", req("INVITE", "1002@127.0.0.1", av, a, "1002@127.0.0.1", "c", 1) + "\n\n" + sdpBody},
+		{pbxUDP, phones, "", res(100, "INVITE", av, a, "1002@127.0.0.1", "c", 1)},
+		{pbxUDP, phones, "", res(200, "INVITE", av, a, b, "c", 1) + "\n\n" + sdpBody},
+		{phones, pbxUDP, "", req("ACK", "1002@127.0.0.1", av, a, b, "c", 1)},
+		{phones, pbxUDP, "", req("INVITE", "1002@127.0.0.1", av, a, b, "c", 2) + "\n\n" + sdpBody},
+		{pbxUDP, phones, "", res(200, "INVITE", av, a, b, "c", 2) + "\n\n" + sdpBody},
+		{phones, pbxUDP, "", req("ACK", "1002@127.0.0.1", av, a, b, "c", 2)},
+	}
+	slow := slices.Insert(slices.Clone(base), 5, msg{pbxUDP, phones, "", res(100, "INVITE", av, a, b, "c", 2)})
+	if r := Compare(New(parse(t, base)), New(parse(t, slow))); !r.Equal() {
+		t.Errorf("a 100 to the re-INVITE counted:\n%s", r)
+	}
+	noTrying := slices.Delete(slices.Clone(base), 1, 2)
+	if r := Compare(New(parse(t, base)), New(parse(t, noTrying))); r.Equal() {
+		t.Error("a missing 100 to the initial INVITE went unnoticed")
 	}
 }
