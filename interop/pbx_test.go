@@ -182,7 +182,7 @@ func listCDRs(t *testing.T, store string) []pbx.CDR {
 
 // freePort returns a port that was free on ip for network ("udp", "tcp")
 // a moment ago.
-func freePort(t *testing.T, network, ip string) int {
+func freePort(t testing.TB, network, ip string) int {
 	t.Helper()
 	switch network {
 	case "udp":

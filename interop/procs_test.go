@@ -14,7 +14,7 @@ import (
 // and then checks that nothing of it outlives the test: every process the
 // group had (Kamailio forks workers) is gone and every port in ports
 // ("udp:127.0.0.1:5060", "tcp:...") can be bound again.
-func startProc(t *testing.T, cmd *exec.Cmd, ports ...string) *testproc.Proc {
+func startProc(t testing.TB, cmd *exec.Cmd, ports ...string) *testproc.Proc {
 	t.Helper()
 	p, err := testproc.Start(cmd)
 	if err != nil {
@@ -36,7 +36,7 @@ func startProc(t *testing.T, cmd *exec.Cmd, ports ...string) *testproc.Proc {
 
 // assertGone fails t if a process of pids still runs, if p's group has a
 // member left, or if a port is still bound.
-func assertGone(t *testing.T, name string, p *testproc.Proc, pids []int, ports []string) {
+func assertGone(t testing.TB, name string, p *testproc.Proc, pids []int, ports []string) {
 	t.Helper()
 	for _, pid := range pids {
 		if testproc.Alive(pid) {

@@ -68,3 +68,48 @@ func options(pbx, local, id string) string {
 		"Max-Forwards: 70\r\nTo: <sip:%s>\r\nFrom: <sip:probe@%s>;tag=p1\r\n"+
 		"Call-ID: ka-%s\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n", pbx, local, id, pbx, local, id)
 }
+
+// TestTCPLargeMessages: a request far larger than a TCP connection's read
+// buffer (4 KiB, third_party/sipgo) arrives over many reads, written in
+// pieces, and is answered; so is the small one that follows it on the
+// same connection.
+func TestTCPLargeMessages(t *testing.T) {
+	in := startPBX(t, nil, pbxtest.Options{})
+	c, err := net.Dial("tcp", in.TCP.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+	r := bufio.NewReader(c)
+	big := options(in.TCP.String(), c.LocalAddr().String(), "big")
+	head, rest, _ := strings.Cut(big, "\r\n")
+	var pad strings.Builder
+	for i := range 40 {
+		fmt.Fprintf(&pad, "X-Pad-%02d: %s\r\n", i, strings.Repeat("p", 1000))
+	}
+	big = head + "\r\n" + pad.String() + rest
+	for i := 0; i < len(big); i += 1500 { // in pieces, as segments come
+		if _, err := io.WriteString(c, big[i:min(i+1500, len(big))]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := io.WriteString(c, options(in.TCP.String(), c.LocalAddr().String(), "small")); err != nil {
+		t.Fatal(err)
+	}
+	for _, which := range []string{"big", "small"} {
+		status, err := r.ReadString('\n')
+		if err != nil || status != "SIP/2.0 200 OK\r\n" {
+			t.Fatalf("the %s OPTIONS (%d bytes) got %q, %v", which, len(big), status, err)
+		}
+		for { // the rest of the response, up to its blank line (no body)
+			line, err := r.ReadString('\n')
+			if err != nil {
+				t.Fatal(err)
+			}
+			if line == "\r\n" {
+				break
+			}
+		}
+	}
+}

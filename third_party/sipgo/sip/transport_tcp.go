@@ -160,9 +160,16 @@ func (t *TransportTCP) initConnection(conn net.Conn, raddr string, handler Messa
 	return c
 }
 
+// tcpReadSize is the read buffer of a TCP connection (pbxlab patch).
+const tcpReadSize = 4096
+
 // This should performe better to avoid any interface allocation
 func (t *TransportTCP) readConnection(conn *TCPConnection, laddr string, raddr string, handler MessageHandler) {
-	buf := make([]byte, TransportBufferReadSize)
+	// pbxlab patch (third_party/sipgo/README.pbxlab.md): a stream read may
+	// return any part of a message and the stream parser keeps what it has
+	// not parsed yet, so a connection reads through a small buffer instead
+	// of one the size of the largest UDP datagram (64 KiB per connection).
+	buf := make([]byte, min(int(TransportBufferReadSize), tcpReadSize))
 	defer t.pool.deleteExact(laddr, conn)
 	defer func() {
 		if err := t.pool.CloseAndDelete(conn, raddr); err != nil {
