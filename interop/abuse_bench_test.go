@@ -3,8 +3,8 @@ package interop
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/netip"
@@ -175,7 +175,7 @@ func runAbuse(b *testing.B, attack time.Duration, abuse func(context.Context, ab
 	b.ReportMetric(float64(base)/(1<<20), "rss_base_MB")
 	b.ReportMetric(float64(peak)/(1<<20), "rss_peak_MB")
 	b.ReportMetric(float64(after)/(1<<20), "rss_after_MB")
-	b.Logf("attack %s: %d messages/connections; legitimate calls during it %d, failed %d (%s), p99 set-up %s; after it %d, failed %d; PBX RSS %.1f MB before, %.1f MB peak, %.1f MB after",
+	b.Logf("attack %s: %d messages/connections; legitimate calls during it %d, failed %d (first error: %v), p99 set-up %s; after it %d, failed %d; PBX RSS %.1f MB before, %.1f MB peak, %.1f MB after",
 		attack, sent.Load(), during.placed, during.failed, during.firstErr, during.p99, after2.placed, after2.failed,
 		float64(base)/(1<<20), float64(peak)/(1<<20), float64(after)/(1<<20))
 }
