@@ -8,9 +8,10 @@ import (
 )
 
 // causal puts every message after the messages that caused it. A capture
-// taken at a process's sockets records a write when the socket call
-// returns, by which time a local peer may have answered and the answer
-// been recorded, so the raw order depends on scheduling. A message's
+// taken at a process's sockets that records a write when the socket call
+// returns (pbxlab's taps did until they recorded before the call, and
+// other tools' may) can hold a local peer's answer before what it answers,
+// so the raw order depends on scheduling. A message's
 // cause, when the capture holds it:
 //
 //   - a response: its request (same Call-ID and CSeq, the other way);

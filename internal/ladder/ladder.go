@@ -82,9 +82,9 @@ func WithMaxMessages(n int) Option {
 }
 
 // New lays the messages out: they are ordered by time (stable), a response
-// recorded before its request is moved just after it (a capture tap
-// records a write when the socket call returns, by which time a local
-// peer's answer may have been read and recorded), and the endpoints become
+// recorded before its request is moved just after it (a capture taken by a
+// tap that records a write when the socket call returns, as pbxlab's did
+// before, may hold a local peer's answer first), and the endpoints become
 // columns in the order they first appear.
 func New(msgs []Message, opts ...Option) Diagram {
 	o := options{names: map[netip.AddrPort]string{}, max: DefaultMaxMessages}

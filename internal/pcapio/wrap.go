@@ -42,15 +42,19 @@ func (c *packetConn) ReadFrom(p []byte) (int, net.Addr, error) {
 	return n, addr, err
 }
 
-// WriteTo writes a datagram and records the bytes the socket accepted.
+// WriteTo records a datagram and writes it. It is recorded before the
+// socket call, not when it returns: a local peer can answer within the
+// call, and a capture that held the answer before the datagram it answers
+// would make the flow depend on scheduling (a CANCEL recorded before the
+// 180 it reacts to, a PRACK before its 183). A datagram the socket then
+// refuses stays in the capture; that write's error is the caller's.
 func (c *packetConn) WriteTo(p []byte, addr net.Addr) (int, error) {
-	n, err := c.PacketConn.WriteTo(p, addr)
-	if n > 0 && addr != nil {
+	if len(p) > 0 && addr != nil {
 		if remote, ok := addrPortOf(addr); ok {
-			c.w.UDP(localFor(c.local, remote), remote, p[:n])
+			c.w.UDP(localFor(c.local, remote), remote, p)
 		}
 	}
-	return n, err
+	return c.PacketConn.WriteTo(p, addr)
 }
 
 // WrapListener returns l with every accepted connection wrapped: the
@@ -121,13 +125,15 @@ func (c *conn) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// Write writes to the connection and records the bytes written.
+// Write records the bytes and writes them, recorded before the socket call
+// for the reason packetConn.WriteTo gives. Go's Write returns having written
+// all of p unless the connection failed; what a failed write did not send
+// stays in the capture.
 func (c *conn) Write(p []byte) (int, error) {
-	n, err := c.Conn.Write(p)
-	if n > 0 {
-		c.w.TCP(c.local, c.remote, p[:n])
+	if len(p) > 0 {
+		c.w.TCP(c.local, c.remote, p)
 	}
-	return n, err
+	return c.Conn.Write(p)
 }
 
 // Close closes the connection and records the teardown once.

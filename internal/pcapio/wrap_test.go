@@ -257,3 +257,55 @@ func TestWrapConnRecordsStream(t *testing.T) {
 		t.Errorf("TCP flags = %s, want %s", got, want)
 	}
 }
+
+// answeringPacketConn answers a datagram before its WriteTo returns, as a
+// local peer on a busy machine can: the answer is read (and recorded by the
+// wrapper) while the write call is still in progress.
+type answeringPacketConn struct {
+	net.PacketConn // nil: unused methods panic
+	local, peer    net.Addr
+	wrapped        net.PacketConn // the wrapper around this conn
+	answer         chan struct{}
+}
+
+func (c *answeringPacketConn) LocalAddr() net.Addr { return c.local }
+func (c *answeringPacketConn) ReadFrom(p []byte) (int, net.Addr, error) {
+	<-c.answer
+	return copy(p, "200 answer"), c.peer, nil
+}
+func (c *answeringPacketConn) WriteTo(p []byte, _ net.Addr) (int, error) {
+	close(c.answer)
+	buf := make([]byte, 100)
+	if _, _, err := c.wrapped.ReadFrom(buf); err != nil { // recorded now
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// TestWrapRecordsWriteBeforeAnswer: a datagram is recorded before the
+// answer a peer gives while the write call is in progress (the capture
+// order of a CANCEL and the 180 it reacts to on a loaded machine).
+func TestWrapRecordsWriteBeforeAnswer(t *testing.T) {
+	udpAddr := func(s string) net.Addr { return net.UDPAddrFromAddrPort(ap(s)) }
+	path := filepath.Join(t.TempDir(), "c.pcapng")
+	w, err := Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fake := &answeringPacketConn{local: udpAddr("192.0.2.1:5060"), peer: udpAddr("192.0.2.9:7000"), answer: make(chan struct{})}
+	pc := WrapPacketConn(fake, w)
+	fake.wrapped = pc
+	if _, err := pc.WriteTo([]byte("180 ringing"), fake.peer); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || string(got[0].Payload) != "180 ringing" || string(got[1].Payload) != "200 answer" {
+		t.Fatalf("capture holds %d packets (%q first), want the write, then the answer", len(got), got[0].Payload)
+	}
+}
