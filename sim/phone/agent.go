@@ -384,17 +384,12 @@ func (a *Agent) Close() error {
 	for _, c := range calls {
 		c.finish(End{By: Local, Reason: ReasonClosed})
 	}
-	// Stop handing datagrams to sipgo but keep the socket open and in its
-	// pool (quietConn), and end every transaction: a retransmission timer
-	// firing after the socket closed would make sipgo open a new socket to
-	// send it (a real one even on an in-memory network). sipgo handles every
-	// message on its own goroutine: give those already read a moment to take
-	// the socket and answer through it before it closes (a request handled
-	// after that would make sipgo open a socket to answer it, which stalls
-	// a synctest bubble and outlives Close). Then stop reading.
-	if a.quiet != nil {
-		a.quiet.silence()
-	}
+	// Stop handing datagrams to sipgo, the socket still open and in its
+	// pool (quietConn), and end every transaction (a retransmission after
+	// the socket closed would make sipgo open a socket of its own). Give
+	// the messages already read a moment to be answered through the socket,
+	// then close it.
+	a.quiet.silence()
 	a.ua.TransactionLayer().Close()
 	time.Sleep(closeGrace)
 	a.closeSockets()

@@ -33,5 +33,10 @@ func (c *quietConn) ReadFrom(p []byte) (int, net.Addr, error) {
 	}
 }
 
-// silence makes ReadFrom drop whatever it reads from now on.
-func (c *quietConn) silence() { c.silent.Store(true) }
+// silence makes ReadFrom drop whatever it reads from now on (nil: no-op,
+// an Agent on TCP).
+func (c *quietConn) silence() {
+	if c != nil {
+		c.silent.Store(true)
+	}
+}
