@@ -96,6 +96,7 @@ type Agent struct {
 	host   string         // addr's IP as text, shared by every Contact
 	laddr  sip.Addr       // forced source of UDP requests (the listening socket)
 	udp    net.PacketConn
+	quiet  *quietConn // a.udp as sipgo reads it (Close silences it first)
 	tcp    net.Listener
 
 	ctx    context.Context
@@ -250,9 +251,12 @@ func (a *Agent) start() error {
 	}
 	a.route()
 
+	if a.udp != nil {
+		a.quiet = &quietConn{PacketConn: pcapio.WrapPacketConn(a.udp, a.capture)}
+	}
 	a.serve(func() error {
 		if a.udp != nil {
-			return a.server.ServeUDP(pcapio.WrapPacketConn(a.udp, a.capture))
+			return a.server.ServeUDP(a.quiet)
 		}
 		return a.server.ServeTCP(pcapio.WrapListener(a.tcp, a.capture))
 	})
@@ -380,16 +384,16 @@ func (a *Agent) Close() error {
 	for _, c := range calls {
 		c.finish(End{By: Local, Reason: ReasonClosed})
 	}
-	// End every transaction first: a retransmission timer firing after the
-	// socket closed would make sipgo open a new socket to send it (a real
-	// one even on an in-memory network). Then stop reading; sipgo handles
-	// every message on its own goroutine, so give those already read a
-	// moment to take their connection before the pool is cleared (a
-	// connection created after that would leak).
+	// Stop handing datagrams to sipgo, the socket still open and in its
+	// pool (quietConn), and end every transaction (a retransmission after
+	// the socket closed would make sipgo open a socket of its own). Give
+	// the messages already read a moment to be answered through the socket,
+	// then close it.
+	a.quiet.silence()
 	a.ua.TransactionLayer().Close()
+	time.Sleep(closeGrace)
 	a.closeSockets()
 	a.served.Wait()
-	time.Sleep(closeGrace)
 	err := a.ua.Close()
 	a.wg.Wait()
 	if err != nil && !errors.Is(err, net.ErrClosed) {
