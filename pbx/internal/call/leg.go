@@ -141,12 +141,11 @@ func (l *Leg) request(tok sipx.BranchToken, method sip.RequestMethod, seq uint32
 	for _, r := range l.routeSet {
 		req.AppendHeader(&sip.RouteHeader{Address: *r.Clone()})
 	}
-	from := &sip.FromHeader{DisplayName: l.localName, Address: *l.local.Clone(), Params: sip.NewParams()}
-	from.Params.Add("tag", l.localTag)
+	from := &sip.FromHeader{DisplayName: l.localName, Address: *l.local.Clone(), Params: sip.HeaderParams{{K: "tag", V: l.localTag}}}
 	req.AppendHeader(from)
-	to := &sip.ToHeader{DisplayName: l.remoteName, Address: *l.remote.Clone(), Params: sip.NewParams()}
+	to := &sip.ToHeader{DisplayName: l.remoteName, Address: *l.remote.Clone()}
 	if l.remoteTag != "" {
-		to.Params.Add("tag", l.remoteTag)
+		to.Params = sip.HeaderParams{{K: "tag", V: l.remoteTag}}
 	}
 	req.AppendHeader(to)
 	cid := sip.CallIDHeader(l.callID)

@@ -19,7 +19,6 @@ import (
 type branch struct {
 	target Target
 	invite *sip.Request
-	tx     sip.ClientTransaction
 	legs   []*Leg // legs[0] is the leg the INVITE was built for
 
 	provisional   bool // a provisional arrived, so CANCEL may be sent (RFC 3261 §9.1)
@@ -58,9 +57,9 @@ func (c *Call) originate(t Target, from *Leg, offer []byte, onResponse func(*bra
 		role:         UAC,
 		callID:       sipx.NewCallID(),
 		localTag:     sipx.NewTag(),
-		local:        sip.Uri{Scheme: "sip", User: calling, Host: host, UriParams: sip.NewParams(), Headers: sip.NewParams()},
+		local:        sip.Uri{Scheme: "sip", User: calling, Host: host},
 		localName:    c.callerName(),
-		remote:       sip.Uri{Scheme: "sip", User: c.rec.Callee, Host: host, UriParams: sip.NewParams(), Headers: sip.NewParams()},
+		remote:       sip.Uri{Scheme: "sip", User: c.rec.Callee, Host: host},
 		remoteTarget: *t.URI.Clone(),
 		dest:         t.Dest,
 		via:          local,
@@ -146,7 +145,9 @@ func (c *Call) runBranch(b *branch) {
 		c.ex.post(func() { b.onResponse(b, res) })
 		return
 	}
-	c.ex.post(func() { b.tx = tx })
+	// The transaction is not kept: it is only read here, and a reference
+	// from the branch would keep it, and the final response it holds,
+	// for the life of the call.
 	tx.OnRetransmission(func(res *sip.Response) {
 		if res.IsSuccess() {
 			c.ex.post(func() { c.onUAC2xx(b.legs[0], res) })
