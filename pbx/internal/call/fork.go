@@ -333,8 +333,16 @@ func (c *Call) onBranchAnswer(b *branch, res *sip.Response) {
 		c.ackAndBye(l, res)
 		return
 	}
-	b.final = res
+	b.final = statusOf(res)
 	c.answered(l, res)
+}
+
+// statusOf is a response with only res's status line: what a branch keeps
+// of its 2xx for the life of the call (only whether it has a final, and
+// which class, is read afterwards), so that the parsed 2xx can go once its
+// transaction has ended.
+func statusOf(res *sip.Response) *sip.Response {
+	return &sip.Response{StatusCode: res.StatusCode, Reason: res.Reason}
 }
 
 // answered makes w the callee of the call: the other branches are

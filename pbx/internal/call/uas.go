@@ -131,12 +131,13 @@ func (c *Call) respondInvite(si *serverInvite, res *sip.Response, onAck func(*si
 	si.timer = c.after(first, func() { c.retransmit2xx(si) })
 	// A UA that reuses the INVITE's branch for the ACK is matched to the
 	// transaction by sipgo and reaches us here instead of OnAck.
+	tx := si.tx // si.tx belongs to the executor (lighten replaces it)
 	go func() {
 		select {
-		case ack := <-si.tx.Acks():
+		case ack := <-tx.Acks():
 			c.ex.post(func() { c.onAck(si.leg, ack) })
 		case <-si.acked:
-		case <-si.tx.Done():
+		case <-tx.Done():
 		case <-c.gone:
 		}
 	}()
@@ -184,6 +185,24 @@ func (c *Call) onAck(l *Leg, ack *sip.Request) {
 	}
 	si.ackDone()
 	c.flushDeferred(l)
+	c.lighten(si)
+}
+
+// lighten drops what an ACKed INVITE transaction no longer needs: the call
+// keeps the caller's (aInv) for its whole life, but only its request, and
+// whether it was answered with a 2xx, are read again. The 2xx is kept as
+// its status line; the sipgo transaction, which holds the 2xx until it
+// ends (64*T1 after it, absorbing retransmissions of the INVITE, RFC
+// 6026), is let go when it terminates.
+func (c *Call) lighten(si *serverInvite) {
+	si.onAck = nil
+	if si.ok != nil {
+		si.ok = statusOf(si.ok)
+	}
+	ended := func(string, error) { c.ex.post(func() { si.tx = si.tx.Ended() }) }
+	if si.tx.ServerTransaction != nil && !si.tx.OnTerminate(ended) {
+		si.tx = si.tx.Ended()
+	}
 }
 
 // deferUntilAck holds a request that overtook the ACK of our 2xx on leg l
