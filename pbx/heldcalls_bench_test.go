@@ -95,7 +95,7 @@ trusted_peers:
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	var answered atomic.Int64
-	go heldUAS(uas)
+	go heldUAS(uas, nil)
 	seen := make([]bool, n) // the UAC's only state: a 200 retransmitted before the ACK counts once
 	go heldUAC(uac, seen, &answered)
 
@@ -155,8 +155,8 @@ func heapAfterGC() (inuse, alloc int64, goroutines int) {
 }
 
 // heldUAS answers every INVITE 200 with SDP and every other request 200,
-// keeping nothing per call.
-func heldUAS(c *net.UDPConn) {
+// keeping nothing per call; seen, if set, gets every request first.
+func heldUAS(c *net.UDPConn, seen func(*sip.Request)) {
 	buf := make([]byte, 65535)
 	for {
 		n, from, err := c.ReadFromUDP(buf)
@@ -165,7 +165,13 @@ func heldUAS(c *net.UDPConn) {
 		}
 		m, err := sip.ParseMessage(buf[:n])
 		req, ok := m.(*sip.Request)
-		if err != nil || !ok || req.Method == sip.ACK {
+		if err != nil || !ok {
+			continue
+		}
+		if seen != nil {
+			seen(req)
+		}
+		if req.Method == sip.ACK {
 			continue
 		}
 		var r strings.Builder

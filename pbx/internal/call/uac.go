@@ -175,6 +175,12 @@ func (c *Call) runBranch(b *branch) {
 			}
 			c.ex.post(func() { b.onResponse(b, res) })
 			if res.StatusCode >= 200 {
+				if res.IsSuccess() {
+					settle := func(string, error) { c.ex.post(func() { c.settle(b) }) }
+					if !tx.OnTerminate(settle) {
+						settle("", nil)
+					}
+				}
 				return
 			}
 		case <-tx.Done():

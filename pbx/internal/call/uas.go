@@ -189,16 +189,14 @@ func (c *Call) onAck(l *Leg, ack *sip.Request) {
 }
 
 // lighten drops what an ACKed INVITE transaction no longer needs: the call
-// keeps the caller's (aInv) for its whole life, but only its request, and
-// whether it was answered with a 2xx, are read again. The 2xx is kept as
-// its status line; the sipgo transaction, which holds the 2xx until it
+// keeps the caller's (aInv) for its whole life, but only its request is
+// read again (waitingAck is false once acked, and the leg's inv, which
+// ops read the 2xx of, is nil). The 2xx goes (ok is the 2xx "while it
+// waits for its ACK"); the sipgo transaction, which holds the 2xx until it
 // ends (64*T1 after it, absorbing retransmissions of the INVITE, RFC
 // 6026), is let go when it terminates.
 func (c *Call) lighten(si *serverInvite) {
-	si.onAck = nil
-	if si.ok != nil {
-		si.ok = statusOf(si.ok)
-	}
+	si.onAck, si.ok = nil, nil
 	ended := func(string, error) { c.ex.post(func() { si.tx = si.tx.Ended() }) }
 	if si.tx.ServerTransaction != nil && !si.tx.OnTerminate(ended) {
 		si.tx = si.tx.Ended()
