@@ -337,44 +337,6 @@ func (c *Call) onBranchAnswer(b *branch, res *sip.Response) {
 	c.answered(l, res)
 }
 
-// settle drops what an answered branch no longer needs once its INVITE
-// transaction ended (until then the transaction holds the INVITE and the
-// 2xx anyway): the 2xx is kept as its status line (only whether the branch
-// has a final, and its class, is read afterwards) and the INVITE as what
-// answeredInvite keeps.
-func (c *Call) settle(b *branch) {
-	if b.final == nil || !b.final.IsSuccess() {
-		return
-	}
-	b.final = statusOf(b.final)
-	b.invite = answeredInvite(b.invite)
-}
-
-// answeredInvite is what a branch keeps of its INVITE once answered: what
-// is read afterwards, for other 2xx of the same INVITE (answerProblem,
-// ackAndBye) and ACKs — the Request-URI's user and host, Call-ID, CSeq,
-// Content-Type and body.
-func answeredInvite(inv *sip.Request) *sip.Request {
-	r := inv.Recipient
-	s := sip.NewRequest(inv.Method, sip.Uri{Scheme: r.Scheme, User: r.User, Host: r.Host, Port: r.Port})
-	if h := inv.CallID(); h != nil {
-		s.AppendHeader(h)
-	}
-	if h := inv.CSeq(); h != nil {
-		s.AppendHeader(h)
-	}
-	if h := inv.ContentType(); h != nil {
-		s.AppendHeader(h)
-	}
-	s.SetBody(inv.Body())
-	return s
-}
-
-// statusOf is a response with only res's status line.
-func statusOf(res *sip.Response) *sip.Response {
-	return &sip.Response{StatusCode: res.StatusCode, Reason: res.Reason}
-}
-
 // answered makes w the callee of the call: the other branches are
 // cancelled (Reason: SIP ;cause=200, RFC 3326), the bridge keeps the caller
 // and w, and the caller gets its 200 with the answer through the seam (or,

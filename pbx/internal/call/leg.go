@@ -63,7 +63,7 @@ type Leg struct {
 	inv *serverInvite
 	// acks holds the ACK the PBX sent for each 2xx it received on this leg
 	// (by CSeq), resent when that 2xx is retransmitted (RFC 3261 §13.2.2.4).
-	acks map[uint32]*sip.Request
+	acks []sentAck
 	// byeSent: the PBX sent its BYE on this leg.
 	byeSent bool
 	// outInvite is a re-INVITE the PBX sent on this leg and has no final

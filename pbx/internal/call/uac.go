@@ -241,10 +241,7 @@ func (c *Call) ack(l *Leg, seq uint32, body []byte) {
 		ct = "application/sdp"
 	}
 	a := l.request(c.m.deps.Token, sip.ACK, seq, body, ct, -1)
-	if l.acks == nil {
-		l.acks = map[uint32]*sip.Request{}
-	}
-	l.acks[seq] = a
+	l.keepAck(seq, a)
 	if l.branch != nil && seq == l.branch.invite.CSeq().SeqNo {
 		l.event(EvAck)
 	}
@@ -272,8 +269,7 @@ func (c *Call) onUAC2xx(l *Leg, res *sip.Response) {
 		l = c.branchLeg(b, res)
 	}
 	seq := res.CSeq().SeqNo
-	if a, ok := l.acks[seq]; ok {
-		c.send(a)
+	if c.resendAck(l, seq) {
 		return
 	}
 	if l == c.winner || (l.bridge != nil && l.state.Up()) || l.lateOffer != nil {

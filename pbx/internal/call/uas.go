@@ -188,21 +188,6 @@ func (c *Call) onAck(l *Leg, ack *sip.Request) {
 	c.lighten(si)
 }
 
-// lighten drops what an ACKed INVITE transaction no longer needs: the call
-// keeps the caller's (aInv) for its whole life, but only its request is
-// read again (waitingAck is false once acked, and the leg's inv, which
-// ops read the 2xx of, is nil). The 2xx goes (ok is the 2xx "while it
-// waits for its ACK"); the sipgo transaction, which holds the 2xx until it
-// ends (64*T1 after it, absorbing retransmissions of the INVITE, RFC
-// 6026), is let go when it terminates.
-func (c *Call) lighten(si *serverInvite) {
-	si.onAck, si.ok = nil, nil
-	ended := func(string, error) { c.ex.post(func() { si.tx = si.tx.Ended() }) }
-	if si.tx.ServerTransaction != nil && !si.tx.OnTerminate(ended) {
-		si.tx = si.tx.Ended()
-	}
-}
-
 // deferUntilAck holds a request that overtook the ACK of our 2xx on leg l
 // (sipgo handles each message in its own goroutine, and UDP may reorder):
 // it runs when the ACK arrives, or after AckWait without it.
