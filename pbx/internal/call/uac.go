@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 
 	"github.com/emiago/sipgo/sip"
 
@@ -96,10 +97,9 @@ func (c *Call) originate(t Target, from *Leg, offer []byte, onResponse func(*bra
 	// PBX offers only what it does itself (Allow, Supported: 100rel).
 	inv := l.request(c.m.deps.Token, sip.INVITE, l.nextSeq(), body, ct, c.maxForwards(c.callerInvite()))
 	c.forks++
-	if c.tried == nil {
-		c.tried = map[string]bool{}
+	if k := targetKey(t); !slices.Contains(c.tried, k) {
+		c.tried = append(c.tried, k)
 	}
-	c.tried[targetKey(t)] = true
 	if !c.m.noRel100 {
 		inv.AppendHeader(rel100Supported()) // 100rel, per leg (prack_uac.go)
 	}
