@@ -14,7 +14,7 @@ import (
 type lines struct {
 	mu     sync.Mutex
 	byCall map[string]*smallMap[struct{}] // Call-ID -> numbers in that call
-	count  map[string]int             // number -> calls it is in
+	count  map[string]int                 // number -> calls it is in
 }
 
 // add puts number in the call id.
