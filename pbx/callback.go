@@ -173,9 +173,5 @@ func (st *callbackState) end(r callback.Request) {
 func (l *lines) numbers(id string) []string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	out := make([]string, 0, len(l.byCall[id]))
-	for n := range l.byCall[id] {
-		out = append(out, n)
-	}
-	return out
+	return l.byCall[id].keys()
 }

@@ -13,8 +13,8 @@ import (
 // until the call ends (onHangup).
 type lines struct {
 	mu     sync.Mutex
-	byCall map[string]map[string]bool // Call-ID -> numbers in that call
-	count  map[string]int             // number -> calls it is in
+	byCall map[string]*smallMap[struct{}] // Call-ID -> numbers in that call
+	count  map[string]int                 // number -> calls it is in
 }
 
 // add puts number in the call id.
@@ -25,15 +25,15 @@ func (l *lines) add(id, number string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.byCall == nil {
-		l.byCall, l.count = map[string]map[string]bool{}, map[string]int{}
+		l.byCall, l.count = map[string]*smallMap[struct{}]{}, map[string]int{}
 	}
 	ns := l.byCall[id]
 	if ns == nil {
-		ns = map[string]bool{}
+		ns = &smallMap[struct{}]{}
 		l.byCall[id] = ns
 	}
-	if !ns[number] {
-		ns[number] = true
+	if _, in := ns.get(number); !in {
+		ns.put(number, struct{}{})
 		l.count[number]++
 	}
 }
@@ -42,7 +42,7 @@ func (l *lines) add(id, number string) {
 func (l *lines) end(id string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	for n := range l.byCall[id] {
+	for _, n := range l.byCall[id].keys() {
 		if l.count[n]--; l.count[n] <= 0 {
 			delete(l.count, n)
 		}

@@ -287,8 +287,7 @@ func (s *Server) joinParked(c *call.Call, pc *parkedCall, epC *media.Endpoint, b
 func (l *lines) leave(id, number string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if ns := l.byCall[id]; ns[number] {
-		delete(ns, number)
+	if l.byCall[id].del(number) {
 		if l.count[number]--; l.count[number] <= 0 {
 			delete(l.count, number)
 		}

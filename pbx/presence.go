@@ -44,7 +44,7 @@ type lineDialog struct {
 // blf is the subscribers' dialog states, by call.
 type blf struct {
 	mu     sync.Mutex
-	calls  map[string]map[string]lineDialog // Call-ID -> number -> dialog
+	calls  map[string]*smallMap[lineDialog] // Call-ID -> number -> dialog
 	notify func(number string)              // the subscription manager's (nil: none yet)
 }
 
@@ -54,17 +54,17 @@ func (b *blf) set(id, number string, d lineDialog) bool {
 		return false
 	}
 	if b.calls == nil {
-		b.calls = map[string]map[string]lineDialog{}
+		b.calls = map[string]*smallMap[lineDialog]{}
 	}
 	ns := b.calls[id]
 	if ns == nil {
-		ns = map[string]lineDialog{}
+		ns = &smallMap[lineDialog]{}
 		b.calls[id] = ns
 	}
-	if old, ok := ns[number]; ok && old == d {
+	if old, ok := ns.get(number); ok && old == d {
 		return false
 	}
-	ns[number] = d
+	ns.put(number, d)
 	return true
 }
 
@@ -114,8 +114,7 @@ func (b *blf) failedOver(f call.Failure, d *call.Decision) {
 	id := f.Call.ID()
 	b.update(func() []string {
 		var ch []string
-		if _, ok := b.calls[id][f.Callee]; ok {
-			delete(b.calls[id], f.Callee)
+		if b.calls[id].del(f.Callee) {
 			ch = append(ch, f.Callee)
 		}
 		if d != nil && d.Kind == call.ToSubscriber && b.set(id, d.Callee, lineDialog{dialoginfo.Early, dialoginfo.Recipient, f.Caller.Number}) {
@@ -129,13 +128,13 @@ func (b *blf) failedOver(f call.Failure, d *call.Decision) {
 func (b *blf) answered(id, caller, callee string) {
 	b.update(func() []string {
 		var ch []string
-		for n, d := range b.calls[id] {
-			if n != caller && n != callee && d.direction == dialoginfo.Recipient && d.state != dialoginfo.Confirmed {
-				delete(b.calls[id], n)
+		for _, n := range b.calls[id].keys() {
+			if d, _ := b.calls[id].get(n); n != caller && n != callee && d.direction == dialoginfo.Recipient && d.state != dialoginfo.Confirmed {
+				b.calls[id].del(n)
 				ch = append(ch, n)
 			}
 		}
-		if _, ok := b.calls[id][caller]; ok && b.set(id, caller, lineDialog{dialoginfo.Confirmed, dialoginfo.Initiator, callee}) {
+		if _, ok := b.calls[id].get(caller); ok && b.set(id, caller, lineDialog{dialoginfo.Confirmed, dialoginfo.Initiator, callee}) {
 			ch = append(ch, caller)
 		}
 		if b.set(id, callee, lineDialog{dialoginfo.Confirmed, dialoginfo.Recipient, caller}) {
@@ -150,7 +149,7 @@ func (b *blf) ended(id string) {
 	b.update(func() []string {
 		ns := b.calls[id]
 		delete(b.calls, id)
-		return slices.Collect(maps.Keys(ns))
+		return ns.keys()
 	})
 }
 
@@ -161,7 +160,7 @@ func (b *blf) line(number, host string) []dialoginfo.Dialog {
 	defer b.mu.Unlock()
 	var out []dialoginfo.Dialog
 	for _, id := range slices.Sorted(maps.Keys(b.calls)) {
-		if d, ok := b.calls[id][number]; ok {
+		if d, ok := b.calls[id].get(number); ok {
 			out = append(out, dialoginfo.Dialog{ID: id, CallID: id, Direction: d.direction, State: d.state,
 				Remote: &dialoginfo.Participant{Identity: "sip:" + d.remote + "@" + host}})
 		}
@@ -211,13 +210,13 @@ func (s *Server) blfPickedUp(pc, k *call.Call, caller, picker string) {
 	b := &s.blf
 	b.update(func() []string {
 		var ch []string
-		for n, d := range b.calls[k.ID()] {
-			if d.direction == dialoginfo.Recipient {
-				delete(b.calls[k.ID()], n)
+		for _, n := range b.calls[k.ID()].keys() {
+			if d, _ := b.calls[k.ID()].get(n); d.direction == dialoginfo.Recipient {
+				b.calls[k.ID()].del(n)
 				ch = append(ch, n)
 			}
 		}
-		if _, ok := b.calls[k.ID()][caller]; ok && b.set(k.ID(), caller, lineDialog{dialoginfo.Confirmed, dialoginfo.Initiator, picker}) {
+		if _, ok := b.calls[k.ID()].get(caller); ok && b.set(k.ID(), caller, lineDialog{dialoginfo.Confirmed, dialoginfo.Initiator, picker}) {
 			ch = append(ch, caller)
 		}
 		if b.set(pc.ID(), picker, lineDialog{dialoginfo.Confirmed, dialoginfo.Initiator, caller}) {

@@ -209,7 +209,7 @@ func (s *Server) initCalls() error {
 	s.sip.HandleReplayed(sip.REGISTER, s.handleRegister)
 	s.sip.Handle(sip.INVITE, m.HandleInvite)
 	s.sip.Handle(sip.ACK, m.HandleAck)
-	s.sip.Handle(sip.BYE, m.HandleBye)
+	s.sip.HandleReplayed(sip.BYE, m.HandleBye) // retransmissions answered from sipx.Replay
 	s.sip.Handle(sip.CANCEL, m.HandleCancel)
 	s.sip.Handle(sip.OPTIONS, m.HandleOptions)
 	for _, method := range append([]sip.RequestMethod{sip.UPDATE, sip.INFO, sip.PRACK}, sipx.InDialogOnly...) {

@@ -65,7 +65,7 @@ type Call struct {
 	// presented is the calling number the PBX's forks carry in From
 	// (Decision.Calling), "" for the caller's own
 	presented string
-	tried     map[string]bool
+	tried     []string // a few at most: a slice is smaller than a map
 	// farEarlyMedia is set once a callee's early media reached the
 	// caller: a far end's announcement was heard (FarEarlyMedia).
 	farEarlyMedia atomic.Bool

@@ -2,6 +2,7 @@ package call
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 
 	"github.com/emiago/sipgo/sip"
@@ -18,7 +19,7 @@ import (
 func (c *Call) divert(d Decision) (Decision, bool) {
 	var fresh []Target
 	for _, t := range d.Targets {
-		if c.tried[targetKey(t)] {
+		if slices.Contains(c.tried, targetKey(t)) {
 			c.log.Info("diversion to a target already tried: skipped", "target", t.URI.String())
 			continue
 		}

@@ -63,7 +63,7 @@ type Leg struct {
 	inv *serverInvite
 	// acks holds the ACK the PBX sent for each 2xx it received on this leg
 	// (by CSeq), resent when that 2xx is retransmitted (RFC 3261 §13.2.2.4).
-	acks map[uint32]*sip.Request
+	acks []sentAck
 	// byeSent: the PBX sent its BYE on this leg.
 	byeSent bool
 	// outInvite is a re-INVITE the PBX sent on this leg and has no final
@@ -141,12 +141,11 @@ func (l *Leg) request(tok sipx.BranchToken, method sip.RequestMethod, seq uint32
 	for _, r := range l.routeSet {
 		req.AppendHeader(&sip.RouteHeader{Address: *r.Clone()})
 	}
-	from := &sip.FromHeader{DisplayName: l.localName, Address: *l.local.Clone(), Params: sip.NewParams()}
-	from.Params.Add("tag", l.localTag)
+	from := &sip.FromHeader{DisplayName: l.localName, Address: *l.local.Clone(), Params: sip.HeaderParams{{K: "tag", V: l.localTag}}}
 	req.AppendHeader(from)
-	to := &sip.ToHeader{DisplayName: l.remoteName, Address: *l.remote.Clone(), Params: sip.NewParams()}
+	to := &sip.ToHeader{DisplayName: l.remoteName, Address: *l.remote.Clone()}
 	if l.remoteTag != "" {
-		to.Params.Add("tag", l.remoteTag)
+		to.Params = sip.HeaderParams{{K: "tag", V: l.remoteTag}}
 	}
 	req.AppendHeader(to)
 	cid := sip.CallIDHeader(l.callID)

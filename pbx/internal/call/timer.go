@@ -478,7 +478,7 @@ func (c *Call) retry422(b *branch, res *sip.Response) bool {
 	}
 	c.timerRequestHeaders(l, inv, t.cfg.Expires)
 	c.log.Info("session timer: 422, INVITE sent again", "leg", l.id, "min_se", th.minSE)
-	b.invite, b.provisional, b.tx = inv, false, nil
+	b.invite, b.provisional = inv, false
 	go c.runBranch(b)
 	return true
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 
 	"github.com/emiago/sipgo/sip"
 
@@ -19,7 +20,6 @@ import (
 type branch struct {
 	target Target
 	invite *sip.Request
-	tx     sip.ClientTransaction
 	legs   []*Leg // legs[0] is the leg the INVITE was built for
 
 	provisional   bool // a provisional arrived, so CANCEL may be sent (RFC 3261 §9.1)
@@ -58,9 +58,9 @@ func (c *Call) originate(t Target, from *Leg, offer []byte, onResponse func(*bra
 		role:         UAC,
 		callID:       sipx.NewCallID(),
 		localTag:     sipx.NewTag(),
-		local:        sip.Uri{Scheme: "sip", User: calling, Host: host, UriParams: sip.NewParams(), Headers: sip.NewParams()},
+		local:        sip.Uri{Scheme: "sip", User: calling, Host: host},
 		localName:    c.callerName(),
-		remote:       sip.Uri{Scheme: "sip", User: c.rec.Callee, Host: host, UriParams: sip.NewParams(), Headers: sip.NewParams()},
+		remote:       sip.Uri{Scheme: "sip", User: c.rec.Callee, Host: host},
 		remoteTarget: *t.URI.Clone(),
 		dest:         t.Dest,
 		via:          local,
@@ -97,10 +97,9 @@ func (c *Call) originate(t Target, from *Leg, offer []byte, onResponse func(*bra
 	// PBX offers only what it does itself (Allow, Supported: 100rel).
 	inv := l.request(c.m.deps.Token, sip.INVITE, l.nextSeq(), body, ct, c.maxForwards(c.callerInvite()))
 	c.forks++
-	if c.tried == nil {
-		c.tried = map[string]bool{}
+	if k := targetKey(t); !slices.Contains(c.tried, k) {
+		c.tried = append(c.tried, k)
 	}
-	c.tried[targetKey(t)] = true
 	if !c.m.noRel100 {
 		inv.AppendHeader(rel100Supported()) // 100rel, per leg (prack_uac.go)
 	}
@@ -146,7 +145,9 @@ func (c *Call) runBranch(b *branch) {
 		c.ex.post(func() { b.onResponse(b, res) })
 		return
 	}
-	c.ex.post(func() { b.tx = tx })
+	// The transaction is not kept: it is only read here, and a reference
+	// from the branch would keep it, and the final response it holds,
+	// for the life of the call.
 	tx.OnRetransmission(func(res *sip.Response) {
 		if res.IsSuccess() {
 			c.ex.post(func() { c.onUAC2xx(b.legs[0], res) })
@@ -174,6 +175,12 @@ func (c *Call) runBranch(b *branch) {
 			}
 			c.ex.post(func() { b.onResponse(b, res) })
 			if res.StatusCode >= 200 {
+				if res.IsSuccess() {
+					settle := func(string, error) { c.ex.post(func() { c.settle(b) }) }
+					if !tx.OnTerminate(settle) {
+						settle("", nil)
+					}
+				}
 				return
 			}
 		case <-tx.Done():
@@ -234,10 +241,7 @@ func (c *Call) ack(l *Leg, seq uint32, body []byte) {
 		ct = "application/sdp"
 	}
 	a := l.request(c.m.deps.Token, sip.ACK, seq, body, ct, -1)
-	if l.acks == nil {
-		l.acks = map[uint32]*sip.Request{}
-	}
-	l.acks[seq] = a
+	l.keepAck(seq, a)
 	if l.branch != nil && seq == l.branch.invite.CSeq().SeqNo {
 		l.event(EvAck)
 	}
@@ -265,8 +269,7 @@ func (c *Call) onUAC2xx(l *Leg, res *sip.Response) {
 		l = c.branchLeg(b, res)
 	}
 	seq := res.CSeq().SeqNo
-	if a, ok := l.acks[seq]; ok {
-		c.send(a)
+	if c.resendAck(l, seq) {
 		return
 	}
 	if l == c.winner || (l.bridge != nil && l.state.Up()) || l.lateOffer != nil {

@@ -131,12 +131,13 @@ func (c *Call) respondInvite(si *serverInvite, res *sip.Response, onAck func(*si
 	si.timer = c.after(first, func() { c.retransmit2xx(si) })
 	// A UA that reuses the INVITE's branch for the ACK is matched to the
 	// transaction by sipgo and reaches us here instead of OnAck.
+	tx := si.tx // si.tx belongs to the executor (lighten replaces it)
 	go func() {
 		select {
-		case ack := <-si.tx.Acks():
+		case ack := <-tx.Acks():
 			c.ex.post(func() { c.onAck(si.leg, ack) })
 		case <-si.acked:
-		case <-si.tx.Done():
+		case <-tx.Done():
 		case <-c.gone:
 		}
 	}()
@@ -184,6 +185,7 @@ func (c *Call) onAck(l *Leg, ack *sip.Request) {
 	}
 	si.ackDone()
 	c.flushDeferred(l)
+	c.lighten(si)
 }
 
 // deferUntilAck holds a request that overtook the ACK of our 2xx on leg l

@@ -49,9 +49,7 @@ func (t BranchToken) Seen(req *sip.Request) bool {
 
 // Via returns a Via header for a request leaving from l.
 func (l Local) Via(branch string) *sip.ViaHeader {
-	p := sip.NewParams()
-	p.Add("branch", branch)
-	p.Add("rport", "")
+	p := sip.HeaderParams{{K: "branch", V: branch}, {K: "rport"}}
 	return &sip.ViaHeader{
 		ProtocolName: "SIP", ProtocolVersion: "2.0",
 		Transport: strings.ToUpper(l.Transport),
@@ -62,7 +60,7 @@ func (l Local) Via(branch string) *sip.ViaHeader {
 
 // ContactURI is the URI the PBX puts in Contact for user on l.
 func (l Local) ContactURI(user string) sip.Uri {
-	u := sip.Uri{Scheme: "sip", User: user, Host: l.Addr.Addr().String(), Port: int(l.Addr.Port()), UriParams: sip.NewParams(), Headers: sip.NewParams()}
+	u := sip.Uri{Scheme: "sip", User: user, Host: l.Addr.Addr().String(), Port: int(l.Addr.Port())}
 	if l.Transport == "tcp" {
 		u.UriParams.Add("transport", "tcp")
 	}
@@ -71,7 +69,7 @@ func (l Local) ContactURI(user string) sip.Uri {
 
 // Contact returns a Contact header for user on l.
 func (l Local) Contact(user string) *sip.ContactHeader {
-	return &sip.ContactHeader{Address: l.ContactURI(user), Params: sip.NewParams()}
+	return &sip.ContactHeader{Address: l.ContactURI(user)}
 }
 
 // Prepare sets where req goes and which socket it leaves from: the
