@@ -132,7 +132,9 @@ func runAbuse(b *testing.B, attack time.Duration, abuse func(context.Context, ab
 	}
 	defer legit.close()
 	rss := &rssWatch{pid: proc.Pid()}
-	go legit.run(ctx, 20) // calls/s
+	lctx, lcancel := context.WithCancel(ctx)
+	legit.cancel = lcancel
+	go legit.run(lctx, 20) // calls/s
 	time.Sleep(3 * time.Second)
 	base := rss.sample()
 	stopWatch := rss.watch(200 * time.Millisecond)
@@ -279,16 +281,9 @@ func newLegitLoad(ctx context.Context, target string, n int) (*legitLoad, error)
 	return l, nil
 }
 
+// run places rate calls/s until ctx (whose cancel is l.cancel) ends.
 func (l *legitLoad) run(ctx context.Context, rate int) {
-	ctx, l.cancel = context.WithCancel(ctx)
-	t := time.NewTicker(time.Second / time.Duration(rate))
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	every(ctx, time.Second/time.Duration(rate), func(int) {
 		i := rand.IntN(len(l.phones))
 		j := (i + 1 + rand.IntN(len(l.phones)-1)) % len(l.phones)
 		l.wg.Add(1)
@@ -296,6 +291,20 @@ func (l *legitLoad) run(ctx context.Context, rate int) {
 			defer l.wg.Done()
 			l.call(ctx, l.phones[i], l.phones[j].Number())
 		}()
+	})
+}
+
+// every calls f(0), f(1), … every d until ctx ends.
+func every(ctx context.Context, d time.Duration, f func(n int)) {
+	t := time.NewTicker(d)
+	defer t.Stop()
+	for n := 0; ; n++ {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		f(n)
 	}
 }
 
@@ -366,14 +375,7 @@ func registerFlood(ctx context.Context, tgt abuseTarget, sent *atomic.Int64) {
 		wg.Go(func() { drain(ctx, c) })
 		wg.Go(func() {
 			defer c.Close()
-			t := time.NewTicker(time.Second * sources / rate)
-			defer t.Stop()
-			for n := 0; ; n++ {
-				select {
-				case <-ctx.Done():
-					return
-				case <-t.C:
-				}
+			every(ctx, time.Second*sources/rate, func(n int) {
 				user := strconv.Itoa(1000 + rand.IntN(1000))
 				if n%2 == 1 {
 					user = strconv.Itoa(900000 + rand.IntN(100000))
@@ -385,7 +387,7 @@ func registerFlood(ctx context.Context, tgt abuseTarget, sent *atomic.Int64) {
 				if _, err := c.WriteTo([]byte(msg), dst); err == nil {
 					sent.Add(1)
 				}
-			}
+			})
 		})
 	}
 	wg.Wait()
@@ -441,31 +443,17 @@ func oversized(ctx context.Context, tgt abuseTarget, sent *atomic.Int64) {
 	wg.Go(func() { drain(ctx, c) })
 	wg.Go(func() {
 		defer c.Close()
-		t := time.NewTicker(5 * time.Millisecond)
-		defer t.Stop()
-		for n := 0; ctx.Err() == nil; n++ {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
+		every(ctx, 5*time.Millisecond, func(n int) {
 			msg := fmt.Sprintf("REGISTER sip:%s SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.9:9;branch=z9hG4bK-o%d\r\nMax-Forwards: 70\r\n"+
 				"From: <sip:1001@%s>;tag=o%d\r\nTo: <sip:1001@%s>\r\nCall-ID: big-%d\r\nCSeq: 1 REGISTER\r\nX-Pad: %s\r\nContent-Length: 0\r\n\r\n",
 				tgt.udp, n, tgt.udp, n, tgt.udp, n, pad)
 			if _, err := c.WriteTo([]byte(msg), dst); err == nil {
 				sent.Add(1)
 			}
-		}
+		})
 	})
 	wg.Go(func() {
-		t := time.NewTicker(100 * time.Millisecond)
-		defer t.Stop()
-		for n := 0; ; n++ {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
+		every(ctx, 100*time.Millisecond, func(n int) {
 			wg.Go(func() {
 				tc, err := net.DialTimeout("tcp4", tgt.tcp, 2*time.Second)
 				if err != nil {
@@ -477,7 +465,7 @@ func oversized(ctx context.Context, tgt abuseTarget, sent *atomic.Int64) {
 					sent.Add(1)
 				}
 			})
-		}
+		})
 	})
 	wg.Wait()
 }

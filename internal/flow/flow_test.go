@@ -305,19 +305,26 @@ func TestCausalOrder(t *testing.T) {
 		{pbxUDP, phones, "", res(486, "INVITE", av, a, b+";tag=z", "c", 1)},
 		{phones, pbxUDP, "", req("ACK", "1002@127.0.0.1", av, a, b+";tag=z", "c", 1)},
 	}
+	sameFlowIn(t, inOrder,
+		[]int{0, 2, 1, 3, 4, 6, 5}, // the retry before the challenge, the ACK before the 486
+		[]int{0, 1, 2, 3, 5, 6, 4}, // the 486 and its ACK before the INVITE
+		[]int{1, 0, 3, 2, 6, 5, 4}, // everything answered before it was asked
+	)
+}
+
+// sameFlowIn fails t unless each recorded order (indexes into inOrder)
+// gives inOrder's flow.
+func sameFlowIn(t *testing.T, inOrder []msg, orders ...[]int) {
+	t.Helper()
 	want := New(parse(t, inOrder))
-	for _, order := range [][]int{
-		{0, 2, 1, 3, 4, 6, 5}, // the retry before the challenge, the ACK before the 486
-		{0, 1, 2, 3, 5, 6, 4}, // the 486 and its ACK before the INVITE
-		{1, 0, 3, 2, 6, 5, 4}, // everything answered before it was asked
-	} {
+	for _, order := range orders {
 		var recorded []msg
 		for _, i := range order {
 			recorded = append(recorded, inOrder[i])
 		}
 		got := New(parse(t, recorded))
 		if r := Compare(want, got); !r.Equal() || want.String() != got.String() {
-			t.Fatalf("the recorded order %v changed the flow:\n%s\n%s", order, r, got)
+			t.Fatalf("the recorded order %v changed the flow:\n%s\n%s\nwant\n%s", order, r, got, want)
 		}
 	}
 }
@@ -338,17 +345,7 @@ func TestCausalOrderHangUpAtOnce(t *testing.T) {
 		{phones, pbxUDP, "", req("BYE", "1002@127.0.0.1", av, a, b+";tag=z", "c", 2)},
 		{pbxUDP, phones, "", res(200, "BYE", av, a, b+";tag=z", "c", 2)},
 	}
-	want := New(parse(t, inOrder))
-	for _, order := range [][]int{{0, 2, 3, 1, 4}, {0, 2, 3, 4, 1}} {
-		var recorded []msg
-		for _, i := range order {
-			recorded = append(recorded, inOrder[i])
-		}
-		got := New(parse(t, recorded))
-		if want.String() != got.String() {
-			t.Fatalf("the recorded order %v changed the flow:\n%s\nwant\n%s", order, got, want)
-		}
-	}
+	sameFlowIn(t, inOrder, []int{0, 2, 3, 1, 4}, []int{0, 2, 3, 4, 1})
 }
 
 func TestMapUsers(t *testing.T) {
@@ -454,17 +451,7 @@ func TestCausalOrderPRACK(t *testing.T) {
 		{pbxUDP, phones, "", res(200, "PRACK", av, a, b, "c", 2)},
 		{pbxUDP, phones, "", res(200, "INVITE", av, a, b, "c", 1) + "\n\n" + sdpBody},
 	}
-	want := New(parse(t, inOrder))
-	for _, order := range [][]int{{0, 1, 3, 2, 4, 5}, {0, 1, 3, 4, 2, 5}} {
-		var recorded []msg
-		for _, i := range order {
-			recorded = append(recorded, inOrder[i])
-		}
-		got := New(parse(t, recorded))
-		if want.String() != got.String() {
-			t.Fatalf("the recorded order %v changed the flow:\n%s\nwant\n%s", order, got, want)
-		}
-	}
+	sameFlowIn(t, inOrder, []int{0, 1, 3, 2, 4, 5}, []int{0, 1, 3, 4, 2, 5})
 	// a PRACK naming an RSeq no response carried keeps its place
 	other := slices.Clone(inOrder)
 	other[3].text = strings.Replace(other[3].text, "RAck: 1 1 INVITE", "RAck: 9 1 INVITE", 1)
