@@ -87,11 +87,8 @@ func configureForward(_ context.Context, w *world, name, kind, target string) er
 // the current call is target's from now on (its rings, the identity the
 // caller hears).
 func callForwarded(ctx context.Context, w *world, caller, callee, target string) error {
-	rec, err := dial(ctx, w, caller, callee, "")
-	if err != nil {
-		return err
-	}
-	return retarget(w, rec, target)
+	_, err := dialRetargeted(ctx, w, caller, callee, "", target)
+	return err
 }
 
 // reachesDivertedWithReason: the INVITE ringing name carries a Diversion
