@@ -11,7 +11,6 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"pbxlab/pbx"
-	"pbxlab/pbx/pbxtest"
 )
 
 // TestByeRetransmissionAnsweredAlike: a BYE retransmitted over UDP after
@@ -21,35 +20,12 @@ import (
 // processed twice: the callee gets one BYE, the call has one CDR. A BYE
 // with a new branch is a new request with an answer of its own.
 func TestByeRetransmissionAnsweredAlike(t *testing.T) {
-	uas, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer uas.Close()
-	uac, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 2)})
-	if err != nil {
-		t.Skipf("127.0.0.2 not bindable: %v", err)
-	}
-	defer uac.Close()
+	uas, uac, in, stop := trustedCallPBX(t, "")
+	defer stop()
 	var byes atomic.Int32
 	go heldUAS(uas, func(r *sip.Request) {
 		if r.Method == sip.BYE {
 			byes.Add(1)
-		}
-	})
-	in, err := pbxtest.StartYAML(fmt.Sprintf(`
-subscribers:
-  - number: "2000"
-    contacts: ["sip:2000@%s"]
-trusted_peers:
-  - {name: uac, address: 127.0.0.2}
-`, uas.LocalAddr()), pbxtest.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := in.Close(); err != nil {
-			t.Errorf("close pbx: %v", err)
 		}
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -79,7 +55,7 @@ trusted_peers:
 		}
 	}
 
-	sdp := "v=0\r\no=uac 1 1 IN IP4 127.0.0.2\r\ns=-\r\nc=IN IP4 127.0.0.2\r\nt=0 0\r\nm=audio 6000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n"
+	sdp := uacSDP
 	send(pbxAddr, fmt.Sprintf("INVITE sip:2000@%s SIP/2.0\r\nVia: SIP/2.0/UDP %s;branch=z9hG4bK-byeretrans-inv\r\n"+
 		"From: <sip:uac@%s>;tag=uac-1\r\nTo: <sip:2000@%s>\r\nCall-ID: bye-retrans-1\r\nCSeq: 1 INVITE\r\n"+
 		"Contact: <sip:uac@%s>\r\nMax-Forwards: 70\r\nContent-Type: application/sdp\r\nContent-Length: %d\r\n\r\n%s",

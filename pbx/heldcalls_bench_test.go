@@ -61,37 +61,10 @@ func envInt(b *testing.B, name string, def int) int {
 
 func heldCallsOnce(b *testing.B, n int, settle time.Duration) {
 	b.StopTimer()
-	uas, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer uas.Close()
-	uac, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 2)})
-	if err != nil {
-		b.Skipf("127.0.0.2 not bindable: %v", err)
-	}
-	defer uac.Close()
+	uas, uac, in, stop := trustedCallPBX(b, "log:\n  level: error\nmedia:\n  anchor: direct\n")
+	defer stop()
 	_ = uas.SetReadBuffer(4 << 20)
 	_ = uac.SetReadBuffer(4 << 20)
-	in, err := pbxtest.StartYAML(fmt.Sprintf(`
-log:
-  level: error
-media:
-  anchor: direct
-subscribers:
-  - number: "2000"
-    contacts: ["sip:2000@%s"]
-trusted_peers:
-  - {name: sipp, address: 127.0.0.2}
-`, uas.LocalAddr()), pbxtest.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer func() {
-		if err := in.Close(); err != nil {
-			b.Errorf("close pbx: %v", err)
-		}
-	}()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	var answered atomic.Int64
@@ -102,7 +75,7 @@ trusted_peers:
 	h0, a0, g0 := heapAfterGC()
 	pbx := in.UDP.String()
 	const window = 100
-	sdp := "v=0\r\no=uac 1 1 IN IP4 127.0.0.2\r\ns=-\r\nc=IN IP4 127.0.0.2\r\nt=0 0\r\nm=audio 6000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n"
+	sdp := uacSDP
 	for i := range n {
 		for int64(i)-answered.Load() >= window {
 			if ctx.Err() != nil {
@@ -157,22 +130,16 @@ func heapAfterGC() (inuse, alloc int64, goroutines int) {
 // heldUAS answers every INVITE 200 with SDP and every other request 200,
 // keeping nothing per call; seen, if set, gets every request first.
 func heldUAS(c *net.UDPConn, seen func(*sip.Request)) {
-	buf := make([]byte, 65535)
-	for {
-		n, from, err := c.ReadFromUDP(buf)
-		if err != nil {
-			return
-		}
-		m, err := sip.ParseMessage(buf[:n])
+	readSIP(c, func(m sip.Message, from *net.UDPAddr) {
 		req, ok := m.(*sip.Request)
-		if err != nil || !ok {
-			continue
+		if !ok {
+			return
 		}
 		if seen != nil {
 			seen(req)
 		}
 		if req.Method == sip.ACK {
-			continue
+			return
 		}
 		var r strings.Builder
 		r.WriteString("SIP/2.0 200 OK\r\n")
@@ -193,27 +160,18 @@ func heldUAS(c *net.UDPConn, seen func(*sip.Request)) {
 		}
 		fmt.Fprintf(&r, "Content-Length: %d\r\n\r\n%s", len(body), body)
 		_, _ = c.WriteToUDP([]byte(r.String()), from)
-	}
+	})
 }
 
 // heldUAC acknowledges each INVITE's 200 (to its Contact, as the PBX sets
 // no Record-Route) and counts the answered calls; it answers requests
 // from the PBX (a BYE at shutdown) 200.
 func heldUAC(c *net.UDPConn, seen []bool, answered *atomic.Int64) {
-	buf := make([]byte, 65535)
-	for {
-		n, from, err := c.ReadFromUDP(buf)
-		if err != nil {
-			return
-		}
-		m, err := sip.ParseMessage(buf[:n])
-		if err != nil {
-			continue
-		}
+	readSIP(c, func(m sip.Message, from *net.UDPAddr) {
 		switch msg := m.(type) {
 		case *sip.Response:
 			if msg.StatusCode != 200 || msg.CSeq().MethodName != sip.INVITE {
-				continue
+				return
 			}
 			target := from.String()
 			if ct := msg.Contact(); ct != nil {
@@ -223,10 +181,10 @@ func heldUAC(c *net.UDPConn, seen []bool, answered *atomic.Int64) {
 				target, c.LocalAddr(), msg.CallID().Value(), msg.From().String(), msg.To().String(), msg.CallID().String(), msg.CSeq().SeqNo)
 			addr, err := net.ResolveUDPAddr("udp", target)
 			if err != nil {
-				continue
+				return
 			}
 			if _, err := c.WriteToUDP([]byte(ack), addr); err != nil {
-				continue
+				return
 			}
 			i, err := strconv.Atoi(strings.TrimPrefix(msg.CallID().Value(), "held-"))
 			if err == nil && i >= 0 && i < len(seen) && !seen[i] {
@@ -235,11 +193,64 @@ func heldUAC(c *net.UDPConn, seen []bool, answered *atomic.Int64) {
 			}
 		case *sip.Request:
 			if msg.Method == sip.ACK {
-				continue
+				return
 			}
 			res := fmt.Sprintf("SIP/2.0 200 OK\r\n%s\r\n%s\r\n%s\r\n%s\r\n%s\r\nContent-Length: 0\r\n\r\n",
 				msg.Via().String(), msg.From().String(), msg.To().String(), msg.CallID().String(), msg.CSeq().String())
 			_, _ = c.WriteToUDP([]byte(res), from)
 		}
+	})
+}
+
+// readSIP hands f each SIP message read from c, with its sender, until c
+// is closed; what does not parse is dropped.
+func readSIP(c *net.UDPConn, f func(sip.Message, *net.UDPAddr)) {
+	buf := make([]byte, 65535)
+	for {
+		n, from, err := c.ReadFromUDP(buf)
+		if err != nil {
+			return
+		}
+		if m, err := sip.ParseMessage(buf[:n]); err == nil {
+			f(m, from)
+		}
+	}
+}
+
+// uacSDP is the offer of the trusted peer's calls (media direct: never sent).
+const uacSDP = "v=0\r\no=uac 1 1 IN IP4 127.0.0.2\r\ns=-\r\nc=IN IP4 127.0.0.2\r\nt=0 0\r\nm=audio 6000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n"
+
+// trustedCallPBX starts a PBX whose subscriber 2000 is the bare socket uas
+// (127.0.0.1) and whose trusted peer is the bare socket uac (127.0.0.2),
+// with extra YAML prepended; stop closes all three. It
+// skips where 127.0.0.2 cannot be bound.
+func trustedCallPBX(tb testing.TB, extra string) (uas, uac *net.UDPConn, in *pbxtest.Instance, stop func()) {
+	tb.Helper()
+	uas, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	uac, err = net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 2)})
+	if err != nil {
+		uas.Close()
+		tb.Skipf("127.0.0.2 not bindable: %v", err)
+	}
+	in, err = pbxtest.StartYAML(extra+fmt.Sprintf(`subscribers:
+  - number: "2000"
+    contacts: ["sip:2000@%s"]
+trusted_peers:
+  - {name: uac, address: 127.0.0.2}
+`, uas.LocalAddr()), pbxtest.Options{})
+	if err != nil {
+		uas.Close()
+		uac.Close()
+		tb.Fatal(err)
+	}
+	return uas, uac, in, func() {
+		if err := in.Close(); err != nil {
+			tb.Errorf("close pbx: %v", err)
+		}
+		uas.Close()
+		uac.Close()
 	}
 }
