@@ -184,7 +184,7 @@ func runAbuse(b *testing.B, attack time.Duration, abuse func(context.Context, ab
 
 // fetch writes url's body to path, logging what fails.
 func fetch(b *testing.B, url, path string) {
-	res, err := http.Get(url)
+	res, err := (&http.Client{Timeout: time.Minute}).Get(url)
 	if err != nil {
 		b.Logf("profile: %v", err)
 		return

@@ -19,23 +19,20 @@ func (t Tx) Ended() Tx {
 	if _, ok := t.ServerTransaction.(endedTx); ok {
 		return t
 	}
-	return Tx{ServerTransaction: endedTx{err: t.Err()}, final: t.final}
+	done := make(chan struct{})
+	close(done)
+	return Tx{ServerTransaction: endedTx{err: t.Err(), done: done}, final: t.final}
 }
 
-// endedTx is a terminated server transaction.
-type endedTx struct{ err error }
-
-// closedDone is the Done channel of every endedTx, closed at start-up
-// and never written again.
-var closedDone = func() chan struct{} {
-	c := make(chan struct{})
-	close(c)
-	return c
-}()
+// endedTx is a terminated server transaction; done is closed.
+type endedTx struct {
+	err  error
+	done chan struct{}
+}
 
 func (endedTx) Terminate()                         {}
 func (endedTx) OnTerminate(sip.FnTxTerminate) bool { return false }
-func (endedTx) Done() <-chan struct{}              { return closedDone }
+func (e endedTx) Done() <-chan struct{}            { return e.done }
 func (e endedTx) Err() error                       { return e.err }
 func (endedTx) Acks() <-chan *sip.Request          { return nil }
 func (endedTx) OnCancel(sip.FnTxCancel) bool       { return false }
