@@ -19,6 +19,7 @@ type ClientTx struct {
 	onRetransmission FnTxResponse
 
 	ackResentAt time.Time // pbxlab patch: when actAckResend last re-passed the ACK
+	passUps     passUps   // pbxlab patch: transaction_client_tx_passup.go
 }
 
 func NewClientTx(key string, origin *Request, conn Connection, logger *slog.Logger) *ClientTx {
@@ -130,6 +131,7 @@ func (tx *ClientTx) Terminate() {
 		tx.fsmErr = ErrTransactionCanceled
 		tx.fsmMu.Unlock()
 	}
+	tx.closeHeldDone() // pbxlab patch: transaction_client_tx_passup.go
 }
 
 // Receive will process response in safe way and change transaction state
@@ -230,7 +232,7 @@ func (tx *ClientTx) delete(err error) bool {
 	}
 	tx.closed = true
 
-	close(tx.done)
+	tx.closeDoneLocked() // pbxlab patch: transaction_client_tx_passup.go
 	onterm := tx.onTerminate
 
 	if tx.timer_a != nil {

@@ -429,7 +429,7 @@ func (tx *ClientTx) actDelete() fsmInput {
 	if tx.fsmErr == nil {
 		tx.fsmErr = ErrTransactionTerminated
 	}
-	tx.delete(tx.fsmErr)
+	tx.deleteAfterPassUp(tx.fsmErr) // pbxlab patch: transaction_client_tx_passup.go
 	return FsmInputNone
 }
 
@@ -449,10 +449,7 @@ func (tx *ClientTx) fsmPassUp() {
 		return
 	}
 
-	select {
-	case <-tx.done:
-	case tx.responses <- lastResp:
-	}
+	tx.passUp(lastResp) // pbxlab patch: transaction_client_tx_passup.go
 }
 
 func (tx *ClientTx) passUpRetransmission() {
