@@ -295,6 +295,9 @@ func (s *Server) Close() error {
 		if s.admin != nil {
 			_ = s.admin.ln.Close() // already closed when Run served it
 		}
+		if s.sip != nil {
+			s.sip.Quiesce() // nothing read from now on reaches sipgo
+		}
 		for _, l := range s.listeners {
 			if l.pc != nil {
 				_ = l.pc.Close()

@@ -7,6 +7,8 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
@@ -26,7 +28,8 @@ type Stack struct {
 	onFlowClosed func(netip.AddrPort)
 	replay       *Replay
 	mu           sync.Mutex
-	flows        []*flows // one per TCP listener (ServeTCP)
+	flows        []*flows    // one per TCP listener (ServeTCP)
+	silent       atomic.Bool // Quiesce: the UDP sockets drop what they read
 }
 
 // StackConfig configures NewStack.
@@ -112,7 +115,27 @@ func (s *Stack) HandleOutOfDialog(method sip.RequestMethod, h Handler) {
 // ServeUDP serves SIP on a packet connection until it is closed. A
 // datagram whose headers end without the empty line is read as a message
 // without a body (tolerantConn).
-func (s *Stack) ServeUDP(pc net.PacketConn) error { return s.srv.ServeUDP(tolerantConn{pc}) }
+func (s *Stack) ServeUDP(pc net.PacketConn) error {
+	return s.srv.ServeUDP(tolerantConn{PacketConn: pc, silent: &s.silent})
+}
+
+// quiesceGrace is how long Quiesce lets the messages already read be
+// handled and answered through the sockets before they are closed.
+const quiesceGrace = 20 * time.Millisecond
+
+// Quiesce is the first step of a shutdown, before the sockets close: the
+// UDP sockets stop handing what they read to sipgo (still open and in its
+// connection pool), every transaction ends, and the messages already read
+// get quiesceGrace to be answered. Without it, a request read as a socket
+// closes is answered after sipgo dropped the socket from its pool, from a
+// socket sipgo opens for it (another source port, outliving Close).
+func (s *Stack) Quiesce() {
+	if s.silent.Swap(true) {
+		return
+	}
+	s.ua.TransactionLayer().Close()
+	time.Sleep(quiesceGrace)
+}
 
 // Listening is how many connections of network ("udp", "tcp") sipgo's
 // transport layer holds: a UDP listener counts once ServeUDP registered

@@ -3,6 +3,7 @@ package sipx
 import (
 	"bytes"
 	"net"
+	"sync/atomic"
 )
 
 // tolerantConn is the PBX's UDP socket as sipgo reads it. It completes a
@@ -14,17 +15,28 @@ import (
 // It cannot return an error of its own: sipgo stops serving a UDP socket
 // on the first read error (and on an error of a read filter), so anything
 // it does not understand is passed on as it came.
+//
+// Once silent is set (Stack.Quiesce) it keeps reading but drops every
+// datagram, so that nothing read as the PBX shuts down reaches sipgo: a
+// request handled after sipgo's reader dropped the socket from its pool
+// makes sipgo open a socket of its own to answer it.
 type tolerantConn struct {
 	net.PacketConn
+	silent *atomic.Bool
 }
 
 // ReadFrom reads a datagram and completes its header section if needed.
 func (c tolerantConn) ReadFrom(p []byte) (int, net.Addr, error) {
-	n, addr, err := c.PacketConn.ReadFrom(p)
-	if n > 0 {
-		n = completeHeaders(p, n)
+	for {
+		n, addr, err := c.PacketConn.ReadFrom(p)
+		if err == nil && c.silent != nil && c.silent.Load() {
+			continue
+		}
+		if n > 0 {
+			n = completeHeaders(p, n)
+		}
+		return n, addr, err
 	}
-	return n, addr, err
 }
 
 // completeHeaders returns the new length of the datagram p[:n] after adding
