@@ -66,6 +66,14 @@ func newMetrics(s *Server) *metrics {
 			}),
 		m.registers,
 		m.calls,
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "pbxlab_sip_replayed_responses",
+			Help: "Final responses to non-INVITE requests over UDP kept (64*T1) to answer their retransmissions, in place of the transactions."},
+			func() float64 {
+				if s.sip == nil {
+					return 0
+				}
+				return float64(s.sip.Replayed())
+			}),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "pbxlab_media_anchored_calls", Help: "Calls whose RTP the PBX relays."},
 			func() float64 {
 				if s.media == nil {

@@ -209,11 +209,14 @@ func (s *Server) initCalls() error {
 	s.sip.HandleReplayed(sip.REGISTER, s.handleRegister)
 	s.sip.Handle(sip.INVITE, m.HandleInvite)
 	s.sip.Handle(sip.ACK, m.HandleAck)
-	s.sip.HandleReplayed(sip.BYE, m.HandleBye) // retransmissions answered from sipx.Replay
-	s.sip.Handle(sip.CANCEL, m.HandleCancel)
-	s.sip.Handle(sip.OPTIONS, m.HandleOptions)
+	// Every non-INVITE request is answered through sipx.Replay: over UDP
+	// its transaction ends with the final response, whose bytes answer the
+	// retransmissions (64*T1) instead of a sipgo transaction kept as long.
+	s.sip.HandleReplayed(sip.BYE, m.HandleBye)
+	s.sip.Handle(sip.CANCEL, m.HandleCancel) // matched by sipgo to its INVITE: never replayed
+	s.sip.HandleReplayed(sip.OPTIONS, m.HandleOptions)
 	for _, method := range append([]sip.RequestMethod{sip.UPDATE, sip.INFO, sip.PRACK}, sipx.InDialogOnly...) {
-		s.sip.Handle(method, m.HandleInDialog)
+		s.sip.HandleReplayed(method, m.HandleInDialog)
 	}
 	return nil
 }

@@ -81,7 +81,13 @@ func (r *Replay) Wrap(h Handler) Handler {
 			return r.answer(req, tx, e)
 		}
 		rec := &recordingTx{ServerTransaction: tx.ServerTransaction}
-		err := h(ctx, req, Tx{ServerTransaction: rec, final: tx.final})
+		rtx := Tx{ServerTransaction: rec, final: tx.final}
+		err := h(ctx, req, rtx)
+		if err != nil && !rtx.Answered() {
+			// the error's response (Adapt's mapping) is sent here, so
+			// that it is kept for the retransmissions too
+			_ = rtx.Respond(ErrorResponse(req, err))
+		}
 		if res := rec.final.Load(); res != nil {
 			r.put(key, res.String(), res.Destination())
 			tx.Terminate() // the cache answers from now on (§17.2.2 Completed)

@@ -153,14 +153,33 @@ func TestReplayBoundedAndSwept(t *testing.T) {
 	}
 }
 
-// A handler that answers nothing final (or fails) leaves the transaction
-// to sipgo and caches nothing.
+// A handler that answers nothing final leaves the transaction to sipgo
+// and caches nothing.
 func TestReplayNoFinalNoCache(t *testing.T) {
 	r := NewReplay(32*time.Second, 10, clock.NewFake(time.Unix(1e9, 0)))
 	tx := &fakeTx{}
-	err := r.Wrap(func(context.Context, *sip.Request, Tx) error { return ErrForbidden })(context.Background(), register(t, "z9hG4bK-9", "UDP"), NewTx(tx))
-	if err != ErrForbidden || tx.terminated || r.Len() != 0 {
+	err := r.Wrap(func(context.Context, *sip.Request, Tx) error { return nil })(context.Background(), register(t, "z9hG4bK-9", "UDP"), NewTx(tx))
+	if err != nil || tx.terminated || r.Len() != 0 {
 		t.Errorf("err=%v terminated=%v cached=%d", err, tx.terminated, r.Len())
+	}
+}
+
+// A handler that fails is answered with its error's response (Adapt's
+// mapping, here 403) by the Replay itself, which keeps it for the
+// retransmissions: the second copy gets it without the handler.
+func TestReplayErrorResponseCached(t *testing.T) {
+	r := NewReplay(32*time.Second, 10, clock.NewFake(time.Unix(1e9, 0)))
+	calls := 0
+	h := r.Wrap(func(context.Context, *sip.Request, Tx) error { calls++; return ErrForbidden })
+	tx := &fakeTx{}
+	err := h(context.Background(), register(t, "z9hG4bK-9", "UDP"), NewTx(tx))
+	if err != ErrForbidden || !tx.terminated || r.Len() != 1 || len(tx.sent) != 1 || tx.sent[0].StatusCode != 403 {
+		t.Fatalf("err=%v terminated=%v cached=%d sent=%v", err, tx.terminated, r.Len(), tx.sent)
+	}
+	again := &fakeTx{}
+	_ = h(context.Background(), register(t, "z9hG4bK-9", "UDP"), NewTx(again))
+	if calls != 1 || len(again.sent) != 1 || again.sent[0].StatusCode != 403 {
+		t.Errorf("retransmission: handler calls=%d, sent=%v", calls, again.sent)
 	}
 }
 

@@ -112,6 +112,10 @@ func (s *Stack) HandleOutOfDialog(method sip.RequestMethod, h Handler) {
 	s.srv.OnRequest(method, adapt(s.base, s.log, h, true))
 }
 
+// Replayed is how many final responses the stack keeps to answer
+// retransmissions (HandleReplayed), expired ones not yet swept included.
+func (s *Stack) Replayed() int { return s.replay.Len() }
+
 // ServeUDP serves SIP on a packet connection until it is closed. A
 // datagram whose headers end without the empty line is read as a message
 // without a body (tolerantConn).
