@@ -10,11 +10,14 @@
 #   sim   `pbxlab sim` with a scenario of 100 phones that do not register
 #         (population.register: false) calling the UAS's number
 #         (calls.remote), signalling only (audio.share: 0), the same hold
+#   sim-1p  the same with GOMAXPROCS=1: one thread running Go code, as SIPp
+#         has one (SIM_PROCS lists the runs, default "default 1")
 #
 # and prints, per generator and rate: calls attempted, answered (SIPp:
 # successful), failed, the generator's CPU seconds (user+system, from
 # /usr/bin/time) and CPU per call, then `ratio sim_cpu_per_call X.XX` (sim
-# CPU per call / SIPp CPU per call) per rate and their median. SIPp is a
+# CPU per call / SIPp CPU per call; `ratio sim1p_cpu_per_call` for sim-1p)
+# per rate and their median. SIPp is a
 # single C++ thread; pbxlab sim is a Go process: both run on this host with
 # the UAS and compete with whatever else runs, so the figures compare the
 # two generators on this machine, they are not capacity numbers.
@@ -59,7 +62,7 @@ kill -0 "$UAS_PID" 2>/dev/null || { log "SIPp UAS did not start"; cat "$WORK/uas
 log "SIPp UAS on 127.0.0.1:$UAS_PORT (pid $UAS_PID)"
 
 printf '%-6s %-6s %9s %9s %7s %8s %12s\n' gen rate attempted answered failed cpu_s cpu_ms_call
-RATIOS=()
+declare -A RATIOS=()
 for rate in $RATES; do
 	calls=$((rate * DURATION))
 	limit=$((rate * 2 + 100))
@@ -79,10 +82,18 @@ for rate in $RATES; do
 	pc_sipp=$(awk -v c="$c_sipp" -v n="$att" 'BEGIN { printf "%.4f", n ? 1000 * c / n : 0 }')
 	printf '%-6s %-6s %9s %9s %7s %8s %12s\n' sipp "$rate" "$att" "$ok" "$fail" "$c_sipp" "$pc_sipp"
 
-	# pbxlab sim
-	d=$WORK/sim-$rate
-	mkdir -p "$d"
-	cat >"$d/scenario.yaml" <<SC
+	# pbxlab sim: with the Go runtime's default GOMAXPROCS (one per core), and with GOMAXPROCS=1, the
+	# one thread SIPp runs on (SIM_PROCS, default "default 1")
+	for procs in ${SIM_PROCS:-default 1}; do
+		gen=sim
+		env=()
+		if [[ $procs != default ]]; then
+			gen=sim-${procs}p
+			env=(GOMAXPROCS="$procs")
+		fi
+		d=$WORK/$gen-$rate
+		mkdir -p "$d"
+		cat >"$d/scenario.yaml" <<SC
 name: bench-sim-$rate
 population: {count: 100, first: "1000", password: "x", register: false}
 behaviours: {answer: 100}
@@ -90,24 +101,29 @@ calls: {rate: $rate, hold: ${HOLD_MS}ms, duration: ${DURATION}s, max_concurrent:
 audio: {share: 0}
 seed: 1
 SC
-	prof=()
-	if [[ -n ${SIM_CPUPROFILE:-} ]]; then
-		mkdir -p "$SIM_CPUPROFILE"
-		prof=(--cpuprofile "$SIM_CPUPROFILE/sim-$rate.pprof")
-	fi
-	(cd "$d" && exec setsid /usr/bin/time -f '%U %S' -o time.txt "$WORK/pbxlab" sim scenario.yaml \
-		--target "127.0.0.1:$UAS_PORT" --json "${prof[@]}" >report.json 2>sim.log) &
-	PGIDS+=("$!")
-	wait "$!" || true
-	att=$(jq '.calls.attempted + .calls.skipped' "$d/report.json" 2>/dev/null || echo 0)
-	ok=$(jq '.calls.answered' "$d/report.json" 2>/dev/null || echo 0)
-	fail=$((att - ok))
-	c_sim=$(cpu "$d/time.txt")
-	pc_sim=$(awk -v c="$c_sim" -v n="$att" 'BEGIN { printf "%.4f", n ? 1000 * c / n : 0 }')
-	printf '%-6s %-6s %9s %9s %7s %8s %12s\n' sim "$rate" "$att" "$ok" "$fail" "$c_sim" "$pc_sim"
-	r=$(awk -v a="$pc_sim" -v b="$pc_sipp" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
-	RATIOS+=("$r")
-	echo "ratio sim_cpu_per_call $r (rate $rate)"
+		prof=()
+		if [[ -n ${SIM_CPUPROFILE:-} ]]; then
+			mkdir -p "$SIM_CPUPROFILE"
+			prof=(--cpuprofile "$SIM_CPUPROFILE/$gen-$rate.pprof")
+		fi
+		(cd "$d" && exec setsid env "${env[@]}" /usr/bin/time -f '%U %S' -o time.txt "$WORK/pbxlab" sim scenario.yaml \
+			--target "127.0.0.1:$UAS_PORT" --json "${prof[@]}" >report.json 2>sim.log) &
+		PGIDS+=("$!")
+		wait "$!" || true
+		att=$(jq '.calls.attempted + .calls.skipped' "$d/report.json" 2>/dev/null || echo 0)
+		ok=$(jq '.calls.answered' "$d/report.json" 2>/dev/null || echo 0)
+		fail=$((att - ok))
+		c_sim=$(cpu "$d/time.txt")
+		pc_sim=$(awk -v c="$c_sim" -v n="$att" 'BEGIN { printf "%.4f", n ? 1000 * c / n : 0 }')
+		printf '%-6s %-6s %9s %9s %7s %8s %12s\n' "$gen" "$rate" "$att" "$ok" "$fail" "$c_sim" "$pc_sim"
+		r=$(awk -v a="$pc_sim" -v b="$pc_sipp" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
+		key=${gen//-/}
+		RATIOS[$key]+="$r "
+		echo "ratio ${key}_cpu_per_call $r (rate $rate)"
+	done
 done
-median=$(printf '%s\n' "${RATIOS[@]}" | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
-echo "ratio sim_cpu_per_call $median (median)"
+for key in "${!RATIOS[@]}"; do
+	# shellcheck disable=SC2086
+	median=$(printf '%s\n' ${RATIOS[$key]} | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }')
+	echo "ratio ${key}_cpu_per_call $median (median)"
+done
