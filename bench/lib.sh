@@ -137,10 +137,39 @@ run_sipp() {
 	echo "$(stat_col "$d/stat.csv" 'SuccessfulCall(C)') $(stat_col "$d/stat.csv" 'FailedCall(C)') $((t1 - t0)) $(awk -v a="$c0" -v b="$c1" 'BEGIN { printf "%.3f", b - a }')"
 }
 
-# p99_ms DIR: 99th percentile of SIPp's response time 1 (-trace_rtt files).
+# p99_ms DIR: 99th percentile of the call set-up time, INVITE sent -> its 200 received, in ms with
+# microseconds, from SIPp's message log (DIR/msg.log, -trace_msg: each message stamped to the us);
+# without one, from SIPp's response time 1 (-trace_rtt files: whole milliseconds, so a fast server
+# reads 0).
 p99_ms() {
-	cat "$1"/*_rtt.csv 2>/dev/null | awk -F';' '$3 == 1 { print $2 }' | sort -n |
+	if [[ -s $1/msg.log ]]; then
+		setup_ms <"$1/msg.log"
+	else
+		cat "$1"/*_rtt.csv 2>/dev/null | awk -F';' '$3 == 1 { print $2 }'
+	fi | sort -g |
 		awk '{ v[NR] = $1 } END { if (NR == 0) { print "n/a"; exit } i = int(NR * 0.99 + 0.999999); if (i > NR) i = NR; print v[i] }'
+}
+
+# setup_ms: reads a SIPp message log (-trace_msg) and prints, per Call-ID, the ms from its first
+# INVITE sent to the first 200 to an INVITE received (a log crossing midnight is handled).
+setup_ms() {
+	awk '
+	{ sub(/\r$/, "") }
+	/^-+ [0-9]+-[0-9]+-[0-9]+ [0-9:.]+$/ {
+		if ($2 != day) { if (day != "") off += 86400; day = $2 }
+		split($3, t, ":"); ts = off + t[1] * 3600 + t[2] * 60 + t[3]; kind = ""; next
+	}
+	/^INVITE / { kind = "inv"; next }
+	/^SIP\/2\.0 200 / { kind = "ok"; next }
+	tolower($1) == "call-id:" || $1 == "i:" { cid = $2; next }
+	tolower($1) == "cseq:" {
+		if ($3 == "INVITE") {
+			if (kind == "inv" && !(cid in t0)) t0[cid] = ts
+			if (kind == "ok" && !(cid in t1)) t1[cid] = ts
+		}
+		kind = ""
+	}
+	END { for (c in t1) if (c in t0) printf "%.3f\n", (t1[c] - t0[c]) * 1000 }'
 }
 
 # median: the median of the numbers on stdin ("n/a" for none).

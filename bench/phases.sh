@@ -57,7 +57,8 @@ p99() {
 	log "$s: $P99_CALLS calls at $P99_RATE calls/s"
 	c0=$(cpu_s "$pid")
 	out=$(run_sipp "$s-p99" -sf "$SC/uac.xml" -s 2000 -i 127.0.0.2 -p "$(free_port)" \
-		-r "$P99_RATE" -m "$P99_CALLS" -d 0 -trace_rtt -rtt_freq 1 -recv_timeout 10000 "127.0.0.1:$port")
+		-r "$P99_RATE" -m "$P99_CALLS" -d 0 -trace_rtt -rtt_freq 1 -trace_msg -message_file msg.log \
+		-recv_timeout 10000 "127.0.0.1:$port")
 	c1=$(cpu_s "$pid")
 	read -r ok fail _ _ <<<"$out"
 	printf -v "R_${s}_p99" '%s' "$(p99_ms "$WORK/$s-p99")"
