@@ -40,7 +40,13 @@ type Replay struct {
 	byKey map[string]replayed
 	order []replayKey // insertion (= expiry) order; order[head:] are live
 	head  int
+	peak  int // the most entries byKey held since it was last rebuilt
 }
+
+// replayShrinkMin is the peak below which a drained cache keeps its map: a
+// Go map does not give back its buckets when entries are deleted, so after
+// a storm of 200,000 REGISTERs an empty map would still hold ~16 MB.
+const replayShrinkMin = 1024
 
 type replayed struct {
 	raw     string // the final response as sent
@@ -129,6 +135,16 @@ func (r *Replay) put(key, raw, dest string) {
 	exp := now.Add(r.life)
 	r.byKey[key] = replayed{raw: raw, dest: dest, expires: exp}
 	r.order = append(r.order, replayKey{key: key, expires: exp})
+	r.peak = max(r.peak, len(r.byKey))
+}
+
+// Sweep drops the expired entries now, rather than at the next put: a
+// PBX's traffic may stop after a burst (Stack sweeps on a ticker).
+func (r *Replay) Sweep() {
+	now := r.clock.Now()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.sweep(now)
 }
 
 // sweep drops expired entries and, past max, the oldest; it compacts the
@@ -150,6 +166,16 @@ func (r *Replay) sweep(now time.Time) {
 		clear(r.order[n:])
 		r.order = r.order[:n]
 		r.head = 0
+		if cap(r.order) >= replayShrinkMin && n <= cap(r.order)/4 {
+			r.order = append(make([]replayKey, 0, 2*n), r.order...)
+		}
+	}
+	if r.peak >= replayShrinkMin && len(r.byKey) <= r.peak/4 {
+		m := make(map[string]replayed, len(r.byKey))
+		for k, e := range r.byKey {
+			m[k] = e
+		}
+		r.byKey, r.peak = m, len(m)
 	}
 }
 

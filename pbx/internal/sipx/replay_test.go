@@ -232,3 +232,34 @@ func (nopConn) WriteMsg(sip.Message) error { return nil }
 func (nopConn) Ref(int) int                { return 1 }
 func (nopConn) TryClose() (int, error)     { return 0, nil }
 func (nopConn) Close() error               { return nil }
+
+// After a burst, Sweep drops the expired responses without waiting for the
+// next put, and a cache drained to a quarter of its peak is rebuilt, so
+// the map's buckets and the FIFO's array sized for the burst are freed.
+func TestReplaySweepShrinks(t *testing.T) {
+	c := clock.NewFake(time.Unix(1e9, 0))
+	r := NewReplay(32*time.Second, 1<<20, c)
+	h := r.Wrap(func(_ context.Context, req *sip.Request, tx Tx) error {
+		return tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
+	})
+	const burst = 4 * replayShrinkMin
+	for i := range burst {
+		_ = h(context.Background(), register(t, fmt.Sprintf("z9hG4bK-%d", i), "UDP"), NewTx(&fakeTx{}))
+	}
+	if r.Len() != burst || r.peak != burst {
+		t.Fatalf("after the burst: %d cached, peak %d", r.Len(), r.peak)
+	}
+	c.Advance(33 * time.Second)
+	r.Sweep()
+	if r.Len() != 0 {
+		t.Fatalf("after Sweep past their life: %d cached", r.Len())
+	}
+	if r.peak != 0 || cap(r.order) >= replayShrinkMin {
+		t.Fatalf("the drained cache was not rebuilt: peak %d, FIFO capacity %d", r.peak, cap(r.order))
+	}
+	// and it still works
+	_ = h(context.Background(), register(t, "z9hG4bK-after", "UDP"), NewTx(&fakeTx{}))
+	if r.Len() != 1 {
+		t.Fatalf("after a new put: %d cached", r.Len())
+	}
+}

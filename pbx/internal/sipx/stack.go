@@ -30,6 +30,8 @@ type Stack struct {
 	mu           sync.Mutex
 	flows        []*flows    // one per TCP listener (ServeTCP)
 	silent       atomic.Bool // Quiesce: the UDP sockets drop what they read
+	stopSweep    chan struct{}
+	closeOnce    sync.Once
 }
 
 // StackConfig configures NewStack.
@@ -89,7 +91,26 @@ func NewStack(cfg StackConfig) (*Stack, error) {
 		return nil, fmt.Errorf("new sip client: %w", err)
 	}
 	s.srv.OnNoRoute(Adapt(s.base, log, func(context.Context, *sip.Request, Tx) error { return ErrNotImplemented }))
+	s.stopSweep = make(chan struct{})
+	go s.sweepReplay()
 	return s, nil
+}
+
+// replaySweepEvery is how often the stack drops the expired responses of
+// its Replay (64*T1 old) when no new one comes to do it.
+const replaySweepEvery = 4 * time.Second
+
+func (s *Stack) sweepReplay() {
+	t := time.NewTicker(replaySweepEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			s.replay.Sweep()
+		case <-s.stopSweep:
+			return
+		}
+	}
 }
 
 // Handle routes requests of method to h, through Adapt.
@@ -185,6 +206,7 @@ func (s *Stack) Write(req *sip.Request) error { return s.client.WriteRequest(req
 
 // Close stops the client and the user agent (transactions, then transports).
 func (s *Stack) Close() error {
+	s.closeOnce.Do(func() { close(s.stopSweep) })
 	_ = s.client.Close()
 	return s.ua.Close()
 }
