@@ -31,6 +31,9 @@ func WithClock(c clock.Clock) Option { return func(cn *Conn) { cn.clk = c } }
 // in-memory network.
 func WithListen(l ListenFunc) Option { return func(cn *Conn) { cn.listen = l } }
 
+// WithOnClose calls f with the Conn's counters once it is closed.
+func WithOnClose(f func(Stats)) Option { return func(cn *Conn) { cn.onClose = f } }
+
 // Stats counts what a Conn did to the datagrams.
 type Stats struct {
 	Sent       uint64 // datagrams the owner wrote
@@ -67,6 +70,8 @@ type Conn struct {
 	deadline time.Time
 	closed   bool
 	stats    Stats
+
+	onClose func(Stats) // WithOnClose; nil: none
 
 	ready chan struct{} // capacity 1: the queue, deadline or error changed
 	done  chan struct{}
@@ -316,6 +321,9 @@ func (c *Conn) Close() error {
 	close(c.done)
 	err := ext.Close()
 	c.pumps.Wait()
+	if c.onClose != nil {
+		c.onClose(c.Stats())
+	}
 	return err
 }
 

@@ -66,7 +66,17 @@ type Config struct {
 	// the discard port) so any PBX accepts them, and audio checks fail
 	// with ErrNoAudio.
 	SignallingOnly bool
+	// ListenMedia, if set, opens the phones' RTP sockets instead of
+	// net.ListenPacket: a socket on an in-memory network, or one wrapped in
+	// an impairment. It gets the phone's number, the index of this media
+	// stream among the phone's (0 for its first call's), and ("udp",
+	// LocalIP:port) as net.ListenPacket would (port 0, then an even port).
+	ListenMedia MediaListenFunc
 }
+
+// MediaListenFunc opens the RTP socket of the stream-th media stream of
+// the phone with this number (Config.ListenMedia).
+type MediaListenFunc func(number string, stream uint64, network, address string) (net.PacketConn, error)
 
 // Agent hosts many simulated phones on one SIP socket.
 type Agent struct {
