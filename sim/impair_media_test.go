@@ -7,8 +7,10 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
+	"pbxlab/internal/memnet"
 	"pbxlab/sim/report"
 	"pbxlab/sim/scenario"
 )
@@ -91,5 +93,49 @@ func TestMediaImpairmentJitter(t *testing.T) {
 	}
 	if rep.Audio.Checked == 0 || rep.Audio.Verified != rep.Audio.Checked {
 		t.Errorf("audio %+v: the tone should be heard through jitter", rep.Audio)
+	}
+}
+
+// TestMediaImpairmentSeededVirtual runs the loss scenario twice on an
+// in-memory network in virtual time (signalling and RTP on memnet): each
+// stream draws its fate from the seed, the phone and the stream's index,
+// so the same seed gives exactly the same measured loss; another seed
+// gives another.
+func TestMediaImpairmentSeededVirtual(t *testing.T) {
+	run := func(seed string) report.Quality {
+		var q report.Quality
+		synctest.Test(t, func(t *testing.T) {
+			nw := memnet.New()
+			pbx := newFakePBXOn(t, nw.ListenPacket)
+			y := strings.Replace(mediaScenario, "IMPAIRMENT", `{loss: 5%, applies_to: [media]}`, 1)
+			y = strings.Replace(y, "seed: 7", "seed: "+seed, 1)
+			// the hangup between two packets: none is sent at the instant the call ends
+			y = strings.Replace(y, "hold: 3s", "hold: 3005ms", 1)
+			sc, err := scenario.Parse("media.yaml", []byte(y))
+			if err != nil {
+				t.Fatal(err)
+			}
+			rep, err := Run(t.Context(), sc, Target{Addr: pbx.addr}, WithLocalIP(netip.MustParseAddr("127.0.0.1")),
+				WithPacketListener(nw.ListenPacket), WithMediaListener(nw.ListenPacket))
+			if err != nil {
+				t.Fatalf("Run: %v", err)
+			}
+			if rep.Quality.Streams != 2*rep.Calls.Answered || rep.Audio.Verified != rep.Audio.Checked {
+				t.Fatalf("calls %+v quality %+v audio %+v", rep.Calls, rep.Quality, rep.Audio)
+			}
+			q = rep.Quality
+		})
+		t.Logf("seed %s: quality %+v", seed, q)
+		return q
+	}
+	a, b, c := run("7"), run("7"), run("8")
+	if a.LossMean != b.LossMean || a.LossMax != b.LossMax {
+		t.Errorf("seed 7 twice: mean loss %v then %v, max %v then %v; want the same", a.LossMean, b.LossMean, a.LossMax, b.LossMax)
+	}
+	if a.LossMean == c.LossMean {
+		t.Errorf("seeds 7 and 8 both measured %v mean loss; want different fates", a.LossMean)
+	}
+	if a.LossMean < 6.5 || a.LossMean > 13 {
+		t.Errorf("mean measured loss %.2f %%, want about 9.75 %%", a.LossMean)
 	}
 }
