@@ -5,7 +5,9 @@ import (
 	"hash/fnv"
 	"net"
 	"net/netip"
+	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"pbxlab/internal/clock"
 	"pbxlab/sim/impair"
@@ -54,7 +56,7 @@ func impairConfig(im scenario.Impairment) impair.Config {
 // impairedMedia opens the phones' RTP sockets with listen (nil:
 // net.ListenPacket) and wraps each in the population's impairment, both
 // directions, without the NAT (which is the signalling socket's). Each
-// stream draws from its own seed (mediaSeed): the nth stream of a phone
+// stream draws from its own seed (mixSeed): the nth stream of a phone
 // meets the same fate in every run with the scenario's seed, whatever the
 // other phones do. The counters of each socket are handed to closed when
 // it closes.
@@ -70,7 +72,7 @@ func impairedMedia(listen func(network, address string) (net.PacketConn, error),
 		if err != nil {
 			return nil, err
 		}
-		c, err := impair.Wrap(pc, cfg, mediaSeed(seed, number, stream), impair.WithClock(clk), impair.WithListen(listen),
+		c, err := impair.Wrap(pc, cfg, mixSeed(seed, number, stream), impair.WithClock(clk), impair.WithListen(listen),
 			impair.WithOnClose(closed))
 		if err != nil {
 			_ = pc.Close()
@@ -80,10 +82,11 @@ func impairedMedia(listen func(network, address string) (net.PacketConn, error),
 	}
 }
 
-// mediaSeed is the seed of a phone's stream-th RTP stream: the scenario's
-// seed, the number and the index mixed (FNV-1a, then SplitMix64's
-// finaliser), so that neighbouring numbers draw unrelated fates.
-func mediaSeed(seed int64, number string, stream uint64) int64 {
+// mixSeed is the seed of a phone's stream-th RTP stream (or of an
+// Agent's nth TCP connection): the scenario's seed, the name and the index
+// mixed (FNV-1a, then SplitMix64's finaliser), so that neighbouring names
+// draw unrelated fates.
+func mixSeed(seed int64, number string, stream uint64) int64 {
 	h := fnv.New64a()
 	var b [16]byte
 	binary.BigEndian.PutUint64(b[:8], uint64(seed))
@@ -138,4 +141,68 @@ func (m *mediaTotals) total() (impair.Stats, int) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.st, m.streams
+}
+
+// impairedStreams returns, for the ith Agent of a TCP population, the
+// wrapper of its connections in the population's impairment (as TCP shows
+// it: impair.Stream). The nth connection of Agent i draws from its own
+// seed, so a reconnection does not replay the first one's fate. totals
+// counts them.
+func impairedStreams(im scenario.Impairment, seed int64, clk clock.Clock, totals *streamTotals) func(agent int) func(net.Conn) (net.Conn, error) {
+	cfg := impairConfig(im)
+	return func(agent int) func(net.Conn) (net.Conn, error) {
+		var n atomic.Uint64
+		name := "tcp/" + strconv.Itoa(agent)
+		return func(c net.Conn) (net.Conn, error) {
+			s, err := impair.WrapStream(c, cfg, mixSeed(seed, name, n.Add(1)-1), impair.WithClock(clk), impair.WithOnDrop(totals.dropped))
+			if err != nil {
+				return nil, err
+			}
+			totals.opened(s)
+			return s, nil
+		}
+	}
+}
+
+// streamTotals keeps the impaired TCP connections (a population has a
+// few per Agent) and counts the drops.
+type streamTotals struct {
+	mu      sync.Mutex
+	streams []*impair.Stream
+	drops   int
+}
+
+func (t *streamTotals) opened(s *impair.Stream) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.streams = append(t.streams, s)
+}
+
+func (t *streamTotals) dropped(impair.StreamStats) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.drops++
+}
+
+// streamSums is what total returns.
+type streamSums struct {
+	impair.StreamStats
+	drops int
+}
+
+// total sums the connections' counters; n is how many there were.
+func (t *streamTotals) total() (sum streamSums, n int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, s := range t.streams {
+		st := s.Stats()
+		sum.Sent += st.Sent
+		sum.SentRetrans += st.SentRetrans
+		sum.Received += st.Received
+		sum.RecvRetrans += st.RecvRetrans
+		sum.SentDelay += st.SentDelay
+		sum.ReceivedDelay += st.ReceivedDelay
+	}
+	sum.drops = t.drops
+	return sum, len(t.streams)
 }

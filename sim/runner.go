@@ -56,6 +56,8 @@ type runner struct {
 	impaired []*impair.Conn
 	// mediaImp sums the impairment of the phones' RTP streams.
 	mediaImp *mediaTotals
+	// tcpImp counts what the impairment did to the phones' TCP connections.
+	tcpImp *streamTotals
 	pickMu   sync.Mutex
 	pickRNG  *rand.Rand // draws of the inbound calls (pick)
 
@@ -76,7 +78,11 @@ func newRunner(sc *scenario.Scenario, target Target, cfg config) (*runner, error
 	listen := cfg.listen
 	var impaired []*impair.Conn // the phones' sockets, when population.impairment is set
 	im := sc.Population.Impairment
-	if im.Signalling() {
+	tcpImp := &streamTotals{}
+	var wrapTCP func(agent int) func(net.Conn) (net.Conn, error)
+	if im.Signalling() && target.Transport == phone.TCP {
+		wrapTCP = impairedStreams(im, sc.Seed, cfg.clock, tcpImp)
+	} else if im.Signalling() {
 		if cfg.listen == nil && !cfg.localIP.IsValid() {
 			cfg.localIP = routeTo(target.Addr) // an Agent given a listen func would bind 127.0.0.1
 		}
@@ -91,7 +97,7 @@ func newRunner(sc *scenario.Scenario, target Target, cfg config) (*runner, error
 	if im.Media() {
 		media = impairedMedia(cfg.mediaListen, im, sc.Seed, cfg.clock, mediaImpaired.add)
 	}
-	agents, err := startAgents(sc.Population, target, cfg, listen, media)
+	agents, err := startAgents(sc.Population, target, cfg, listen, media, wrapTCP)
 	if err != nil {
 		return nil, err
 	}
@@ -110,6 +116,7 @@ func newRunner(sc *scenario.Scenario, target Target, cfg config) (*runner, error
 		carriers: cfg.carriers,
 		impaired: impaired,
 		mediaImp: mediaImpaired,
+		tcpImp:   tcpImp,
 	}
 	r.col.SetNow(cfg.clock.Now)
 	if cfg.live != nil {
@@ -163,7 +170,8 @@ func newRunner(sc *scenario.Scenario, target Target, cfg config) (*runner, error
 // goes to Agent i mod n) send from different addresses. listen, when not
 // nil, opens each Agent's socket (WithPacketListener, the impairment).
 func startAgents(pop scenario.Population, target Target, cfg config,
-	listen func(network, address string) (net.PacketConn, error), media phone.MediaListenFunc) ([]*phone.Agent, error) {
+	listen func(network, address string) (net.PacketConn, error), media phone.MediaListenFunc,
+	wrapTCP func(agent int) func(net.Conn) (net.Conn, error)) ([]*phone.Agent, error) {
 	ips := []netip.Addr{cfg.localIP}
 	if len(pop.LocalAddrs) > 0 {
 		ips = ips[:0]
@@ -182,6 +190,10 @@ func startAgents(pop scenario.Population, target Target, cfg config,
 	var agents []*phone.Agent
 	for range max(pop.SocketsPerAddr, 1) {
 		for _, ip := range ips {
+			var wrap func(net.Conn) (net.Conn, error)
+			if wrapTCP != nil {
+				wrap = wrapTCP(len(agents))
+			}
 			a, err := phone.NewAgent(phone.Config{
 				LocalIP:   ip,
 				Transport: target.Transport,
@@ -192,6 +204,7 @@ func startAgents(pop scenario.Population, target Target, cfg config,
 				ListenPacket:   listen,
 				SignallingOnly: cfg.signallingOnly,
 				ListenMedia:    media,
+				WrapTCP:        wrap,
 			}, phone.WithClock(cfg.clock), phone.WithLogger(cfg.log), phone.WithCapture(cfg.capture), phone.WithQuality(q))
 			if err != nil {
 				for _, a := range agents {
@@ -289,6 +302,10 @@ func (r *runner) run(ctx context.Context) (*report.Report, error) {
 		r.cfg.log.Info("impairment", "sent", st.Sent, "sent_lost", st.SentLost, "sent_duplicated", st.SentDup,
 			"received", st.Received, "received_lost", st.RecvLost, "received_duplicated", st.RecvDup,
 			"nat_dropped", st.NATDropped, "nat_bindings", st.Bindings)
+	}
+	if st, n := r.tcpImp.total(); n > 0 {
+		r.cfg.log.Info("tcp impairment", "connections", n, "dropped", st.drops, "sent_retransmitted", st.SentRetrans,
+			"received_retransmitted", st.RecvRetrans)
 	}
 	if st, n := r.mediaImp.total(); n > 0 {
 		r.cfg.log.Info("media impairment", "streams", n, "sent", st.Sent, "sent_lost", st.SentLost, "sent_duplicated", st.SentDup,

@@ -177,6 +177,12 @@ func Run(ctx context.Context, sc *scenario.Scenario, target Target, opts ...Opti
 	if target.Transport == "" {
 		target.Transport = sc.Population.Transport
 	}
+	if im := sc.Population.Impairment; im.Signalling() && target.Transport == scenario.TransportTCP {
+		// the scenario was validated for its own transport, not the target's
+		if err := impairConfig(im).ValidateStream(); err != nil {
+			return nil, fmt.Errorf("run scenario %s over tcp: %w", sc.Name, err)
+		}
+	}
 	if cfg.carriers == nil && len(sc.Carriers) > 0 {
 		cs, err := StartCarriers(sc, opts...)
 		if err != nil {

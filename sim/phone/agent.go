@@ -72,6 +72,11 @@ type Config struct {
 	// stream among the phone's (0 for its first call's), and ("udp",
 	// LocalIP:port) as net.ListenPacket would (port 0, then an even port).
 	ListenMedia MediaListenFunc
+	// WrapTCP, if set, wraps every TCP connection of a "tcp" Agent, those
+	// it dials and those it accepts: e.g. in a sim/impair.Stream, the
+	// path's impairment. The Agent then dials its connections itself (as
+	// with WithCapture), and recovers a failed one (flow.go).
+	WrapTCP func(net.Conn) (net.Conn, error)
 }
 
 // MediaListenFunc opens the RTP socket of the stream-th media stream of
@@ -268,9 +273,9 @@ func (a *Agent) start() error {
 		if a.udp != nil {
 			return a.server.ServeUDP(a.quiet)
 		}
-		return a.server.ServeTCP(pcapio.WrapListener(a.tcp, a.capture))
+		return a.server.ServeTCP(pcapio.WrapListener(wrapListener(a.tcp, a.cfg.WrapTCP), a.capture))
 	})
-	if a.tcp != nil && a.capture != nil {
+	if a.tcp != nil && (a.capture != nil || a.cfg.WrapTCP != nil) {
 		a.dialer = newDialListener(a.tcp.Addr())
 		a.serve(func() error { return a.server.ServeTCP(a.dialer) })
 	}

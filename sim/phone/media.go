@@ -93,7 +93,9 @@ func (a *Agent) openMedia(mc mediaConfig) (*media, error) {
 	}
 	var listen rtpaudio.ListenFunc
 	if l := a.cfg.ListenMedia; l != nil {
-		listen = func(network, address string) (net.PacketConn, error) { return l(mc.number, mc.stream, network, address) }
+		listen = func(network, address string) (net.PacketConn, error) {
+			return l(mc.number, mc.stream, network, address)
+		}
 	}
 	s, err := rtpaudio.ListenWith(listen, a.cfg.LocalIP, opts...)
 	if err != nil {
