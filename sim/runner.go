@@ -57,9 +57,9 @@ type runner struct {
 	// mediaImp sums the impairment of the phones' RTP streams.
 	mediaImp *mediaTotals
 	// tcpImp counts what the impairment did to the phones' TCP connections.
-	tcpImp *streamTotals
-	pickMu   sync.Mutex
-	pickRNG  *rand.Rand // draws of the inbound calls (pick)
+	tcpImp  *streamTotals
+	pickMu  sync.Mutex
+	pickRNG *rand.Rand // draws of the inbound calls (pick)
 
 	registered sync.Map // *phone.Phone → struct{}: to unregister at the end
 	claimed    sync.Map // *phone.Call → struct{}: callee legs matched to a caller
