@@ -100,6 +100,7 @@ type Stream struct {
 	outDue, inDue time.Time // due time of the last segment queued
 	lastActive    time.Time // a byte last crossed the wire
 	readErr       error     // the wrapped connection's, after the queued bytes
+	writeErr      error     // the wrapped connection's: later writes fail
 	dropErr       error     // reset (ErrIdleDropped), before them
 	deadline      time.Time
 	closed        bool
@@ -167,6 +168,10 @@ func (s *Stream) Write(b []byte) (int, error) {
 		s.mu.Unlock()
 		return 0, err
 	}
+	if err := s.writeErr; err != nil {
+		s.mu.Unlock()
+		return 0, err
+	}
 	d, retrans, giveUp := s.fate(s.out.Float64)
 	s.stats.Sent++
 	s.stats.SentRetrans += uint64(retrans)
@@ -212,11 +217,8 @@ func (s *Stream) writer() {
 		}
 		if _, err := s.Conn.Write(seg.data); err != nil {
 			s.mu.Lock()
-			if s.readErr == nil {
-				s.readErr = err
-			}
+			s.writeErr, s.outQ = err, nil
 			s.mu.Unlock()
-			signal(s.rready)
 			return
 		}
 		s.mu.Lock()
@@ -229,7 +231,7 @@ func (s *Stream) writer() {
 
 // pump reads the wrapped connection, giving each segment its fate.
 func (s *Stream) pump() {
-	buf := make([]byte, 64<<10)
+	buf := make([]byte, 16<<10)
 	for {
 		n, err := s.Conn.Read(buf)
 		s.mu.Lock()
@@ -374,7 +376,7 @@ func (s *Stream) Close() error {
 	}
 	s.closed = true
 	s.outQ, s.inQ = nil, nil
-	idle := s.idle
+	idle, dropped := s.idle, s.dropErr != nil
 	s.mu.Unlock()
 	if idle != nil {
 		idle.Stop()
@@ -382,6 +384,9 @@ func (s *Stream) Close() error {
 	close(s.done)
 	err := s.Conn.Close()
 	s.wg.Wait()
+	if dropped {
+		return nil // closed at the drop
+	}
 	return err
 }
 

@@ -336,3 +336,28 @@ func TestValidateStream(t *testing.T) {
 		}
 	}
 }
+
+// TestStreamWriteAfterFailure: once the wrapped connection refuses a
+// write (the far end closed), later writes fail instead of queueing
+// forever, and reads end with the far end's EOF.
+func TestStreamWriteAfterFailure(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		a, b := net.Pipe()
+		s, err := WrapStream(a, Config{Delay: 10 * time.Millisecond}, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		_ = b.Close()
+		if _, err := s.Write([]byte("lost")); err != nil {
+			t.Fatalf("first write: %v (queued: no error yet)", err)
+		}
+		time.Sleep(time.Second)
+		if _, err := s.Write([]byte("x")); err == nil {
+			t.Fatal("write after the connection failed: no error")
+		}
+		if _, err := s.Read(make([]byte, 1)); !errors.Is(err, io.EOF) {
+			t.Fatalf("read: %v, want EOF", err)
+		}
+	})
+}
