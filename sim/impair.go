@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"pbxlab/internal/clock"
 	"pbxlab/sim/impair"
@@ -205,4 +206,12 @@ func (t *streamTotals) total() (sum streamSums, n int) {
 	}
 	sum.drops = t.drops
 	return sum, len(t.streams)
+}
+
+// meanMS is total/n in whole milliseconds (0 when n is 0).
+func meanMS(total time.Duration, n uint64) int64 {
+	if n == 0 {
+		return 0
+	}
+	return (total / time.Duration(n)).Milliseconds()
 }

@@ -90,6 +90,16 @@ func TestTCPImpairmentDelay(t *testing.T) {
 	if r := logInt(t, logs, "tcp impairment", "sent_retransmitted") + logInt(t, logs, "tcp impairment", "received_retransmitted"); r == 0 {
 		t.Errorf("10 %% loss and no retransmission:\n%s", logs)
 	}
+	// the delay the connections added, from their draws (not a clock):
+	// 100 ms ± 20 ms per segment, plus 200 ms for each retransmission
+	// (about 10 % of segments), so some 120 ms on average
+	for _, dir := range []string{"sent", "received"} {
+		d := logInt(t, logs, "tcp impairment", dir+"_delay_mean_ms")
+		t.Logf("%s: %d ms mean added delay", dir, d)
+		if d < 80 || d > 200 {
+			t.Errorf("%s segments delayed %d ms on average, want about 120", dir, d)
+		}
+	}
 }
 
 // TestTCPImpairmentIdleDrop: a NAT that drops a connection idle for

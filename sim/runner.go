@@ -304,8 +304,9 @@ func (r *runner) run(ctx context.Context) (*report.Report, error) {
 			"nat_dropped", st.NATDropped, "nat_bindings", st.Bindings)
 	}
 	if st, n := r.tcpImp.total(); n > 0 {
-		r.cfg.log.Info("tcp impairment", "connections", n, "dropped", st.drops, "sent_retransmitted", st.SentRetrans,
-			"received_retransmitted", st.RecvRetrans)
+		r.cfg.log.Info("tcp impairment", "connections", n, "dropped", st.drops,
+			"sent", st.Sent, "sent_retransmitted", st.SentRetrans, "sent_delay_mean_ms", meanMS(st.SentDelay, st.Sent),
+			"received", st.Received, "received_retransmitted", st.RecvRetrans, "received_delay_mean_ms", meanMS(st.ReceivedDelay, st.Received))
 	}
 	if st, n := r.mediaImp.total(); n > 0 {
 		r.cfg.log.Info("media impairment", "streams", n, "sent", st.Sent, "sent_lost", st.SentLost, "sent_duplicated", st.SentDup,
