@@ -12,7 +12,10 @@ import (
 
 // Impairment degrades the network path of a population's phones (package
 // sim/impair): both directions of their signalling socket, on any network,
-// and of their RTP sockets (AppliesTo). All phones of a population share
+// and of their RTP sockets (AppliesTo). Over tcp the signalling sees it as
+// TCP shows it (impair.Stream): loss as retransmission delay, no
+// duplication, reordering or rebinding, and the binding timeout as an
+// idle connection reset. All phones of a population share
 // one signalling socket, so they share its fate and, with nat, one NAT
 // binding; each RTP stream draws its fate apart. The random draws are
 // seeded from the scenario's seed. The zero value (the field left out)
