@@ -75,7 +75,9 @@ func (a *Agent) flowLost(remote string) {
 			n++
 		}
 	}
-	a.log.Info("tcp connection lost: phones re-register", "remote", remote, "phones", n)
+	if n > 0 {
+		a.log.Info("tcp connection lost: phones re-register", "remote", remote, "phones", n)
+	}
 }
 
 // wrapListener wraps the connections l accepts with wrap (nil: none).
