@@ -30,11 +30,18 @@ type fakePBX struct {
 
 func newFakePBX(t *testing.T) *fakePBX {
 	t.Helper()
+	return newFakePBXOn(t, net.ListenPacket)
+}
+
+// newFakePBXOn is newFakePBX with its socket opened by listen (an
+// in-memory network's, in virtual time).
+func newFakePBXOn(t *testing.T, listen func(network, address string) (net.PacketConn, error)) *fakePBX {
+	t.Helper()
 	ua, err := sipgo.NewUA()
 	if err != nil {
 		t.Fatal(err)
 	}
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	pc, err := listen("udp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}

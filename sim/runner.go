@@ -54,8 +54,12 @@ type runner struct {
 	carriers *Carriers
 	// impaired are the phones' impaired sockets (population.impairment), none if none.
 	impaired []*impair.Conn
-	pickMu   sync.Mutex
-	pickRNG  *rand.Rand // draws of the inbound calls (pick)
+	// mediaImp sums the impairment of the phones' RTP streams.
+	mediaImp *mediaTotals
+	// tcpImp counts what the impairment did to the phones' TCP connections.
+	tcpImp  *streamTotals
+	pickMu  sync.Mutex
+	pickRNG *rand.Rand // draws of the inbound calls (pick)
 
 	registered sync.Map // *phone.Phone → struct{}: to unregister at the end
 	claimed    sync.Map // *phone.Call → struct{}: callee legs matched to a caller
@@ -73,13 +77,27 @@ const streamRefresh = 0x100
 func newRunner(sc *scenario.Scenario, target Target, cfg config) (*runner, error) {
 	listen := cfg.listen
 	var impaired []*impair.Conn // the phones' sockets, when population.impairment is set
-	if im := sc.Population.Impairment; !im.IsZero() {
+	im := sc.Population.Impairment
+	tcpImp := &streamTotals{}
+	var wrapTCP func(agent int) func(net.Conn) (net.Conn, error)
+	if im.Signalling() && target.Transport == phone.TCP {
+		wrapTCP = impairedStreams(im, sc.Seed, cfg.clock, tcpImp)
+	} else if im.Signalling() {
 		if cfg.listen == nil && !cfg.localIP.IsValid() {
 			cfg.localIP = routeTo(target.Addr) // an Agent given a listen func would bind 127.0.0.1
 		}
 		listen = impairedListen(cfg.listen, im, sc.Seed, cfg.clock, func(c *impair.Conn) { impaired = append(impaired, c) })
 	}
-	agents, err := startAgents(sc.Population, target, cfg, listen)
+	var media phone.MediaListenFunc
+	if cfg.mediaListen != nil {
+		l := cfg.mediaListen
+		media = func(_ string, _ uint64, network, address string) (net.PacketConn, error) { return l(network, address) }
+	}
+	mediaImpaired := &mediaTotals{}
+	if im.Media() {
+		media = impairedMedia(cfg.mediaListen, im, sc.Seed, cfg.clock, mediaImpaired.add)
+	}
+	agents, err := startAgents(sc.Population, target, cfg, listen, media, wrapTCP)
 	if err != nil {
 		return nil, err
 	}
@@ -97,6 +115,8 @@ func newRunner(sc *scenario.Scenario, target Target, cfg config) (*runner, error
 		pickRNG:  scenario.NewRNG(sc.Seed, 0),
 		carriers: cfg.carriers,
 		impaired: impaired,
+		mediaImp: mediaImpaired,
+		tcpImp:   tcpImp,
 	}
 	r.col.SetNow(cfg.clock.Now)
 	if cfg.live != nil {
@@ -150,7 +170,8 @@ func newRunner(sc *scenario.Scenario, target Target, cfg config) (*runner, error
 // goes to Agent i mod n) send from different addresses. listen, when not
 // nil, opens each Agent's socket (WithPacketListener, the impairment).
 func startAgents(pop scenario.Population, target Target, cfg config,
-	listen func(network, address string) (net.PacketConn, error)) ([]*phone.Agent, error) {
+	listen func(network, address string) (net.PacketConn, error), media phone.MediaListenFunc,
+	wrapTCP func(agent int) func(net.Conn) (net.Conn, error)) ([]*phone.Agent, error) {
 	ips := []netip.Addr{cfg.localIP}
 	if len(pop.LocalAddrs) > 0 {
 		ips = ips[:0]
@@ -169,6 +190,10 @@ func startAgents(pop scenario.Population, target Target, cfg config,
 	var agents []*phone.Agent
 	for range max(pop.SocketsPerAddr, 1) {
 		for _, ip := range ips {
+			var wrap func(net.Conn) (net.Conn, error)
+			if wrapTCP != nil {
+				wrap = wrapTCP(len(agents))
+			}
 			a, err := phone.NewAgent(phone.Config{
 				LocalIP:   ip,
 				Transport: target.Transport,
@@ -178,6 +203,8 @@ func startAgents(pop scenario.Population, target Target, cfg config,
 				// in-memory network (virtual time)
 				ListenPacket:   listen,
 				SignallingOnly: cfg.signallingOnly,
+				ListenMedia:    media,
+				WrapTCP:        wrap,
 			}, phone.WithClock(cfg.clock), phone.WithLogger(cfg.log), phone.WithCapture(cfg.capture), phone.WithQuality(q))
 			if err != nil {
 				for _, a := range agents {
@@ -275,6 +302,15 @@ func (r *runner) run(ctx context.Context) (*report.Report, error) {
 		r.cfg.log.Info("impairment", "sent", st.Sent, "sent_lost", st.SentLost, "sent_duplicated", st.SentDup,
 			"received", st.Received, "received_lost", st.RecvLost, "received_duplicated", st.RecvDup,
 			"nat_dropped", st.NATDropped, "nat_bindings", st.Bindings)
+	}
+	if st, n := r.tcpImp.total(); n > 0 {
+		r.cfg.log.Info("tcp impairment", "connections", n, "dropped", st.drops,
+			"sent", st.Sent, "sent_retransmitted", st.SentRetrans, "sent_delay_mean_ms", meanMS(st.SentDelay, st.Sent),
+			"received", st.Received, "received_retransmitted", st.RecvRetrans, "received_delay_mean_ms", meanMS(st.ReceivedDelay, st.Received))
+	}
+	if st, n := r.mediaImp.total(); n > 0 {
+		r.cfg.log.Info("media impairment", "streams", n, "sent", st.Sent, "sent_lost", st.SentLost, "sent_duplicated", st.SentDup,
+			"received", st.Received, "received_lost", st.RecvLost, "received_duplicated", st.RecvDup)
 	}
 	r.cfg.log.Info("scenario finished", "scenario", r.sc.Name, "calls", rep.Calls.Attempted,
 		"answered", rep.Calls.Answered, "audio_verified", rep.Audio.Verified)

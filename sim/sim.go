@@ -54,6 +54,9 @@ type config struct {
 	// listen opens the phones' UDP signalling socket (WithPacketListener);
 	// nil: net.ListenPacket.
 	listen func(network, address string) (net.PacketConn, error)
+	// mediaListen opens the phones' RTP sockets (WithMediaListener); nil:
+	// net.ListenPacket.
+	mediaListen func(network, address string) (net.PacketConn, error)
 	// signallingOnly runs the phones without RTP (WithSignallingOnly).
 	signallingOnly bool
 	// registered is WithRegistered's hook.
@@ -131,9 +134,17 @@ func WithTargetTimeout(d time.Duration) Option { return func(c *config) { c.targ
 // inside a testing/synctest bubble (docs/VIRTUAL_TIME.md). UDP only: Run
 // fails with a TCP population. Without WithLocalIP the phones bind
 // 127.0.0.1. Pair it with WithSignallingOnly on a network that carries no
-// RTP (the phones' media sockets are always the kernel's).
+// RTP, or with WithMediaListener (the phones' media sockets are otherwise
+// the kernel's).
 func WithPacketListener(listen func(network, address string) (net.PacketConn, error)) Option {
 	return func(c *config) { c.listen = listen }
+}
+
+// WithMediaListener makes the phones open their RTP sockets with listen
+// instead of net.ListenPacket (phone.Config's ListenMedia), e.g. on the
+// in-memory network WithPacketListener uses.
+func WithMediaListener(listen func(network, address string) (net.PacketConn, error)) Option {
+	return func(c *config) { c.mediaListen = listen }
 }
 
 // WithSignallingOnly runs the phones without media (phone.Config's
@@ -165,6 +176,12 @@ func Run(ctx context.Context, sc *scenario.Scenario, target Target, opts ...Opti
 	}
 	if target.Transport == "" {
 		target.Transport = sc.Population.Transport
+	}
+	if im := sc.Population.Impairment; im.Signalling() && target.Transport == scenario.TransportTCP {
+		// the scenario was validated for its own transport, not the target's
+		if err := impairConfig(im).ValidateStream(); err != nil {
+			return nil, fmt.Errorf("run scenario %s over tcp: %w", sc.Name, err)
+		}
 	}
 	if cfg.carriers == nil && len(sc.Carriers) > 0 {
 		cs, err := StartCarriers(sc, opts...)

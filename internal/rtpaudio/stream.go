@@ -88,14 +88,28 @@ func New(conn net.PacketConn, opts ...Option) (*Stream, error) {
 // Listen opens a Stream on ip with an even, system-chosen UDP port
 // (RFC 3550 §11: RTP on even ports, RTCP on the next odd one).
 func Listen(ip netip.Addr, opts ...Option) (*Stream, error) {
+	return ListenWith(nil, ip, opts...)
+}
+
+// ListenFunc opens a datagram socket, with net.ListenPacket's signature.
+type ListenFunc func(network, address string) (net.PacketConn, error)
+
+// ListenWith is Listen with the sockets opened by listen (nil:
+// net.ListenPacket): an in-memory network, or a socket wrapped in an
+// impairment. listen gets ("udp", ip:0), then ("udp", ip:even) when the
+// first port was odd.
+func ListenWith(listen ListenFunc, ip netip.Addr, opts ...Option) (*Stream, error) {
+	if listen == nil {
+		listen = net.ListenPacket
+	}
 	for range 32 {
-		c, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(ip, 0)))
+		c, err := listen("udp", netip.AddrPortFrom(ip, 0).String())
 		if err != nil {
 			return nil, fmt.Errorf("listen rtp %s: %w", ip, err)
 		}
-		port := c.LocalAddr().(*net.UDPAddr).Port
+		port := addrPortOf(c.LocalAddr()).Port()
 		if port%2 == 1 {
-			even, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(ip, uint16(port-1))))
+			even, err := listen("udp", netip.AddrPortFrom(ip, port-1).String())
 			_ = c.Close()
 			if err != nil {
 				continue

@@ -19,17 +19,37 @@ const maxDatagram = 65535
 // ListenFunc opens a datagram socket, with net.ListenPacket's signature.
 type ListenFunc func(network, address string) (net.PacketConn, error)
 
-// Option configures Wrap.
-type Option func(*Conn)
+// options are what Option sets, for a Conn or a Stream.
+type options struct {
+	clk     clock.Clock
+	listen  ListenFunc
+	onClose func(Stats)       // WithOnClose; nil: none
+	onDrop  func(StreamStats) // WithOnDrop; nil: none
+}
+
+func newOptions(opts []Option) options {
+	o := options{clk: clock.New(), listen: net.ListenPacket}
+	for _, f := range opts {
+		f(&o)
+	}
+	return o
+}
+
+// Option configures Wrap or WrapStream.
+type Option func(*options)
 
 // WithClock sets the clock of delays and NAT bindings; default the wall
 // clock (virtual inside a testing/synctest bubble).
-func WithClock(c clock.Clock) Option { return func(cn *Conn) { cn.clk = c } }
+func WithClock(c clock.Clock) Option { return func(o *options) { o.clk = c } }
 
 // WithListen sets how the NAT opens the socket of a new binding (on the
 // wrapped socket's IP, port 0); default net.ListenPacket. Required for an
-// in-memory network.
-func WithListen(l ListenFunc) Option { return func(cn *Conn) { cn.listen = l } }
+// in-memory network. A Stream ignores it.
+func WithListen(l ListenFunc) Option { return func(o *options) { o.listen = l } }
+
+// WithOnClose calls f with a Conn's counters once it is closed. A Stream
+// ignores it.
+func WithOnClose(f func(Stats)) Option { return func(o *options) { o.onClose = f } }
 
 // Stats counts what a Conn did to the datagrams.
 type Stats struct {
@@ -51,11 +71,10 @@ type datagram struct {
 // Conn is an impaired net.PacketConn (see the package comment). Its
 // LocalAddr is the wrapped socket's address, whatever binding is in use.
 type Conn struct {
-	cfg    Config
-	clk    clock.Clock
-	listen ListenFunc
-	local  net.Addr
-	host   string // IP of new bindings
+	options
+	cfg   Config
+	local net.Addr
+	host  string // IP of new bindings
 
 	mu       sync.Mutex
 	ext      net.PacketConn // the current binding's socket
@@ -85,19 +104,15 @@ func Wrap(pc net.PacketConn, cfg Config, seed int64, opts ...Option) (*Conn, err
 		return nil, fmt.Errorf("impair %s: %w", pc.LocalAddr(), err)
 	}
 	c := &Conn{
-		cfg:    cfg,
-		clk:    clock.New(),
-		listen: net.ListenPacket,
-		local:  pc.LocalAddr(),
-		host:   host,
-		ext:    pc,
-		out:    rand.New(rand.NewPCG(uint64(seed), 0x6f7574)), // "out"
-		in:     rand.New(rand.NewPCG(uint64(seed), 0x696e)),   // "in"
-		ready:  make(chan struct{}, 1),
-		done:   make(chan struct{}),
-	}
-	for _, o := range opts {
-		o(c)
+		options: newOptions(opts),
+		cfg:     cfg,
+		local:   pc.LocalAddr(),
+		host:    host,
+		ext:     pc,
+		out:     rand.New(rand.NewPCG(uint64(seed), 0x6f7574)), // "out"
+		in:      rand.New(rand.NewPCG(uint64(seed), 0x696e)),   // "in"
+		ready:   make(chan struct{}, 1),
+		done:    make(chan struct{}),
 	}
 	now := c.clk.Now()
 	c.boundAt, c.lastSent = now, now
@@ -316,6 +331,9 @@ func (c *Conn) Close() error {
 	close(c.done)
 	err := ext.Close()
 	c.pumps.Wait()
+	if c.onClose != nil {
+		c.onClose(c.Stats())
+	}
 	return err
 }
 

@@ -13,6 +13,11 @@
 // and a new port at every (re)binding, as a NAT maps a private address to
 // a public port. Filtering is endpoint-independent: while a binding lives,
 // anyone may send to it.
+//
+// A Stream (WrapStream) is the same path under a TCP connection: loss
+// becomes retransmission delay and head-of-line blocking, delay and jitter
+// never reorder bytes, and the NAT's binding timeout resets an idle
+// connection.
 package impair
 
 import (
@@ -39,6 +44,10 @@ type Config struct {
 	ReorderGap time.Duration
 	// NAT puts the socket behind a NAT; zero: none.
 	NAT NAT
+	// RTO is a Stream's first retransmission timeout: a lost segment
+	// arrives this much later (doubled at each further loss); default
+	// DefaultRTO. A Conn ignores it.
+	RTO time.Duration
 }
 
 // NAT is the behaviour of the NAT in front of the socket.

@@ -66,7 +66,22 @@ type Config struct {
 	// the discard port) so any PBX accepts them, and audio checks fail
 	// with ErrNoAudio.
 	SignallingOnly bool
+	// ListenMedia, if set, opens the phones' RTP sockets instead of
+	// net.ListenPacket: a socket on an in-memory network, or one wrapped in
+	// an impairment. It gets the phone's number, the index of this media
+	// stream among the phone's (0 for its first call's), and ("udp",
+	// LocalIP:port) as net.ListenPacket would (port 0, then an even port).
+	ListenMedia MediaListenFunc
+	// WrapTCP, if set, wraps every TCP connection of a "tcp" Agent, those
+	// it dials and those it accepts: e.g. in a sim/impair.Stream, the
+	// path's impairment. The Agent then dials its connections itself (as
+	// with WithCapture), and recovers a failed one (flow.go).
+	WrapTCP func(net.Conn) (net.Conn, error)
 }
+
+// MediaListenFunc opens the RTP socket of the stream-th media stream of
+// the phone with this number (Config.ListenMedia).
+type MediaListenFunc func(number string, stream uint64, network, address string) (net.PacketConn, error)
 
 // Agent hosts many simulated phones on one SIP socket.
 type Agent struct {
@@ -258,9 +273,9 @@ func (a *Agent) start() error {
 		if a.udp != nil {
 			return a.server.ServeUDP(a.quiet)
 		}
-		return a.server.ServeTCP(pcapio.WrapListener(a.tcp, a.capture))
+		return a.server.ServeTCP(pcapio.WrapListener(wrapListener(a.tcp, a.cfg.WrapTCP), a.capture))
 	})
-	if a.tcp != nil && a.capture != nil {
+	if a.tcp != nil && (a.capture != nil || a.cfg.WrapTCP != nil) {
 		a.dialer = newDialListener(a.tcp.Addr())
 		a.serve(func() error { return a.server.ServeTCP(a.dialer) })
 	}

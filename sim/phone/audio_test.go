@@ -124,7 +124,7 @@ func TestSetters(t *testing.T) {
 	p.SetCodecs(sdpneg.PCMA())
 	p.SetSDPAddr(netip.MustParseAddr("192.168.1.9"))
 	want := mediaConfig{identity: IdentityFor("77"), mute: true, echo: true, deadPort: true,
-		codecs: []sdpneg.Codec{sdpneg.PCMA()}, sdpAddr: netip.MustParseAddr("192.168.1.9")}
+		codecs: []sdpneg.Codec{sdpneg.PCMA()}, sdpAddr: netip.MustParseAddr("192.168.1.9"), number: "5001"}
 	if got := p.mediaConfig(); !reflect.DeepEqual(got, want) {
 		t.Fatalf("media config %+v", got)
 	}

@@ -3,6 +3,7 @@ package phone
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/netip"
 	"sync"
 	"time"
@@ -30,6 +31,8 @@ type mediaConfig struct {
 	sdpAddr  netip.Addr // the IP our SDP names (invalid: the real one)
 	// signallingOnly: the phone opens no RTP socket (PhoneConfig.SignallingOnly)
 	signallingOnly bool
+	number         string // the phone's, for Config.ListenMedia
+	stream         uint64 // the index of this stream among the phone's
 }
 
 // media is the RTP stream of one call: it receives from the moment it is
@@ -88,7 +91,13 @@ func (a *Agent) openMedia(mc mediaConfig) (*media, error) {
 			}
 		}))
 	}
-	s, err := rtpaudio.Listen(a.cfg.LocalIP, opts...)
+	var listen rtpaudio.ListenFunc
+	if l := a.cfg.ListenMedia; l != nil {
+		listen = func(network, address string) (net.PacketConn, error) {
+			return l(mc.number, mc.stream, network, address)
+		}
+	}
+	s, err := rtpaudio.ListenWith(listen, a.cfg.LocalIP, opts...)
 	if err != nil {
 		if m.reg != nil {
 			m.reg.Release(m.ssrc)

@@ -146,6 +146,9 @@ type Phone struct {
 	regSem     chan struct{} // one REGISTER in flight per phone (lockReg)
 
 	st *SessionTimer // SetSessionTimer; nil: cfg.SessionTimer
+	// streams counts the media streams the phone's calls opened
+	// (Config.ListenMedia's stream index).
+	streams uint32
 }
 
 // NewPhone adds a phone to the Agent.
@@ -267,8 +270,12 @@ func (p *Phone) mediaConfig() mediaConfig {
 	if len(codecs) == 0 {
 		codecs = p.agent.codecs
 	}
-	return mediaConfig{identity: p.cfg.Identity, mute: p.cfg.Mute, echo: p.cfg.Echo, deadPort: p.cfg.DeadMediaPort, codecs: codecs, sdpAddr: p.cfg.SDPAddr,
-		signallingOnly: p.cfg.SignallingOnly}
+	mc := mediaConfig{identity: p.cfg.Identity, mute: p.cfg.Mute, echo: p.cfg.Echo, deadPort: p.cfg.DeadMediaPort, codecs: codecs, sdpAddr: p.cfg.SDPAddr,
+		signallingOnly: p.cfg.SignallingOnly, number: p.cfg.Number, stream: uint64(p.streams)}
+	if !mc.signallingOnly && !p.agent.cfg.SignallingOnly {
+		p.streams++
+	}
+	return mc
 }
 
 // Calls returns the phone's calls in progress, oldest first.

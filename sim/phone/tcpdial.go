@@ -13,7 +13,7 @@ import (
 )
 
 // sipgo v1.7.3 dials its own TCP connections and offers no hook to wrap
-// them, so with a capture writer the Agent dials them itself, wraps them
+// them, so with a capture writer or Config.WrapTCP the Agent dials them itself, wraps them
 // with pcapio.WrapConn and hands them to sipgo through a listener whose
 // Accept returns those connections: sipgo then pools and reads them as if
 // they had been accepted, and reuses them for requests to that address.
@@ -84,8 +84,17 @@ func (a *Agent) ensureConn(ctx context.Context, dest string) error {
 	if err != nil {
 		return fmt.Errorf("dial tcp %s: %w", key, err)
 	}
+	c := conn
+	if w := a.cfg.WrapTCP; w != nil {
+		if c, err = w(conn); err != nil {
+			_ = conn.Close()
+			return fmt.Errorf("dial tcp %s: %w", key, err)
+		}
+	}
+	// outermost, so that it sees what the wrapper makes of the connection
+	c = a.watchFlow(c, key)
 	select {
-	case a.dialer.conns <- pcapio.WrapConn(conn, a.capture):
+	case a.dialer.conns <- pcapio.WrapConn(c, a.capture):
 	case <-ctx.Done():
 		_ = conn.Close()
 		return ctx.Err()

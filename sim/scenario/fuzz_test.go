@@ -17,6 +17,8 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte(strings.Replace(busyHour, "pattern: local", "shape: spike, spike: {peak: 9, at: 1s, length: 1m}", 1)))
 	f.Add([]byte(strings.Replace(busyHour, "pattern: local", "shape: ramp, ramp: {from: 3, to: 0.5, over: 10m}", 1)))
 	f.Add([]byte(withImpairment(`{loss: "2%", delay: 40ms, jitter: 10ms, duplicate: 1, reorder: 5, nat: {rebind_after: 10m, binding_timeout: 30s}}`)))
+	f.Add([]byte(withImpairment(`{loss: 5, applies_to: [media, signalling], reorder: 1}`)))
+	f.Add([]byte(strings.Replace(withImpairment(`{loss: 5, applies_to: [], duplicate: 2}`), "transport: udp", "transport: tcp", 1)))
 	f.Add([]byte(strings.Replace(valid, "transport: udp", "transport: udp, register: false, first_refresh: [0.5, 0.9], local_addrs: [127.0.0.2, \"::1\"], sockets_per_addr: 3", 1)))
 	f.Add([]byte(ceilingDoc(", ceiling: {start: 2.5, factor: 1.7, step_duration: 2s, max: 90, confirm: true}")))
 	f.Add([]byte(journeyBase + "    - dtmf: \"1#\"\n    - {wait: 1s, hold: 2s}\n    - [x]\n    - transfer: {to: \"1003\", k: 1}\n    - hangup: 1\n"))

@@ -11,11 +11,18 @@ import (
 )
 
 // Impairment degrades the network path of a population's phones (package
-// sim/impair): both directions of their signalling socket, on any network.
-// All phones of a population share one socket, so they share its fate and,
-// with nat, one NAT binding. The random draws are seeded from the
-// scenario's seed. The zero value (the field left out) impairs nothing.
+// sim/impair): both directions of their signalling socket, on any network,
+// and of their RTP sockets (AppliesTo). Over tcp the signalling sees it as
+// TCP shows it (impair.Stream): loss as retransmission delay, no
+// duplication, reordering or rebinding, and the binding timeout as an
+// idle connection reset. All phones of a population share
+// one signalling socket, so they share its fate and, with nat, one NAT
+// binding; each RTP stream draws its fate apart. The random draws are
+// seeded from the scenario's seed. The zero value (the field left out)
+// impairs nothing.
 type Impairment struct {
+	// AppliesTo says which traffic is impaired; left out: both.
+	AppliesTo Paths `yaml:"applies_to"`
 	// Loss is the percentage of datagrams dropped, each way.
 	Loss Percent `yaml:"loss"`
 	// Delay is added to every datagram, each way.
@@ -51,6 +58,56 @@ func (i Impairment) IsZero() bool {
 		i.NAT.RebindAfter == 0 && i.NAT.BindingTimeout == 0
 }
 
+// Signalling reports whether i impairs the phones' SIP socket.
+func (i Impairment) Signalling() bool { return !i.IsZero() && i.AppliesTo.Has(PathSignalling) }
+
+// Media reports whether i impairs the phones' RTP streams: loss, delay,
+// jitter, duplication or reordering (the NAT is the signalling socket's).
+func (i Impairment) Media() bool {
+	return i.AppliesTo.Has(PathMedia) &&
+		(i.Loss != 0 || i.Delay != 0 || i.Jitter != 0 || i.Duplicate != 0 || i.Reorder != 0)
+}
+
+// Paths is a set of traffic kinds (impairment applies_to), written as a
+// list: [signalling, media]. The zero value is every kind.
+type Paths uint8
+
+// The kinds of traffic an impairment applies to.
+const (
+	PathSignalling Paths = 1 << iota // the SIP socket
+	PathMedia                        // the RTP streams
+)
+
+// pathsNone is an empty applies_to list, which validation rejects.
+const pathsNone Paths = 1 << 7
+
+// Has reports whether p includes k (the zero set includes everything).
+func (p Paths) Has(k Paths) bool { return p == 0 || p&k != 0 }
+
+// UnmarshalYAML reads a list of "signalling" and "media".
+func (p *Paths) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.SequenceNode {
+		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: `%s`: applies_to is a list: [signalling, media]", n.Line, n.Value)}}
+	}
+	if len(n.Content) == 0 {
+		*p = pathsNone // validateImpairment says so, with the field's line
+		return nil
+	}
+	var out Paths
+	for _, c := range n.Content {
+		switch c.Value {
+		case "signalling", "signaling":
+			out |= PathSignalling
+		case "media":
+			out |= PathMedia
+		default:
+			return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: applies_to: `%s` is not signalling or media", c.Line, c.Value)}}
+		}
+	}
+	*p = out
+	return nil
+}
+
 // Percent is a percentage, written 2, 2.5 or "2%".
 type Percent float64
 
@@ -70,10 +127,13 @@ func (p *Percent) UnmarshalYAML(n *yaml.Node) error {
 // validateImpairment checks population.impairment.
 func (s *Scenario) validateImpairment(add func(field, format string, args ...any)) {
 	im := s.Population.Impairment
+	const prefix = "population.impairment."
+	if im.AppliesTo == pathsNone {
+		add(prefix+"applies_to", "must list signalling, media or both")
+	}
 	if im.IsZero() {
 		return
 	}
-	const prefix = "population.impairment."
 	for _, f := range []struct {
 		name string
 		v    Percent
@@ -91,7 +151,17 @@ func (s *Scenario) validateImpairment(add func(field, format string, args ...any
 			add(prefix+f.name, "must not be negative, got %s", f.v)
 		}
 	}
-	if s.Population.Transport != TransportUDP {
-		add("population.impairment", "needs population.transport udp, got %q", s.Population.Transport)
+	if s.Population.Transport == TransportTCP && im.AppliesTo.Has(PathSignalling) {
+		// a stream delivers every byte once and in order: TCP's own
+		// retransmissions turn loss into delay (sim/impair.Stream)
+		if im.Duplicate != 0 {
+			add(prefix+"duplicate", "does not apply to population.transport tcp (a stream delivers bytes once); use applies_to: [media]")
+		}
+		if im.Reorder != 0 {
+			add(prefix+"reorder", "does not apply to population.transport tcp (a stream delivers bytes in order); use applies_to: [media]")
+		}
+		if im.NAT.RebindAfter != 0 {
+			add(prefix+"nat.rebind_after", "does not apply to population.transport tcp (a connection keeps its mapping while it lives; binding_timeout drops an idle one)")
+		}
 	}
 }
