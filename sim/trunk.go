@@ -54,11 +54,12 @@ func startCarrier(s scenario.Carrier, cfg config) (*trunkCarrier, error) {
 		return nil, fmt.Errorf("listen %q: %w", s.Listen, err)
 	}
 	cc := carrier.Config{
-		LocalIP: listen.Addr(),
-		Port:    int(listen.Port()),
-		Domain:  s.Domain,
-		Default: s.Answer.Behaviour(),
-		Numbers: map[string]carrier.Behaviour{},
+		LocalIP:   listen.Addr(),
+		Port:      int(listen.Port()),
+		Transport: s.Transport,
+		Domain:    s.Domain,
+		Default:   s.Answer.Behaviour(),
+		Numbers:   map[string]carrier.Behaviour{},
 	}
 	for _, a := range s.Accounts {
 		cc.Accounts = append(cc.Accounts, carrier.Account{Username: a.Username, Password: a.Password})
