@@ -80,7 +80,7 @@ func (a *Agent) ensureConn(ctx context.Context, dest string) error {
 			return nil
 		}
 	}
-	d := net.Dialer{Timeout: dialTimeout}
+	d := net.Dialer{Timeout: dialTimeout, LocalAddr: &net.TCPAddr{IP: a.addr.Addr().AsSlice()}}
 	conn, err := d.DialContext(ctx, "tcp", key)
 	if err != nil {
 		return fmt.Errorf("dial tcp %s: %w", key, err)
