@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"pbxlab/sim/phone"
 	"pbxlab/sim/report"
 	"pbxlab/sim/scenario"
 )
@@ -52,7 +53,7 @@ func TestShardedRunMergesToTheWhole(t *testing.T) {
 	var registered sync.WaitGroup
 	registered.Add(n)
 	barrier := func(c *config) {
-		c.afterRegister = func(ctx context.Context) {
+		c.afterRegister = func(context.Context, []*phone.Phone) {
 			registered.Done()
 			registered.Wait()
 		}

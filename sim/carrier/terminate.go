@@ -306,3 +306,50 @@ func reasonPhrase(code int) string {
 	}
 	return "Rejected"
 }
+
+// Leg is one of the carrier's answered call legs (AnsweredLegs) with what
+// the INVITE that opened it said.
+type Leg struct {
+	Call *phone.Call
+	// User is the called number (Request-URI user), FromUser the caller's
+	// (From user), PAssertedIdentity the INVITE's P-Asserted-Identity.
+	User, FromUser    string
+	PAssertedIdentity []string
+}
+
+// AnsweredLegs are the carrier's legs of the calls to number (Request-URI
+// user) the PBX sent it that are answered and still up, for a check that
+// the carrier hears the caller (the leg's TwoWayAudio, told the caller's
+// identity with ExpectIdentity). Calls to the carrier's own phones (the
+// callers of its inbound calls) included.
+func (c *Carrier) AnsweredLegs(number string) []Leg {
+	c.mu.Lock()
+	phones := make([]*phone.Phone, 0, 1+len(c.phones))
+	if c.term != nil {
+		phones = append(phones, c.term)
+	}
+	for _, p := range c.phones {
+		phones = append(phones, p)
+	}
+	c.mu.Unlock()
+	var out []Leg
+	for _, p := range phones {
+		for _, call := range p.Calls() {
+			if call.Direction() != phone.Incoming || call.State() != phone.Answered {
+				continue
+			}
+			c.mu.Lock()
+			i, ok := c.invites.byKey[call.CallID()]
+			var inv Invite
+			if ok {
+				inv = c.invites.list[i]
+			}
+			c.mu.Unlock()
+			if ok && inv.User == number {
+				out = append(out, Leg{Call: call, User: inv.User, FromUser: inv.FromUser,
+					PAssertedIdentity: append([]string(nil), inv.PAssertedIdentity...)})
+			}
+		}
+	}
+	return out
+}
