@@ -49,7 +49,7 @@ func (r *runner) hold(ctx context.Context, call *phone.Call, caller, callee *pho
 	var leg *phone.Call
 	verify := r.sc.Audio.Verify && pc.Media
 	if verify || pc.Journey != nil {
-		leg = r.findLeg(holdCtx, callee, caller)
+		leg = r.findLeg(holdCtx, callee, caller.Number(), caller.Identity())
 		if leg != nil {
 			defer r.claimed.Delete(leg)
 		}
@@ -104,11 +104,12 @@ func streamOf(q quality.Report) report.Stream {
 		Delay: q.DelayMean, DelayKnown: q.DelayKnown && q.DelaySamples > 0, MOS: q.MOS}
 }
 
-// findLeg finds the callee's answered incoming leg of a call from caller
-// and claims it (so a concurrent call between the same pair takes the other
-// one). A PBX may rewrite the caller ID, so after a while any unclaimed
-// answered incoming call is taken; it is then told which identity to expect.
-func (r *runner) findLeg(ctx context.Context, callee, caller *phone.Phone) *phone.Call {
+// findLeg finds the callee's answered incoming leg of a call from the
+// number caller and claims it (so a concurrent call between the same pair
+// takes the other one). A PBX may rewrite the caller ID, so after a while
+// any unclaimed answered incoming call is taken; it is then told to expect
+// the caller's identity.
+func (r *runner) findLeg(ctx context.Context, callee *phone.Phone, caller string, identity phone.Identity) *phone.Call {
 	ctx, cancel := context.WithTimeout(ctx, legWait)
 	defer cancel()
 	tick := time.NewTicker(10 * time.Millisecond)
@@ -119,11 +120,11 @@ func (r *runner) findLeg(ctx context.Context, callee, caller *phone.Phone) *phon
 			if c.Direction() != phone.Incoming || c.State() != phone.Answered {
 				continue
 			}
-			if c.Remote() != caller.Number() && !anyCaller {
+			if c.Remote() != caller && !anyCaller {
 				continue
 			}
 			if _, taken := r.claimed.LoadOrStore(c, struct{}{}); !taken {
-				c.ExpectIdentity(caller.Identity())
+				c.ExpectIdentity(identity)
 				return c
 			}
 		}
@@ -145,7 +146,7 @@ func (r *runner) placeRemoteCall(ctx context.Context, caller *phone.Phone, pc sc
 	if !ok {
 		return
 	}
-	r.holdOut(ctx, call, caller, log, pc)
+	r.holdOut(ctx, call, caller, log, pc, nil)
 	r.col.Call(outcome(call, true))
 	if log.debugEnabled() {
 		log.Debug("call done", "code", call.Code(), "end", call.End())
@@ -164,7 +165,7 @@ func (r *runner) placeShardCall(ctx context.Context, caller *phone.Phone, pc sce
 	if !ok {
 		return
 	}
-	r.holdOut(ctx, call, caller, log, pc)
+	r.holdOut(ctx, call, caller, log, pc, nil)
 	out := outcome(call, true)
 	out.Expected = expected(mode, call.Code())
 	r.col.Call(out)
@@ -177,7 +178,13 @@ func (r *runner) placeShardCall(ctx context.Context, caller *phone.Phone, pc sce
 // (a remote number, a carrier) for hold, the caller checking it hears the
 // identity it expects (when the call has media), then hangs up. An
 // unanswered call is left.
-func (r *runner) holdOut(ctx context.Context, call *phone.Call, caller *phone.Phone, log *callLog, pc scenario.PlannedCall) {
+//
+// far, when set, finds the far end's leg when the simulator holds it too
+// (a simulated carrier's, the DID phone of a carrier's call): then both
+// legs are checked as VerifyTwoWay does, and a far leg not found fails
+// the check.
+func (r *runner) holdOut(ctx context.Context, call *phone.Call, caller *phone.Phone, log *callLog, pc scenario.PlannedCall,
+	far func(context.Context) *phone.Call) {
 	if call.Code() < 200 || call.Code() >= 300 {
 		return
 	}
@@ -188,11 +195,9 @@ func (r *runner) holdOut(ctx context.Context, call *phone.Call, caller *phone.Ph
 		var stop context.CancelFunc
 		holdCtx, stop = withClockTimeout(ctx, r.cfg.clock, pc.Hold)
 		if verify {
-			res, err := call.TwoWayAudio(holdCtx)
-			if err != nil {
-				log.Info("audio not verified", "error", err, "heard", res.Heard)
+			if leg := r.checkAudio(holdCtx, call, log, far); leg != nil {
+				defer r.claimed.Delete(leg)
 			}
-			r.col.Audio(err == nil)
 		}
 		if pc.Journey != nil { // the far end is not ours: no leg to check
 			j = &journey{r: r, call: call, caller: caller, log: log.logger()}
@@ -252,4 +257,30 @@ func (r *runner) dial(ctx context.Context, caller *phone.Phone, number string, l
 		cancel()
 	}
 	return call, true
+}
+
+// checkAudio is holdOut's audio check, counted in the report: call hears
+// the identity it expects and, with far, the far leg far finds hears
+// call's. It returns that leg (claimed: the caller releases it), if any.
+func (r *runner) checkAudio(ctx context.Context, call *phone.Call, log *callLog, far func(context.Context) *phone.Call) *phone.Call {
+	if far == nil {
+		res, err := call.TwoWayAudio(ctx)
+		if err != nil {
+			log.Info("audio not verified", "error", err, "heard", res.Heard)
+		}
+		r.col.Audio(err == nil)
+		return nil
+	}
+	leg := far(ctx)
+	if leg == nil {
+		log.Info("audio not verified", "error", errNoCalleeLeg)
+		r.col.Audio(false)
+		return nil
+	}
+	tw, err := phone.VerifyTwoWay(ctx, call, leg)
+	if err != nil {
+		log.Info("audio not verified", "error", err, "heard", tw.A.Heard, "far_heard", tw.B.Heard)
+	}
+	r.col.Audio(err == nil)
+	return leg
 }

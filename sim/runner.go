@@ -40,7 +40,7 @@ type runner struct {
 	// mine are the non-nil phones (all of them unless sharded), in
 	// number order; own are their numbers.
 	mine []*phone.Phone
-	own  map[string]bool
+	own  map[string]*phone.Phone
 	// watch measures the legs of other shards' calls (shard.go); nil
 	// for an unsharded run.
 	watch *legWatch
@@ -106,7 +106,7 @@ func newRunner(sc *scenario.Scenario, target Target, cfg config) (*runner, error
 		target: target,
 		cfg:    cfg,
 		agents: agents,
-		own:    map[string]bool{},
+		own:    map[string]*phone.Phone{},
 		modes:  map[string]phone.Behaviour{},
 		media:  map[string]bool{},
 		col:    report.NewCollector(sc.Name, target.Addr, cfg.clock.Now()),
@@ -159,7 +159,7 @@ func newRunner(sc *scenario.Scenario, target Target, cfg config) (*runner, error
 		}
 		r.phones[i] = p
 		r.mine = append(r.mine, p)
-		r.own[n] = true
+		r.own[n] = p
 	}
 	return r, nil
 }
@@ -267,7 +267,7 @@ func (r *runner) run(ctx context.Context) (*report.Report, error) {
 		}
 	}
 	if err == nil && r.cfg.afterRegister != nil {
-		r.cfg.afterRegister(ctx)
+		r.cfg.afterRegister(ctx, r.mine)
 	}
 	if err == nil && !r.cfg.startAt.IsZero() {
 		r.sleep(ctx, r.cfg.startAt.Sub(r.cfg.clock.Now()))

@@ -30,7 +30,7 @@ func newLegWatch() *legWatch {
 // handler goroutine: it must not block). A call from one of the shard's
 // own phones is measured by the caller's placeCall (hold).
 func (r *runner) onIncoming(c *phone.Call) {
-	if r.own[c.Remote()] || !r.media[c.Phone().Number()] {
+	if r.own[c.Remote()] != nil || !r.media[c.Phone().Number()] {
 		return
 	}
 	w := r.watch

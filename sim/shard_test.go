@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"pbxlab/sim/phone"
 	"pbxlab/sim/report"
 	"pbxlab/sim/scenario"
 )
@@ -52,7 +53,7 @@ func TestShardedRunMergesToTheWhole(t *testing.T) {
 	var registered sync.WaitGroup
 	registered.Add(n)
 	barrier := func(c *config) {
-		c.afterRegister = func(ctx context.Context) {
+		c.afterRegister = func(context.Context, []*phone.Phone) {
 			registered.Done()
 			registered.Wait()
 		}
@@ -116,6 +117,42 @@ func TestShardedRunMergesToTheWhole(t *testing.T) {
 	}
 	if pbx.bindings() != 0 {
 		t.Errorf("%d bindings left", pbx.bindings())
+	}
+	checkMergedSeries(t, whole, merged, reps)
+}
+
+// checkMergedSeries: the merged time series counts every call the
+// unsharded run's series counts (calls started, answered, failed, streams
+// measured: exact totals; their seconds may differ, the runs being
+// separate) and every shard's (each count of a shard lands in one merged
+// interval); the registered phones add up to the population.
+func checkMergedSeries(t *testing.T, whole, merged *report.Report, shards []*report.Report) {
+	t.Helper()
+	totals := func(s report.Series) (p report.Point) {
+		for _, q := range s.Points {
+			p.Started += q.Started
+			p.Answered += q.Answered
+			p.Failed += q.Failed
+			p.Streams += q.Streams
+			p.Registered = max(p.Registered, q.Registered)
+		}
+		return p
+	}
+	var sum report.Point
+	for _, r := range shards {
+		p := totals(r.Series)
+		sum.Started, sum.Answered, sum.Failed, sum.Streams = sum.Started+p.Started, sum.Answered+p.Answered, sum.Failed+p.Failed, sum.Streams+p.Streams
+	}
+	w, m := totals(whole.Series), totals(merged.Series)
+	if m.Started != whole.Calls.Attempted || m.Started != w.Started || m.Answered != w.Answered || m.Failed != w.Failed ||
+		m.Streams != w.Streams || m.Started != sum.Started || m.Answered != sum.Answered || m.Failed != sum.Failed || m.Streams != sum.Streams {
+		t.Errorf("merged series totals %+v\nunsharded %+v\nshards' %+v", m, w, sum)
+	}
+	if w.Registered != 9 || m.Registered != 9 {
+		t.Errorf("peak registered: merged %d, unsharded %d, want 9", m.Registered, w.Registered)
+	}
+	if merged.Series.Interval != time.Second || len(merged.Series.Points) == 0 {
+		t.Errorf("merged series %s × %d", merged.Series.Interval, len(merged.Series.Points))
 	}
 }
 

@@ -19,6 +19,7 @@ import (
 
 	"pbxlab/internal/clock"
 	"pbxlab/internal/pcapio"
+	"pbxlab/sim/phone"
 	"pbxlab/sim/report"
 	"pbxlab/sim/scenario"
 )
@@ -46,8 +47,9 @@ type config struct {
 	shard    scenario.Shard
 	startAt  time.Time
 	// afterRegister, if set, is called once the phones are registered,
-	// before the calls (tests: a barrier between shards).
-	afterRegister func(context.Context)
+	// before the calls, with the run's phones (tests: a barrier between
+	// shards, muting the phones).
+	afterRegister func(context.Context, []*phone.Phone)
 	live          *report.Live
 	// targetTimeout bounds the first REGISTER (WithTargetTimeout).
 	targetTimeout time.Duration

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 
@@ -54,11 +55,12 @@ func startCarrier(s scenario.Carrier, cfg config) (*trunkCarrier, error) {
 		return nil, fmt.Errorf("listen %q: %w", s.Listen, err)
 	}
 	cc := carrier.Config{
-		LocalIP: listen.Addr(),
-		Port:    int(listen.Port()),
-		Domain:  s.Domain,
-		Default: s.Answer.Behaviour(),
-		Numbers: map[string]carrier.Behaviour{},
+		LocalIP:   listen.Addr(),
+		Port:      int(listen.Port()),
+		Transport: s.Transport,
+		Domain:    s.Domain,
+		Default:   s.Answer.Behaviour(),
+		Numbers:   map[string]carrier.Behaviour{},
 	}
 	for _, a := range s.Accounts {
 		cc.Accounts = append(cc.Accounts, carrier.Account{Username: a.Username, Password: a.Password})
@@ -105,8 +107,40 @@ func (r *runner) placeTrunkCall(ctx context.Context, caller *phone.Phone, tc *tr
 	}
 	call.ExpectIdentity(phone.IdentityFor(number))
 	answer := tc.behaviourFor(number).Action == carrier.Answer
-	r.holdOut(ctx, call, caller, log, pc)
+	r.holdOut(ctx, call, caller, log, pc, func(ctx context.Context) *phone.Call { return r.carrierLeg(ctx, tc.c, number, caller) })
 	r.col.TrunkCall(tc.sc.Name, false, outcome(call, answer))
+}
+
+// carrierLeg finds the carrier's answered leg of a call to number from
+// caller and claims it, as findLeg does a callee's: the leg whose caller
+// (From user or P-Asserted-Identity) is caller's number, after half of
+// legWait any unclaimed leg to number (a PBX may present another number).
+// It is told to expect the caller's identity: the carrier hears the
+// caller, not only the caller the carrier.
+func (r *runner) carrierLeg(ctx context.Context, c *carrier.Carrier, number string, caller *phone.Phone) *phone.Call {
+	ctx, cancel := context.WithTimeout(ctx, legWait)
+	defer cancel()
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	uri := "sip:" + caller.Number() + "@"
+	for start := time.Now(); ; {
+		anyCaller := time.Since(start) > legWait/2
+		for _, l := range c.AnsweredLegs(number) {
+			mine := l.FromUser == caller.Number() || slices.ContainsFunc(l.PAssertedIdentity, func(v string) bool { return strings.Contains(v, uri) })
+			if !mine && !anyCaller {
+				continue
+			}
+			if _, taken := r.claimed.LoadOrStore(l.Call, struct{}{}); !taken {
+				l.Call.ExpectIdentity(caller.Identity())
+				return l.Call
+			}
+		}
+		select {
+		case <-tick.C:
+		case <-ctx.Done():
+			return nil
+		}
+	}
 }
 
 // behaviourFor is the scenario's behaviour for a number (longest prefix).
@@ -202,7 +236,11 @@ func (r *runner) placeInboundCall(ctx context.Context, tc *trunkCarrier) {
 		}
 		cancel()
 	}
-	r.holdOut(ctx, call, nil, log, scenario.PlannedCall{Hold: r.sc.Calls.Hold, Media: media}) // no journey: the carrier called
+	var far func(context.Context) *phone.Call
+	if p := r.own[in.DID]; p != nil { // the DID's phone is ours: it checks it hears the carrier's caller
+		far = func(ctx context.Context) *phone.Call { return r.findLeg(ctx, p, in.From, phone.IdentityFor(in.From)) }
+	}
+	r.holdOut(ctx, call, nil, log, scenario.PlannedCall{Hold: r.sc.Calls.Hold, Media: media}, far) // no journey: the carrier called
 	o := outcome(call, true)
 	if ours {
 		o.Expected = expected(mode, call.Code())

@@ -214,3 +214,44 @@ func TestTrunkFailoverOnCommand(t *testing.T) {
 		t.Errorf("the failing carrier's last INVITE: %+v, want rejected", last)
 	}
 }
+
+// TestTrunkCarrierHearsTheCaller: on a call out through the trunk the
+// carrier's leg checks it hears the caller too: with the phones muted (they
+// still hear the carrier's tones) no call out passes the audio check.
+func TestTrunkCarrierHearsTheCaller(t *testing.T) {
+	checkLeaks(t)
+	sc, err := scenario.Parse("muted.yaml", []byte(`name: muted-callers
+population: {count: 2, first: "1000", password: "demo{n}"}
+behaviours: {answer: 100}
+calls: {rate: 2, hold: 1500ms, duration: 1s, ring_timeout: 8s}
+audio: {verify: true}
+seed: 3
+carriers:
+  - name: telco
+    outbound: {percent: 100, prefix: "9", numbers: {first: "0201000", count: 5}}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs, in := startTrunkPBX(t, sc)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	mute := func(c *config) {
+		c.afterRegister = func(_ context.Context, phones []*phone.Phone) {
+			for _, p := range phones {
+				p.SetMute(true)
+			}
+		}
+	}
+	rep, err := Run(ctx, sc, Target{Addr: in.Target()}, WithLocalIP(netip.MustParseAddr("127.0.0.1")), WithCarriers(cs), mute)
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	out := rep.Trunks["telco"].Out
+	if out.Attempted != 2 || out.Answered != 2 {
+		t.Fatalf("calls out %+v: want 2 answered", out)
+	}
+	if rep.Audio.Checked != 2 || rep.Audio.Verified != 0 {
+		t.Errorf("audio %+v: want 2 checked, none verified (the carrier hears nothing)", rep.Audio)
+	}
+}

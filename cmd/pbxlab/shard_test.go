@@ -88,8 +88,9 @@ func TestSimShardsInProcesses(t *testing.T) {
 	if code := run(append([]string{"sim", "merge", "-o", mergedFile, "--html", htmlFile}, files...), &mout, &merr, inProcessSetup); code != 0 {
 		t.Fatalf("merge: exit %d\n%s%s", code, mout.String(), merr.String())
 	}
-	if page, err := os.ReadFile(htmlFile); err != nil || !bytes.Contains(page, []byte("shards")) {
-		t.Errorf("merged HTML report: %v, %d bytes naming the scenario %v", err, len(page), bytes.Contains(page, []byte("shards")))
+	if page, err := os.ReadFile(htmlFile); err != nil || !bytes.Contains(page, []byte("shards")) || bytes.Count(page, []byte("<polyline")) < 5 {
+		t.Errorf("merged HTML report: %v, %d bytes naming the scenario %v, %d lines over time", err, len(page),
+			bytes.Contains(page, []byte("shards")), bytes.Count(page, []byte("<polyline")))
 	}
 	t.Logf("merged:\n%s", mout.String())
 	whole, merged := readTestReport(t, wholeFile), readTestReport(t, mergedFile)
@@ -112,6 +113,13 @@ func TestSimShardsInProcesses(t *testing.T) {
 	}
 	if merged.Quality.Streams != whole.Quality.Streams || merged.Quality.Silent != 0 {
 		t.Errorf("merged quality %+v, unsharded %+v: both legs of every answered call", merged.Quality, whole.Quality)
+	}
+	started := 0
+	for _, p := range merged.Series.Points {
+		started += p.Started
+	}
+	if started != wc.Attempted {
+		t.Errorf("merged series: %d calls started, %d attempted", started, wc.Attempted)
 	}
 	if want := "shards [0/3 1/3 2/3]"; !strings.Contains(mout.String(), want) {
 		t.Errorf("merge output lacks %q", want)

@@ -108,7 +108,9 @@ func (c *Carrier) Fail(code int) error {
 
 // GoSilent makes the carrier drop every packet it receives or would send
 // (REGISTER, OPTIONS, INVITE, in-dialog requests, responses): a carrier
-// that vanished from the network. Recover undoes it.
+// that vanished from the network. On TCP it swallows every request it
+// receives instead (no response, the connections stay up: a hung
+// carrier); its own requests and media still leave. Recover undoes it.
 func (c *Carrier) GoSilent() { c.conn.setSilent(true) }
 
 // Recover ends GoSilent and Fail.
@@ -119,7 +121,8 @@ func (c *Carrier) Recover() {
 	c.mu.Unlock()
 }
 
-// Dropped is how many packets were dropped while silent (GoSilent).
+// Dropped is how many packets (on TCP: requests) were dropped while
+// silent (GoSilent).
 func (c *Carrier) Dropped() int { return c.conn.droppedCount() }
 
 // behaviourFor is the behaviour for a called number (c.mu held): Fail's,

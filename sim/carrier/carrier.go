@@ -9,7 +9,8 @@
 //
 // It is built on a sim/phone Agent: the call legs, media and audio checks
 // are sim/phone's (the Calls it returns are *phone.Call). Like the rest of
-// sim/ it knows nothing of pbxlab's own PBX. UDP only.
+// sim/ it knows nothing of pbxlab's own PBX. It listens on UDP or on TCP
+// (Config.Transport).
 package carrier
 
 import (
@@ -19,6 +20,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"strings"
 	"sync"
 	"time"
 
@@ -51,8 +53,13 @@ type Account struct {
 type Config struct {
 	// LocalIP is the address to bind and advertise; default 127.0.0.1.
 	LocalIP netip.Addr
-	// Port is the SIP port (UDP); 0 picks a free one.
+	// Port is the SIP port; 0 picks a free one.
 	Port int
+	// Transport is "udp" (default) or "tcp": the carrier listens and
+	// sends on it (a PBX's trunk to it uses the same). On TCP, GoSilent
+	// swallows the requests it receives (no response; the connections
+	// stay up, as a hung carrier's) rather than every packet.
+	Transport string
 	// Domain is the carrier's SIP domain: the host of From in inbound
 	// calls and of To with a DID; default LocalIP.
 	Domain string
@@ -85,7 +92,7 @@ type Config struct {
 	PBX string
 	// SignallingOnly runs the call legs without RTP (load, benchmarks).
 	SignallingOnly bool
-	// ListenPacket, if set, opens the UDP socket instead of
+	// ListenPacket, if set, opens the UDP socket (Transport udp only) instead of
 	// net.ListenPacket, e.g. memnet.Network.ListenPacket (or a pbxtest
 	// vnet Harness's) to run the carrier on an in-memory network in
 	// virtual time; default net.ListenPacket.
@@ -140,8 +147,8 @@ type Carrier struct {
 	changed   chan struct{} // closed and replaced at every new record
 }
 
-// New starts a Carrier listening on cfg.LocalIP:cfg.Port (UDP). Close
-// releases it.
+// New starts a Carrier listening on cfg.LocalIP:cfg.Port (UDP or TCP,
+// cfg.Transport). Close releases it.
 func New(cfg Config, opts ...Option) (*Carrier, error) {
 	o := options{log: slog.New(slog.DiscardHandler), clock: clock.New()}
 	for _, f := range opts {
@@ -178,13 +185,16 @@ func New(cfg Config, opts ...Option) (*Carrier, error) {
 		phone.WithRequestFilter(c.filter),
 		phone.WithDefaultPhone(terminator),
 	}, o.agent...)
-	a, err := phone.NewAgent(phone.Config{
+	pcfg := phone.Config{
 		LocalIP:        cfg.LocalIP,
 		Port:           cfg.Port,
 		Target:         cfg.PBX,
 		Domain:         cfg.Domain,
+		Transport:      cfg.Transport,
 		SignallingOnly: cfg.SignallingOnly,
-		ListenPacket: func(network, address string) (net.PacketConn, error) {
+	}
+	if cfg.Transport == phone.UDP {
+		pcfg.ListenPacket = func(network, address string) (net.PacketConn, error) {
 			listen := cfg.ListenPacket
 			if listen == nil {
 				listen = net.ListenPacket
@@ -195,8 +205,11 @@ func New(cfg Config, opts ...Option) (*Carrier, error) {
 			}
 			c.conn = &switchConn{PacketConn: pc}
 			return c.conn, nil
-		},
-	}, agentOpts...)
+		}
+	} else {
+		c.conn = &switchConn{} // the switch only: filter swallows requests
+	}
+	a, err := phone.NewAgent(pcfg, agentOpts...)
 	if err != nil {
 		c.cancel()
 		return nil, fmt.Errorf("new carrier: %w", err)
@@ -224,6 +237,16 @@ func (cfg *Config) fill() error {
 	}
 	if cfg.Realm == "" {
 		cfg.Realm = cfg.Domain
+	}
+	cfg.Transport = strings.ToLower(cfg.Transport)
+	if cfg.Transport == "" {
+		cfg.Transport = phone.UDP
+	}
+	switch {
+	case cfg.Transport != phone.UDP && cfg.Transport != phone.TCP:
+		return fmt.Errorf("carrier transport %q: %w: want udp or tcp", cfg.Transport, ErrConfig)
+	case cfg.Transport == phone.TCP && cfg.ListenPacket != nil:
+		return fmt.Errorf("carrier transport tcp with ListenPacket: %w", ErrConfig)
 	}
 	if cfg.MinExpires <= 0 {
 		cfg.MinExpires = DefaultMinExpires
@@ -274,8 +297,12 @@ func (c *Carrier) phoneConfig(number string) phone.PhoneConfig {
 	}
 }
 
-// Addr is the carrier's SIP address (UDP): where a PBX's trunk points.
+// Addr is the carrier's SIP address (on Transport): where a PBX's trunk
+// points.
 func (c *Carrier) Addr() netip.AddrPort { return c.agent.Addr() }
+
+// Transport is the carrier's transport, "udp" or "tcp".
+func (c *Carrier) Transport() string { return c.cfg.Transport }
 
 // Domain is the carrier's SIP domain.
 func (c *Carrier) Domain() string { return c.cfg.Domain }
@@ -350,6 +377,9 @@ func (c *Carrier) wait(ctx context.Context, cond func() bool) error {
 // REGISTER, INVITE (records, authentication, behaviours) and of the
 // requests of calls it keeps silent.
 func (c *Carrier) filter(req *sip.Request, tx sip.ServerTransaction) bool {
+	if c.cfg.Transport == phone.TCP && c.conn.drop() {
+		return true // GoSilent on TCP: no response
+	}
 	c.mu.Lock()
 	c.requests[req.Method]++
 	c.mu.Unlock()

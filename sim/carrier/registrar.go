@@ -16,8 +16,10 @@ type Binding struct {
 	User string
 	// Contact is the registered contact URI (where inbound calls go).
 	Contact string
-	// Source is where the last REGISTER came from (host:port).
-	Source string
+	// Source is where the last REGISTER came from (host:port);
+	// Transport what it came over ("udp", "tcp").
+	Source    string
+	Transport string
 	// Expires is the lifetime granted by the last REGISTER.
 	Expires time.Duration
 	// At is when it was granted (carrier clock).
@@ -99,6 +101,7 @@ func (c *Carrier) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 		res.AppendHeader(ch)
 	}
 	b.Source = req.Source()
+	b.Transport = strings.ToLower(req.Transport())
 	b.At = c.clock.Now()
 	b.CallID = req.CallID().Value()
 	c.notify()

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
@@ -26,8 +27,10 @@ type Invite struct {
 	// PAssertedIdentity and Privacy are the values of those headers, in order.
 	PAssertedIdentity []string
 	Privacy           []string
-	// Source is where it came from (host:port).
-	Source string
+	// Source is where it came from (host:port); Transport what it came
+	// over ("udp", "tcp").
+	Source    string
+	Transport string
 	// Account is the authenticated username (ChallengeInvites), else "".
 	Account string
 	// Action is what the carrier did with it.
@@ -125,7 +128,8 @@ func (c *Carrier) onInvite(req *sip.Request, tx sip.ServerTransaction) bool {
 }
 
 func newInvite(req *sip.Request, now time.Time) Invite {
-	inv := Invite{At: now, CallID: req.CallID().Value(), RequestURI: req.Recipient.String(), User: req.Recipient.User, Source: req.Source()}
+	inv := Invite{At: now, CallID: req.CallID().Value(), RequestURI: req.Recipient.String(), User: req.Recipient.User,
+		Source: req.Source(), Transport: strings.ToLower(req.Transport())}
 	if f := req.From(); f != nil {
 		inv.From, inv.FromUser = f.Value(), f.Address.User
 	}
@@ -155,8 +159,15 @@ func (c *Carrier) silenced(req *sip.Request) bool {
 // garbageBytes is what a Garbage carrier answers: no SIP parser accepts it.
 const garbageBytes = "\x00\xffNOT SIP/9.9 ???\r\n\r\n\x01\x02"
 
-// garbage sends bytes that are not SIP to where req came from.
+// garbage sends bytes that are not SIP to where req came from (on TCP,
+// on the connection it came on).
 func (c *Carrier) garbage(req *sip.Request) {
+	if c.cfg.Transport == phone.TCP {
+		if err := c.agent.SendRaw(req.Source(), []byte(garbageBytes)); err != nil {
+			c.log.Debug("carrier garbage not sent", "error", err)
+		}
+		return
+	}
 	addr, err := net.ResolveUDPAddr("udp", req.Source())
 	if err != nil {
 		return
@@ -294,4 +305,51 @@ func reasonPhrase(code int) string {
 		return "Decline"
 	}
 	return "Rejected"
+}
+
+// Leg is one of the carrier's answered call legs (AnsweredLegs) with what
+// the INVITE that opened it said.
+type Leg struct {
+	Call *phone.Call
+	// User is the called number (Request-URI user), FromUser the caller's
+	// (From user), PAssertedIdentity the INVITE's P-Asserted-Identity.
+	User, FromUser    string
+	PAssertedIdentity []string
+}
+
+// AnsweredLegs are the carrier's legs of the calls to number (Request-URI
+// user) the PBX sent it that are answered and still up, for a check that
+// the carrier hears the caller (the leg's TwoWayAudio, told the caller's
+// identity with ExpectIdentity). Calls to the carrier's own phones (the
+// callers of its inbound calls) included.
+func (c *Carrier) AnsweredLegs(number string) []Leg {
+	c.mu.Lock()
+	phones := make([]*phone.Phone, 0, 1+len(c.phones))
+	if c.term != nil {
+		phones = append(phones, c.term)
+	}
+	for _, p := range c.phones {
+		phones = append(phones, p)
+	}
+	c.mu.Unlock()
+	var out []Leg
+	for _, p := range phones {
+		for _, call := range p.Calls() {
+			if call.Direction() != phone.Incoming || call.State() != phone.Answered {
+				continue
+			}
+			c.mu.Lock()
+			i, ok := c.invites.byKey[call.CallID()]
+			var inv Invite
+			if ok {
+				inv = c.invites.list[i]
+			}
+			c.mu.Unlock()
+			if ok && inv.User == number {
+				out = append(out, Leg{Call: call, User: inv.User, FromUser: inv.FromUser,
+					PAssertedIdentity: append([]string(nil), inv.PAssertedIdentity...)})
+			}
+		}
+	}
+	return out
 }

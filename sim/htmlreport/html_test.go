@@ -142,3 +142,35 @@ func sampleHTML(t *testing.T) string {
 	}
 	return out.String()
 }
+
+// TestReportHTMLMerged: the page of a merged report plots the shards'
+// series added on one time axis (a shard started 2 s later draws its
+// calls 2 s to the right: the time axis runs to 5 s), every line drawn.
+func TestReportHTMLMerged(t *testing.T) {
+	a, b := sampleReport(), sampleReport()
+	a.Shard, b.Shard = "0/2", "1/2"
+	b.Started = b.Started.Add(2 * time.Second)
+	m, err := report.Merge(a, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Series.Points) != 6 || m.Series.Points[2].Started != 2 || m.Series.Points[3].Answered != 2 ||
+		m.Series.Points[3].Registered != 2 || m.Series.Points[4].Registered != 1 {
+		t.Fatalf("merged series %+v", m.Series.Points)
+	}
+	var out bytes.Buffer
+	if err := Write(&out, m); err != nil {
+		t.Fatal(err)
+	}
+	page := out.String()
+	// calls per second (started, answered, failed), in progress and
+	// registered, mean MOS
+	if n := strings.Count(page, "<polyline"); n != 6 {
+		t.Errorf("%d lines plotted, want 6", n)
+	}
+	for _, want := range []string{"Calls per second", `text-anchor="middle">5s</text>`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("merged page lacks %q", want)
+		}
+	}
+}

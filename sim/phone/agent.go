@@ -252,6 +252,10 @@ func (a *Agent) start() error {
 		}
 		a.tcp = l
 		a.addr = addrPortOf(l.Addr())
+		// Connections we dial leave from our address (any port), not
+		// from whatever the OS picks for the destination: a peer that
+		// knows us by address (a PBX's trunk ACL) sees the one we listen on.
+		a.laddr = sip.Addr{IP: net.IP(a.addr.Addr().AsSlice()), Hostname: a.addr.Addr().String()}
 	}
 	a.host = a.addr.Addr().String()
 	if a.client, err = sipgo.NewClient(ua, clientOpts...); err != nil {

@@ -9,6 +9,9 @@ import (
 var (
 	// ErrClosed means the Agent (or the Call) was closed.
 	ErrClosed = errors.New("closed")
+	// ErrNoConnection means there is no TCP connection to the peer
+	// (Agent.SendRaw).
+	ErrNoConnection = errors.New("no connection to the peer")
 	// ErrNoTarget means a request needs Config.Target (registrar / proxy) and none is set.
 	ErrNoTarget = errors.New("no target configured")
 	// ErrDuplicateNumber means a phone with this number already exists on the Agent.

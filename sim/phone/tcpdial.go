@@ -3,6 +3,7 @@ package phone
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"sync"
 	"time"
@@ -79,7 +80,7 @@ func (a *Agent) ensureConn(ctx context.Context, dest string) error {
 			return nil
 		}
 	}
-	d := net.Dialer{Timeout: dialTimeout}
+	d := net.Dialer{Timeout: dialTimeout, LocalAddr: &net.TCPAddr{IP: a.addr.Addr().AsSlice()}}
 	conn, err := d.DialContext(ctx, "tcp", key)
 	if err != nil {
 		return fmt.Errorf("dial tcp %s: %w", key, err)
@@ -112,4 +113,38 @@ func (a *Agent) ensureConn(ctx context.Context, dest string) error {
 		}
 		time.Sleep(time.Millisecond)
 	}
+}
+
+// SendRaw writes b as is to dest (host:port) over the Agent's transport:
+// from the listening socket on UDP, on the connection sipgo holds to dest
+// on TCP (ErrNoConnection without one). It is for tests that send what no
+// SIP stack would (a carrier answering garbage).
+func (a *Agent) SendRaw(dest string, b []byte) error {
+	if a.udp != nil {
+		addr, err := net.ResolveUDPAddr("udp", dest)
+		if err != nil {
+			return fmt.Errorf("send raw to %s: %w", dest, err)
+		}
+		if _, err := a.udp.WriteTo(b, addr); err != nil {
+			return fmt.Errorf("send raw to %s: %w", dest, err)
+		}
+		return nil
+	}
+	raddr, err := net.ResolveTCPAddr("tcp", dest)
+	if err != nil {
+		return fmt.Errorf("send raw to %s: %w", dest, err)
+	}
+	c := a.ua.TransportLayer().Pool(TCP).Get(raddr.String())
+	if c == nil {
+		return fmt.Errorf("send raw to %s: %w", dest, ErrNoConnection)
+	}
+	defer func() { _, _ = c.TryClose() }() // undo Get's reference
+	w, ok := c.(io.Writer)
+	if !ok {
+		return fmt.Errorf("send raw to %s: %w", dest, ErrNoConnection)
+	}
+	if _, err := w.Write(b); err != nil {
+		return fmt.Errorf("send raw to %s: %w", dest, err)
+	}
+	return nil
 }

@@ -79,8 +79,8 @@ const maxMergedFailedCalls = 20
 // seed) into the report of the whole run: counters add, percentiles come
 // from the merged histograms (never averaged), minima and maxima combine,
 // Started is the earliest start and Elapsed runs to the latest end. The
-// shards' time series (Series) are not merged: the shards' clocks start
-// apart.
+// shards' time series are laid on one wall-clock axis from Started and
+// added interval by interval (mergeSeries says what adds and what cannot).
 // Thresholds are not carried over (a shard's verdict is not the run's):
 // check the merged report with CheckThresholds.
 func Merge(reps ...*Report) (*Report, error) {
@@ -163,6 +163,7 @@ func Merge(reps ...*Report) (*Report, error) {
 		out.Journey = mergeJourney(out.Journey, r.Journey)
 	}
 	out.Elapsed = end.Sub(out.Started)
+	out.Series = mergeSeries(out.Started, reps)
 	out.Target = strings.Join(slices.Sorted(maps.Keys(targets)), ",")
 	out.Shards = slices.Sorted(maps.Keys(shards))
 	if out.Audio.Checked > 0 {

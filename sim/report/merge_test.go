@@ -13,18 +13,23 @@ import (
 )
 
 // shardReports collects outcomes dealt round-robin to n collectors, and
-// the same outcomes into one.
-func shardReports(t *testing.T, n int) (*Report, []*Report) {
+// the same outcomes into one. Shard i starts i+offset seconds after the
+// whole run; the outcomes come every 50 ms from 3 s on (on one clock).
+func shardReports(t *testing.T, n int, offset time.Duration) (*Report, []*Report) {
 	t.Helper()
 	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	clk := &fakeNow{start}
 	whole := NewCollector("s", "pbx:5060", start)
+	whole.SetNow(clk.now)
 	parts := make([]*Collector, n)
 	for i := range parts {
-		parts[i] = NewCollector("s", "pbx:5060", start.Add(time.Duration(i)*time.Second))
+		parts[i] = NewCollector("s", "pbx:5060", start.Add(time.Duration(i)*time.Second+offset))
+		parts[i].SetNow(clk.now)
 	}
 	rng := rand.New(rand.NewPCG(3, 4))
 	codes := []int{200, 200, 200, 486, 487, 603, 0}
 	for i := range 600 {
+		clk.t = start.Add(3*time.Second + time.Duration(i)*50*time.Millisecond)
 		o := CallOutcome{Code: codes[rng.IntN(len(codes))], Expected: rng.IntN(10) > 0}
 		if o.Code == 200 {
 			o.Setup = time.Duration(rng.IntN(2000)) * time.Millisecond
@@ -35,7 +40,9 @@ func shardReports(t *testing.T, n int) (*Report, []*Report) {
 		s := Stream{Received: int64(rng.IntN(3)) * 100, LossPercent: float64(rng.IntN(5)), Jitter: time.Duration(rng.IntN(30)) * time.Millisecond,
 			Delay: time.Duration(rng.IntN(100)) * time.Millisecond, DelayKnown: rng.IntN(2) == 0, MOS: 3 + float64(rng.IntN(140))/100}
 		for _, c := range []*Collector{whole, parts[i%n]} {
+			c.CallStarted()
 			c.Call(o)
+			c.CallDone()
 			if o.Code == 200 {
 				c.MediaCall()
 				c.Audio(i%7 != 0)
@@ -44,6 +51,11 @@ func shardReports(t *testing.T, n int) (*Report, []*Report) {
 			switch i % 50 {
 			case 0:
 				c.Registered()
+				c.Bound(1)
+			case 25:
+				if i%100 == 25 && i > 300 { // a shard with phones registered
+					c.Bound(-1)
+				}
 			case 1:
 				c.RegisterFailed(403)
 			case 2:
@@ -61,7 +73,7 @@ func shardReports(t *testing.T, n int) (*Report, []*Report) {
 }
 
 func TestMergeEqualsTheWhole(t *testing.T) {
-	whole, parts := shardReports(t, 3)
+	whole, parts := shardReports(t, 3, 0)
 	// through JSON, as pbxlab sim merge reads them
 	for i, r := range parts {
 		var b bytes.Buffer
@@ -103,6 +115,106 @@ func TestMergeEqualsTheWhole(t *testing.T) {
 	if !m.Started.Equal(parts[0].Started) || m.Elapsed != time.Minute {
 		t.Errorf("started %s elapsed %s", m.Started, m.Elapsed)
 	}
+	// the shards started whole seconds apart: their series add up to the
+	// whole run's interval by interval; a peak of calls in progress is
+	// the shards' peaks added (here one call at a time in each shard)
+	ws, ms := whole.Series, m.Series
+	if ms.Interval != ws.Interval || len(ms.Points) != len(ws.Points) || len(ws.Points) != 33 {
+		t.Fatalf("merged series %s × %d, whole %s × %d", ms.Interval, len(ms.Points), ws.Interval, len(ws.Points))
+	}
+	for i, w := range ws.Points {
+		p := ms.Points[i]
+		if p.Concurrency < w.Concurrency || p.Concurrency > 3*w.Concurrency ||
+			diff(p.MOSMean, w.MOSMean) > 0.0101 || diff(p.LossMean, w.LossMean) > 0.0101 {
+			t.Errorf("point %d: merged %+v, whole %+v", i, p, w)
+		}
+		p.Concurrency, p.MOSMean, p.LossMean = w.Concurrency, w.MOSMean, w.LossMean
+		if p != w {
+			t.Errorf("point %d: merged %+v, whole %+v", i, ms.Points[i], w)
+		}
+	}
+}
+
+// seriesTotals sums a series' counts and finds its peaks.
+func seriesTotals(s Series) (total Point) {
+	for _, p := range s.Points {
+		total.Started += p.Started
+		total.Answered += p.Answered
+		total.Failed += p.Failed
+		total.Streams += p.Streams
+		total.Concurrency = max(total.Concurrency, p.Concurrency)
+		total.Registered = max(total.Registered, p.Registered)
+	}
+	return total
+}
+
+// TestMergeSeriesOffClock: shards started a fraction of a second apart
+// keep every count (each point moves to the merged interval holding its
+// midpoint: by less than half an interval); the registered gauges add.
+func TestMergeSeriesOffClock(t *testing.T) {
+	whole, parts := shardReports(t, 3, 400*time.Millisecond)
+	m, err := Merge(parts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum Point
+	for _, r := range parts {
+		p := seriesTotals(r.Series)
+		sum.Started, sum.Answered, sum.Failed, sum.Streams = sum.Started+p.Started, sum.Answered+p.Answered, sum.Failed+p.Failed, sum.Streams+p.Streams
+	}
+	mt, wt := seriesTotals(m.Series), seriesTotals(whole.Series)
+	if mt.Started != 600 || mt.Started != wt.Started || mt.Answered != wt.Answered || mt.Failed != wt.Failed ||
+		mt.Streams != wt.Streams || mt.Registered != wt.Registered || mt.Started != sum.Started || mt.Streams != sum.Streams {
+		t.Errorf("merged series totals %+v, whole %+v, shards' %+v", mt, wt, sum)
+	}
+	// shard i's point T (from 0.4+i s) has its midpoint at 0.9+i+T s
+	for k, p := range m.Series.Points {
+		want := 0
+		for i, r := range parts {
+			if j := k - i; j >= 0 && j < len(r.Series.Points) {
+				want += r.Series.Points[j].Started
+			}
+		}
+		if p.Started != want {
+			t.Errorf("merged interval %d started %d, the shards' %d", k, p.Started, want)
+		}
+	}
+}
+
+// TestMergeSeriesGaugesAndCoarse: a shard's coarser series sets the
+// merged interval; its finer neighbours' counts add into it, their peak
+// is the peak of their points, their registered gauge is the interval's
+// last and holds to the shard's end.
+func TestMergeSeriesGaugesAndCoarse(t *testing.T) {
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	a := &Report{Scenario: "s", Shard: "0/2", Started: start, Elapsed: 8 * time.Second, Histograms: &Histograms{},
+		Series: Series{Interval: time.Second, Points: []Point{
+			{T: 0, Registered: 2},
+			{T: 1, Started: 3, Concurrency: 3, Registered: 2},
+			{T: 2, Answered: 2, Failed: 1, Concurrency: 1, Registered: 3, Streams: 2, MOSMean: 4.0},
+			{T: 3, Concurrency: 0, Registered: 3},
+		}}}
+	b := &Report{Scenario: "s", Shard: "1/2", Started: start, Elapsed: 4 * time.Second, Histograms: &Histograms{},
+		Series: Series{Interval: 2 * time.Second, Points: []Point{
+			{T: 0, Started: 1, Concurrency: 1, Registered: 1, Streams: 1, MOSMean: 4.3},
+			{T: 1, Answered: 1, Registered: 0},
+		}}}
+	m, err := Merge(a, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Point{
+		{T: 0, Started: 4, Concurrency: 4, Registered: 3, Streams: 1, MOSMean: 4.3},
+		{T: 1, Answered: 3, Failed: 1, Concurrency: 1, Registered: 3, Streams: 2, MOSMean: 4.0},
+	}
+	if m.Series.Interval != 2*time.Second || !slices.Equal(m.Series.Points, want) {
+		t.Errorf("merged series %s %+v\nwant %+v", m.Series.Interval, m.Series.Points, want)
+	}
+	// a holds 3 registered phones to its end (8 s) past its last point
+	// (3 s): nothing else happens there, so the series stops at 4 s
+	if len(m.Series.Points) != 2 {
+		t.Errorf("%d points", len(m.Series.Points))
+	}
 }
 
 func diff(a, b float64) float64 {
@@ -113,7 +225,7 @@ func diff(a, b float64) float64 {
 }
 
 func TestMergeRefuses(t *testing.T) {
-	_, parts := shardReports(t, 2)
+	_, parts := shardReports(t, 2, 0)
 	other := *parts[1]
 	other.Seed++
 	noHist := *parts[1]
@@ -137,7 +249,7 @@ func TestMergeRefuses(t *testing.T) {
 // FuzzDecodeMerge: any bytes decode or fail, and whatever decodes merges
 // or fails, without panicking.
 func FuzzDecodeMerge(f *testing.F) {
-	_, parts := shardReports(&testing.T{}, 2)
+	_, parts := shardReports(&testing.T{}, 2, 0)
 	for _, r := range parts {
 		b, _ := json.Marshal(r)
 		f.Add(b)

@@ -24,8 +24,11 @@ const ViaTarget = "target"
 type Carrier struct {
 	// Name identifies the carrier; required, unique.
 	Name string `yaml:"name"`
-	// Listen is the carrier's UDP address, IP:port; default 127.0.0.1:0.
+	// Listen is the carrier's address, IP:port; default 127.0.0.1:0.
 	Listen string `yaml:"listen"`
+	// Transport is what it listens and calls on: udp (default) or tcp
+	// (the PBX's trunk to it must say the same).
+	Transport string `yaml:"transport"`
 	// Domain is the carrier's SIP domain (From of its calls); default its IP.
 	Domain string `yaml:"domain"`
 	// Accounts are the trunk registrations it accepts (digest, MD5).
@@ -102,6 +105,9 @@ func (s *Scenario) carrierDefaults() {
 		if c.Listen == "" {
 			c.Listen = DefaultCarrierListen
 		}
+		if c.Transport == "" {
+			c.Transport = "udp"
+		}
 		if c.Inbound.Via == "" {
 			c.Inbound.Via = ViaTarget
 		}
@@ -126,6 +132,9 @@ func (s *Scenario) validateCarriers(add func(field, format string, args ...any))
 		}
 		if _, err := netip.ParseAddrPort(c.Listen); err != nil {
 			add(path+".listen", "must be IP:port, got %q", c.Listen)
+		}
+		if c.Transport != "udp" && c.Transport != "tcp" {
+			add(path+".transport", "must be udp or tcp, got %q", c.Transport)
 		}
 		accounts := map[string]bool{}
 		for j, a := range c.Accounts {

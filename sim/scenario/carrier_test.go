@@ -32,7 +32,7 @@ func TestParseCarrier(t *testing.T) {
 		t.Fatalf("carriers %+v", sc.Carriers)
 	}
 	c := sc.Carriers[0]
-	if c.Listen != DefaultCarrierListen || c.Outbound.Prefix != "9" || c.Inbound.Via != "trunk" {
+	if c.Listen != DefaultCarrierListen || c.Transport != "udp" || c.Outbound.Prefix != "9" || c.Inbound.Via != "trunk" {
 		t.Errorf("carrier %+v", c)
 	}
 	if b := c.Answer.Behaviour(); b.Action != carrier.Answer || b.Delay != 100*time.Millisecond {
@@ -43,6 +43,17 @@ func TestParseCarrier(t *testing.T) {
 	}
 	if got := (CarrierBehaviour{}).Behaviour(); got.Action != carrier.Answer {
 		t.Errorf("default action %s", got.Action)
+	}
+}
+
+// TestCarrierTransportTCP: transport: tcp is kept as given.
+func TestCarrierTransportTCP(t *testing.T) {
+	sc, err := Parse("t.yaml", []byte(strings.Replace(withCarrier, "name: telco", "name: telco\n    transport: tcp", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := sc.Carriers[0].Transport; got != "tcp" {
+		t.Errorf("transport %q, want tcp", got)
 	}
 }
 
@@ -76,6 +87,7 @@ func TestCarrierErrorsNameField(t *testing.T) {
 		{"inbound without dids", `dids: {first: "1000", count: 10}, `, "", 12, "carriers[0].inbound.dids.count", "1..1000000"},
 		{"via unknown account", "via: trunk", "via: nobody", 12, "carriers[0].inbound.via", "accounts"},
 		{"bad listen", "name: telco", "name: telco\n    listen: nowhere", 7, "carriers[0].listen", "IP:port"},
+		{"bad transport", "name: telco", "name: telco\n    transport: sctp", 7, "carriers[0].transport", "udp or tcp"},
 		{"empty account", "username: trunk, ", "", 7, "carriers[0].accounts[0].username", "required"},
 		{"missing name", "- name: telco", "- listen: 127.0.0.1:0", 6, "carriers[0].name", "required"},
 	}
