@@ -54,14 +54,38 @@ func (c *Call) takeOver(t Takeover, done func(o *Leg, party string, err error)) 
 		return
 	}
 	k.ex.post(func() {
-		o, party, err := k.giveUp(t, tag)
-		c.ex.post(func() {
-			if o != nil {
-				c.adopt(o)
-			}
-			done(o, party, err)
-		})
+		give := func() {
+			o, party, err := k.giveUp(t, tag)
+			c.ex.post(func() {
+				if o != nil {
+					c.adopt(o)
+				}
+				done(o, party, err)
+			})
+		}
+		if r := k.namedLeg(t, tag); r != nil && r.inv.waitingAck() && !r.inv.noAckWait {
+			// The named dialog was just answered and its ACK is not in:
+			// the request naming it (a REFER with Replaces from the same
+			// phone, sent right after that ACK) overtook it, each handled
+			// in a goroutine of its own. Taking over sends that leg a BYE,
+			// which RFC 3261 §15 bars before the ACK: wait for it (or for
+			// AckWait), as in-dialog requests that overtake it do.
+			k.deferUntilAck(r, give)
+			return
+		}
+		give()
 	})
+}
+
+// namedLeg is k's leg of the dialog t names with the PBX's tag tag.
+func (k *Call) namedLeg(t Takeover, tag string) *Leg {
+	var r *Leg
+	for _, l := range k.legs {
+		if l.callID == t.CallID && l.localTag == tag {
+			r = l
+		}
+	}
+	return r
 }
 
 func status(code int, reason string, err error) error {
@@ -71,12 +95,7 @@ func status(code int, reason string, err error) error {
 // giveUp runs on the owner k: it lets go of the partner of the leg with
 // our tag tag and ends the call.
 func (k *Call) giveUp(t Takeover, tag string) (*Leg, string, error) {
-	var r *Leg
-	for _, l := range k.legs {
-		if l.callID == t.CallID && l.localTag == tag {
-			r = l
-		}
-	}
+	r := k.namedLeg(t, tag)
 	switch {
 	case r == nil || k.phase == phaseEnded || !r.state.Up() || r.byeSent:
 		return nil, "", fmt.Errorf("replace %s: %w", t.CallID, sipx.ErrNoDialog)
