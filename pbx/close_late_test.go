@@ -3,40 +3,13 @@ package pbx_test
 import (
 	"fmt"
 	"net"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
+	"pbxlab/internal/lateconn"
 	"pbxlab/pbx"
 	"pbxlab/pbx/pbxtest"
 )
-
-// lateConn is a UDP socket that hands its reader one datagram only when it
-// is closed, as if the datagram had been read at the very moment the PBX
-// closed its listener, and net.ErrClosed after that. Writes go to the real
-// socket (and fail once it is closed).
-type lateConn struct {
-	net.PacketConn
-	data      []byte
-	from      net.Addr
-	closed    chan struct{}
-	once      sync.Once
-	delivered atomic.Bool
-}
-
-func (c *lateConn) ReadFrom(p []byte) (int, net.Addr, error) {
-	<-c.closed
-	if c.delivered.CompareAndSwap(false, true) {
-		return copy(p, c.data), c.from, nil
-	}
-	return 0, nil, net.ErrClosed
-}
-
-func (c *lateConn) Close() error {
-	c.once.Do(func() { close(c.closed) })
-	return c.PacketConn.Close()
-}
 
 // TestCloseOpensNoSocketForALateRequest: a request read as the PBX shuts
 // down is answered through the PBX's own socket or not at all; sipgo never
@@ -52,7 +25,7 @@ func TestCloseOpensNoSocketForALateRequest(t *testing.T) {
 	from := peer.LocalAddr()
 	const rounds = 10
 	for i := range rounds {
-		var conn *lateConn
+		var conn *lateconn.Conn
 		listen := func(network, address string) (net.PacketConn, error) {
 			pc, err := net.ListenPacket(network, address)
 			if err != nil || conn != nil {
@@ -66,7 +39,7 @@ func TestCloseOpensNoSocketForALateRequest(t *testing.T) {
 				"Call-ID: late-%d@127.0.0.1\r\n"+
 				"CSeq: 1 OPTIONS\r\n"+
 				"Content-Length: 0\r\n\r\n", pc.LocalAddr(), from, i, i, i)
-			conn = &lateConn{PacketConn: pc, data: []byte(opt), from: from, closed: make(chan struct{})}
+			conn = lateconn.New(pc, []byte(opt), from)
 			return conn, nil
 		}
 		in, err := pbxtest.Start(nil, pbxtest.Options{PBX: []pbx.Option{pbx.WithPacketListener(listen)}})
@@ -76,7 +49,7 @@ func TestCloseOpensNoSocketForALateRequest(t *testing.T) {
 		if err := in.Close(); err != nil {
 			t.Fatal(err)
 		}
-		if conn == nil || !conn.delivered.Load() {
+		if conn == nil || !conn.Delivered() {
 			t.Fatalf("round %d: the PBX's reader never took the late request", i)
 		}
 	}

@@ -127,6 +127,23 @@ func talk(ctx context.Context, t *testing.T, from, to *testPhone) (*phone.Call, 
 	return c, callee
 }
 
+// expectJoined checks that b and c, two calls the PBX joined (a transfer,
+// a park retrieved), hear each other: b the audio identity of cNumber, c
+// that of bNumber.
+func expectJoined(ctx context.Context, t *testing.T, b, c *phone.Call, bNumber, cNumber string) {
+	t.Helper()
+	b.ExpectIdentity(phone.IdentityFor(cNumber))
+	c.ExpectIdentity(phone.IdentityFor(bNumber))
+	actx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if _, err := b.TwoWayAudio(actx); err != nil {
+		t.Errorf("%s does not hear %s: %v", bNumber, cNumber, err)
+	}
+	if _, err := c.TwoWayAudio(actx); err != nil {
+		t.Errorf("%s does not hear %s: %v", cNumber, bNumber, err)
+	}
+}
+
 var loopback6 = netip.IPv6Loopback()
 
 // newUA opens a wire-level test UA (From/Contact user) talking UDP to

@@ -54,16 +54,7 @@ func TestTransferAttendedReferBeforeAck(t *testing.T) {
 	if err != nil || code != 200 {
 		t.Fatalf("attended transfer = %d, %v; want 200", code, err)
 	}
-	b.ExpectIdentity(phone.IdentityFor("1002"))
-	c.ExpectIdentity(phone.IdentityFor("1001"))
-	actx, acancel := context.WithTimeout(ctx, 5*time.Second)
-	defer acancel()
-	if _, err := b.TwoWayAudio(actx); err != nil {
-		t.Errorf("B does not hear C: %v", err)
-	}
-	if _, err := c.TwoWayAudio(actx); err != nil {
-		t.Errorf("C does not hear B: %v", err)
-	}
+	expectJoined(ctx, t, b, c, "1001", "1002")
 	if err := b.Hangup(ctx); err != nil {
 		t.Fatal(err)
 	}

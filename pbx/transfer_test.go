@@ -266,16 +266,7 @@ func TestTransferAttended(t *testing.T) {
 					t.Errorf("transferor's call %s end = %+v, %v; want BYE from the PBX", x.CallID(), end, err)
 				}
 			}
-			b.ExpectIdentity(phone.IdentityFor("1002"))
-			c.ExpectIdentity(phone.IdentityFor("1001"))
-			actx, acancel := context.WithTimeout(ctx, 5*time.Second)
-			defer acancel()
-			if _, err := b.TwoWayAudio(actx); err != nil {
-				t.Errorf("B does not hear C: %v", err)
-			}
-			if _, err := c.TwoWayAudio(actx); err != nil {
-				t.Errorf("C does not hear B: %v", err)
-			}
+			expectJoined(ctx, t, b, c, "1001", "1002")
 			if err := b.Hangup(ctx); err != nil {
 				t.Fatal(err)
 			}

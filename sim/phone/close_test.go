@@ -4,37 +4,11 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
+
+	"pbxlab/internal/lateconn"
 )
-
-// lateConn is a UDP socket that hands its reader one datagram only when it
-// is closed, as if the datagram had been read at the very moment the socket
-// closed, and net.ErrClosed after that. Writes go to the real socket
-// (which fail once it is closed).
-type lateConn struct {
-	net.PacketConn
-	data      []byte
-	from      net.Addr
-	closed    chan struct{}
-	once      sync.Once
-	delivered atomic.Bool
-}
-
-func (c *lateConn) ReadFrom(p []byte) (int, net.Addr, error) {
-	<-c.closed
-	if c.delivered.CompareAndSwap(false, true) {
-		return copy(p, c.data), c.from, nil
-	}
-	return 0, nil, net.ErrClosed
-}
-
-func (c *lateConn) Close() error {
-	c.once.Do(func() { close(c.closed) })
-	return c.PacketConn.Close()
-}
 
 // TestCloseOpensNoSocketForALateRequest: a request read as the Agent
 // closes is answered through the Agent's own socket or not at all: sipgo
@@ -52,7 +26,7 @@ func TestCloseOpensNoSocketForALateRequest(t *testing.T) {
 	from := peer.LocalAddr()
 	const rounds = 20
 	for i := range rounds {
-		var conn *lateConn
+		var conn *lateconn.Conn
 		listen := func(network, address string) (net.PacketConn, error) {
 			pc, err := net.ListenPacket(network, address)
 			if err != nil {
@@ -66,7 +40,7 @@ func TestCloseOpensNoSocketForALateRequest(t *testing.T) {
 				"Call-ID: late-%d@127.0.0.1\r\n"+
 				"CSeq: 2 BYE\r\n"+
 				"Content-Length: 0\r\n\r\n", pc.LocalAddr(), from, i, i, i, i)
-			conn = &lateConn{PacketConn: pc, data: []byte(bye), from: from, closed: make(chan struct{})}
+			conn = lateconn.New(pc, []byte(bye), from)
 			return conn, nil
 		}
 		a, err := NewAgent(Config{LocalIP: netip.MustParseAddr("127.0.0.1"), ListenPacket: listen})
@@ -76,7 +50,7 @@ func TestCloseOpensNoSocketForALateRequest(t *testing.T) {
 		if err := a.Close(); err != nil {
 			t.Fatal(err)
 		}
-		if !conn.delivered.Load() {
+		if !conn.Delivered() {
 			t.Fatalf("round %d: the Agent's reader never took the late request", i)
 		}
 	}

@@ -19,10 +19,15 @@ import (
 // goroutine for every response it reads, which costs a scheduler wake-up
 // per response and can deliver a transaction's 180 after its 200.
 
-// rawUAS answers every INVITE it reads on pc with the responses of codes,
-// gap apart (0: back to back); it stops when pc is closed.
-func rawUAS(t *testing.T, pc net.PacketConn, gap time.Duration, codes ...int) {
+// rawUAS opens a UDP socket (closed when the test ends) that answers every
+// INVITE it reads with the responses of codes, gap apart (0: back to back).
+func rawUAS(t *testing.T, gap time.Duration, codes ...int) net.PacketConn {
 	t.Helper()
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = pc.Close() })
 	go func() {
 		buf := make([]byte, 65535)
 		for {
@@ -47,6 +52,7 @@ func rawUAS(t *testing.T, pc net.PacketConn, gap time.Duration, codes ...int) {
 			}
 		}
 	}()
+	return pc
 }
 
 // inlineClient is a sipgo client serving its own UDP socket, so that the
@@ -135,12 +141,7 @@ func runInvites(ctx context.Context, t *testing.T, cl *sipgo.Client, uas net.Add
 func TestResponsesInOrder(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	uas, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer uas.Close()
-	rawUAS(t, uas, 0, 180, 183, 486)
+	uas := rawUAS(t, 0, 180, 183, 486)
 	for i, got := range runInvites(ctx, t, inlineClient(t), uas.LocalAddr(), 300) {
 		if got != "180 183 486" {
 			t.Fatalf("transaction %d: responses in the order %s, sent as 180 183 486", i, got)
@@ -154,15 +155,10 @@ func TestResponsesInOrder(t *testing.T) {
 func TestResponsesHandledInline(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	uas, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer uas.Close()
 	// 2 ms apart, so the TU is back waiting when the next one comes (a
 	// loaded machine may make it late now and then: the bound below is
 	// far from both outcomes)
-	rawUAS(t, uas, 2*time.Millisecond, 180, 183, 486)
+	uas := rawUAS(t, 2*time.Millisecond, 180, 183, 486)
 	cl := inlineClient(t)
 
 	const n = 100
@@ -186,18 +182,8 @@ func TestUnreadResponsesDoNotStallTheReader(t *testing.T) {
 	for i := range codes {
 		codes[i] = 180
 	}
-	stuck, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stuck.Close()
-	rawUAS(t, stuck, 0, codes...)
-	ok, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ok.Close()
-	rawUAS(t, ok, 0, 486)
+	stuck := rawUAS(t, 0, codes...)
+	ok := rawUAS(t, 0, 486)
 	cl := inlineClient(t)
 	base := runtime.NumGoroutine()
 
