@@ -1,6 +1,7 @@
 package carrier
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -48,20 +49,8 @@ func TestInboundToRegisteredContact(t *testing.T) {
 	if pai := in.RequestHeaders("P-Asserted-Identity"); len(pai) != 1 {
 		t.Errorf("PAI %q", pai)
 	}
-	if err := out.WaitAnswer(ctx); err != nil {
-		t.Fatalf("answer: %v", err)
-	}
 	// The DID is not the answering phone's number: say whose tone to expect.
-	out.ExpectIdentity(trunk.Identity())
-	if tw, err := phone.VerifyTwoWay(ctx, out, in); err != nil || !tw.OK() {
-		t.Fatalf("two-way audio %+v: %v", tw, err)
-	}
-	if err := out.Hangup(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if end, _ := in.Wait(ctx); end.Reason != phone.ReasonBye {
-		t.Errorf("PBX leg end %+v, want BYE", end)
-	}
+	answeredAndHungUp(ctx, t, "call in", out, in, trunk.Identity())
 }
 
 // TestInboundToPBXAddress: a trunk identified by source address gets
@@ -81,5 +70,25 @@ func TestInboundToPBXAddress(t *testing.T) {
 	}
 	if end, _ := out.Wait(ctx); end.Code != 486 {
 		t.Errorf("end %+v, want 486 from the DID's phone", end)
+	}
+}
+
+// answeredAndHungUp waits for out's answer, checks two-way audio between
+// out (hearing identity) and the answering leg in, hangs out up and checks
+// that in got the BYE. Failures name what: a prefix such as "inbound call".
+func answeredAndHungUp(ctx context.Context, t *testing.T, what string, out, in *phone.Call, identity phone.Identity) {
+	t.Helper()
+	if err := out.WaitAnswer(ctx); err != nil {
+		t.Fatalf("%s: answer: %v", what, err)
+	}
+	out.ExpectIdentity(identity)
+	if tw, err := phone.VerifyTwoWay(ctx, out, in); err != nil || !tw.OK() {
+		t.Errorf("%s: two-way audio %+v: %v", what, tw, err)
+	}
+	if err := out.Hangup(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if end, _ := in.Wait(ctx); end.Reason != phone.ReasonBye {
+		t.Errorf("%s: PBX leg end %+v, want BYE", what, end)
 	}
 }

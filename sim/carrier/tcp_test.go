@@ -78,19 +78,7 @@ func TestCarrierOverTCP(t *testing.T) {
 	case <-ctx.Done():
 		t.Fatal("no inbound call at the registered contact")
 	}
-	if err := call.WaitAnswer(ctx); err != nil {
-		t.Fatalf("inbound answer: %v", err)
-	}
-	call.ExpectIdentity(trunk.Identity())
-	if tw, err := phone.VerifyTwoWay(ctx, call, in); err != nil || !tw.OK() {
-		t.Errorf("inbound call: two-way audio %+v: %v", tw, err)
-	}
-	if err := call.Hangup(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if end, _ := in.Wait(ctx); end.Reason != phone.ReasonBye {
-		t.Errorf("PBX leg end %+v, want BYE", end)
-	}
+	answeredAndHungUp(ctx, t, "inbound call", call, in, trunk.Identity())
 }
 
 // TestGarbageOverTCP: a garbage carrier on TCP writes its bytes on the
