@@ -19,7 +19,6 @@ type ClientTx struct {
 	onRetransmission FnTxResponse
 
 	ackResentAt time.Time // pbxlab patch: when actAckResend last re-passed the ACK
-	passUps     passUps   // pbxlab patch: transaction_client_tx_passup.go
 }
 
 func NewClientTx(key string, origin *Request, conn Connection, logger *slog.Logger) *ClientTx {
@@ -131,7 +130,6 @@ func (tx *ClientTx) Terminate() {
 		tx.fsmErr = ErrTransactionCanceled
 		tx.fsmMu.Unlock()
 	}
-	tx.closeHeldDone() // pbxlab patch: transaction_client_tx_passup.go
 }
 
 // Receive will process response in safe way and change transaction state
@@ -232,7 +230,7 @@ func (tx *ClientTx) delete(err error) bool {
 	}
 	tx.closed = true
 
-	tx.closeDoneLocked() // pbxlab patch: transaction_client_tx_passup.go
+	close(tx.done)
 	onterm := tx.onTerminate
 
 	if tx.timer_a != nil {

@@ -429,7 +429,7 @@ func (tx *ClientTx) actDelete() fsmInput {
 	if tx.fsmErr == nil {
 		tx.fsmErr = ErrTransactionTerminated
 	}
-	tx.deleteAfterPassUp(tx.fsmErr) // pbxlab patch: transaction_client_tx_passup.go
+	tx.delete(tx.fsmErr)
 	return FsmInputNone
 }
 
@@ -449,7 +449,10 @@ func (tx *ClientTx) fsmPassUp() {
 		return
 	}
 
-	tx.passUp(lastResp) // pbxlab patch: transaction_client_tx_passup.go
+	select {
+	case <-tx.done:
+	case tx.responses <- lastResp:
+	}
 }
 
 func (tx *ClientTx) passUpRetransmission() {

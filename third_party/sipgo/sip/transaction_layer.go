@@ -139,11 +139,7 @@ func (txl *TransactionLayer) handleMessage(msg Message) {
 	case *Request:
 		go txl.handleRequestBackground(msg)
 	case *Response:
-		// pbxlab patch: a response that matches a client transaction is
-		// handled on the reading goroutine (its transaction's FSM and a
-		// buffered hand-off to the TU, see ClientTx.fsmPassUp), in the order
-		// it was read; only a stray one goes to the UA core in a goroutine.
-		txl.handleResponseInline(msg)
+		go txl.handleResponseBackground(msg)
 	default:
 		txl.log.Error("unsupported message, skip it")
 	}
@@ -311,24 +307,6 @@ func (txl *TransactionLayer) handleResponseBackground(res *Response) {
 	if err := txl.handleResponse(res); err != nil {
 		txl.log.Error("Client tx failed to handle response", "error", err)
 	}
-}
-
-// handleResponseInline is handleMessage's path for a response (pbxlab
-// patch): no goroutine per response, so no scheduler wake-up per response,
-// and a transaction's responses reach it in the order they were read.
-func (txl *TransactionLayer) handleResponseInline(res *Response) {
-	key, err := ClientTxKeyMake(res)
-	if err != nil {
-		txl.log.Error("Client tx failed to handle response", "error", fmt.Errorf("make key failed: %w", err))
-		return
-	}
-	tx, exists := txl.getClientTx(key)
-	if !exists {
-		// RFC 3261 - 17.1.1.2: passed to the UA core, whose handler may block
-		go txl.unRespHandler(res)
-		return
-	}
-	tx.Receive(res)
 }
 
 func (txl *TransactionLayer) handleResponse(res *Response) error {
