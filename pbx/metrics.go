@@ -82,6 +82,7 @@ func newMetrics(s *Server) *metrics {
 				return float64(len(s.media.Snapshot()))
 			}),
 	)
+	m.reg.MustRegister(s.memoryCollectors()...)
 	for _, st := range []string{"in_use", "draining", "free"} {
 		m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "pbxlab_media_port_pairs",
 			Help: "RTP/RTCP port pairs of media.rtp_ports by state.", ConstLabels: prometheus.Labels{"state": st}},

@@ -25,6 +25,7 @@ import (
 	"pbxlab/pbx/internal/digestauth"
 	"pbxlab/pbx/internal/directory"
 	"pbxlab/pbx/internal/media"
+	"pbxlab/pbx/internal/memreturn"
 	"pbxlab/pbx/internal/numbering"
 	"pbxlab/pbx/internal/registrar"
 	"pbxlab/pbx/internal/resolve"
@@ -92,7 +93,8 @@ type Server struct {
 	callOpts  []call.Option
 	routes    *routeCache // source address per peer, for 0.0.0.0 / :: listeners
 	metrics   *metrics
-	admin     *admin // nil when admin.listen is off
+	memReturn *memreturn.Returner // memory.release_when_quiet (memory.go); nil: off
+	admin     *admin              // nil when admin.listen is off
 	closeOnce sync.Once
 	closeErr  error
 
@@ -125,6 +127,7 @@ func New(cfg *config.Config, opts ...Option) (*Server, error) {
 	}
 	s.checkStack()
 	s.routes = newRouteCache(s.clock)
+	s.memReturn = s.newMemoryReturner()
 	s.metrics = newMetrics(s)
 	if err := s.init(); err != nil {
 		_ = s.Close()
@@ -244,6 +247,7 @@ func (s *Server) Run(ctx context.Context) error {
 	defer stopReg()
 	go func() { _ = s.reg.Run(regCtx) }()
 	go s.dropFlows(regCtx)
+	go s.runMemoryReturner(regCtx)
 	s.runRingOuts(regCtx) // wake-up alarms, group notifications (ringouts.go)
 	go func() {
 		// the PBX's own requests (keepalives, qualify) wait until sipgo

@@ -44,6 +44,8 @@ type Config struct {
 	Log Log `yaml:"log"`
 	// Admin is the HTTP admin and metrics endpoint.
 	Admin Admin `yaml:"admin"`
+	// Memory sets how the process gives memory back after bursts.
+	Memory Memory `yaml:"memory"`
 	// ExplicitSubscribers are subscribers listed one by one (YAML key
 	// "subscribers"). Default none. Use the Subscribers method for the
 	// complete, expanded population.
@@ -279,6 +281,18 @@ type Admin struct {
 	Pprof bool `yaml:"pprof"`
 }
 
+// Memory is the "memory" section.
+type Memory struct {
+	// ReleaseWhenQuiet gives back to the operating system the heap a burst
+	// (a registration storm, a call spike) left behind, once the PBX has
+	// allocated little for 64*T1 after it (the life of the transactions
+	// and replayed responses the burst left): one full garbage collection
+	// per burst (pbx/internal/memreturn). false keeps the memory mapped
+	// for the next burst (Go's scavenger then returns only what lies above
+	// twice the live heap, slowly). Default true.
+	ReleaseWhenQuiet bool `yaml:"release_when_quiet"`
+}
+
 // Subscriber is one subscriber (an entry of "subscribers", or a number
 // expanded from a range by Config.Subscribers).
 type Subscriber struct {
@@ -411,6 +425,7 @@ func Defaults() *Config {
 		Media:     defaultMedia(),
 		Voicemail: defaultVoicemail(),
 		Log:       Log{Level: "info", Format: "text"},
+		Memory:    Memory{ReleaseWhenQuiet: true},
 		DNS:       DNS{Timeout: 2 * time.Second},
 		Services:  defaultServices(),
 	}

@@ -1,0 +1,32 @@
+package pbx_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"pbxlab/pbx/config"
+	"pbxlab/pbx/pbxtest"
+)
+
+// TestMemoryReleaseMetrics: the returner of memory.release_when_quiet
+// (on by default) exports its counters, at 0 before any burst.
+func TestMemoryReleaseMetrics(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if !config.Defaults().Memory.ReleaseWhenQuiet {
+		t.Error("memory.release_when_quiet is off by default")
+	}
+	in := startPBX(t, func(c *config.Config) { c.Admin.Listen = "127.0.0.1:0" }, pbxtest.Options{})
+	admin, ok := in.AdminAddr()
+	if !ok {
+		t.Fatal("no admin listener")
+	}
+	_, _, body := httpGet(ctx, t, "http://"+admin.String()+"/metrics")
+	for _, want := range []string{"pbxlab_memory_releases_total 0\n", "pbxlab_memory_released_bytes_total 0\n"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
+}
