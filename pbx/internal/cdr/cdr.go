@@ -1,7 +1,8 @@
 // Package cdr keeps call detail records in SQLite: one row per call
-// attempt, inserted at setup and completed at the end, so a crash leaves a
-// row for every call that was in progress (marked INTERRUPTED on the next
-// start) and loses none that ended.
+// attempt, inserted at setup (without waiting for the commit) and completed
+// at the end (waiting for it), so a crash leaves a row for every call that
+// was in progress for longer than one group commit (marked INTERRUPTED on
+// the next start) and loses none that ended.
 package cdr
 
 import (
@@ -10,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"pbxlab/internal/clock"
@@ -55,11 +57,13 @@ type Filter struct {
 
 // Store is the CDR table.
 type Store struct {
-	db    *sql.DB
-	b     *store.Batcher
-	st    *store.Stmts // the writes, prepared once
-	clock clock.Clock
-	log   *slog.Logger
+	db *sql.DB
+	b  *store.Batcher
+	st *store.Stmts // the writes, prepared once
+	// lastID is the id Begin issued last (or the largest in the table)
+	lastID atomic.Int64
+	clock  clock.Clock
+	log    *slog.Logger
 	// readOnly stores (the `pbxlab cdr` lister) neither recover nor write:
 	// the PBX may be running and own the IN_PROGRESS rows.
 	readOnly bool
@@ -118,6 +122,12 @@ func Open(ctx context.Context, db *sql.DB, opts ...Option) (*Store, error) {
 	if n, _ := res.RowsAffected(); n > 0 {
 		s.log.Warn("calls interrupted by the last stop", "count", n)
 	}
+	var last int64
+	if err := db.QueryRowContext(ctx, `SELECT MAX(COALESCE((SELECT MAX(id) FROM cdr), 0),
+		COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'cdr'), 0))`).Scan(&last); err != nil {
+		return nil, fmt.Errorf("open cdr: last id: %w", err)
+	}
+	s.lastID.Store(last)
 	if s.st, err = store.Prepare(ctx, db, insertRecord, updateAnswer, updateFinish); err != nil {
 		return nil, fmt.Errorf("open cdr: %w", err)
 	}
@@ -127,14 +137,21 @@ func Open(ctx context.Context, db *sql.DB, opts ...Option) (*Store, error) {
 
 // The writes of the call path, prepared once (store.Stmts).
 const (
-	insertRecord = `INSERT INTO cdr(call_id, caller, dialled, callee, setup_ns, answer_ns, end_ns, disposition, cause, reason)
-			VALUES(?,?,?,?,?,?,?,?,?,?)`
+	insertRecord = `INSERT INTO cdr(id, call_id, caller, dialled, callee, setup_ns, answer_ns, end_ns, disposition, cause, reason)
+			VALUES(?,?,?,?,?,?,?,?,?,?,?)`
 	updateAnswer = `UPDATE cdr SET answer_ns = ? WHERE id = ? AND end_ns = 0`
 	updateFinish = `UPDATE cdr SET callee = ?, answer_ns = ?, end_ns = ?, disposition = ?, cause = ?, reason = ? WHERE id = ?`
 )
 
-// Begin inserts r (disposition IN_PROGRESS unless set) and returns its id
-// once committed.
+// Begin queues the insert of r (disposition IN_PROGRESS unless set) and
+// returns its id at once, without waiting for the commit: the insert rides
+// with the next group commit (within WithPostDelay, 20 ms, or with the
+// next write that waits), off the call's set-up path. Writes queued after
+// it (Answered, Finish) commit after it, so a Finish that returned means
+// the whole record is committed; a crash within that one commit may lose
+// the record of a call set up in its last milliseconds, never one that
+// ended. Ids come from the store (the largest in the table or ever issued,
+// plus one), so the writer of a database is this Store alone.
 func (s *Store) Begin(ctx context.Context, r Record) (int64, error) {
 	if s.b == nil {
 		return 0, fmt.Errorf("begin cdr %s: %w", r.CallID, ErrReadOnly)
@@ -142,13 +159,9 @@ func (s *Store) Begin(ctx context.Context, r Record) (int64, error) {
 	if r.Disposition == "" {
 		r.Disposition = InProgress
 	}
-	var id int64
-	err := s.b.Do(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		res, err := s.st.Exec(ctx, tx, insertRecord, r.CallID, r.Caller, r.Dialled, r.Callee, ns(r.Setup), ns(r.Answer), ns(r.End), r.Disposition, r.Cause, r.Reason)
-		if err != nil {
-			return err
-		}
-		id, err = res.LastInsertId()
+	id := s.lastID.Add(1)
+	err := s.b.Post(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		_, err := s.st.Exec(ctx, tx, insertRecord, id, r.CallID, r.Caller, r.Dialled, r.Callee, ns(r.Setup), ns(r.Answer), ns(r.End), r.Disposition, r.Cause, r.Reason)
 		return err
 	})
 	if err != nil {
@@ -210,8 +223,12 @@ func (s *Store) Finish(ctx context.Context, id int64, r Record) error {
 	return nil
 }
 
-// List returns the records matching f, oldest first.
+// List returns the records matching f, oldest first; writes this Store
+// queued before it (Begin, Answered) are committed first, so they show.
 func (s *Store) List(ctx context.Context, f Filter) ([]Record, error) {
+	if err := s.Flush(ctx); err != nil {
+		return nil, fmt.Errorf("list cdr: %w", err)
+	}
 	q := `SELECT id, call_id, caller, dialled, callee, setup_ns, answer_ns, end_ns, disposition, cause, reason FROM cdr WHERE setup_ns >= ?`
 	args := []any{ns(f.Since)}
 	if !f.Until.IsZero() {
@@ -241,8 +258,11 @@ func (s *Store) List(ctx context.Context, f Filter) ([]Record, error) {
 	return out, rows.Err()
 }
 
-// Count returns the number of records.
+// Count returns the number of records, those this Store queued included.
 func (s *Store) Count(ctx context.Context) (int, error) {
+	if err := s.Flush(ctx); err != nil {
+		return 0, fmt.Errorf("count cdr: %w", err)
+	}
 	var n int
 	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM cdr`).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count cdr: %w", err)

@@ -145,3 +145,46 @@ func TestFormatGolden(t *testing.T) {
 		t.Error("unknown format accepted")
 	}
 }
+
+// TestBeginIdsContinueAfterReopen: Begin issues ids itself (it does not wait
+// for the insert's commit), so after a reopen they continue past every id
+// the table holds or ever issued, a deleted last row's included
+// (AUTOINCREMENT's sqlite_sequence); a record begun shows in List at once.
+func TestBeginIdsContinueAfterReopen(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "cdr.db")
+	c := clock.NewFake(t0)
+	s := open(t, path, c)
+	var ids []int64
+	for i := range 3 {
+		id, err := s.Begin(ctx, Record{CallID: string(rune('a' + i)), Setup: t0})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	if ids[0] != 1 || ids[1] != 2 || ids[2] != 3 {
+		t.Fatalf("ids %v, want 1 2 3", ids)
+	}
+	recs, err := s.List(ctx, Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 3 || recs[2].ID != 3 || recs[2].CallID != "c" || recs[2].Disposition != InProgress {
+		t.Fatalf("List right after Begin = %+v, want the 3 records IN_PROGRESS", recs)
+	}
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM cdr WHERE id = 3`); err != nil {
+		t.Fatal(err)
+	}
+	s2 := open(t, path, c)
+	id, err := s2.Begin(ctx, Record{CallID: "d", Setup: t0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id != 4 {
+		t.Errorf("first id after reopen = %d, want 4 (3 was issued, then deleted)", id)
+	}
+	if err := s2.Finish(ctx, id, Record{CallID: "d", Setup: t0, End: t0.Add(time.Second), Disposition: Failed, Cause: 404}); err != nil {
+		t.Errorf("Finish of a record whose Begin was not awaited: %v", err)
+	}
+}
