@@ -131,9 +131,18 @@ fixed_registers() {
 
 # held_calls: HOLD_CALLS signalling-only calls held open through pbxlab;
 # the Go heap (after GC) and RSS growth per call once the INVITE
-# transactions ended.
+# transactions ended. Both figures are taken after pbxlab gave back the
+# heap of the bursts before them (memory.release_when_quiet: 64*T1 of
+# quiet after a burst), or the RSS growth would be the difference of two
+# releases.
 held_calls() {
-	local pid=$PID_pbxlab h0 h1 m0 m1 active=0 deadline pause_ms d=$WORK/pbxlab-held sp
+	local pid=$PID_pbxlab h0 h1 m0 m1 active=0 deadline pause_ms d=$WORK/pbxlab-held sp rel0
+	rel0=$(metric "$ADMIN" pbxlab_memory_releases_total)
+	deadline=$(($(date +%s) + HOLD_SETTLE))
+	log "pbxlab: waiting up to ${HOLD_SETTLE}s for the heap of the phases before to be given back"
+	while (($(date +%s) < deadline)) && [[ $(metric "$ADMIN" pbxlab_memory_releases_total) == "$rel0" ]]; do
+		sleep 1
+	done
 	h0=$(heap_gc "$ADMIN" "$WORK/heap-held0.pprof")
 	m0=$(status_kb "$pid" VmRSS)
 	pause_ms=$(((HOLD_CALLS / HOLD_RATE + HOLD_SETTLE + 20) * 1000))
