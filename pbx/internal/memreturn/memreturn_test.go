@@ -106,22 +106,19 @@ func TestReleasesOncePerBurst(t *testing.T) {
 	}
 }
 
-// sink keeps the test's garbage reachable until it is dropped.
-var sink [][]byte
-
 // TestRuntimeReleaseShrinksHeap: the real sampler sees an allocation burst,
 // and the real release gives its garbage back.
 func TestRuntimeReleaseShrinksHeap(t *testing.T) {
 	before := readRuntime()
+	garbage := make([][]byte, 0, 64)
 	for range 64 {
-		sink = append(sink, make([]byte, mib))
+		garbage = append(garbage, make([]byte, mib))
 	}
 	busy := readRuntime()
+	runtime.KeepAlive(garbage) // alive until busy was sampled, garbage from here on
 	if busy.Allocs-before.Allocs < 64*mib {
 		t.Fatalf("allocated %d bytes, sampler saw %d", 64*mib, busy.Allocs-before.Allocs)
 	}
-	sink = nil
-	runtime.KeepAlive(sink)
 	r := New(Config{Linger: time.Second})
 	r.release()
 	after := readRuntime()
