@@ -4,6 +4,8 @@ import (
 	"log/slog"
 	"net"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"pbxlab/internal/clock"
 	"pbxlab/internal/pcapio"
 	"pbxlab/pbx/internal/call"
@@ -45,3 +47,10 @@ func WithPacketListener(listen func(network, address string) (net.PacketConn, er
 // WithResolver locates host names with r instead of DNS as the dns
 // section says (tests in virtual time: a resolver without sockets).
 func WithResolver(r resolve.Resolver) Option { return func(s *Server) { s.resolver = r } }
+
+// WithCollectors registers more collectors on the Server's metrics
+// registry (/metrics of the admin listener): the process's own, such as
+// cmd/pbxlab's GOMAXPROCS controller.
+func WithCollectors(cs ...prometheus.Collector) Option {
+	return func(s *Server) { s.extraCollectors = append(s.extraCollectors, cs...) }
+}

@@ -16,6 +16,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"pbxlab/internal/clock"
 	"pbxlab/internal/pcapio"
 	"pbxlab/pbx/config"
@@ -97,6 +99,8 @@ type Server struct {
 	admin     *admin              // nil when admin.listen is off
 	closeOnce sync.Once
 	closeErr  error
+
+	extraCollectors []prometheus.Collector // registered on the metrics registry (WithCollectors)
 
 	subs     *subscription.Manager // SUBSCRIBE/NOTIFY: MWI and the busy lamp field (subscriptions.go)
 	presence *presence.Service     // who may watch whose line (presence.go)

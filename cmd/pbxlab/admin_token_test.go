@@ -40,7 +40,7 @@ func TestAdminTokenSources(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var out, errb bytes.Buffer
 			args := append([]string{"serve", "--store", filepath.Join(dir, "pbx.db"), "--print-config"}, tc.args...)
-			code := run(args, &out, &errb, inProcessSetup)
+			code := run(args, &out, &errb, inProcessSetup())
 			all := out.String() + errb.String()
 			if code != tc.code || !strings.Contains(all, tc.want) {
 				t.Fatalf("exit %d, output %q, want exit %d and %q", code, all, tc.code, tc.want)

@@ -18,7 +18,7 @@ import (
 // cmdConform runs the embedded BDD suite (and, with --torture, the RFC
 // 4475/5118 torture messages) against any SIP server described by a
 // target profile, and writes the reports.
-func cmdConform(ctx context.Context, args []string, stdout, stderr io.Writer, setup stackSetup) error {
+func cmdConform(ctx context.Context, args []string, stdout, stderr io.Writer, setup processSetup) error {
 	fs := flag.NewFlagSet("conform", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	target := fs.String("target", "", "the SIP server to test, HOST:PORT (required)")
@@ -71,7 +71,7 @@ func cmdConform(ctx context.Context, args []string, stdout, stderr io.Writer, se
 	}
 	st := sipstack.Defaults()
 	st.Logger = log
-	if err := setup(st); err != nil {
+	if err := setup.sip(st); err != nil {
 		return err
 	}
 	rep, runErr := r.Run(ctx)

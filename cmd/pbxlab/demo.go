@@ -22,7 +22,7 @@ import (
 // cmdDemo is the main job on a fresh machine: the demo PBX on loopback, 50
 // simulated phones calling each other with audio verified, then the live
 // registration and call features on numbers the phones do not use.
-func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer, setup stackSetup) error {
+func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer, setup processSetup) error {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	out := fs.String("out", "", "directory for the run's captures (default: a new temporary directory)")
@@ -35,7 +35,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer, setup
 	cfg := config.Demo()
 	st := pbx.StackSettings(cfg)
 	st.Logger = log
-	if err := setup(st); err != nil {
+	if err := setup.sip(st); err != nil {
 		return err
 	}
 	dir := *out

@@ -42,7 +42,7 @@ func TestFlowCommand(t *testing.T) {
 	writeCapture(t, accepted, "202 Accepted")
 	ref := filepath.Join(dir, "ref.flow")
 	var out, errb bytes.Buffer
-	if code := run([]string{"flow", ok}, &out, &errb, inProcessSetup); code != 0 {
+	if code := run([]string{"flow", ok}, &out, &errb, inProcessSetup()); code != 0 {
 		t.Fatalf("flow: exit %d: %s", code, errb.String())
 	}
 	if !strings.Contains(out.String(), "D1/t1  PBX -> A    200 REGISTER") {
@@ -72,7 +72,7 @@ func TestFlowCommand(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var out, errb bytes.Buffer
-			if code := run(tc.args, &out, &errb, inProcessSetup); code != tc.code {
+			if code := run(tc.args, &out, &errb, inProcessSetup()); code != tc.code {
 				t.Fatalf("exit %d, want %d\nstdout: %s\nstderr: %s", code, tc.code, out.String(), errb.String())
 			}
 			if !strings.Contains(out.String(), tc.stdout) || !strings.Contains(errb.String(), tc.stderr) {

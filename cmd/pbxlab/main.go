@@ -34,17 +34,23 @@ run 'pbxlab <command> -h' for the flags of one command.
 `
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr, sipstack.Setup))
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr, processSetup{sip: sipstack.Setup, adaptProcs: true}))
 }
 
-// stackSetup applies sipgo's process-wide settings: sipstack.Setup in main,
-// called once by each command that runs SIP before it starts anything.
-// Tests that run commands in-process pass their own (the test process set
-// sipgo up in TestMain).
-type stackSetup func(sipstack.Settings) error
+// processSetup is what a command may set of its own process, once, before
+// it starts anything. Tests that run commands in-process pass their own:
+// the test process set sipgo up in TestMain, and its GOMAXPROCS is the
+// test binary's.
+type processSetup struct {
+	// sip applies sipgo's process-wide settings (sipstack.Setup in main).
+	sip func(sipstack.Settings) error
+	// adaptProcs lets serve and sim run an internal/procs Controller
+	// (procs.go).
+	adaptProcs bool
+}
 
 // run dispatches a subcommand and returns the process exit code.
-func run(args []string, stdout, stderr io.Writer, setup stackSetup) int {
+func run(args []string, stdout, stderr io.Writer, setup processSetup) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return 2

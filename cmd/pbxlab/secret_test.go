@@ -25,7 +25,7 @@ func TestNonceSecretOnTheCommandLine(t *testing.T) {
 		}
 	}
 	var out, errb bytes.Buffer
-	if code := run([]string{"serve", "--config", good, "--store", filepath.Join(dir, "pbx.db"), "--print-config"}, &out, &errb, inProcessSetup); code != 0 {
+	if code := run([]string{"serve", "--config", good, "--store", filepath.Join(dir, "pbx.db"), "--print-config"}, &out, &errb, inProcessSetup()); code != 0 {
 		t.Fatalf("--print-config: exit %d: %s", code, errb.String())
 	}
 	if strings.Contains(out.String()+errb.String(), secret) {
@@ -36,7 +36,7 @@ func TestNonceSecretOnTheCommandLine(t *testing.T) {
 	}
 	out.Reset()
 	errb.Reset()
-	code := run([]string{"serve", "--check-config", bad}, &out, &errb, inProcessSetup)
+	code := run([]string{"serve", "--check-config", bad}, &out, &errb, inProcessSetup())
 	want := bad + ":3: auth.nonce_secret: must be at least 32 characters, got 12"
 	if code != 1 || !strings.Contains(errb.String(), want) || strings.Contains(errb.String(), "short-secret") {
 		t.Fatalf("exit %d, stderr %q, want %q without the secret", code, errb.String(), want)

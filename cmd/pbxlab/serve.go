@@ -14,7 +14,7 @@ import (
 	"pbxlab/pbx/config"
 )
 
-func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, setup stackSetup) error {
+func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, setup processSetup) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	cfgPath := fs.String("config", "", "YAML configuration file (default: the embedded demo configuration)")
@@ -67,10 +67,13 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, setu
 	// process's logger.
 	st := pbx.StackSettings(cfg)
 	st.Logger = log
-	if err := setup(st); err != nil {
+	if err := setup.sip(st); err != nil {
 		return err
 	}
-	opts := []pbx.Option{pbx.WithLogger(log)}
+	ctx, stop := context.WithCancel(ctx)
+	ctl, procsDone := setup.adaptiveProcs(ctx, cfg.Runtime.AdaptiveProcs, log)
+	defer func() { stop(); procsDone() }() // the controller ends with the command, GOMAXPROCS restored
+	opts := []pbx.Option{pbx.WithLogger(log), pbx.WithCollectors(procsCollectors(ctl)...)}
 	if cfg.Capture != "" {
 		w, err := pcapio.Create(cfg.Capture)
 		if err != nil {

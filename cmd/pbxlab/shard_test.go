@@ -60,7 +60,7 @@ func TestSimShardsInProcesses(t *testing.T) {
 	// the unsharded run, in-process
 	wholeFile := filepath.Join(dir, "whole.json")
 	var wout, werr bytes.Buffer
-	if code := run([]string{"sim", file, "--target", in.Target(), "--report", wholeFile}, &wout, &werr, inProcessSetup); code != 0 {
+	if code := run([]string{"sim", file, "--target", in.Target(), "--report", wholeFile}, &wout, &werr, inProcessSetup()); code != 0 {
 		t.Fatalf("unsharded run: exit %d\n%s%s", code, wout.String(), werr.String())
 	}
 
@@ -85,7 +85,7 @@ func TestSimShardsInProcesses(t *testing.T) {
 	mergedFile := filepath.Join(dir, "merged.json")
 	var mout, merr bytes.Buffer
 	htmlFile := filepath.Join(dir, "merged.html")
-	if code := run(append([]string{"sim", "merge", "-o", mergedFile, "--html", htmlFile}, files...), &mout, &merr, inProcessSetup); code != 0 {
+	if code := run(append([]string{"sim", "merge", "-o", mergedFile, "--html", htmlFile}, files...), &mout, &merr, inProcessSetup()); code != 0 {
 		t.Fatalf("merge: exit %d\n%s%s", code, mout.String(), merr.String())
 	}
 	if page, err := os.ReadFile(htmlFile); err != nil || !bytes.Contains(page, []byte("shards")) || bytes.Count(page, []byte("<polyline")) < 5 {
@@ -165,7 +165,7 @@ func TestSimMergeRefusesBadInput(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var out, errb bytes.Buffer
-			code := run(append([]string{"sim", "merge"}, tc.args...), &out, &errb, inProcessSetup)
+			code := run(append([]string{"sim", "merge"}, tc.args...), &out, &errb, inProcessSetup())
 			if code != tc.code || !strings.Contains(errb.String(), tc.stderr) {
 				t.Fatalf("exit %d, want %d\nstdout: %s\nstderr: %s", code, tc.code, out.String(), errb.String())
 			}

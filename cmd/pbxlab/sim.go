@@ -18,7 +18,7 @@ import (
 	"pbxlab/sim/scenario"
 )
 
-func cmdSim(ctx context.Context, args []string, stdout, stderr io.Writer, setup stackSetup) error {
+func cmdSim(ctx context.Context, args []string, stdout, stderr io.Writer, setup processSetup) error {
 	if len(args) > 0 && args[0] == "merge" {
 		return cmdSimMerge(args[1:], stdout, stderr)
 	}
@@ -37,6 +37,7 @@ func cmdSim(ctx context.Context, args []string, stdout, stderr io.Writer, setup 
 	shardFlag := fs.String("shard", "", "run shard i/n of the scenario (0 <= i < n): register phones [i*count/n, (i+1)*count/n) and place the plan's calls of those callers; merge the --report files with 'pbxlab sim merge'")
 	startAfter := fs.Duration("start-after", 0, "start placing calls this long after the process started (registration included): shards started together then call one another's registered phones")
 	startAt := fs.String("start-at", "", "start placing calls at this time (RFC 3339), once registered")
+	adaptProcs := fs.Bool("adaptive-procs", true, "run on one Go processor while the load fits one core, on all of them when it does not (ignored when $GOMAXPROCS is set)")
 	output := addSimOutputFlags(fs)
 	// flags may follow the scenario file: pbxlab sim FILE --target ...
 	var file string
@@ -71,9 +72,12 @@ func cmdSim(ctx context.Context, args []string, stdout, stderr io.Writer, setup 
 	// The same settings as the sim tests (their TestMain): the defaults.
 	st := sipstack.Defaults()
 	st.Logger = log
-	if err := setup(st); err != nil {
+	if err := setup.sip(st); err != nil {
 		return err
 	}
+	ctx, stop := context.WithCancel(ctx)
+	_, procsDone := setup.adaptiveProcs(ctx, *adaptProcs, log)
+	defer func() { stop(); procsDone() }() // the controller ends with the command, GOMAXPROCS restored
 	prof := &simProfile{cpuFile: *cpuProfile, memFile: *memProfile, stderr: stderr}
 	if err := prof.start(); err != nil {
 		return err

@@ -59,7 +59,7 @@ func TestSimCeilingExitCodeAndReports(t *testing.T) {
 				t.Fatal(err)
 			}
 			var out, errb bytes.Buffer
-			code := run([]string{"sim", file, "--target", in.Target()}, &out, &errb, inProcessSetup)
+			code := run([]string{"sim", file, "--target", in.Target()}, &out, &errb, inProcessSetup())
 			if code != tc.code || !strings.Contains(out.String(), tc.stdout) || !strings.Contains(errb.String(), tc.stderr) {
 				t.Fatalf("exit %d, want %d\nstdout: %s\nstderr: %s", code, tc.code, out.String(), errb.String())
 			}
@@ -74,7 +74,7 @@ func TestSimCeilingExitCodeAndReports(t *testing.T) {
 			}
 			out.Reset()
 			errb.Reset()
-			if code := run([]string{"sim", file, "--target", in.Target(), "--json"}, &out, &errb, inProcessSetup); code != tc.code {
+			if code := run([]string{"sim", file, "--target", in.Target(), "--json"}, &out, &errb, inProcessSetup()); code != tc.code {
 				t.Fatalf("--json: exit %d\n%s", code, errb.String())
 			}
 			rep, err := report.Decode(&out)

@@ -42,7 +42,7 @@ func TestSimReportFiles(t *testing.T) {
 	jsonPath, htmlPath := filepath.Join(dir, "out.json"), filepath.Join(dir, "out.html")
 	var out, errb bytes.Buffer
 	code := run([]string{"sim", file, "--target", in.Target(), "--progress", "plain", "--report", jsonPath, "--html", htmlPath,
-		"--metrics", "127.0.0.1:0"}, &out, &errb, inProcessSetup)
+		"--metrics", "127.0.0.1:0"}, &out, &errb, inProcessSetup())
 	if code != 1 || !strings.Contains(errb.String(), "calls ended otherwise") {
 		t.Fatalf("exit %d, want 1 (unexpected outcomes)\nstdout: %s\nstderr: %s", code, out.String(), errb.String())
 	}
@@ -93,7 +93,7 @@ func TestSimReportFiles(t *testing.T) {
 func TestSimProgressFlagRefusesAnUnknownMode(t *testing.T) {
 	var out, errb bytes.Buffer
 	file := filepath.Join("..", "..", "scenarios", "busy-hour.yaml")
-	if code := run([]string{"sim", file, "--progress", "fancy"}, &out, &errb, inProcessSetup); code != 2 ||
+	if code := run([]string{"sim", file, "--progress", "fancy"}, &out, &errb, inProcessSetup()); code != 2 ||
 		!strings.Contains(errb.String(), "auto, tty, plain or off") {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
@@ -113,7 +113,7 @@ func TestSimReportWrittenWhenInterrupted(t *testing.T) {
 	cancel()
 	var out, errb bytes.Buffer
 	err := cmdSim(ctx, []string{file, "--target", "127.0.0.1:9", "--progress", "off", "--report", jsonPath, "--html", htmlPath},
-		&out, &errb, inProcessSetup)
+		&out, &errb, inProcessSetup())
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("cmdSim = %v, want cancelled\n%s", err, errb.String())
 	}

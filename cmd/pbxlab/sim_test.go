@@ -58,7 +58,7 @@ func TestSimThresholdsDecideTheExitCode(t *testing.T) {
 				t.Fatal(err)
 			}
 			var out, errb bytes.Buffer
-			code := run(append([]string{"sim", file, "--target", in.Target()}, tc.args...), &out, &errb, inProcessSetup)
+			code := run(append([]string{"sim", file, "--target", in.Target()}, tc.args...), &out, &errb, inProcessSetup())
 			if code != tc.code || !strings.Contains(out.String(), tc.stdout) || !strings.Contains(errb.String(), tc.stderr) {
 				t.Fatalf("exit %d, want %d\nstdout: %s\nstderr: %s", code, tc.code, out.String(), errb.String())
 			}
@@ -81,7 +81,7 @@ func TestSimPlanIsTheSeeds(t *testing.T) {
 	plan := func(args ...string) string {
 		t.Helper()
 		var out, errb bytes.Buffer
-		if code := run(append([]string{"sim", file, "--target", "127.0.0.1:9", "--plan", "50"}, args...), &out, &errb, inProcessSetup); code != 0 {
+		if code := run(append([]string{"sim", file, "--target", "127.0.0.1:9", "--plan", "50"}, args...), &out, &errb, inProcessSetup()); code != 0 {
 			t.Fatalf("exit %d: %s", code, errb.String())
 		}
 		return out.String()

@@ -28,7 +28,7 @@ func TestSimProfileFlags(t *testing.T) {
 	}
 	cpu, heap := filepath.Join(dir, "cpu.pprof"), filepath.Join(dir, "heap.pprof")
 	var out, errb bytes.Buffer
-	code := run([]string{"sim", file, "--target", in.Target(), "--cpuprofile", cpu, "--memprofile", heap}, &out, &errb, inProcessSetup)
+	code := run([]string{"sim", file, "--target", in.Target(), "--cpuprofile", cpu, "--memprofile", heap}, &out, &errb, inProcessSetup())
 	if code != 0 || !strings.Contains(errb.String(), "sim: 2 phones registered in ") {
 		t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, out.String(), errb.String())
 	}

@@ -28,8 +28,11 @@ func TestMain(m *testing.M) {
 // inProcessSetup is the set-up of a command run inside the test process:
 // TestMain already set the process up, so a command that asks for other
 // sipgo behaviour fails; its logger is not installed (sipgo's stray logs
-// stay the test process's).
-func inProcessSetup(s sipstack.Settings) error {
+// stay the test process's); GOMAXPROCS is not adapted (the test binary's
+// parallel tests share it).
+func inProcessSetup() processSetup { return processSetup{sip: inProcessSIP} }
+
+func inProcessSIP(s sipstack.Settings) error {
 	s.Logger = nil
 	return sipstack.Setup(s)
 }
@@ -38,7 +41,7 @@ func inProcessSetup(s sipstack.Settings) error {
 type setupRecorder struct {
 	mu   sync.Mutex
 	got  []sipstack.Settings
-	next stackSetup
+	next func(sipstack.Settings) error
 }
 
 func (r *setupRecorder) setup(s sipstack.Settings) error {
@@ -72,7 +75,7 @@ func TestServeSetsSipgoUpFromConfig(t *testing.T) {
 	}
 	rec := &setupRecorder{next: func(sipstack.Settings) error { return errStop }}
 	var out, errb bytes.Buffer
-	if code := run([]string{"serve", "--config", cfg, "--store", filepath.Join(dir, "pbx.db")}, &out, &errb, rec.setup); code != 1 || !strings.Contains(errb.String(), errStop.Error()) {
+	if code := run([]string{"serve", "--config", cfg, "--store", filepath.Join(dir, "pbx.db")}, &out, &errb, processSetup{sip: rec.setup}); code != 1 || !strings.Contains(errb.String(), errStop.Error()) {
 		t.Fatalf("exit %d, stderr %q", code, errb.String())
 	}
 	got := rec.settings(t)
@@ -108,9 +111,9 @@ seed: 1
 	if err := os.WriteFile(sc, []byte(yaml), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	rec := &setupRecorder{next: inProcessSetup}
+	rec := &setupRecorder{next: inProcessSIP}
 	var out, errb bytes.Buffer
-	if code := run([]string{"sim", sc, "--target", in.Target()}, &out, &errb, rec.setup); code != 0 {
+	if code := run([]string{"sim", sc, "--target", in.Target()}, &out, &errb, processSetup{sip: rec.setup}); code != 0 {
 		t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, out.String(), errb.String())
 	}
 	t.Log(out.String())

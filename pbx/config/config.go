@@ -46,6 +46,8 @@ type Config struct {
 	Admin Admin `yaml:"admin"`
 	// Memory sets how the process gives memory back after bursts.
 	Memory Memory `yaml:"memory"`
+	// Runtime sets how the process uses its processors.
+	Runtime Runtime `yaml:"runtime"`
 	// ExplicitSubscribers are subscribers listed one by one (YAML key
 	// "subscribers"). Default none. Use the Subscribers method for the
 	// complete, expanded population.
@@ -293,6 +295,19 @@ type Memory struct {
 	ReleaseWhenQuiet bool `yaml:"release_when_quiet"`
 }
 
+// Runtime is the "runtime" section.
+type Runtime struct {
+	// AdaptiveProcs runs the process on one Go processor (GOMAXPROCS 1)
+	// while its load fits one core, and on all of them (the GOMAXPROCS it
+	// started with) from the first quarter-second that fills that core
+	// (internal/procs): at moderate load the idle processor's threads,
+	// woken at every hand-over between goroutines, cost a quarter to a
+	// third of the CPU per call. Applied by pbxlab serve, not by a PBX
+	// built into another program (GOMAXPROCS is per process), and not when
+	// the GOMAXPROCS environment variable is set. Default true.
+	AdaptiveProcs bool `yaml:"adaptive_procs"`
+}
+
 // Subscriber is one subscriber (an entry of "subscribers", or a number
 // expanded from a range by Config.Subscribers).
 type Subscriber struct {
@@ -426,6 +441,7 @@ func Defaults() *Config {
 		Voicemail: defaultVoicemail(),
 		Log:       Log{Level: "info", Format: "text"},
 		Memory:    Memory{ReleaseWhenQuiet: true},
+		Runtime:   Runtime{AdaptiveProcs: true},
 		DNS:       DNS{Timeout: 2 * time.Second},
 		Services:  defaultServices(),
 	}
