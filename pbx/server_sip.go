@@ -11,6 +11,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"pbxlab/internal/pcapio"
+	"pbxlab/internal/rawudp"
 	"pbxlab/pbx/config"
 	"pbxlab/pbx/internal/call"
 	"pbxlab/pbx/internal/digestauth"
@@ -85,6 +86,9 @@ func bind(la config.ListenAddr, listenPacket func(network, address string) (net.
 			_ = uc.SetReadBuffer(udpSocketBuffer)
 			_ = uc.SetWriteBuffer(udpSocketBuffer)
 		}
+		// reads and writes that do not wake the Go runtime's monitor
+		// thread at every datagram (internal/rawudp)
+		pc = rawudp.Wrap(pc)
 		l.pc, local = pc, pc.LocalAddr()
 	case "tcp":
 		ln, err := net.Listen(network, addr)

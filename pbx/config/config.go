@@ -299,8 +299,9 @@ type Memory struct {
 type Runtime struct {
 	// AdaptiveProcs runs the process on one Go processor (GOMAXPROCS 1)
 	// while its load fits one core, and on all of them (the GOMAXPROCS it
-	// started with) from the first quarter-second that fills that core
-	// (internal/procs): at moderate load the idle processor's threads,
+	// started with) once it used 0.95 of that core for a second, back
+	// after 4 s below 0.6 cores (internal/procs): at moderate load the idle
+	// processor's threads,
 	// woken at every hand-over between goroutines, cost a quarter to a
 	// third of the CPU per call. Applied by pbxlab serve, not by a PBX
 	// built into another program (GOMAXPROCS is per process), and not when

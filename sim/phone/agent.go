@@ -27,6 +27,7 @@ import (
 
 	"pbxlab/internal/clock"
 	"pbxlab/internal/pcapio"
+	"pbxlab/internal/rawudp"
 	"pbxlab/internal/sdpneg"
 	"pbxlab/internal/sipstack"
 )
@@ -231,7 +232,9 @@ func (a *Agent) start() error {
 	case UDP:
 		listen := a.cfg.ListenPacket
 		if listen == nil {
-			listen = net.ListenPacket
+			// reads and writes that do not wake the Go runtime's monitor
+			// thread at every datagram (internal/rawudp)
+			listen = rawudp.Listen
 		}
 		pc, err := listen("udp", bind.String())
 		if err != nil {
