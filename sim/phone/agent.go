@@ -35,6 +35,10 @@ import (
 // closeGrace is how long Close lets in-flight sipgo message goroutines settle.
 const closeGrace = 20 * time.Millisecond
 
+// udpReadBuffer is the receive buffer asked for the Agent's UDP socket, as
+// the PBX's listeners ask (pbx/server_sip.go).
+const udpReadBuffer = 8 << 20
+
 // Transports an Agent can use.
 const (
 	UDP = "udp"
@@ -240,6 +244,13 @@ func (a *Agent) start() error {
 		if err != nil {
 			ua.Close()
 			return fmt.Errorf("listen udp %s: %w", bind, err)
+		}
+		if b, ok := pc.(interface{ SetReadBuffer(int) error }); ok {
+			// thousands of phones' responses in a burst overflow the
+			// default ~200 KB buffer while the reader waits for the
+			// processor (seen as 408s at 2,000 calls/s on one processor);
+			// the kernel caps this at net.core.rmem_max
+			_ = b.SetReadBuffer(udpReadBuffer)
 		}
 		a.udp = pc
 		a.addr = addrPortOf(pc.LocalAddr())
