@@ -24,9 +24,10 @@
 // (4 s) lowers it to 1 again. A load shows at most about 1.3 times as much
 // CPU on two processors as on one (pbxlab serve at 1,000 calls/s: 0.94
 // against 0.71 cores), so a load that narrows below 0.6 cores comes to less
-// than 0.6 of the one core, far from Widen: the two cannot flap. GOMAXPROCS is per process: one
-// Controller per process, started by the command that owns it (cmd/pbxlab
-// serve and sim), never by a library.
+// than 0.6 of the one core, far from Widen: the two cannot flap.
+//
+// GOMAXPROCS is per process: one Controller per process, started by the
+// command that owns it (cmd/pbxlab serve and sim), never by a library.
 package procs
 
 import (

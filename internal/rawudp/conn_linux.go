@@ -58,17 +58,8 @@ func (c *Conn) ReadFrom(b []byte) (int, net.Addr, error) {
 			alen := uint32(syscall.SizeofSockaddrAny)
 			r, _, e := syscall.RawSyscall6(syscall.SYS_RECVFROM, fd, uintptr(p), uintptr(len(b)), 0,
 				uintptr(unsafe.Pointer(&rsa)), uintptr(unsafe.Pointer(&alen)))
-			switch e {
-			case 0:
-				n = int(r)
-				return true
-			case syscall.EINTR:
-				continue
-			case syscall.EAGAIN:
-				return false // wait in the poller
-			default:
-				rerr = os.NewSyscallError("recvfrom", e)
-				return true
+			if e != syscall.EINTR {
+				return done("recvfrom", r, e, &n, &rerr)
 			}
 		}
 	})
@@ -105,17 +96,8 @@ func (c *Conn) WriteTo(b []byte, addr net.Addr) (int, error) {
 		for {
 			r, _, e := syscall.RawSyscall6(syscall.SYS_SENDTO, fd, uintptr(p), uintptr(len(b)), 0,
 				uintptr(sa), uintptr(alen))
-			switch e {
-			case 0:
-				n = int(r)
-				return true
-			case syscall.EINTR:
-				continue
-			case syscall.EAGAIN:
-				return false // the send buffer is full: wait in the poller
-			default:
-				werr = os.NewSyscallError("sendto", e)
-				return true
+			if e != syscall.EINTR {
+				return done("sendto", r, e, &n, &werr)
 			}
 		}
 	})
@@ -129,6 +111,22 @@ func (c *Conn) WriteTo(b []byte, addr net.Addr) (int, error) {
 }
 
 func (c *Conn) network() string { return c.LocalAddr().Network() }
+
+// done takes the result of a non-blocking socket system call (EINTR
+// retried by the caller) for a RawConn's Read or Write: false on EAGAIN
+// (nothing to read, or the send buffer full: wait in the poller), else
+// true with the byte count or the error stored.
+func done(call string, r uintptr, e syscall.Errno, n *int, err *error) bool {
+	switch e {
+	case 0:
+		*n = int(r)
+	case syscall.EAGAIN:
+		return false
+	default:
+		*err = os.NewSyscallError(call, e)
+	}
+	return true
+}
 
 // sockaddr encodes a for the socket's family, returning a pointer to it
 // and its length.

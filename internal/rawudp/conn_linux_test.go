@@ -152,8 +152,13 @@ func TestBadDestinations(t *testing.T) {
 func TestConcurrentWriters(t *testing.T) {
 	raw := wrapped(t, "udp4", "127.0.0.1:0")
 	sink := wrapped(t, "udp4", "127.0.0.1:0")
+	// room for every datagram (~1 KB of buffer each) however slowly the
+	// reader runs (-race)
+	if err := sink.SetReadBuffer(2 << 20); err != nil {
+		t.Fatal(err)
+	}
 	_ = sink.SetReadDeadline(time.Now().Add(10 * time.Second))
-	const writers, each = 8, 100
+	const writers, each = 4, 50
 	got := make(chan map[string]bool, 1)
 	go func() {
 		seen := map[string]bool{}
@@ -175,7 +180,7 @@ func TestConcurrentWriters(t *testing.T) {
 					t.Error(err)
 					return
 				}
-				if i%20 == 0 {
+				if i%10 == 0 {
 					time.Sleep(time.Millisecond) // stay within the socket buffers
 				}
 			}
