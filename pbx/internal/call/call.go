@@ -204,7 +204,7 @@ func (c *Call) terminate(reason string) {
 	case phaseAnswered:
 		// the record first: a peer that never answers the BYE must not
 		// hold the CDR (or a shutdown) for 64*T1
-		legs := c.upLegs()
+		legs := c.liveLegs()
 		c.m.ending.Add(len(legs)) // before the call is forgotten: Shutdown waits for these
 		c.finish(cdr.Answered, 200, reason)
 		for _, l := range legs {
@@ -218,6 +218,19 @@ func (c *Call) upLegs() []*Leg {
 	var out []*Leg
 	for _, l := range c.legs {
 		if l.state.Up() {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// liveLegs are the legs an answered call must end: those up, and those
+// the PBX is still setting up (a transfer target whose first response has
+// not come: endLeg cancels it once one does, RFC 3261 §9.1).
+func (c *Call) liveLegs() []*Leg {
+	var out []*Leg
+	for _, l := range c.legs {
+		if l.state.Up() || (l.state == LegTrying && l.branch != nil && l.branch.final == nil) {
 			out = append(out, l)
 		}
 	}
@@ -279,7 +292,7 @@ func (c *Call) bye(l *Leg, reasons []sip.Header, reserved ...*sync.WaitGroup) {
 // cancelled, as CANCEL and not BYE stops an INVITE (RFC 3261 §9.1); any
 // other gets BYE. reserved is as for bye.
 func (c *Call) endLeg(l *Leg, reasons []sip.Header, reserved ...*sync.WaitGroup) {
-	if b := l.branch; l.state == LegEarly && b != nil && b.final == nil {
+	if b := l.branch; (l.state == LegEarly || l.state == LegTrying) && b != nil && b.final == nil {
 		c.cancelBranch(b, reasons)
 		for _, g := range reserved {
 			g.Done()

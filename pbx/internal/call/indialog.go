@@ -230,7 +230,7 @@ func (c *Call) onBye(l *Leg, in *inbound) {
 	in.reply(c, ok)
 	l.event(EvBye)
 	l.event(EvEnd)
-	for _, o := range c.upLegs() {
+	for _, o := range c.liveLegs() {
 		if o != l {
 			c.endLeg(o, reasonHeaders(in.req))
 		}
