@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"strconv"
+	"sync"
 	"syscall"
 	"unsafe"
 )
@@ -15,6 +16,9 @@ type Conn struct {
 	*net.UDPConn
 	rc    syscall.RawConn
 	inet6 bool // an AF_INET6 socket: IPv4 destinations go as v4-mapped addresses
+	// zones caches IPv6 zones both ways (uint32 scope -> name, name ->
+	// uint32), so a link-local peer costs no interface lookup per datagram
+	zones sync.Map
 }
 
 func newConn(uc *net.UDPConn) (*Conn, error) {
@@ -69,7 +73,7 @@ func (c *Conn) ReadFrom(b []byte) (int, net.Addr, error) {
 	if err != nil {
 		return 0, nil, &net.OpError{Op: "read", Net: c.network(), Source: c.LocalAddr(), Err: err}
 	}
-	return n, fromSockaddr(&rsa), nil
+	return n, c.fromSockaddr(&rsa), nil
 }
 
 // WriteTo writes b as one datagram to addr, a *net.UDPAddr, as
@@ -155,7 +159,7 @@ func (c *Conn) sockaddr(a *net.UDPAddr) (unsafe.Pointer, uintptr, error) {
 		// the wildcard ::
 	case len(a.IP) == net.IPv6len:
 		copy(sa.Addr[:], a.IP)
-		sa.Scope_id = zoneIndex(a.Zone)
+		sa.Scope_id = c.zoneIndex(a.Zone)
 	default:
 		return nil, 0, syscall.EINVAL
 	}
@@ -163,7 +167,7 @@ func (c *Conn) sockaddr(a *net.UDPAddr) (unsafe.Pointer, uintptr, error) {
 }
 
 // fromSockaddr decodes the source address of a datagram.
-func fromSockaddr(rsa *syscall.RawSockaddrAny) *net.UDPAddr {
+func (c *Conn) fromSockaddr(rsa *syscall.RawSockaddrAny) *net.UDPAddr {
 	switch rsa.Addr.Family {
 	case syscall.AF_INET:
 		sa := (*syscall.RawSockaddrInet4)(unsafe.Pointer(rsa))
@@ -172,7 +176,7 @@ func fromSockaddr(rsa *syscall.RawSockaddrAny) *net.UDPAddr {
 		sa := (*syscall.RawSockaddrInet6)(unsafe.Pointer(rsa))
 		ip := make(net.IP, net.IPv6len)
 		copy(ip, sa.Addr[:])
-		return &net.UDPAddr{IP: ip, Port: portOf(sa.Port), Zone: zoneName(sa.Scope_id)}
+		return &net.UDPAddr{IP: ip, Port: portOf(sa.Port), Zone: c.zoneName(sa.Scope_id)}
 	}
 	return nil
 }
@@ -181,24 +185,33 @@ func portOf(p uint16) int { return int(p>>8) | int(p&0xff)<<8 }
 
 // zoneName is the zone of an IPv6 scope: the interface's name, else its
 // index, as the net package writes it.
-func zoneName(id uint32) string {
+func (c *Conn) zoneName(id uint32) string {
 	if id == 0 {
 		return ""
 	}
-	if ifi, err := net.InterfaceByIndex(int(id)); err == nil {
-		return ifi.Name
+	if v, ok := c.zones.Load(id); ok {
+		return v.(string)
 	}
-	return strconv.FormatUint(uint64(id), 10)
+	name := strconv.FormatUint(uint64(id), 10)
+	if ifi, err := net.InterfaceByIndex(int(id)); err == nil {
+		name = ifi.Name
+	}
+	c.zones.Store(id, name)
+	return name
 }
 
 // zoneIndex is the scope of an IPv6 zone: an interface name or index.
-func zoneIndex(zone string) uint32 {
+func (c *Conn) zoneIndex(zone string) uint32 {
 	if zone == "" {
 		return 0
 	}
-	if ifi, err := net.InterfaceByName(zone); err == nil {
-		return uint32(ifi.Index)
+	if v, ok := c.zones.Load(zone); ok {
+		return v.(uint32)
 	}
 	n, _ := strconv.ParseUint(zone, 10, 32)
+	if ifi, err := net.InterfaceByName(zone); err == nil {
+		n = uint64(ifi.Index)
+	}
+	c.zones.Store(zone, uint32(n))
 	return uint32(n)
 }

@@ -208,3 +208,28 @@ func TestWrapLeavesOtherSocketsAlone(t *testing.T) {
 		t.Fatalf("Listen returned %T, want *Conn", pc2)
 	}
 }
+
+// TestZones: an IPv6 scope maps to its interface's name and back (the
+// loopback's index), and an unknown one to its number; the cache answers
+// the second time the same.
+func TestZones(t *testing.T) {
+	c := wrapped(t, "udp4", "127.0.0.1:0")
+	lo, err := net.InterfaceByName("lo")
+	if err != nil {
+		t.Skipf("no lo: %v", err)
+	}
+	for range 2 {
+		if got := c.zoneName(uint32(lo.Index)); got != "lo" {
+			t.Fatalf("zoneName(%d) = %q, want lo", lo.Index, got)
+		}
+		if got := c.zoneIndex("lo"); got != uint32(lo.Index) {
+			t.Fatalf("zoneIndex(lo) = %d, want %d", got, lo.Index)
+		}
+		if got := c.zoneName(999999); got != "999999" {
+			t.Fatalf("zoneName(999999) = %q", got)
+		}
+		if got := c.zoneIndex("999999"); got != 999999 {
+			t.Fatalf("zoneIndex(999999) = %d", got)
+		}
+	}
+}

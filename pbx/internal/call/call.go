@@ -214,23 +214,22 @@ func (c *Call) terminate(reason string) {
 }
 
 // upLegs are the call's legs whose dialog is up.
-func (c *Call) upLegs() []*Leg {
-	var out []*Leg
-	for _, l := range c.legs {
-		if l.state.Up() {
-			out = append(out, l)
-		}
-	}
-	return out
-}
+func (c *Call) upLegs() []*Leg { return c.legsWhere(func(l *Leg) bool { return l.state.Up() }) }
 
 // liveLegs are the legs an answered call must end: those up, and those
 // the PBX is still setting up (a transfer target whose first response has
 // not come: endLeg cancels it once one does, RFC 3261 §9.1).
 func (c *Call) liveLegs() []*Leg {
+	return c.legsWhere(func(l *Leg) bool {
+		return l.state.Up() || (l.state == LegTrying && l.branch != nil && l.branch.final == nil)
+	})
+}
+
+// legsWhere are the call's legs that keep says to.
+func (c *Call) legsWhere(keep func(*Leg) bool) []*Leg {
 	var out []*Leg
 	for _, l := range c.legs {
-		if l.state.Up() || (l.state == LegTrying && l.branch != nil && l.branch.final == nil) {
+		if keep(l) {
 			out = append(out, l)
 		}
 	}
