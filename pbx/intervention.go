@@ -48,6 +48,9 @@ import (
 // ciWait bounds the search for A's call.
 const ciWait = 2 * time.Second
 
+// ciAckPoll is how often ciFind asks again for a call whose ACK is due.
+const ciAckPoll = 10 * time.Millisecond
+
 // ciState is the intervention service and the interventions in progress.
 type ciState struct {
 	svc *intervention.Service
@@ -178,12 +181,31 @@ func (s *Server) ciMayCall(ctx context.Context, intervener, target string) error
 
 // ciFind is target's two-party call and target's index in it, or the
 // refusal: 480 in no call, 486 in a service's call or intervened on, 403
-// when the intervener is the partner.
+// when the intervener is the partner. A call whose 2xx still waits for
+// its ACK (C dialled as A's phone answered) is asked again every
+// ciAckPoll until the ACK comes, within ciWait.
 func (s *Server) ciFind(ctx context.Context, target, caller string) (call.Established, int, error) {
 	wctx, cancel := context.WithTimeout(ctx, ciWait)
 	defer cancel()
+	for {
+		e, idx, pending, err := ciScan(s.calls.Established(wctx), target, caller, s.ci.busy)
+		if !pending {
+			return e, idx, err
+		}
+		select {
+		case <-wctx.Done():
+			return call.Established{}, 0, &sipx.StatusError{Code: 480, Reason: "Temporarily Unavailable",
+				Err: fmt.Errorf("intervention on %s: its call's answer was never acknowledged: %w", target, sipx.ErrUnavailable)}
+		case <-time.After(ciAckPoll):
+		}
+	}
+}
+
+// ciScan finds target's call among es (see ciFind); pending when it is
+// answered but not yet ACKed.
+func ciScan(es []call.Established, target, caller string, busy func(id string) bool) (call.Established, int, bool, error) {
 	service := ""
-	for _, e := range s.calls.Established(wctx) {
+	for _, e := range es {
 		if e.Service {
 			if e.Parties[0] == target {
 				service = e.Callee
@@ -196,20 +218,22 @@ func (s *Server) ciFind(ctx context.Context, target, caller string) (call.Establ
 			}
 			switch {
 			case e.Parties[1-i] == caller:
-				return e, 0, &sipx.StatusError{Code: 403, Reason: "Forbidden",
+				return e, 0, false, &sipx.StatusError{Code: 403, Reason: "Forbidden",
 					Err: fmt.Errorf("intervention on %s by its own partner: %w", target, intervention.ErrSelf)}
-			case s.ci.busy(e.Call.ID()):
-				return e, 0, &sipx.StatusError{Code: 486, Reason: "Busy Here",
+			case busy(e.Call.ID()):
+				return e, 0, false, &sipx.StatusError{Code: 486, Reason: "Busy Here",
 					Err: fmt.Errorf("intervention on %s: intervened on already: %w", target, sipx.ErrBusy)}
+			case e.Pending:
+				return e, i, true, nil
 			}
-			return e, i, nil
+			return e, i, false, nil
 		}
 	}
 	if service != "" {
-		return call.Established{}, 0, &sipx.StatusError{Code: 486, Reason: "Busy Here",
+		return call.Established{}, 0, false, &sipx.StatusError{Code: 486, Reason: "Busy Here",
 			Err: fmt.Errorf("intervention on %s: in a call to %s (a conference or another service): %w", target, service, sipx.ErrBusy)}
 	}
-	return call.Established{}, 0, &sipx.StatusError{Code: 480, Reason: "Temporarily Unavailable",
+	return call.Established{}, 0, false, &sipx.StatusError{Code: 480, Reason: "Temporarily Unavailable",
 		Err: fmt.Errorf("intervention on %s: in no answered call: %w", target, sipx.ErrUnavailable)}
 }
 

@@ -2,6 +2,7 @@ package pbx_test
 
 import (
 	"context"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -236,5 +237,91 @@ func TestInterventionLeaveByInfo(t *testing.T) {
 	}
 	if err := a.Hangup(ctx); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestInterventionWaitsForTheACK: C dials *89* while A's 200 still waits
+// for A's ACK (the race of the features run on 91403bb: the caller's ACK
+// and C's INVITE reach the PBX together). The PBX waits for the ACK and
+// then intervenes; an ACK that never comes gives C 480 once the search
+// gives up (2 s), and the A–B call goes on.
+func TestInterventionWaitsForTheACK(t *testing.T) {
+	leakcheck.Check(t)
+	for _, tc := range []struct {
+		name string
+		ack  bool
+		want int
+	}{
+		{"ACK comes", true, 200},
+		{"ACK never comes", false, 480},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+			defer cancel()
+			in := startPBX(t, func(c *config.Config) {
+				interventionConfig(c)
+				c.TrustedPeers = []config.TrustedPeer{{Name: "raw", Address: "127.0.0.2"}}
+			}, pbxtest.Options{})
+			ps := registered(ctx, t, in.Target(), phone.Config{}, "1002", "1003")
+			pc, err := net.ListenPacket("udp", "127.0.0.2:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			a := newUA(t, in.UDP, "1001", testua.WithPacketConn(pc)) // A: a trusted peer's caller 1001
+			tx, err := a.Start(a.NewInvite("1002", a.Offer()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ok, err := tx.Final(ctx); err != nil || ok.StatusCode != 200 {
+				t.Fatalf("A's INVITE answered %v, %v", ok, err)
+			}
+			b := ps["1002"].nextIncoming(ctx, t)
+			c, err := ps["1003"].Dial(ctx, "*89*1001#")
+			if err != nil {
+				t.Fatal(err)
+			}
+			// the PBX has C's INVITE when C has its 100 Trying; the ACK
+			// comes later still
+			for len(c.Provisional()) == 0 && c.Code() == 0 {
+				select {
+				case <-ctx.Done():
+					t.Fatal("no answer to C's INVITE")
+				case <-time.After(5 * time.Millisecond):
+				}
+			}
+			if tc.ack {
+				time.Sleep(50 * time.Millisecond)
+				if _, err := tx.Ack(nil); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if tc.want == 200 {
+				if err := c.WaitAnswer(ctx); err != nil {
+					t.Fatalf("intervention: %v (code %d)", err, c.Code())
+				}
+				if err := hearsMusic(ctx, b); err != nil {
+					t.Errorf("B does not hear the music: %v", err)
+				}
+				if err := c.Hangup(ctx); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if end, err := c.Wait(ctx); err != nil || end.Code != tc.want {
+				t.Errorf("intervention ended %+v, %v; want %d", end, err, tc.want)
+			}
+			if b.State() != phone.Answered {
+				t.Errorf("B's call is %v after the refusal", b.State())
+			}
+			if _, err := tx.Ack(nil); err != nil { // late, within 64*T1: the call goes on
+				t.Fatal(err)
+			}
+			if res, err := tx.Dialog().Bye(ctx); err != nil || res.StatusCode != 200 {
+				t.Errorf("A's BYE answered %v, %v", res, err)
+			}
+			if end, err := b.Wait(ctx); err != nil || end.Reason != phone.ReasonBye {
+				t.Errorf("B ended %+v, %v; want A's BYE relayed", end, err)
+			}
+		})
 	}
 }
