@@ -16,7 +16,6 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
-	"pbxlab/sim/quality"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -26,10 +25,12 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"pbxlab/internal/clock"
+	"pbxlab/internal/gopool"
 	"pbxlab/internal/pcapio"
 	"pbxlab/internal/rawudp"
 	"pbxlab/internal/sdpneg"
 	"pbxlab/internal/sipstack"
+	"pbxlab/sim/quality"
 )
 
 // closeGrace is how long Close lets in-flight sipgo message goroutines settle.
@@ -110,6 +111,7 @@ type Agent struct {
 	usableAnswer atomic.Pointer[[]byte]
 
 	ua     *sipgo.UserAgent
+	pool   *gopool.Pool // runs sipgo's handling of each message (gopool)
 	client *sipgo.Client
 	server *sipgo.Server
 	addr   netip.AddrPort // where we listen and what Contacts advertise
@@ -211,15 +213,17 @@ func localIPFor(target string) netip.Addr {
 
 func (a *Agent) start() error {
 	txLog := sip.WithTransactionLayerLogger(a.log)
+	a.pool = gopool.New()
 	ua, err := sipgo.NewUA(
 		sipgo.WithUserAgent(a.uaName),
 		sipgo.WithUserAgentHostname(a.cfg.LocalIP.String()),
 		sipgo.WithUserAgentTransactionLayerOptions(txLog, sip.WithTransactionLayerUnhandledResponseHandler(func(r *sip.Response) {
 			a.log.Debug("unmatched response", "status", r.StatusCode, "call_id", callID(r))
-		})),
+		}), sip.WithTransactionLayerGo(a.pool.Go)), // each message on a reused stack (third_party/sipgo)
 		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(a.log)),
 	)
 	if err != nil {
+		a.pool.Close()
 		return fmt.Errorf("start agent: %w", err)
 	}
 	a.ua = ua
@@ -243,6 +247,7 @@ func (a *Agent) start() error {
 		pc, err := listen("udp", bind.String())
 		if err != nil {
 			ua.Close()
+			a.pool.Close()
 			return fmt.Errorf("listen udp %s: %w", bind, err)
 		}
 		if b, ok := pc.(interface{ SetReadBuffer(int) error }); ok {
@@ -262,6 +267,7 @@ func (a *Agent) start() error {
 		l, err := net.Listen("tcp", bind.String())
 		if err != nil {
 			ua.Close()
+			a.pool.Close()
 			return fmt.Errorf("listen tcp %s: %w", bind, err)
 		}
 		a.tcp = l
@@ -275,11 +281,13 @@ func (a *Agent) start() error {
 	if a.client, err = sipgo.NewClient(ua, clientOpts...); err != nil {
 		a.closeSockets()
 		ua.Close()
+		a.pool.Close()
 		return fmt.Errorf("start agent: %w", err)
 	}
 	if a.server, err = sipgo.NewServer(ua, sipgo.WithServerLogger(a.log)); err != nil {
 		a.closeSockets()
 		ua.Close()
+		a.pool.Close()
 		return fmt.Errorf("start agent: %w", err)
 	}
 	a.route()

@@ -45,6 +45,7 @@ func (a *Agent) Close() error {
 	a.closeSockets()
 	a.served.Wait()
 	err := a.ua.Close()
+	a.pool.Close()
 	a.wg.Wait()
 	if err != nil && !errors.Is(err, net.ErrClosed) {
 		return fmt.Errorf("close agent %s: %w", a.addr, err)

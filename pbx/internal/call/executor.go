@@ -3,17 +3,22 @@ package call
 import (
 	"runtime/debug"
 	"sync"
+
+	"pbxlab/internal/gopool"
 )
 
 // executor runs a call's work one function at a time, in the order it was
 // posted. Every message, response and timer of a call goes through it, so
 // the call's state needs no locks and the messages of each dialog are
-// handled in order. No goroutine idles between bursts: one is started when
-// work arrives on an empty queue and ends when the queue is empty again.
+// handled in order. No goroutine of the call's idles between bursts: work
+// arriving on an empty queue is handed to the Manager's pool (a worker
+// whose stack earlier calls grew; gopool), which returns the worker when
+// the queue is empty again.
 type executor struct {
 	mu      sync.Mutex
 	q       []func()
 	running bool
+	pool    *gopool.Pool // nil: a goroutine of its own per burst
 	onPanic func(r any, stack []byte)
 }
 
@@ -27,6 +32,10 @@ func (e *executor) post(f func()) {
 	}
 	e.running = true
 	e.mu.Unlock()
+	if e.pool != nil {
+		e.pool.Go(e.drain)
+		return
+	}
 	go e.drain()
 }
 

@@ -22,6 +22,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"pbxlab/internal/clock"
+	"pbxlab/internal/gopool"
 	"pbxlab/pbx/internal/cdr"
 	"pbxlab/pbx/internal/sipx"
 )
@@ -74,6 +75,9 @@ type Manager struct {
 	st     SessionTimer // session timers of legs whose policy brings none (timer.go)
 	base   context.Context
 	cancel context.CancelFunc
+	// pool runs the calls' executors and background requests on reused
+	// goroutines (gopool); closed with base.
+	pool *gopool.Pool
 
 	// noRel100 leaves Supported: 100rel off the INVITEs the PBX sends.
 	noRel100 bool
@@ -136,7 +140,9 @@ func New(deps Deps, opts ...Option) (*Manager, error) {
 	if m.deps.Sender == nil || m.deps.Policy == nil || m.deps.Local == nil || m.deps.CDR == nil {
 		return nil, fmt.Errorf("new call manager: %w", ErrMissingDeps)
 	}
-	m.base, m.cancel = context.WithCancel(context.Background())
+	m.pool = gopool.New()
+	base, cancel := context.WithCancel(context.Background())
+	m.base, m.cancel = base, func() { cancel(); m.pool.Close() }
 	return m, nil
 }
 
@@ -202,7 +208,7 @@ func (m *Manager) forget(c *Call) {
 // relayed request), with a context that Close and the end of Shutdown
 // cancel.
 func (m *Manager) background(f func(ctx context.Context)) {
-	go f(m.base)
+	m.pool.Go(func() { f(m.base) })
 }
 
 // Shutdown stops taking new calls (503), waits up to the grace period for

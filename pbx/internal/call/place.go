@@ -51,6 +51,7 @@ func (m *Manager) Place(ctx context.Context, p Placement) (*Call, error) {
 	id := sipx.NewCallID()
 	c := &Call{m: m, id: id, finalSent: make(chan struct{}), ended: make(chan struct{}), gone: make(chan struct{})}
 	c.log = m.log.With("call_id", id)
+	c.ex.pool = m.pool
 	c.ex.onPanic = func(r any, stack []byte) {
 		c.log.Error("call panic", "panic", r, "stack", string(stack))
 		c.terminate("internal error")

@@ -104,6 +104,7 @@ func (m *Manager) newCall(ctx context.Context, req *sip.Request, tx sipx.Tx, cal
 	}
 	c := &Call{m: m, id: a.callID, caller: caller, a: a, finalSent: make(chan struct{}), ended: make(chan struct{}), gone: make(chan struct{})}
 	c.log = m.log.With("call_id", c.id)
+	c.ex.pool = m.pool
 	c.ex.onPanic = func(r any, stack []byte) {
 		c.log.Error("call panic", "panic", r, "stack", string(stack))
 		c.terminate("internal error")

@@ -12,6 +12,8 @@ import (
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
+
+	"pbxlab/internal/gopool"
 )
 
 // Stack is the PBX's sipgo user agent with its server and client: the one
@@ -22,6 +24,7 @@ type Stack struct {
 	ua     *sipgo.UserAgent
 	srv    *sipgo.Server
 	client *sipgo.Client
+	pool   *gopool.Pool // runs the handling of each message (gopool)
 	log    *slog.Logger
 	base   context.Context
 
@@ -65,6 +68,7 @@ func NewStack(cfg StackConfig) (*Stack, error) {
 	if stray == nil {
 		stray = func(*sip.Response) {}
 	}
+	pool := gopool.New()
 	ua, err := sipgo.NewUA(
 		sipgo.WithUserAgent(cfg.UserAgent),
 		sipgo.WithUserAgentParser(newParser()), // lenient.go
@@ -72,22 +76,26 @@ func NewStack(cfg StackConfig) (*Stack, error) {
 		sipgo.WithUserAgentTransactionLayerOptions(
 			sip.WithTransactionLayerLogger(log.With("layer", "sip-transaction")),
 			sip.WithTransactionLayerUnhandledResponseHandler(stray),
+			sip.WithTransactionLayerGo(pool.Go), // each message on a reused stack (third_party/sipgo)
 		),
 	)
 	if err != nil {
+		pool.Close()
 		return nil, fmt.Errorf("new sip user agent: %w", err)
 	}
 	if cfg.ReplayMax <= 0 {
 		cfg.ReplayMax = defaultReplayMax
 	}
-	s := &Stack{ua: ua, log: log, base: context.Background(), onFlowClosed: cfg.FlowClosed,
+	s := &Stack{ua: ua, pool: pool, log: log, base: context.Background(), onFlowClosed: cfg.FlowClosed,
 		replay: NewReplay(sip.Timer_J, cfg.ReplayMax, nil)}
 	if s.srv, err = sipgo.NewServer(ua, sipgo.WithServerLogger(log.With("layer", "sip-server"))); err != nil {
 		_ = ua.Close()
+		pool.Close()
 		return nil, fmt.Errorf("new sip server: %w", err)
 	}
 	if s.client, err = sipgo.NewClient(ua, sipgo.WithClientLogger(log.With("layer", "sip-client"))); err != nil {
 		_ = ua.Close()
+		pool.Close()
 		return nil, fmt.Errorf("new sip client: %w", err)
 	}
 	s.srv.OnNoRoute(Adapt(s.base, log, func(context.Context, *sip.Request, Tx) error { return ErrNotImplemented }))
@@ -208,7 +216,9 @@ func (s *Stack) Write(req *sip.Request) error { return s.client.WriteRequest(req
 func (s *Stack) Close() error {
 	s.closeOnce.Do(func() { close(s.stopSweep) })
 	_ = s.client.Close()
-	return s.ua.Close()
+	err := s.ua.Close()
+	s.pool.Close()
+	return err
 }
 
 // prebuilt is a sipgo client option that tells the client the request is

@@ -29,6 +29,9 @@ type TransactionLayer struct {
 
 	terminateOnConnClose bool
 
+	// pbxlab patch: spawn runs each message's handling (default: go f()).
+	spawn func(f func())
+
 	log *slog.Logger
 }
 
@@ -45,6 +48,20 @@ func WithTransactionLayerLogger(l *slog.Logger) TransactionLayerOption {
 func WithTransactionLayerUnhandledResponseHandler(f func(r *Response)) TransactionLayerOption {
 	return func(txl *TransactionLayer) {
 		txl.unRespHandler = f
+	}
+}
+
+// WithTransactionLayerGo sets how the layer runs the handling of each
+// message it receives (default: a goroutine of its own, `go f()`): for
+// example on a pool of goroutines whose stacks earlier messages grew.
+// spawn must not block; f may.
+//
+// pbxlab patch.
+func WithTransactionLayerGo(spawn func(f func())) TransactionLayerOption {
+	return func(txl *TransactionLayer) {
+		if spawn != nil {
+			txl.spawn = spawn
+		}
 	}
 }
 
@@ -67,6 +84,7 @@ func NewTransactionLayer(tpl *TransportLayer, options ...TransactionLayerOption)
 
 		reqHandler:    defaultRequestHandler,
 		unRespHandler: defaultUnhandledRespHandler,
+		spawn:         func(f func()) { go f() },
 	}
 	txl.log = DefaultLogger().With("caller", "TransactionLayer")
 
@@ -137,9 +155,9 @@ func (txl *TransactionLayer) handleMessage(msg Message) {
 
 	switch msg := msg.(type) {
 	case *Request:
-		go txl.handleRequestBackground(msg)
+		txl.spawn(func() { txl.handleRequestBackground(msg) }) // pbxlab patch: was go
 	case *Response:
-		go txl.handleResponseBackground(msg)
+		txl.spawn(func() { txl.handleResponseBackground(msg) }) // pbxlab patch: was go
 	default:
 		txl.log.Error("unsupported message, skip it")
 	}
