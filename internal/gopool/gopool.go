@@ -10,17 +10,22 @@
 //
 // A Pool is unbounded: Go never waits, it starts a new worker when none
 // is idle, so a job may block (a request waiting for its response)
-// without holding up the others. At most MaxIdle workers wait for work;
-// the rest end when their job does.
+// without holding up the others. At most MaxIdle workers wait for work,
+// each for at most IdleTimeout; the rest end when their job does.
 package gopool
 
 import (
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // DefaultMaxIdle is the number of idle workers a Pool keeps by default.
 const DefaultMaxIdle = 64
+
+// DefaultIdleTimeout is how long an idle worker waits for a job by
+// default before it ends (and gives its stack back).
+const DefaultIdleTimeout = time.Second
 
 // Pool runs jobs on reused goroutines. The zero value is not usable; use
 // New.
@@ -28,6 +33,7 @@ type Pool struct {
 	jobs    chan func() // unbuffered: a send succeeds only into an idle worker
 	quit    chan struct{}
 	maxIdle int32
+	idleFor time.Duration
 	idle    atomic.Int32
 	closing sync.Once
 	started atomic.Int64 // workers started (Stats)
@@ -46,9 +52,19 @@ func WithMaxIdle(n int) Option {
 	}
 }
 
+// WithIdleTimeout sets how long an idle worker waits for a job before it
+// ends (default DefaultIdleTimeout).
+func WithIdleTimeout(d time.Duration) Option {
+	return func(p *Pool) {
+		if d > 0 {
+			p.idleFor = d
+		}
+	}
+}
+
 // New returns a Pool; Close ends its workers.
 func New(opts ...Option) *Pool {
-	p := &Pool{jobs: make(chan func()), quit: make(chan struct{}), maxIdle: DefaultMaxIdle}
+	p := &Pool{jobs: make(chan func()), quit: make(chan struct{}), maxIdle: DefaultMaxIdle, idleFor: DefaultIdleTimeout}
 	for _, o := range opts {
 		o(p)
 	}
@@ -68,6 +84,12 @@ func (p *Pool) Go(f func()) {
 }
 
 func (p *Pool) work(f func()) {
+	var idle *time.Timer
+	defer func() {
+		if idle != nil {
+			idle.Stop()
+		}
+	}()
 	for f != nil {
 		f()
 		f = nil
@@ -75,9 +97,15 @@ func (p *Pool) work(f func()) {
 			p.idle.Add(-1)
 			return
 		}
+		if idle == nil {
+			idle = time.NewTimer(p.idleFor)
+		} else {
+			idle.Reset(p.idleFor) // Go 1.23 timers: no stale tick to drain
+		}
 		select {
 		case f = <-p.jobs:
 		case <-p.quit:
+		case <-idle.C:
 		}
 		p.idle.Add(-1)
 	}
