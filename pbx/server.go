@@ -160,7 +160,8 @@ func (s *Server) init() error {
 	if err := s.initDirectory(ctx); err != nil {
 		return err
 	}
-	if s.cdrs, err = cdr.Open(ctx, db, cdr.WithClock(s.clock), cdr.WithLogger(s.log)); err != nil {
+	if s.cdrs, err = cdr.Open(ctx, db, cdr.WithClock(s.clock), cdr.WithLogger(s.log),
+		cdr.WithCommitDelay(s.cfg.Store.CommitDelay)); err != nil {
 		return err
 	}
 	if err := s.initAuth(ctx); err != nil {

@@ -127,7 +127,7 @@ func (s *Server) initAuth(ctx context.Context) error {
 		return err
 	}
 	s.auth = auth
-	back, err := registrar.NewSQLStore(ctx, s.db)
+	back, err := registrar.NewSQLStore(ctx, s.db, store.WithCommitDelay(s.cfg.Store.CommitDelay))
 	if err != nil {
 		return err
 	}

@@ -238,6 +238,14 @@ type Store struct {
 	// Path is the SQLite file of the location database; "" keeps it in
 	// memory (lost at exit). Default "".
 	Path string `yaml:"path"`
+	// CommitDelay is the group-commit window under load: a write that is
+	// waited for (a REGISTER's binding before its 200, a call's final
+	// CDR) waits up to this long for others to share its commit, but only
+	// when the previous commit ended less than this long ago; writes
+	// further apart commit at once. A REGISTER's 200 still means its
+	// binding is committed. 0 commits every write at once. Default 10ms
+	// (make bench: CPU per REGISTER -23 % at 500/s, -40 % at 2,000/s).
+	CommitDelay time.Duration `yaml:"commit_delay"`
 }
 
 // Log is the "log" section.
@@ -443,6 +451,7 @@ func Defaults() *Config {
 		Log:       Log{Level: "info", Format: "text"},
 		Memory:    Memory{ReleaseWhenQuiet: true},
 		Runtime:   Runtime{AdaptiveProcs: true},
+		Store:     Store{CommitDelay: 10 * time.Millisecond},
 		DNS:       DNS{Timeout: 2 * time.Second},
 		Services:  defaultServices(),
 	}

@@ -44,6 +44,7 @@ func TestDefaults(t *testing.T) {
 		{"registrar.purge_interval", c.Registrar.PurgeInterval, 30 * time.Second},
 		{"call.no_answer_timeout", c.Call.NoAnswerTimeout, 60 * time.Second},
 		{"call.shutdown_grace", c.Call.ShutdownGrace, 5 * time.Second},
+		{"store.commit_delay", c.Store.CommitDelay, 10 * time.Millisecond},
 		{"call.redirect", c.Call.Redirect, RedirectOff},
 		{"call.max_forwards", c.Call.MaxForwards, 70},
 		{"call.offer_100rel", c.Call.Offer100rel, true},

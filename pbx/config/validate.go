@@ -280,6 +280,9 @@ func (v *validator) misc() {
 	if strings.ContainsRune(c.Store.Path, 0) {
 		v.errorf("store.path", "may not contain a NUL byte")
 	}
+	if c.Store.CommitDelay < 0 || c.Store.CommitDelay > time.Second {
+		v.errorf("store.commit_delay", "must be between 0 and 1s, got %s", c.Store.CommitDelay)
+	}
 	if strings.ContainsRune(c.Capture, 0) {
 		v.errorf("capture", "may not contain a NUL byte")
 	}

@@ -107,6 +107,8 @@ func TestValidateErrors(t *testing.T) {
 			`pbx.yaml:2: call.no_answer_timeout: must be greater than 0, got 0s`},
 		{"shutdown negative", "call:\n  shutdown_grace: -1s\n",
 			`pbx.yaml:2: call.shutdown_grace: must not be negative, got -1s`},
+		{"commit delay too long", "store:\n  commit_delay: 2s\n",
+			`pbx.yaml:2: store.commit_delay: must be between 0 and 1s, got 2s`},
 		{"global redirect", "call:\n  redirect: 303\n",
 			`pbx.yaml:2: call.redirect: unknown redirect "303" (want off, 301 or 302)`},
 		{"global redirect empty", "call:\n  redirect: \"\"\n",

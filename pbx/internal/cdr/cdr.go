@@ -67,6 +67,8 @@ type Store struct {
 	// readOnly stores (the `pbxlab cdr` lister) neither recover nor write:
 	// the PBX may be running and own the IN_PROGRESS rows.
 	readOnly bool
+	// commitDelay is the writer's group-commit window (WithCommitDelay).
+	commitDelay time.Duration
 }
 
 // Option configures a Store.
@@ -81,6 +83,10 @@ func ReadOnly() Option { return func(s *Store) { s.readOnly = true } }
 
 // WithLogger sets the logger.
 func WithLogger(l *slog.Logger) Option { return func(s *Store) { s.log = l } }
+
+// WithCommitDelay sets the group-commit window of Finish's writes under
+// load (store.WithCommitDelay; default 0).
+func WithCommitDelay(d time.Duration) Option { return func(s *Store) { s.commitDelay = d } }
 
 func schema() store.Schema {
 	return store.Schema{Name: "cdr", Steps: []string{`
@@ -131,7 +137,7 @@ func Open(ctx context.Context, db *sql.DB, opts ...Option) (*Store, error) {
 	if s.st, err = store.Prepare(ctx, db, insertRecord, updateAnswer, updateFinish); err != nil {
 		return nil, fmt.Errorf("open cdr: %w", err)
 	}
-	s.b = store.NewBatcher(db, store.WithBatcherLogger(s.log))
+	s.b = store.NewBatcher(db, store.WithBatcherLogger(s.log), store.WithCommitDelay(s.commitDelay))
 	return s, nil
 }
 

@@ -24,10 +24,12 @@ type Op func(ctx context.Context, tx *sql.Tx) error
 //
 // The writer goroutine starts in NewBatcher and stops in Close.
 type Batcher struct {
-	db        *sql.DB
-	log       *slog.Logger
-	maxBatch  int
-	postDelay time.Duration
+	db          *sql.DB
+	log         *slog.Logger
+	maxBatch    int
+	postDelay   time.Duration
+	commitDelay time.Duration
+	lastCommit  time.Time // when the previous commit ended (the writer's own)
 
 	queue chan *pending
 	quit  chan struct{}
@@ -75,6 +77,22 @@ func WithPostDelay(d time.Duration) BatcherOption {
 	return func(b *Batcher) {
 		if d >= 0 {
 			b.postDelay = d
+		}
+	}
+}
+
+// WithCommitDelay sets the group-commit window under load (default 0:
+// none). A batch whose Ops someone waits for (Do) commits at once, unless
+// the previous commit ended less than d ago: then it waits until d after
+// that commit for more Ops to share the commit (or until it is full). Ops
+// arriving more than d apart never wait; a steady load of n Ops/s commits
+// at most 1/d times a second instead of n, and a Do waits at most d more.
+// PostgreSQL's commit_delay is the same idea, with commit_siblings for
+// "under load".
+func WithCommitDelay(d time.Duration) BatcherOption {
+	return func(b *Batcher) {
+		if d >= 0 {
+			b.commitDelay = d
 		}
 	}
 }
@@ -168,10 +186,14 @@ func (b *Batcher) run() {
 			return
 		}
 		batch = b.fill(batch)
-		if onlyPosted(batch) {
+		switch {
+		case onlyPosted(batch):
 			batch = b.await(batch)
+		case b.commitDelay > 0 && time.Since(b.lastCommit) < b.commitDelay:
+			batch = b.gather(batch, time.Until(b.lastCommit.Add(b.commitDelay)))
 		}
 		b.commit(batch)
+		b.lastCommit = time.Now()
 	}
 }
 
@@ -200,6 +222,24 @@ func (b *Batcher) await(batch []*pending) []*pending {
 			if !p.posted {
 				return b.fill(batch)
 			}
+		case <-t.C:
+			return batch
+		case <-b.quit:
+			return batch
+		}
+	}
+	return batch
+}
+
+// gather adds the Ops queued within d (WithCommitDelay), until the batch
+// is full or Close.
+func (b *Batcher) gather(batch []*pending, d time.Duration) []*pending {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	for len(batch) < b.maxBatch {
+		select {
+		case p := <-b.queue:
+			batch = append(batch, p)
 		case <-t.C:
 			return batch
 		case <-b.quit:

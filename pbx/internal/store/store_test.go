@@ -12,6 +12,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"pbxlab/internal/testproc"
@@ -348,4 +349,49 @@ func TestBatcherPostCommittedByClose(t *testing.T) {
 	if err := b.Post(ctx, insert(9, "late")); !errors.Is(err, ErrClosed) {
 		t.Fatalf("Post after Close: %v, want ErrClosed", err)
 	}
+}
+
+// TestBatcherCommitDelay (virtual time, testing/synctest): a Do after a
+// quiet spell commits at once; Dos arriving within the window after a
+// commit wait for its end and share one commit; after another quiet
+// spell a Do commits at once again.
+func TestBatcherCommitDelay(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := t.Context()
+		db := newTable(t, ctx)
+		const window = 10 * time.Millisecond
+		b := NewBatcher(db, WithCommitDelay(window))
+		defer b.Close()
+		timed := func(op Op) time.Duration {
+			start := time.Now()
+			if err := b.Do(ctx, op); err != nil {
+				t.Fatal(err)
+			}
+			return time.Since(start)
+		}
+		if d := timed(insert(1, "first")); d != 0 {
+			t.Errorf("the first Do waited %s; nothing had committed before it", d)
+		}
+		var wg sync.WaitGroup
+		waited := make([]time.Duration, 4)
+		for i := range waited {
+			wg.Go(func() { waited[i] = timed(insert(10+i, "burst")) })
+		}
+		wg.Wait()
+		for i, d := range waited {
+			if d != window {
+				t.Errorf("Do %d of the burst waited %s, want the window (%s)", i, d, window)
+			}
+		}
+		if st := b.Stats(); st.Commits != 2 || st.Ops != 5 {
+			t.Errorf("stats %+v, want 2 commits of 5 ops (the burst shared one)", st)
+		}
+		time.Sleep(2 * window)
+		if d := timed(insert(2, "after a quiet spell")); d != 0 {
+			t.Errorf("a Do after a quiet spell waited %s", d)
+		}
+		if got := count(t, ctx, db); got != 6 {
+			t.Errorf("rows = %d, want 6", got)
+		}
+	})
 }
