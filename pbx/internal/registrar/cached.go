@@ -16,11 +16,16 @@ import (
 //
 // Writes for one AOR are serialised (striped locks) so memory and backend
 // see them in the same order; writes for different AORs run concurrently,
-// which lets the backend batch them into one commit.
+// which lets the backend batch them into one commit. A stripe is held
+// across its write's commit, which may wait for the group-commit window
+// (store.WithCommitDelay, 10 ms by default), so one stripe takes about a
+// hundred writes a second under load: 1,024 stripes keep that bound far
+// above what the SQLite writer commits (with 64, a storm of 20,000 REGISTERs
+// ran at 5,214 and 5,218/s; with 1,024 at 6,821 and 6,075/s).
 type Cached struct {
 	back  Store
 	mem   *MemStore
-	locks [64]sync.Mutex
+	locks [1024]sync.Mutex
 }
 
 // NewCached loads every binding of back into memory.

@@ -33,7 +33,7 @@ type Registrar struct {
 	static     map[string][]Binding
 	staticErr  error
 
-	locks [64]sync.Mutex // per-AOR serialisation of REGISTER processing
+	locks [1024]sync.Mutex // per-AOR serialisation of REGISTER processing, held across the commit (see Cached)
 
 	stop     chan struct{}
 	stopOnce sync.Once
