@@ -18,7 +18,7 @@ type executor struct {
 	mu      sync.Mutex
 	q       []func()
 	running bool
-	pool    *gopool.Pool // nil: a goroutine of its own per burst
+	pool    *gopool.Pool // the Manager's (Manager.open)
 	onPanic func(r any, stack []byte)
 }
 
@@ -32,11 +32,7 @@ func (e *executor) post(f func()) {
 	}
 	e.running = true
 	e.mu.Unlock()
-	if e.pool != nil {
-		e.pool.Go(e.drain)
-		return
-	}
-	go e.drain()
+	e.pool.Go(e.drain)
 }
 
 // run queues f and waits until it has run.

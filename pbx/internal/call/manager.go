@@ -204,6 +204,25 @@ func (m *Manager) forget(c *Call) {
 	close(c.gone)
 }
 
+// open starts the call id: its log, its executor on the Manager's pool
+// (a panic in its work ends the call), its context, tracked by the
+// Manager; ErrShuttingDown once Shutdown began.
+func (m *Manager) open(id string) (*Call, error) {
+	c := &Call{m: m, id: id, finalSent: make(chan struct{}), ended: make(chan struct{}), gone: make(chan struct{})}
+	c.log = m.log.With("call_id", id)
+	c.ex.pool = m.pool
+	c.ex.onPanic = func(r any, stack []byte) {
+		c.log.Error("call panic", "panic", r, "stack", string(stack))
+		c.terminate("internal error")
+	}
+	c.ctx, c.end = context.WithCancel(m.base)
+	if !m.track(c) {
+		c.end()
+		return nil, sipx.ErrShuttingDown
+	}
+	return c, nil
+}
+
 // background runs f, a request the PBX sends on its own (BYE, CANCEL, a
 // relayed request), with a context that Close and the end of Shutdown
 // cancel.

@@ -49,17 +49,9 @@ func (m *Manager) Place(ctx context.Context, p Placement) (*Call, error) {
 		return nil, fmt.Errorf("place a call to %s: %w", p.Callee, sipx.ErrUnavailable)
 	}
 	id := sipx.NewCallID()
-	c := &Call{m: m, id: id, finalSent: make(chan struct{}), ended: make(chan struct{}), gone: make(chan struct{})}
-	c.log = m.log.With("call_id", id)
-	c.ex.pool = m.pool
-	c.ex.onPanic = func(r any, stack []byte) {
-		c.log.Error("call panic", "panic", r, "stack", string(stack))
-		c.terminate("internal error")
-	}
-	c.ctx, c.end = context.WithCancel(m.base)
-	if !m.track(c) {
-		c.end()
-		return nil, sipx.ErrShuttingDown
+	c, err := m.open(id)
+	if err != nil {
+		return nil, err
 	}
 	c.caller = Caller{Number: p.Caller, Trusted: true}
 	c.lateOffer = true

@@ -102,18 +102,11 @@ func (m *Manager) newCall(ctx context.Context, req *sip.Request, tx sipx.Tx, cal
 	} else {
 		a.remoteTarget = *req.From().Address.Clone()
 	}
-	c := &Call{m: m, id: a.callID, caller: caller, a: a, finalSent: make(chan struct{}), ended: make(chan struct{}), gone: make(chan struct{})}
-	c.log = m.log.With("call_id", c.id)
-	c.ex.pool = m.pool
-	c.ex.onPanic = func(r any, stack []byte) {
-		c.log.Error("call panic", "panic", r, "stack", string(stack))
-		c.terminate("internal error")
+	c, err := m.open(a.callID)
+	if err != nil {
+		return nil, err
 	}
-	c.ctx, c.end = context.WithCancel(m.base)
-	if !m.track(c) {
-		c.end()
-		return nil, sipx.ErrShuttingDown
-	}
+	c.caller, c.a = caller, a
 	a.st = newLegTimer(m.timerFor(caller.SessionTimer))
 	c.addLeg(a)
 	a.event(EvInvite)
