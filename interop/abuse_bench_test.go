@@ -33,7 +33,10 @@ import (
 //
 //	go test -run '^$' -bench BadInputUnderLoad -benchtime=1x ./interop/
 //
-// PBXLAB_ABUSE_SECS (default 20) is the attack's length; with
+// PBXLAB_ABUSE_SECS (default 20) is the attack's length;
+// PBXLAB_ABUSE_SOURCE_RATE=N runs the PBX with sip.source_limits.rate N
+// (per-source flood limit; off by default, as in the PBX; the legitimate
+// phones' address is exempt); with
 // PBXLAB_ABUSE_PROFILES=DIR, the PBX's heap and goroutine profiles 80 % into
 // each attack are written there (ATTACK.heap.pprof). The attacks:
 //
@@ -72,6 +75,7 @@ type abuseTarget struct {
 const abuseYAML = `# written by BenchmarkBadInputUnderLoad
 sip:
   user_agent: "pbxlab-abuse"
+  source_limits: {rate: %d, exempt: ["127.0.0.1"]}  # the legitimate phones share 127.0.0.1, as an office behind one NAT address
 auth:
   realms:
     - name: pbxlab
@@ -98,7 +102,8 @@ func runAbuse(b *testing.B, attack time.Duration, abuse func(context.Context, ab
 	dir := b.TempDir()
 	cfg := filepath.Join(dir, "pbx.yaml")
 	admin := fmt.Sprintf("127.0.0.1:%d", freePort(b, "tcp", "127.0.0.1"))
-	if err := os.WriteFile(cfg, []byte(fmt.Sprintf(abuseYAML, admin)), 0o644); err != nil {
+	rate, _ := strconv.Atoi(os.Getenv("PBXLAB_ABUSE_SOURCE_RATE"))
+	if err := os.WriteFile(cfg, []byte(fmt.Sprintf(abuseYAML, rate, admin)), 0o644); err != nil {
 		b.Fatal(err)
 	}
 	tgt := abuseTarget{
@@ -156,8 +161,10 @@ func runAbuse(b *testing.B, attack time.Duration, abuse func(context.Context, ab
 			}
 		}()
 	}
+	cpu0, _ := proc.CPU()
 	abuse(actx, tgt, &sent)
 	acancel()
+	cpu1, _ := proc.CPU()
 	legit.phase.Store(2)
 	time.Sleep(5 * time.Second) // recovery
 	peak := stopWatch()
@@ -174,11 +181,12 @@ func runAbuse(b *testing.B, attack time.Duration, abuse func(context.Context, ab
 	b.ReportMetric(float64(during.failed), "legit_failed")
 	b.ReportMetric(float64(after2.failed), "legit_failed_after")
 	b.ReportMetric(during.p99.Seconds()*1000, "setup_p99_ms")
+	b.ReportMetric((cpu1-cpu0).Seconds()/attack.Seconds(), "pbx_cores")
 	b.ReportMetric(float64(base)/(1<<20), "rss_base_MB")
 	b.ReportMetric(float64(peak)/(1<<20), "rss_peak_MB")
 	b.ReportMetric(float64(after)/(1<<20), "rss_after_MB")
-	b.Logf("attack %s: %d messages/connections; legitimate calls during it %d, failed %d (first error: %v), p99 set-up %s; after it %d, failed %d; PBX RSS %.1f MB before, %.1f MB peak, %.1f MB after",
-		attack, sent.Load(), during.placed, during.failed, during.firstErr, during.p99, after2.placed, after2.failed,
+	b.Logf("attack %s: %d messages/connections; legitimate calls during it %d, failed %d (first error: %v), p99 set-up %s; after it %d, failed %d; PBX CPU %.2f cores during it; PBX RSS %.1f MB before, %.1f MB peak, %.1f MB after",
+		attack, sent.Load(), during.placed, during.failed, during.firstErr, during.p99, after2.placed, after2.failed, (cpu1-cpu0).Seconds()/attack.Seconds(),
 		float64(base)/(1<<20), float64(peak)/(1<<20), float64(after)/(1<<20))
 }
 

@@ -39,6 +39,7 @@ import (
 	"pbxlab/pbx/internal/services/pickup"
 	"pbxlab/pbx/internal/services/presence"
 	"pbxlab/pbx/internal/sipx"
+	"pbxlab/pbx/internal/sourcelimit"
 	"pbxlab/pbx/internal/store"
 	"pbxlab/pbx/internal/subscription"
 )
@@ -80,10 +81,11 @@ type Server struct {
 	parking   *parking                       // call park's lot and parked calls (park.go)
 	cb        *callbackState                 // call back on busy (callback.go)
 	trusted   []netip.Prefix
-	peers     []*peer           // outbound peers (config peers), qualified
-	outRoutes map[string]*route // config routes by name
-	spread    *drawer           // draws of weighted route spreads (WithRand; nil: math/rand)
-	trunks    *trunks           // registrations with trunks (trunkreg.go)
+	limit     *sourcelimit.Limiter // sip.source_limits; nil: off (sourcelimit.go)
+	peers     []*peer              // outbound peers (config peers), qualified
+	outRoutes map[string]*route    // config routes by name
+	spread    *drawer              // draws of weighted route spreads (WithRand; nil: math/rand)
+	trunks    *trunks              // registrations with trunks (trunkreg.go)
 	// resolver locates the servers of host names (RFC 3263, dns.go)
 	resolver resolve.Resolver
 

@@ -40,7 +40,9 @@ func (s *Server) initSIP() error {
 		return ErrNoListener
 	}
 	s.flows = make(chan netip.AddrPort, flowEvents)
-	st, err := sipx.NewStack(sipx.StackConfig{UserAgent: s.cfg.SIP.UserAgent, Logger: s.log, Stray: s.strayResponse, FlowClosed: s.flowClosed})
+	s.limit = s.newSourceLimiter() // sourcelimit.go
+	st, err := sipx.NewStack(sipx.StackConfig{UserAgent: s.cfg.SIP.UserAgent, Logger: s.log, Stray: s.strayResponse,
+		FlowClosed: s.flowClosed, SourceLimit: s.limit})
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 )
 
 func setDeathSignal(a *syscall.SysProcAttr) { a.Pdeathsig = syscall.SIGKILL }
@@ -18,6 +19,7 @@ type procStat struct {
 	pid, pgrp int
 	state     byte
 	start     uint64 // clock ticks after boot
+	cpu       uint64 // utime + stime, clock ticks
 }
 
 // readStat parses /proc/<pid>/stat; the command name, in parentheses, may
@@ -44,7 +46,26 @@ func readStat(pid int) (procStat, error) {
 	if err != nil {
 		return procStat{}, fmt.Errorf("parse /proc/%d/stat: %w", pid, err)
 	}
-	return procStat{pid: pid, pgrp: pgrp, state: f[0][0], start: start}, nil
+	ut, err1 := strconv.ParseUint(f[11], 10, 64)
+	st, err2 := strconv.ParseUint(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return procStat{}, fmt.Errorf("parse /proc/%d/stat: cpu time %q %q", pid, f[11], f[12])
+	}
+	return procStat{pid: pid, pgrp: pgrp, state: f[0][0], start: start, cpu: ut + st}, nil
+}
+
+// clockTicks is USER_HZ, the unit of /proc/PID/stat's times (100 on every
+// Linux architecture Go supports).
+const clockTicks = 100
+
+// CPU is the CPU time (user + system) the process started (the group's
+// leader) has used so far, from /proc/PID/stat.
+func (p *Proc) CPU() (time.Duration, error) {
+	st, err := readStat(p.pgid)
+	if err != nil {
+		return 0, fmt.Errorf("cpu of %d: %w", p.pgid, err)
+	}
+	return time.Duration(st.cpu) * time.Second / clockTicks, nil
 }
 
 // live reports a process that runs: not a zombie (state Z) nor dead (X).

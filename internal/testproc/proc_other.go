@@ -8,11 +8,17 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // Without Pdeathsig (Linux only) a child outlives a test binary that dies;
 // Sweep kills it at the next run.
 func setDeathSignal(*syscall.SysProcAttr) {}
+
+// CPU is not known without /proc.
+func (p *Proc) CPU() (time.Duration, error) {
+	return 0, fmt.Errorf("cpu of %d: %w", p.pgid, errors.ErrUnsupported)
+}
 
 // groupMembers cannot list the group without /proc: it returns the group
 // id while any member (zombie included) exists.

@@ -118,6 +118,9 @@ type SIP struct {
 	// the subscriber or outbound peer of the leg overrides them
 	// (sessiontimers.go). Default {expires: 0, min_se: 90, refresher: auto}.
 	SessionTimers SessionTimers `yaml:"session_timers"`
+	// SourceLimits bound what one source address may send (a flood from
+	// one address is dropped unread). Default off.
+	SourceLimits SourceLimits `yaml:"source_limits"`
 }
 
 // Auth is the "auth" section.
@@ -428,6 +431,7 @@ func Defaults() *Config {
 			T2:            4 * time.Second,
 			T4:            5 * time.Second,
 			SessionTimers: defaultSessionTimers(),
+			SourceLimits:  defaultSourceLimits(),
 		},
 		Auth: Auth{
 			NonceTTL: 5 * time.Minute,

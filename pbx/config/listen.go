@@ -208,17 +208,22 @@ func (c *Config) RequireLoopbackForDemo() error {
 
 // Prefix returns the peer's address as a prefix; a single IP is a /32 or
 // /128.
-func (p TrustedPeer) Prefix() (netip.Prefix, error) {
-	if strings.Contains(p.Address, "/") {
-		pfx, err := netip.ParsePrefix(p.Address)
+func (p TrustedPeer) Prefix() (netip.Prefix, error) { return ParsePrefix(p.Address) }
+
+// ParsePrefix parses an IP address ("192.0.2.5", "2001:db8::5", a
+// prefix of its full length) or a CIDR prefix ("192.0.2.0/24"), masked;
+// IPv4-mapped IPv6 addresses become IPv4.
+func ParsePrefix(s string) (netip.Prefix, error) {
+	if strings.Contains(s, "/") {
+		pfx, err := netip.ParsePrefix(s)
 		if err != nil {
-			return netip.Prefix{}, fmt.Errorf("address %q is not an IP or CIDR", p.Address)
+			return netip.Prefix{}, fmt.Errorf("address %q is not an IP or CIDR", s)
 		}
 		return pfx.Masked(), nil
 	}
-	addr, err := netip.ParseAddr(p.Address)
+	addr, err := netip.ParseAddr(s)
 	if err != nil || addr.Zone() != "" {
-		return netip.Prefix{}, fmt.Errorf("address %q is not an IP or CIDR", p.Address)
+		return netip.Prefix{}, fmt.Errorf("address %q is not an IP or CIDR", s)
 	}
 	addr = addr.Unmap()
 	return netip.PrefixFrom(addr, addr.BitLen()), nil

@@ -45,6 +45,7 @@ func TestDefaults(t *testing.T) {
 		{"call.no_answer_timeout", c.Call.NoAnswerTimeout, 60 * time.Second},
 		{"call.shutdown_grace", c.Call.ShutdownGrace, 5 * time.Second},
 		{"store.commit_delay", c.Store.CommitDelay, 10 * time.Millisecond},
+		{"sip.source_limits", c.SIP.SourceLimits, SourceLimits{BlockFor: time.Minute}},
 		{"call.redirect", c.Call.Redirect, RedirectOff},
 		{"call.max_forwards", c.Call.MaxForwards, 70},
 		{"call.offer_100rel", c.Call.Offer100rel, true},

@@ -126,6 +126,7 @@ func (v *validator) sip() {
 		v.errorf(v.inSource("sip.t2", "sip.t1"), "t2 (%s) must be greater than t1 (%s)", s.T2, s.T1)
 	}
 	v.positive("sip.t4", s.T4)
+	v.sourceLimits()
 }
 
 // Bounds of admin.token, in bytes.

@@ -2,9 +2,13 @@ package sipx
 
 import (
 	"bytes"
+	"errors"
 	"net"
 	"net/netip"
 	"sync"
+	"sync/atomic"
+
+	"pbxlab/pbx/internal/sourcelimit"
 )
 
 // crlfPing is an RFC 5626 §4.4.1 keepalive ping on a stream: a double
@@ -21,25 +25,47 @@ var crlfPing = []byte("\r\n\r\n")
 // TCP delivers in one read with the request after it would only be skipped
 // as leading CRLF (RFC 3261 §7.5), unanswered: flowConn hands a read that
 // starts with a ping to sipgo as two reads, the ping alone first.
+//
+// A connection from a source its limiter refuses (sip.source_limits) is
+// closed as soon as it is accepted, and a read from a source that became
+// blocked ends its connection.
+//
+// Once silent is set (Stack.Quiesce) a connection keeps reading but drops
+// what it reads, as the UDP sockets do (tolerantConn): nothing read as the
+// PBX shuts down reaches sipgo, whose answer could otherwise open a
+// connection of its own to the request's Via.
 type flows struct {
 	net.Listener
 	onClose func(netip.AddrPort) // may be nil
+	limit   *sourcelimit.Limiter // nil: no limit
+	silent  *atomic.Bool         // may be nil
 
 	mu   sync.Mutex
 	open map[netip.AddrPort]int // open connections by remote address
 }
 
-func newFlows(ln net.Listener, onClose func(netip.AddrPort)) *flows {
-	return &flows{Listener: ln, onClose: onClose, open: map[netip.AddrPort]int{}}
+func newFlows(ln net.Listener, onClose func(netip.AddrPort), limit *sourcelimit.Limiter, silent *atomic.Bool) *flows {
+	return &flows{Listener: ln, onClose: onClose, limit: limit, silent: silent, open: map[netip.AddrPort]int{}}
 }
+
+// errSourceBlocked ends the connection of a source that became blocked.
+var errSourceBlocked = errors.New("source blocked (sip.source_limits)")
 
 // Accept accepts a connection and tracks it until it is closed.
 func (f *flows) Accept() (net.Conn, error) {
-	c, err := f.Listener.Accept()
-	if err != nil {
-		return nil, err
+	var c net.Conn
+	var remote netip.AddrPort
+	for {
+		var err error
+		if c, err = f.Listener.Accept(); err != nil {
+			return nil, err
+		}
+		remote = addrPortOf(c.RemoteAddr())
+		if f.limit.Open(remote.Addr()) {
+			break
+		}
+		_ = c.Close() // refused: sipgo never sees it
 	}
-	remote := addrPortOf(c.RemoteAddr())
 	f.mu.Lock()
 	f.open[remote]++
 	f.mu.Unlock()
@@ -99,6 +125,15 @@ func (c *flowConn) Read(p []byte) (int, error) {
 		return n, nil
 	}
 	n, err := c.Conn.Read(p)
+	for n > 0 && c.flows.silent != nil && c.flows.silent.Load() { // Quiesce: drop it
+		if err != nil {
+			return 0, err
+		}
+		n, err = c.Conn.Read(p)
+	}
+	if n > 0 && !c.flows.limit.Allow(c.remote.Addr()) {
+		return 0, errSourceBlocked
+	}
 	if n > len(crlfPing) && bytes.HasPrefix(p[:n], crlfPing) {
 		c.rest = append(c.rest[:0], p[len(crlfPing):n]...)
 		c.restErr = err
@@ -110,6 +145,9 @@ func (c *flowConn) Read(p []byte) (int, error) {
 // Close closes the connection, once, and reports it to the listener.
 func (c *flowConn) Close() error {
 	err := c.Conn.Close()
-	c.once.Do(func() { c.flows.closed(c.remote) })
+	c.once.Do(func() {
+		c.flows.limit.Closed(c.remote.Addr())
+		c.flows.closed(c.remote)
+	})
 	return err
 }

@@ -1,11 +1,18 @@
 package sipx
 
 import (
+	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/netip"
+	"slices"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"pbxlab/pbx/internal/sourcelimit"
 )
 
 // TestFlows: an accepted connection counts as open until it is closed
@@ -17,7 +24,7 @@ func TestFlows(t *testing.T) {
 		t.Fatal(err)
 	}
 	closed := make(chan netip.AddrPort, 4)
-	f := newFlows(ln, func(a netip.AddrPort) { closed <- a })
+	f := newFlows(ln, func(a netip.AddrPort) { closed <- a }, nil, nil)
 	defer f.Close()
 	client, err := net.Dial("tcp", ln.Addr().String())
 	if err != nil {
@@ -62,5 +69,132 @@ func TestFlows(t *testing.T) {
 	case a := <-closed:
 		t.Fatalf("second close reported (%s)", a)
 	default:
+	}
+}
+
+// TestFlowsSourceLimit: a read from a source over its rate ends the
+// connection (sipgo closes it on the error), and the connection's slot is
+// given back when it closes.
+func TestFlowsSourceLimit(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lim := sourcelimit.New(sourcelimit.Config{Rate: 1, Burst: 3, Connections: 1})
+	f := newFlows(ln, nil, lim, nil)
+	defer f.Close()
+	client, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	c, err := f.Accept() // one token
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 64)
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	for i := range 2 { // two more
+		if _, err := client.Write([]byte("OPTIONS")); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Read(buf); err != nil {
+			t.Fatalf("read %d within the burst: %v", i, err)
+		}
+	}
+	if _, err := client.Write([]byte("OPTIONS")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Read(buf); !errors.Is(err, errSourceBlocked) {
+		t.Fatalf("read over the burst: %v, want %v", err, errSourceBlocked)
+	}
+	src := netip.MustParseAddr("127.0.0.1")
+	if !lim.Blocked(src) {
+		t.Fatal("the source is not blocked")
+	}
+	_ = c.Close()
+	if st := lim.Stats(); st.Blocked != 1 || st.Dropped != 1 {
+		t.Fatalf("limiter stats %+v, want 1 blocked, 1 dropped", st)
+	}
+}
+
+// TestTolerantConnSourceLimit: datagrams from a blocked source are dropped
+// and the read goes on to the next one from another source.
+func TestTolerantConnSourceLimit(t *testing.T) {
+	pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	lim := sourcelimit.New(sourcelimit.Config{Rate: 1, Burst: 2})
+	conn := tolerantConn{PacketConn: pc, limit: lim}
+	flood, err := net.ListenPacket("udp4", "127.0.0.2:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer flood.Close()
+	other, err := net.ListenPacket("udp4", "127.0.0.3:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	for i := range 10 {
+		if _, err := flood.WriteTo([]byte(fmt.Sprintf("flood %d", i)), pc.LocalAddr()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := other.WriteTo([]byte("other"), pc.LocalAddr()); err != nil {
+		t.Fatal(err)
+	}
+	_ = pc.SetReadDeadline(time.Now().Add(5 * time.Second))
+	buf := make([]byte, 64)
+	var got []string
+	for len(got) < 3 {
+		n, _, err := conn.ReadFrom(buf)
+		if err != nil {
+			t.Fatalf("after %q: %v", got, err)
+		}
+		got = append(got, strings.TrimSpace(string(buf[:n]))) // completeHeaders ended each with an empty line
+	}
+	if want := []string{"flood 0", "flood 1", "other"}; !slices.Equal(got, want) {
+		t.Fatalf("read %q, want %q (the flood's burst, then the other source)", got, want)
+	}
+}
+
+// TestFlowsSilent: once the stack is quiescing, a connection reads on but
+// hands nothing to sipgo; its reader sees the end of the connection.
+func TestFlowsSilent(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var silent atomic.Bool
+	f := newFlows(ln, nil, nil, &silent)
+	defer f.Close()
+	client, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	c, err := f.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 64)
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := client.Write([]byte("OPTIONS 1")); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := c.Read(buf); err != nil || string(buf[:n]) != "OPTIONS 1" {
+		t.Fatalf("read before quiescing: %q, %v", buf[:n], err)
+	}
+	silent.Store(true)
+	if _, err := client.Write([]byte("OPTIONS 2")); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(20 * time.Millisecond)
+	_ = client.Close()
+	if n, err := c.Read(buf); n != 0 || err != io.EOF {
+		t.Fatalf("read while quiescing: %q, %v; want nothing and EOF", buf[:n], err)
 	}
 }

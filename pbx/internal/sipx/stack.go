@@ -14,6 +14,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"pbxlab/internal/gopool"
+	"pbxlab/pbx/internal/sourcelimit"
 )
 
 // Stack is the PBX's sipgo user agent with its server and client: the one
@@ -29,10 +30,11 @@ type Stack struct {
 	base   context.Context
 
 	onFlowClosed func(netip.AddrPort)
+	limit        *sourcelimit.Limiter // nil: no per-source limit
 	replay       *Replay
 	mu           sync.Mutex
 	flows        []*flows    // one per TCP listener (ServeTCP)
-	silent       atomic.Bool // Quiesce: the UDP sockets drop what they read
+	silent       atomic.Bool // Quiesce: the UDP sockets and TCP connections drop what they read
 	stopSweep    chan struct{}
 	closeOnce    sync.Once
 }
@@ -53,6 +55,10 @@ type StackConfig struct {
 	// ReplayMax bounds the final responses HandleReplayed keeps for
 	// retransmissions (default 262144, ~150 MB at most).
 	ReplayMax int
+	// SourceLimit, if set, is asked before each datagram, TCP connection
+	// and TCP read is handed to sipgo: what it refuses is dropped unread
+	// (sip.source_limits).
+	SourceLimit *sourcelimit.Limiter
 }
 
 // defaultReplayMax is StackConfig.ReplayMax's default.
@@ -86,7 +92,7 @@ func NewStack(cfg StackConfig) (*Stack, error) {
 	if cfg.ReplayMax <= 0 {
 		cfg.ReplayMax = defaultReplayMax
 	}
-	s := &Stack{ua: ua, pool: pool, log: log, base: context.Background(), onFlowClosed: cfg.FlowClosed,
+	s := &Stack{ua: ua, pool: pool, log: log, base: context.Background(), onFlowClosed: cfg.FlowClosed, limit: cfg.SourceLimit,
 		replay: NewReplay(sip.Timer_J, cfg.ReplayMax, nil)}
 	if s.srv, err = sipgo.NewServer(ua, sipgo.WithServerLogger(log.With("layer", "sip-server"))); err != nil {
 		_ = ua.Close()
@@ -149,7 +155,7 @@ func (s *Stack) Replayed() int { return s.replay.Len() }
 // datagram whose headers end without the empty line is read as a message
 // without a body (tolerantConn).
 func (s *Stack) ServeUDP(pc net.PacketConn) error {
-	return s.srv.ServeUDP(tolerantConn{PacketConn: pc, silent: &s.silent})
+	return s.srv.ServeUDP(tolerantConn{PacketConn: pc, silent: &s.silent, limit: s.limit})
 }
 
 // quiesceGrace is how long Quiesce lets the messages already read be
@@ -157,9 +163,9 @@ func (s *Stack) ServeUDP(pc net.PacketConn) error {
 const quiesceGrace = 20 * time.Millisecond
 
 // Quiesce is the first step of a shutdown, before the sockets close: the
-// UDP sockets stop handing what they read to sipgo (still open and in its
-// connection pool), every transaction ends, and the messages already read
-// get quiesceGrace to be answered. Without it, a request read as a socket
+// UDP sockets and the TCP connections stop handing what they read to sipgo
+// (still open and in its connection pool), every transaction ends, and the
+// messages already read get quiesceGrace to be answered. Without it, a request read as a socket
 // closes is answered after sipgo dropped the socket from its pool, from a
 // socket sipgo opens for it (another source port, outliving Close).
 func (s *Stack) Quiesce() {
@@ -182,7 +188,7 @@ func (s *Stack) Listening(network string) int {
 // the connections it accepts (FlowOpen, StackConfig.FlowClosed) and
 // answers RFC 5626 keepalive pings on them (see flows).
 func (s *Stack) ServeTCP(ln net.Listener) error {
-	f := newFlows(ln, s.onFlowClosed)
+	f := newFlows(ln, s.onFlowClosed, s.limit, &s.silent)
 	s.mu.Lock()
 	s.flows = append(s.flows, f)
 	s.mu.Unlock()

@@ -3,7 +3,10 @@ package sipx
 import (
 	"bytes"
 	"net"
+	"net/netip"
 	"sync/atomic"
+
+	"pbxlab/pbx/internal/sourcelimit"
 )
 
 // tolerantConn is the PBX's UDP socket as sipgo reads it. It completes a
@@ -20,9 +23,13 @@ import (
 // datagram, so that nothing read as the PBX shuts down reaches sipgo: a
 // request handled after sipgo's reader dropped the socket from its pool
 // makes sipgo open a socket of its own to answer it.
+//
+// A datagram from a source its limiter refuses (sip.source_limits) is
+// dropped unread as well.
 type tolerantConn struct {
 	net.PacketConn
 	silent *atomic.Bool
+	limit  *sourcelimit.Limiter // nil: no limit
 }
 
 // ReadFrom reads a datagram and completes its header section if needed.
@@ -30,6 +37,9 @@ func (c tolerantConn) ReadFrom(p []byte) (int, net.Addr, error) {
 	for {
 		n, addr, err := c.PacketConn.ReadFrom(p)
 		if err == nil && c.silent != nil && c.silent.Load() {
+			continue
+		}
+		if err == nil && c.limit != nil && !c.limit.Allow(ipOf(addr)) {
 			continue
 		}
 		if n > 0 {
@@ -61,4 +71,18 @@ func completeHeaders(p []byte, n int) int {
 		return n
 	}
 	return n + copy(p[n:], add)
+}
+
+// ipOf is the IP address of a socket address (IPv4-mapped ones unmapped).
+func ipOf(a net.Addr) netip.Addr {
+	switch a := a.(type) {
+	case *net.UDPAddr:
+		return a.AddrPort().Addr().Unmap()
+	case *net.TCPAddr:
+		return a.AddrPort().Addr().Unmap()
+	case nil:
+		return netip.Addr{}
+	}
+	ap, _ := netip.ParseAddrPort(a.String())
+	return ap.Addr().Unmap()
 }

@@ -1,0 +1,284 @@
+// Package sourcelimit keeps one source address from taking the PBX for
+// itself: each source IP gets a token bucket of SIP messages (and TCP
+// connections); a source that empties its bucket is blocked for a while,
+// and everything it sends meanwhile is dropped unread, before sipgo parses
+// it, without an answer (an answer would feed the flood). This is what
+// Kamailio's pike module does for a proxy.
+//
+// The PBX's sockets ask the Limiter before they hand a datagram or a TCP
+// read to sipgo (pbx/internal/sipx): Allow for each message, Open and
+// Closed for each TCP connection.
+package sourcelimit
+
+import (
+	"hash/maphash"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Config sets the limits. The zero Rate turns the limiter off (New returns
+// nil, and a nil *Limiter allows everything).
+type Config struct {
+	// Rate is the messages per second one source IP may send, sustained.
+	Rate float64
+	// Burst is how many messages a source may send at once above Rate (the
+	// bucket's size). Default 4 × Rate, at least 1.
+	Burst float64
+	// BlockFor is how long a source that emptied its bucket is ignored.
+	// Default 60 s.
+	BlockFor time.Duration
+	// Connections bounds the TCP connections open at once from one source
+	// IP; 0 = no bound.
+	Connections int
+	// Exempt are never limited (trusted peers, a carrier, a NATed office).
+	Exempt []netip.Prefix
+	// MaxSources bounds the sources tracked at once (the memory a flood
+	// from spoofed addresses may take, ~150 B each). A new source beyond it
+	// is let through untracked and counted (Stats.Untracked). Default
+	// 262,144.
+	MaxSources int
+	// OnBlock is called, outside the limiter's locks, when a source becomes
+	// blocked (to log it). It must not block.
+	OnBlock func(src netip.Addr, until time.Time)
+	// Now is the clock (tests); default time.Now.
+	Now func() time.Time
+}
+
+// Defaults of Config.
+const (
+	DefaultBlockFor   = 60 * time.Second
+	DefaultMaxSources = 1 << 18
+	burstPerRate      = 4
+)
+
+// idleAfter is how long a source's entry is kept after its bucket filled
+// up again, with nothing blocked or open: it is then dropped by the sweep.
+const idleAfter = 10 * time.Second
+
+// nShards spreads the sources over this many locks.
+const nShards = 64
+
+// Limiter tracks the sources. Its methods are safe for concurrent use; a
+// nil *Limiter allows everything.
+type Limiter struct {
+	rate, burst float64
+	blockFor    time.Duration
+	conns       int
+	exempt      []netip.Prefix
+	maxPerShard int
+	onBlock     func(netip.Addr, time.Time)
+	now         func() time.Time
+	epoch       time.Time // times are kept as nanoseconds since epoch
+	seed        maphash.Seed
+
+	shards [nShards]shard
+
+	dropped   atomic.Uint64 // messages and connections refused
+	blocks    atomic.Uint64 // times a source became blocked
+	untracked atomic.Uint64 // messages of sources beyond MaxSources
+}
+
+type shard struct {
+	mu        sync.Mutex
+	m         map[netip.Addr]*entry
+	nextSweep int64
+	_         [32]byte // keep shards' locks on separate cache lines
+}
+
+// entry is one source's state.
+type entry struct {
+	tokens       float64
+	last         int64 // when tokens was last refilled
+	blockedUntil int64 // 0: not blocked
+	open         int   // TCP connections open
+}
+
+// New returns a Limiter for cfg, or nil when cfg.Rate is 0 (no limit).
+func New(cfg Config) *Limiter {
+	if cfg.Rate <= 0 {
+		return nil
+	}
+	l := &Limiter{rate: cfg.Rate, burst: cfg.Burst, blockFor: cfg.BlockFor, conns: cfg.Connections,
+		exempt: cfg.Exempt, onBlock: cfg.OnBlock, now: cfg.Now, seed: maphash.MakeSeed()}
+	if l.burst <= 0 {
+		l.burst = max(1, burstPerRate*l.rate)
+	}
+	if l.blockFor <= 0 {
+		l.blockFor = DefaultBlockFor
+	}
+	maxSources := cfg.MaxSources
+	if maxSources <= 0 {
+		maxSources = DefaultMaxSources
+	}
+	l.maxPerShard = max(1, maxSources/nShards)
+	if l.now == nil {
+		l.now = time.Now
+	}
+	l.epoch = l.now()
+	for i := range l.shards {
+		l.shards[i].m = map[netip.Addr]*entry{}
+	}
+	return l
+}
+
+// Allow reports whether a message from src may be read: it takes a token
+// from src's bucket, and blocks src when there is none.
+func (l *Limiter) Allow(src netip.Addr) bool {
+	if l == nil {
+		return true
+	}
+	return l.take(src, false)
+}
+
+// Open reports whether a TCP connection from src may be served: it takes
+// a token like a message and a connection slot; a connection allowed must
+// be reported to Closed when it ends.
+func (l *Limiter) Open(src netip.Addr) bool {
+	if l == nil {
+		return true
+	}
+	return l.take(src, true)
+}
+
+// Closed releases the connection slot Open took for src.
+func (l *Limiter) Closed(src netip.Addr) {
+	if l == nil || l.isExempt(src) {
+		return
+	}
+	src = src.Unmap()
+	sh := l.shard(src)
+	sh.mu.Lock()
+	if e := sh.m[src]; e != nil && e.open > 0 {
+		e.open--
+	}
+	sh.mu.Unlock()
+}
+
+// Blocked reports whether src is blocked now.
+func (l *Limiter) Blocked(src netip.Addr) bool {
+	if l == nil {
+		return false
+	}
+	src = src.Unmap()
+	now := l.nanos()
+	sh := l.shard(src)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	e := sh.m[src]
+	return e != nil && e.blockedUntil > now
+}
+
+func (l *Limiter) take(src netip.Addr, conn bool) bool {
+	src = src.Unmap()
+	if l.isExempt(src) {
+		return true
+	}
+	now := l.nanos()
+	sh := l.shard(src)
+	sh.mu.Lock()
+	if now >= sh.nextSweep {
+		sh.sweep(now, l)
+	}
+	e := sh.m[src]
+	if e == nil {
+		if len(sh.m) >= l.maxPerShard {
+			sh.mu.Unlock()
+			l.untracked.Add(1)
+			return true
+		}
+		e = &entry{tokens: l.burst, last: now}
+		sh.m[src] = e
+	}
+	if e.blockedUntil > now {
+		sh.mu.Unlock()
+		l.dropped.Add(1)
+		return false
+	}
+	e.blockedUntil = 0
+	e.tokens = min(l.burst, e.tokens+l.rate*float64(now-e.last)/float64(time.Second))
+	e.last = now
+	ok := e.tokens >= 1 && (!conn || l.conns == 0 || e.open < l.conns)
+	if ok {
+		e.tokens--
+		if conn {
+			e.open++
+		}
+		sh.mu.Unlock()
+		return true
+	}
+	var until int64
+	if e.tokens < 1 { // over the rate: blocked (over the connection bound: only refused)
+		until = now + int64(l.blockFor)
+		e.blockedUntil = until
+	}
+	sh.mu.Unlock()
+	l.dropped.Add(1)
+	if until != 0 {
+		l.blocks.Add(1)
+		if l.onBlock != nil {
+			l.onBlock(src, l.epoch.Add(time.Duration(until)))
+		}
+	}
+	return false
+}
+
+// sweep drops the entries with nothing to remember: not blocked, no
+// connection open and a bucket full again for idleAfter. Called with mu.
+func (sh *shard) sweep(now int64, l *Limiter) {
+	full := int64(l.burst / l.rate * float64(time.Second)) // time to refill from empty
+	for a, e := range sh.m {
+		if e.blockedUntil <= now && e.open == 0 && now-e.last > full+int64(idleAfter) {
+			delete(sh.m, a)
+		}
+	}
+	sh.nextSweep = now + int64(idleAfter)
+}
+
+func (l *Limiter) isExempt(a netip.Addr) bool {
+	a = a.Unmap()
+	for _, p := range l.exempt {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+func (l *Limiter) shard(a netip.Addr) *shard {
+	b := a.As16()
+	return &l.shards[maphash.Bytes(l.seed, b[:])%nShards]
+}
+
+func (l *Limiter) nanos() int64 { return int64(l.now().Sub(l.epoch)) }
+
+// Stats are the limiter's counters.
+type Stats struct {
+	Sources   int    // sources tracked now
+	Blocked   int    // of them, blocked now
+	Dropped   uint64 // messages and connections refused
+	Blocks    uint64 // times a source became blocked
+	Untracked uint64 // messages let through because MaxSources was reached
+}
+
+// Stats counts the sources (it takes every shard's lock in turn).
+func (l *Limiter) Stats() Stats {
+	if l == nil {
+		return Stats{}
+	}
+	st := Stats{Dropped: l.dropped.Load(), Blocks: l.blocks.Load(), Untracked: l.untracked.Load()}
+	now := l.nanos()
+	for i := range l.shards {
+		sh := &l.shards[i]
+		sh.mu.Lock()
+		st.Sources += len(sh.m)
+		for _, e := range sh.m {
+			if e.blockedUntil > now {
+				st.Blocked++
+			}
+		}
+		sh.mu.Unlock()
+	}
+	return st
+}
