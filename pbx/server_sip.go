@@ -124,7 +124,8 @@ func (s *Server) initAuth(ctx context.Context) error {
 		return err
 	}
 	auth, err := digestauth.New(realms, credentials{s}, digestauth.WithClock(s.clock),
-		digestauth.WithNonceTTL(s.cfg.Auth.NonceTTL), digestauth.WithSecret(secret))
+		digestauth.WithNonceTTL(s.cfg.Auth.NonceTTL), digestauth.WithSecret(secret),
+		digestauth.WithRefused(s.authRefused)) // sourcelimit.go
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/emiago/sipgo/sip"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"pbxlab/pbx/internal/sourcelimit"
@@ -15,14 +16,15 @@ import (
 func (s *Server) newSourceLimiter() *sourcelimit.Limiter {
 	c := s.cfg.SIP.SourceLimits
 	return sourcelimit.New(sourcelimit.Config{
-		Rate:        float64(c.Rate),
-		Burst:       float64(c.Burst),
-		BlockFor:    c.BlockFor,
-		Connections: c.Connections,
-		Exempt:      slices.Concat(s.trusted, c.ExemptPrefixes()),
-		OnBlock: func(src netip.Addr, until time.Time) {
+		Rate:         float64(c.Rate),
+		Burst:        float64(c.Burst),
+		BlockFor:     c.BlockFor,
+		Connections:  c.Connections,
+		AuthFailures: c.AuthFailures,
+		Exempt:       slices.Concat(s.trusted, c.ExemptPrefixes()),
+		OnBlock: func(src netip.Addr, until time.Time, reason string) {
 			s.log.Warn("SIP source over sip.source_limits: ignored until its block ends",
-				"source", src, "rate", c.Rate, "until", until.Format(time.RFC3339))
+				"source", src, "limit", reason, "until", until.Format(time.RFC3339))
 		},
 	})
 }
@@ -46,5 +48,17 @@ func (s *Server) sourceLimitCollectors() []prometheus.Collector {
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "pbxlab_sip_sources_blocked",
 			Help: "Source addresses blocked now by sip.source_limits."},
 			func() float64 { return float64(stats().Blocked) }),
+	}
+}
+
+// authRefused is digestauth's WithRefused hook: a wrong password or an
+// unknown user counts against the request's source
+// (sip.source_limits.auth_failures).
+func (s *Server) authRefused(req *sip.Request, _ error) {
+	if s.limit == nil {
+		return
+	}
+	if ap, err := netip.ParseAddrPort(req.Source()); err == nil {
+		s.limit.Fail(ap.Addr())
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"pbxlab/internal/leakcheck"
+	"pbxlab/internal/testua"
 	"pbxlab/pbx/config"
 	"pbxlab/pbx/pbxtest"
 )
@@ -179,5 +180,49 @@ func TestSourceLimitsTCP(t *testing.T) {
 	time.Sleep(100 * time.Millisecond) // the PBX sees the close
 	if c := dial(); closedByPBX(c) {
 		t.Error("a connection was refused after one of the two closed")
+	}
+}
+
+// TestSourceLimitsAuthFailures: a source guessing passwords is blocked
+// after sip.source_limits.auth_failures refused credentials, while a phone
+// elsewhere registers with its right password, and one wrong password
+// from it does not block it.
+func TestSourceLimitsAuthFailures(t *testing.T) {
+	leakcheck.Check(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	in := startPBX(t, func(c *config.Config) {
+		c.SIP.SourceLimits = config.SourceLimits{AuthFailures: 3, BlockFor: time.Minute}
+	}, pbxtest.Options{})
+	guesser := newUA(t, in.UDP, "1000", testua.WithTimers(50*time.Millisecond, 200*time.Millisecond))
+	// the UA binds the address that routes to the PBX: 127.0.0.1; the
+	// phone is on 127.0.0.2
+	phone, err := testua.New(testua.Config{PBX: in.UDP, User: "1001", LocalIP: netip.MustParseAddr("127.0.0.2")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = phone.Close() })
+
+	for i, user := range []string{"1000", "1000", "9999"} { // two wrong passwords, one unknown user
+		res, err := guesser.Register(ctx, testua.Registration{User: user, Password: "guess", Expires: 60})
+		if err != nil || res.StatusCode == 200 {
+			t.Fatalf("guess %d: %v %v, want a refusal", i+1, res, err)
+		}
+	}
+	if res, err := phone.Register(ctx, testua.Registration{User: "1001", Password: "wrong", Expires: 60}); err != nil || res.StatusCode == 200 {
+		t.Fatalf("the phone's wrong password: %v %v, want a refusal", res, err)
+	}
+	// the fourth refused credential blocks the guesser (that REGISTER still
+	// gets its refusal), and what it sends next goes unanswered
+	if res, err := guesser.Register(ctx, testua.Registration{User: "1000", Password: "guess", Expires: 60}); err != nil || res.StatusCode == 200 {
+		t.Fatalf("fourth guess: %v %v, want a refusal", res, err)
+	}
+	short, cancelShort := context.WithTimeout(ctx, 2*time.Second)
+	defer cancelShort()
+	if res, err := guesser.Register(short, testua.Registration{User: "1000", Password: "demo1000", Expires: 60}); err == nil {
+		t.Fatalf("a blocked source was answered %d", res.StatusCode)
+	}
+	if res, err := phone.Register(ctx, testua.Registration{User: "1001", Password: "demo1001", Expires: 60}); err != nil || res.StatusCode != 200 {
+		t.Fatalf("the phone with its password while the guesser is blocked: %v %v, want 200", res, err)
 	}
 }

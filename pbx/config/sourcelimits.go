@@ -12,9 +12,10 @@ import (
 // empties it is blocked for BlockFor, and what it sends meanwhile (UDP
 // datagrams, TCP connections and reads) is dropped unanswered before it is
 // parsed, as Kamailio's pike module does. Trusted peers are never limited.
-// Off by default (rate 0): a phone needs a few messages a second, but an
-// office behind one NAT address or a carrier needs many more, so a rate
-// is a per-site choice.
+// A source that has more than AuthFailures credentials refused within
+// BlockFor is blocked the same way. Off by default (every bound 0): a phone
+// needs a few messages a second, but an office behind one NAT address or a
+// carrier needs many more, so the bounds are a per-site choice.
 type SourceLimits struct {
 	// Rate is the SIP messages per second one source IP may send, sustained
 	// (UDP datagrams and TCP reads; a TCP connection counts one). 0 = off.
@@ -30,6 +31,11 @@ type SourceLimits struct {
 	// IP (a further one is closed at once, without blocking the source).
 	// 0 = no bound. Default 0.
 	Connections int `yaml:"connections"`
+	// AuthFailures is how many refused credentials (a wrong password or an
+	// unknown user in a digest response, as a password guesser or a user
+	// scanner sends) one source may have within BlockFor before it is
+	// blocked for BlockFor, as fail2ban does. 0 = no bound. Default 0.
+	AuthFailures int `yaml:"auth_failures"`
 	// Exempt are IPs or CIDR prefixes never limited (a carrier, an office's
 	// NAT address), besides trusted_peers. Default none.
 	Exempt []string `yaml:"exempt"`
@@ -66,6 +72,9 @@ func (v *validator) sourceLimits() {
 	}
 	if l.Connections < 0 {
 		v.errorf(p+".connections", "must be 0 (no bound) or more, got %d", l.Connections)
+	}
+	if l.AuthFailures < 0 || l.AuthFailures > maxSourceRate {
+		v.errorf(p+".auth_failures", "must be 0 (no bound) to %d, got %d", maxSourceRate, l.AuthFailures)
 	}
 	for i, e := range l.Exempt {
 		if _, err := ParsePrefix(e); err != nil {

@@ -117,6 +117,8 @@ func TestValidateErrors(t *testing.T) {
 			`pbx.yaml:4: sip.source_limits.block_for: must be between 1s and 24h, got 10ms`},
 		{"source connections negative", "sip:\n  source_limits: {connections: -2}\n",
 			`pbx.yaml:2: sip.source_limits.connections: must be 0 (no bound) or more, got -2`},
+		{"source auth failures negative", "sip:\n  source_limits: {auth_failures: -1}\n",
+			`pbx.yaml:2: sip.source_limits.auth_failures: must be 0 (no bound) to 1000000, got -1`},
 		{"source exempt not an address", "sip:\n  source_limits:\n    exempt:\n      - 10.0.0.0/8\n      - office.example.org\n",
 			`pbx.yaml:5: sip.source_limits.exempt[1]: address "office.example.org" is not an IP or CIDR`},
 		{"global redirect", "call:\n  redirect: 303\n",

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/emiago/sipgo/sip"
+
 	"pbxlab/internal/clock"
 )
 
@@ -53,6 +55,8 @@ type Auth struct {
 	ttl    time.Duration
 	secret []byte
 	macs   sync.Pool // of hash.Hash: HMAC-SHA256 keyed with secret (nonce.go)
+
+	refused func(*sip.Request, error) // WithRefused; may be nil
 }
 
 // Option configures an Auth.
@@ -80,6 +84,15 @@ func WithSecret(secret []byte) Option {
 			a.secret = append([]byte(nil), secret...)
 		}
 	}
+}
+
+// WithRefused sets a hook called by Verify with each request whose
+// credentials it refused as a guess would be: a wrong password or an
+// unknown user (not a missing, stale or malformed credential). The PBX
+// counts them per source (sip.source_limits.auth_failures). It runs on the
+// request's goroutine and must not block.
+func WithRefused(f func(req *sip.Request, err error)) Option {
+	return func(a *Auth) { a.refused = f }
 }
 
 // New returns an Auth for realms (at least one; names unique) that checks

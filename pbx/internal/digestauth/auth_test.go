@@ -219,7 +219,8 @@ func TestVerifyFailures(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			a, clk := newAuth(t, tc.algs)
+			var refused []error
+			a, clk := newAuth(t, tc.algs, WithRefused(func(_ *sip.Request, err error) { refused = append(refused, err) }))
 			req := register(t)
 			answer(t, req, a.Challenge(req, "pbx", false, false), 0, tc.user, tc.pass)
 			if tc.mutate != nil {
@@ -228,6 +229,11 @@ func TestVerifyFailures(t *testing.T) {
 			_, _, err := a.Verify(req, false)
 			if !errors.Is(err, tc.want) {
 				t.Fatalf("Verify err = %v, want %v", err, tc.want)
+			}
+			// only a guess (wrong password, unknown user) is reported as refused
+			guess := errors.Is(tc.want, ErrWrongPassword) || errors.Is(tc.want, ErrUnknownUser)
+			if guess && (len(refused) != 1 || !errors.Is(refused[0], tc.want)) || !guess && len(refused) != 0 {
+				t.Fatalf("WithRefused hook got %v for %v", refused, tc.want)
 			}
 		})
 	}

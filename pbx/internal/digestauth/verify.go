@@ -2,6 +2,7 @@ package digestauth
 
 import (
 	"crypto/subtle"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -18,7 +19,8 @@ import (
 // to the Request-URI (§22.4), nonce issued by us for that realm, response
 // correct (MD5, SHA-256 or SHA-512-256; qop=auth or no qop as in RFC 2069),
 // nonce fresh. Staleness is reported only for otherwise correct credentials,
-// as RFC 2617 §3.2.1 defines stale.
+// as RFC 2617 §3.2.1 defines stale. A refused credential (ErrWrongPassword,
+// ErrUnknownUser) is also reported to WithRefused's hook.
 //
 // It returns the authenticated username and realm. The username may differ
 // from the From or To user; the caller decides what it may do. When a Digest
@@ -45,7 +47,11 @@ func (a *Auth) Verify(req *sip.Request, proxy bool) (user string, realm string, 
 			first = cmp(first, fmt.Errorf("verify realm %q: %w", cred.Realm, ErrUnknownRealm))
 			continue
 		}
-		return cred.Username, r.Name, a.check(req, r, cred)
+		err = a.check(req, r, cred)
+		if a.refused != nil && (errors.Is(err, ErrWrongPassword) || errors.Is(err, ErrUnknownUser)) {
+			a.refused(req, err)
+		}
+		return cred.Username, r.Name, err
 	}
 	if first != nil {
 		return "", "", first

@@ -7,7 +7,10 @@
 //
 // The PBX's sockets ask the Limiter before they hand a datagram or a TCP
 // read to sipgo (pbx/internal/sipx): Allow for each message, Open and
-// Closed for each TCP connection.
+// Closed for each TCP connection. The digest check reports each refused
+// credential (a wrong password or an unknown user) to Fail: a source that
+// guesses more than AuthFailures times within BlockFor is blocked too, as
+// fail2ban does for a PBX's log.
 package sourcelimit
 
 import (
@@ -18,10 +21,12 @@ import (
 	"time"
 )
 
-// Config sets the limits. The zero Rate turns the limiter off (New returns
-// nil, and a nil *Limiter allows everything).
+// Config sets the limits. With Rate, Connections and AuthFailures all 0
+// the limiter is off (New returns nil, and a nil *Limiter allows
+// everything).
 type Config struct {
-	// Rate is the messages per second one source IP may send, sustained.
+	// Rate is the messages per second one source IP may send, sustained;
+	// 0 = no rate limit.
 	Rate float64
 	// Burst is how many messages a source may send at once above Rate (the
 	// bucket's size). Default 4 × Rate, at least 1.
@@ -32,6 +37,10 @@ type Config struct {
 	// Connections bounds the TCP connections open at once from one source
 	// IP; 0 = no bound.
 	Connections int
+	// AuthFailures is how many refused credentials (Fail) a source may
+	// have within BlockFor before it is blocked; 0 = no bound. It is a
+	// bucket of AuthFailures refilled over BlockFor.
+	AuthFailures int
 	// Exempt are never limited (trusted peers, a carrier, a NATed office).
 	Exempt []netip.Prefix
 	// MaxSources bounds the sources tracked at once (the memory a flood
@@ -40,8 +49,9 @@ type Config struct {
 	// 262,144.
 	MaxSources int
 	// OnBlock is called, outside the limiter's locks, when a source becomes
-	// blocked (to log it). It must not block.
-	OnBlock func(src netip.Addr, until time.Time)
+	// blocked (to log it), with why: ReasonRate or ReasonAuthFailures. It
+	// must not block.
+	OnBlock func(src netip.Addr, until time.Time, reason string)
 	// Now is the clock (tests); default time.Now.
 	Now func() time.Time
 }
@@ -51,6 +61,12 @@ const (
 	DefaultBlockFor   = 60 * time.Second
 	DefaultMaxSources = 1 << 18
 	burstPerRate      = 4
+)
+
+// Why a source was blocked (Config.OnBlock).
+const (
+	ReasonRate         = "rate"          // it sent more than Rate allows
+	ReasonAuthFailures = "auth_failures" // more than AuthFailures refused credentials
 )
 
 // idleAfter is how long a source's entry is kept after its bucket filled
@@ -66,9 +82,11 @@ type Limiter struct {
 	rate, burst float64
 	blockFor    time.Duration
 	conns       int
+	fails       float64 // AuthFailures
+	failRate    float64 // fails refilled per nanosecond
 	exempt      []netip.Prefix
 	maxPerShard int
-	onBlock     func(netip.Addr, time.Time)
+	onBlock     func(netip.Addr, time.Time, string)
 	now         func() time.Time
 	epoch       time.Time // times are kept as nanoseconds since epoch
 	seed        maphash.Seed
@@ -90,24 +108,27 @@ type shard struct {
 // entry is one source's state.
 type entry struct {
 	tokens       float64
-	last         int64 // when tokens was last refilled
-	blockedUntil int64 // 0: not blocked
-	open         int   // TCP connections open
+	last         int64   // when tokens was last refilled
+	fails        float64 // refused credentials still allowed (bucket of AuthFailures)
+	lastFail     int64   // when fails was last refilled
+	blockedUntil int64   // 0: not blocked
+	open         int     // TCP connections open
 }
 
-// New returns a Limiter for cfg, or nil when cfg.Rate is 0 (no limit).
+// New returns a Limiter for cfg, or nil when it limits nothing.
 func New(cfg Config) *Limiter {
-	if cfg.Rate <= 0 {
+	if cfg.Rate <= 0 && cfg.Connections <= 0 && cfg.AuthFailures <= 0 {
 		return nil
 	}
-	l := &Limiter{rate: cfg.Rate, burst: cfg.Burst, blockFor: cfg.BlockFor, conns: cfg.Connections,
-		exempt: cfg.Exempt, onBlock: cfg.OnBlock, now: cfg.Now, seed: maphash.MakeSeed()}
+	l := &Limiter{rate: max(0, cfg.Rate), burst: cfg.Burst, blockFor: cfg.BlockFor, conns: max(0, cfg.Connections),
+		fails: float64(max(0, cfg.AuthFailures)), exempt: cfg.Exempt, onBlock: cfg.OnBlock, now: cfg.Now, seed: maphash.MakeSeed()}
 	if l.burst <= 0 {
 		l.burst = max(1, burstPerRate*l.rate)
 	}
 	if l.blockFor <= 0 {
 		l.blockFor = DefaultBlockFor
 	}
+	l.failRate = l.fails / float64(l.blockFor)
 	maxSources := cfg.MaxSources
 	if maxSources <= 0 {
 		maxSources = DefaultMaxSources
@@ -178,18 +199,11 @@ func (l *Limiter) take(src netip.Addr, conn bool) bool {
 	now := l.nanos()
 	sh := l.shard(src)
 	sh.mu.Lock()
-	if now >= sh.nextSweep {
-		sh.sweep(now, l)
-	}
-	e := sh.m[src]
-	if e == nil {
-		if len(sh.m) >= l.maxPerShard {
-			sh.mu.Unlock()
-			l.untracked.Add(1)
-			return true
-		}
-		e = &entry{tokens: l.burst, last: now}
-		sh.m[src] = e
+	e, ok := sh.get(src, now, l)
+	if !ok {
+		sh.mu.Unlock()
+		l.untracked.Add(1)
+		return true
 	}
 	if e.blockedUntil > now {
 		sh.mu.Unlock()
@@ -197,39 +211,105 @@ func (l *Limiter) take(src netip.Addr, conn bool) bool {
 		return false
 	}
 	e.blockedUntil = 0
-	e.tokens = min(l.burst, e.tokens+l.rate*float64(now-e.last)/float64(time.Second))
-	e.last = now
-	ok := e.tokens >= 1 && (!conn || l.conns == 0 || e.open < l.conns)
-	if ok {
-		e.tokens--
-		if conn {
-			e.open++
+	if l.rate > 0 {
+		e.tokens = min(l.burst, e.tokens+l.rate*float64(now-e.last)/float64(time.Second))
+		e.last = now
+		if e.tokens < 1 { // over the rate: blocked
+			l.block(sh, e, src, now, ReasonRate)
+			return false
 		}
-		sh.mu.Unlock()
-		return true
 	}
-	var until int64
-	if e.tokens < 1 { // over the rate: blocked (over the connection bound: only refused)
-		until = now + int64(l.blockFor)
-		e.blockedUntil = until
+	if conn && l.conns > 0 && e.open >= l.conns { // over the connection bound: only refused
+		sh.mu.Unlock()
+		l.dropped.Add(1)
+		return false
+	}
+	if l.rate > 0 {
+		e.tokens--
+	}
+	if conn {
+		e.open++
 	}
 	sh.mu.Unlock()
-	l.dropped.Add(1)
-	if until != 0 {
-		l.blocks.Add(1)
-		if l.onBlock != nil {
-			l.onBlock(src, l.epoch.Add(time.Duration(until)))
-		}
+	return true
+}
+
+// Fail reports a refused credential from src (a wrong password, an unknown
+// user): a source with more than AuthFailures of them within BlockFor is
+// blocked.
+func (l *Limiter) Fail(src netip.Addr) {
+	if l == nil || l.fails == 0 {
+		return
 	}
-	return false
+	src = src.Unmap()
+	if l.isExempt(src) {
+		return
+	}
+	now := l.nanos()
+	sh := l.shard(src)
+	sh.mu.Lock()
+	e, ok := sh.get(src, now, l)
+	if !ok {
+		sh.mu.Unlock()
+		l.untracked.Add(1)
+		return
+	}
+	e.fails = min(l.fails, e.fails+l.failRate*float64(now-e.lastFail))
+	e.lastFail = now
+	e.fails--
+	if e.fails < 0 && e.blockedUntil <= now {
+		e.fails = 0
+		l.block(sh, e, src, now, ReasonAuthFailures)
+		return
+	}
+	sh.mu.Unlock()
+}
+
+// block blocks e (src) from now for blockFor; called with sh.mu, which it
+// releases.
+func (l *Limiter) block(sh *shard, e *entry, src netip.Addr, now int64, reason string) {
+	until := now + int64(l.blockFor)
+	e.blockedUntil = until
+	sh.mu.Unlock()
+	l.dropped.Add(1)
+	l.blocks.Add(1)
+	if l.onBlock != nil {
+		l.onBlock(src, l.epoch.Add(time.Duration(until)), reason)
+	}
+}
+
+// get returns src's entry, made if needed; false when the shard is full.
+// Called with mu; it sweeps the shard when due.
+func (sh *shard) get(src netip.Addr, now int64, l *Limiter) (*entry, bool) {
+	if now >= sh.nextSweep {
+		sh.sweep(now, l)
+	}
+	e := sh.m[src]
+	if e == nil {
+		if len(sh.m) >= l.maxPerShard {
+			return nil, false
+		}
+		e = &entry{tokens: l.burst, last: now, fails: l.fails, lastFail: now}
+		sh.m[src] = e
+	}
+	return e, true
 }
 
 // sweep drops the entries with nothing to remember: not blocked, no
-// connection open and a bucket full again for idleAfter. Called with mu.
+// connection open, both buckets full again for idleAfter. Called with mu.
 func (sh *shard) sweep(now int64, l *Limiter) {
-	full := int64(l.burst / l.rate * float64(time.Second)) // time to refill from empty
 	for a, e := range sh.m {
-		if e.blockedUntil <= now && e.open == 0 && now-e.last > full+int64(idleAfter) {
+		if e.blockedUntil > now || e.open > 0 {
+			continue
+		}
+		full := e.last + int64(idleAfter)
+		if l.rate > 0 {
+			full += int64((l.burst - e.tokens) / l.rate * float64(time.Second))
+		}
+		if l.fails > 0 && e.fails < l.fails {
+			full = max(full, e.lastFail+int64((l.fails-e.fails)/l.failRate)+int64(idleAfter))
+		}
+		if now > full {
 			delete(sh.m, a)
 		}
 	}

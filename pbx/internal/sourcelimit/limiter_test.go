@@ -36,7 +36,7 @@ func allowed(l *Limiter, src netip.Addr, n int) int {
 	return ok
 }
 
-func TestNewOffWithoutRate(t *testing.T) {
+func TestNewOffWithoutLimits(t *testing.T) {
 	l := New(Config{})
 	if l != nil {
 		t.Fatalf("New(Config{}) = %p, want nil (off)", l)
@@ -65,13 +65,14 @@ func TestBurstThenBlock(t *testing.T) {
 			clk := newFakeClock()
 			var blocked []netip.Addr
 			var until time.Time
+			var reason string
 			l := New(Config{Rate: tt.rate, Burst: tt.burst, BlockFor: 30 * time.Second, Now: clk.Now,
-				OnBlock: func(a netip.Addr, u time.Time) { blocked = append(blocked, a); until = u }})
+				OnBlock: func(a netip.Addr, u time.Time, why string) { blocked = append(blocked, a); until = u; reason = why }})
 			if got := allowed(l, attacker, 1000); got != tt.wantBurst {
 				t.Fatalf("a burst of 1000 at once: %d allowed, want the bucket's %d", got, tt.wantBurst)
 			}
-			if len(blocked) != 1 || blocked[0] != attacker {
-				t.Fatalf("OnBlock calls = %v, want one for %v", blocked, attacker)
+			if len(blocked) != 1 || blocked[0] != attacker || reason != ReasonRate {
+				t.Fatalf("OnBlock calls = %v (%s), want one for %v (rate)", blocked, reason, attacker)
 			}
 			if want := clk.Now().Add(30 * time.Second); !until.Equal(want) {
 				t.Fatalf("blocked until %v, want %v", until, want)
@@ -158,6 +159,69 @@ func TestConnections(t *testing.T) {
 	l.Closed(attacker)
 	if !l.Open(attacker) {
 		t.Fatal("a connection must be allowed again once one closed")
+	}
+}
+
+func TestAuthFailures(t *testing.T) {
+	clk := newFakeClock()
+	var blocks int
+	l := New(Config{AuthFailures: 3, BlockFor: time.Minute, Now: clk.Now, OnBlock: func(_ netip.Addr, _ time.Time, why string) {
+		if why != ReasonAuthFailures {
+			t.Errorf("blocked for %q, want %q", why, ReasonAuthFailures)
+		}
+		blocks++
+	}})
+	if got := allowed(l, attacker, 1000); got != 1000 {
+		t.Fatalf("without a rate, %d of 1000 messages allowed", got)
+	}
+	for i := range 3 {
+		l.Fail(attacker)
+		if l.Blocked(attacker) {
+			t.Fatalf("blocked after %d refused credentials, want after the 4th", i+1)
+		}
+	}
+	l.Fail(attacker)
+	if !l.Blocked(attacker) || l.Allow(attacker) || blocks != 1 {
+		t.Fatalf("after 4 refused credentials: blocked %v, blocks %d; want blocked once", l.Blocked(attacker), blocks)
+	}
+	l.Fail(attacker) // a credential read just before the block: no second block
+	if blocks != 1 {
+		t.Fatalf("%d blocks, want 1", blocks)
+	}
+	clk.Advance(time.Minute)
+	if !l.Allow(attacker) {
+		t.Fatal("still blocked after BlockFor")
+	}
+	// 3 per minute refill: one every 20 s never empties the bucket
+	for i := range 30 {
+		l.Fail(phone)
+		if l.Blocked(phone) {
+			t.Fatalf("a source failing once every 20 s blocked at failure %d", i+1)
+		}
+		clk.Advance(20 * time.Second)
+	}
+	exempt := New(Config{AuthFailures: 1, Exempt: []netip.Prefix{netip.PrefixFrom(phone, 32)}})
+	for range 10 {
+		exempt.Fail(phone)
+	}
+	if exempt.Blocked(phone) {
+		t.Fatal("an exempt source was blocked for refused credentials")
+	}
+	var nilL *Limiter
+	nilL.Fail(attacker) // off: nothing to do, no panic
+}
+
+func TestConnectionsWithoutRate(t *testing.T) {
+	l := New(Config{Connections: 1})
+	if !l.Open(attacker) || l.Open(attacker) {
+		t.Fatal("connections: 1 without a rate must allow one connection and refuse the second")
+	}
+	if got := allowed(l, attacker, 1000); got != 1000 {
+		t.Fatalf("without a rate, %d of 1000 messages allowed", got)
+	}
+	l.Fail(attacker) // auth failures off: no effect
+	if l.Blocked(attacker) {
+		t.Fatal("blocked with auth failures off")
 	}
 }
 
