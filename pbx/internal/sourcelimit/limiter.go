@@ -199,6 +199,15 @@ func (l *Limiter) take(src netip.Addr, conn bool) bool {
 	now := l.nanos()
 	sh := l.shard(src)
 	sh.mu.Lock()
+	if l.rate == 0 && !conn { // only blocks to check: no entry needed
+		e := sh.m[src]
+		blocked := e != nil && e.blockedUntil > now
+		sh.mu.Unlock()
+		if blocked {
+			l.dropped.Add(1)
+		}
+		return !blocked
+	}
 	e, ok := sh.get(src, now, l)
 	if !ok {
 		sh.mu.Unlock()
@@ -257,10 +266,12 @@ func (l *Limiter) Fail(src netip.Addr) {
 	e.fails = min(l.fails, e.fails+l.failRate*float64(now-e.lastFail))
 	e.lastFail = now
 	e.fails--
-	if e.fails < 0 && e.blockedUntil <= now {
+	if e.fails < 0 {
 		e.fails = 0
-		l.block(sh, e, src, now, ReasonAuthFailures)
-		return
+		if e.blockedUntil <= now {
+			l.block(sh, e, src, now, ReasonAuthFailures)
+			return
+		}
 	}
 	sh.mu.Unlock()
 }
