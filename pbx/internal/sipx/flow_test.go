@@ -19,22 +19,10 @@ import (
 // (once, however often Close is called), and a read that starts with a
 // keepalive ping is handed on in two parts, the ping alone first.
 func TestFlows(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
 	closed := make(chan netip.AddrPort, 4)
-	f := newFlows(ln, func(a netip.AddrPort) { closed <- a }, nil, nil)
-	defer f.Close()
-	client, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
-	c, err := f.Accept()
-	if err != nil {
-		t.Fatal(err)
-	}
+	f, client, c := acceptOne(t, func(ln net.Listener) *flows {
+		return newFlows(ln, func(a netip.AddrPort) { closed <- a }, nil, nil)
+	})
 	remote := netip.MustParseAddrPort(client.LocalAddr().String())
 	if !f.Open(remote) {
 		t.Fatalf("%s not open after Accept", remote)
@@ -76,22 +64,8 @@ func TestFlows(t *testing.T) {
 // connection (sipgo closes it on the error), and the connection's slot is
 // given back when it closes.
 func TestFlowsSourceLimit(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
 	lim := sourcelimit.New(sourcelimit.Config{Rate: 1, Burst: 3, Connections: 1})
-	f := newFlows(ln, nil, lim, nil)
-	defer f.Close()
-	client, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
-	c, err := f.Accept() // one token
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, client, c := acceptOne(t, func(ln net.Listener) *flows { return newFlows(ln, nil, lim, nil) }) // one token
 	buf := make([]byte, 64)
 	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
 	for i := range 2 { // two more
@@ -164,22 +138,8 @@ func TestTolerantConnSourceLimit(t *testing.T) {
 // TestFlowsSilent: once the stack is quiescing, a connection reads on but
 // hands nothing to sipgo; its reader sees the end of the connection.
 func TestFlowsSilent(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var silent atomic.Bool
-	f := newFlows(ln, nil, nil, &silent)
-	defer f.Close()
-	client, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
-	c, err := f.Accept()
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, client, c := acceptOne(t, func(ln net.Listener) *flows { return newFlows(ln, nil, nil, &silent) })
 	buf := make([]byte, 64)
 	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
 	if _, err := client.Write([]byte("OPTIONS 1")); err != nil {
@@ -197,4 +157,28 @@ func TestFlowsSilent(t *testing.T) {
 	if n, err := c.Read(buf); n != 0 || err != io.EOF {
 		t.Fatalf("read while quiescing: %q, %v; want nothing and EOF", buf[:n], err)
 	}
+}
+
+// acceptOne listens on loopback through the flows newF makes, dials it
+// and accepts the connection: the listener, the client's end and the
+// accepted end, all closed when the test ends.
+func acceptOne(t *testing.T, newF func(net.Listener) *flows) (*flows, net.Conn, net.Conn) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newF(ln)
+	t.Cleanup(func() { _ = f.Close() })
+	client, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = client.Close() })
+	c, err := f.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return f, client, c
 }
