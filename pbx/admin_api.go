@@ -50,6 +50,7 @@ func (s *Server) mountAPI(mux *http.ServeMux) {
 	api := http.NewServeMux()
 	s.mountSubscriberAPI(api)
 	s.mountRingOutAPI(api) // admin_ringouts.go
+	s.mountSourceAPI(api)  // admin_sources.go
 	mux.Handle("/api/", s.requireToken(jsonMisses(api)))
 }
 

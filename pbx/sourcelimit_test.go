@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -225,4 +226,43 @@ func TestSourceLimitsAuthFailures(t *testing.T) {
 	if res, err := phone.Register(ctx, testua.Registration{User: "1001", Password: "demo1001", Expires: 60}); err != nil || res.StatusCode != 200 {
 		t.Fatalf("the phone with its password while the guesser is blocked: %v %v, want 200", res, err)
 	}
+}
+
+// TestAdminSourceBlocks: the admin API lists a blocked source with the end
+// of its block and lifts it: the source is served again at once.
+func TestAdminSourceBlocks(t *testing.T) {
+	leakcheck.Check(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	in := adminPBX(t, adminToken, func(c *config.Config) {
+		c.SIP.SourceLimits = config.SourceLimits{Rate: 5, Burst: 5, BlockFor: time.Hour}
+	})
+	a := newAPI(t, in, adminToken)
+	if l := a.must(ctx, http.StatusOK, "GET", "/api/v1/sources/blocked", "")["blocked"].([]any); len(l) != 0 {
+		t.Fatalf("blocked before any flood: %v", l)
+	}
+	attacker := listenUDP(t, "127.0.0.2")
+	start := time.Now()
+	if got := optionsFrom(t, attacker, in.UDP, 50, 300*time.Millisecond); got > 6 {
+		t.Fatalf("%d of 50 OPTIONS answered with a burst of 5", got)
+	}
+	l := a.must(ctx, http.StatusOK, "GET", "/api/v1/sources/blocked", "")["blocked"].([]any)
+	if len(l) != 1 {
+		t.Fatalf("blocked = %v, want the one flooding source", l)
+	}
+	b := l[0].(map[string]any)
+	until, err := time.Parse(time.RFC3339, b["until"].(string))
+	if b["source"] != "127.0.0.2" || err != nil || until.Before(start.Add(time.Hour-time.Minute)) || until.After(time.Now().Add(time.Hour+time.Second)) {
+		t.Fatalf("blocked %v (%v), want 127.0.0.2 for an hour from the flood", b, err)
+	}
+	a.must(ctx, http.StatusBadRequest, "DELETE", "/api/v1/sources/blocked/not-an-ip", "")
+	a.must(ctx, http.StatusNotFound, "DELETE", "/api/v1/sources/blocked/127.0.0.9", "")
+	a.must(ctx, http.StatusNoContent, "DELETE", "/api/v1/sources/blocked/127.0.0.2", "")
+	if got := optionsFrom(t, attacker, in.UDP, 3, 300*time.Millisecond); got != 3 {
+		t.Errorf("after the block was lifted: %d of 3 OPTIONS answered", got)
+	}
+	if l := a.must(ctx, http.StatusOK, "GET", "/api/v1/sources/blocked", "")["blocked"].([]any); len(l) != 0 {
+		t.Errorf("blocked after the DELETE: %v", l)
+	}
+	a.must(ctx, http.StatusNotFound, "DELETE", "/api/v1/sources/blocked/127.0.0.2", "")
 }

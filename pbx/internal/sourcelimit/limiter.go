@@ -16,6 +16,7 @@ package sourcelimit
 import (
 	"hash/maphash"
 	"net/netip"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -372,4 +373,52 @@ func (l *Limiter) Stats() Stats {
 		sh.mu.Unlock()
 	}
 	return st
+}
+
+// Block is a source blocked now, and until when.
+type Block struct {
+	Source netip.Addr
+	Until  time.Time
+}
+
+// Blocks lists the sources blocked now, in address order.
+func (l *Limiter) Blocks() []Block {
+	if l == nil {
+		return nil
+	}
+	now := l.nanos()
+	var out []Block
+	for i := range l.shards {
+		sh := &l.shards[i]
+		sh.mu.Lock()
+		for a, e := range sh.m {
+			if e.blockedUntil > now {
+				out = append(out, Block{Source: a, Until: l.epoch.Add(time.Duration(e.blockedUntil))})
+			}
+		}
+		sh.mu.Unlock()
+	}
+	slices.SortFunc(out, func(a, b Block) int { return a.Source.Compare(b.Source) })
+	return out
+}
+
+// Unblock lifts src's block at once (an operator's decision) and fills
+// its buckets again; it reports whether src was blocked.
+func (l *Limiter) Unblock(src netip.Addr) bool {
+	if l == nil {
+		return false
+	}
+	src = src.Unmap()
+	now := l.nanos()
+	sh := l.shard(src)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	e := sh.m[src]
+	if e == nil || e.blockedUntil <= now {
+		return false
+	}
+	e.blockedUntil = 0
+	e.tokens, e.last = l.burst, now
+	e.fails, e.lastFail = l.fails, now
+	return true
 }

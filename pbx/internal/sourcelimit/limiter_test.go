@@ -3,6 +3,7 @@ package sourcelimit
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -209,6 +210,32 @@ func TestAuthFailures(t *testing.T) {
 	}
 	var nilL *Limiter
 	nilL.Fail(attacker) // off: nothing to do, no panic
+}
+
+func TestBlocksAndUnblock(t *testing.T) {
+	clk := newFakeClock()
+	l := New(Config{Rate: 1, Burst: 1, BlockFor: time.Minute, Now: clk.Now})
+	other := netip.MustParseAddr("192.0.2.5")
+	allowed(l, attacker, 5)
+	clk.Advance(time.Second)
+	allowed(l, other, 5)
+	want := []Block{{other, clk.Now().Add(time.Minute)}, {attacker, clk.Now().Add(59 * time.Second)}}
+	if got := l.Blocks(); !slices.Equal(got, want) {
+		t.Fatalf("Blocks = %v, want %v (address order)", got, want)
+	}
+	if l.Unblock(phone) {
+		t.Fatal("Unblock of a source not blocked reported true")
+	}
+	if !l.Unblock(attacker) || l.Blocked(attacker) || !l.Allow(attacker) {
+		t.Fatal("an unblocked source must be served at once, with a full bucket")
+	}
+	if got := l.Blocks(); len(got) != 1 || got[0].Source != other {
+		t.Fatalf("Blocks after Unblock = %v", got)
+	}
+	var off *Limiter
+	if off.Blocks() != nil || off.Unblock(attacker) {
+		t.Fatal("a nil Limiter has no blocks")
+	}
 }
 
 func TestConnectionsWithoutRate(t *testing.T) {
