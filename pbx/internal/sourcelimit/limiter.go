@@ -169,10 +169,8 @@ func (l *Limiter) Closed(src netip.Addr) {
 	if l == nil || l.isExempt(src) {
 		return
 	}
-	src = src.Unmap()
-	sh := l.shard(src)
-	sh.mu.Lock()
-	if e := sh.m[src]; e != nil && e.open > 0 {
+	sh, e, _ := l.lookup(src)
+	if e != nil && e.open > 0 {
 		e.open--
 	}
 	sh.mu.Unlock()
@@ -183,13 +181,19 @@ func (l *Limiter) Blocked(src netip.Addr) bool {
 	if l == nil {
 		return false
 	}
+	sh, e, now := l.lookup(src)
+	defer sh.mu.Unlock()
+	return e != nil && e.blockedUntil > now
+}
+
+// lookup locks src's shard and returns it with src's entry (nil if none)
+// and the time now; the caller unlocks.
+func (l *Limiter) lookup(src netip.Addr) (*shard, *entry, int64) {
 	src = src.Unmap()
 	now := l.nanos()
 	sh := l.shard(src)
 	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	e := sh.m[src]
-	return e != nil && e.blockedUntil > now
+	return sh, sh.m[src], now
 }
 
 func (l *Limiter) take(src netip.Addr, conn bool) bool {
@@ -408,12 +412,8 @@ func (l *Limiter) Unblock(src netip.Addr) bool {
 	if l == nil {
 		return false
 	}
-	src = src.Unmap()
-	now := l.nanos()
-	sh := l.shard(src)
-	sh.mu.Lock()
+	sh, e, now := l.lookup(src)
 	defer sh.mu.Unlock()
-	e := sh.m[src]
 	if e == nil || e.blockedUntil <= now {
 		return false
 	}
