@@ -3,7 +3,6 @@ package sipx
 import (
 	"bytes"
 	"net"
-	"net/netip"
 	"sync/atomic"
 
 	"pbxlab/pbx/internal/sourcelimit"
@@ -39,7 +38,7 @@ func (c tolerantConn) ReadFrom(p []byte) (int, net.Addr, error) {
 		if err == nil && c.silent != nil && c.silent.Load() {
 			continue
 		}
-		if err == nil && c.limit != nil && !c.limit.Allow(ipOf(addr)) {
+		if err == nil && c.limit != nil && !c.limit.Allow(addrPortOf(addr).Addr()) {
 			continue
 		}
 		if n > 0 {
@@ -71,18 +70,4 @@ func completeHeaders(p []byte, n int) int {
 		return n
 	}
 	return n + copy(p[n:], add)
-}
-
-// ipOf is the IP address of a socket address (IPv4-mapped ones unmapped).
-func ipOf(a net.Addr) netip.Addr {
-	switch a := a.(type) {
-	case *net.UDPAddr:
-		return a.AddrPort().Addr().Unmap()
-	case *net.TCPAddr:
-		return a.AddrPort().Addr().Unmap()
-	case nil:
-		return netip.Addr{}
-	}
-	ap, _ := netip.ParseAddrPort(a.String())
-	return ap.Addr().Unmap()
 }
