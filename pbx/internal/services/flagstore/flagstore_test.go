@@ -46,3 +46,40 @@ func TestStore(t *testing.T) {
 		}
 	}
 }
+
+// TestStoreWritesThrough: Get answers from memory (the database closed
+// under it, it still knows every setting), and a Put the database refuses
+// changes nothing: memory never holds a setting the database lacks.
+func TestStoreWritesThrough(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "pbx.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := New(ctx, db, Spec{Schema: "test", Table: "test_flag", Column: "flag_on", What: "test flag"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Put(ctx, "1002", true); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Put(ctx, "1002", false); err == nil {
+		t.Fatal("Put on a closed database succeeded")
+	}
+	if err := st.Put(ctx, "1003", true); err == nil {
+		t.Fatal("Put on a closed database succeeded")
+	}
+	for _, g := range []struct {
+		sub    string
+		on, ok bool
+	}{{"1002", true, true}, {"1003", false, false}} {
+		on, ok, err := st.Get(ctx, g.sub)
+		if err != nil || on != g.on || ok != g.ok {
+			t.Errorf("Get(%s) = %v %v %v, want %v %v", g.sub, on, ok, err, g.on, g.ok)
+		}
+	}
+}

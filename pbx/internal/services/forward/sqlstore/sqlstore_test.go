@@ -53,3 +53,40 @@ func TestSQLStore(t *testing.T) {
 		}
 	}
 }
+
+// TestSQLStoreWritesThrough: Get answers from memory (the database closed
+// under it), and a Put the database refuses changes nothing.
+func TestSQLStoreWritesThrough(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "pbx.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := New(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Put(ctx, "1002", forward.Busy, "1003"); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Put(ctx, "1002", forward.Busy, "1009"); err == nil {
+		t.Fatal("Put on a closed database succeeded")
+	}
+	if err := st.Put(ctx, "1002", forward.NoReply, "1009"); err == nil {
+		t.Fatal("Put on a closed database succeeded")
+	}
+	for _, g := range []struct {
+		k      forward.Kind
+		number string
+		ok     bool
+	}{{forward.Busy, "1003", true}, {forward.NoReply, "", false}} {
+		n, ok, err := st.Get(ctx, "1002", g.k)
+		if err != nil || n != g.number || ok != g.ok {
+			t.Errorf("Get(1002, %s) = %q %v %v, want %q %v", g.k, n, ok, err, g.number, g.ok)
+		}
+	}
+}
