@@ -212,7 +212,7 @@ func (r *runner) holdOut(ctx context.Context, call *phone.Call, caller *phone.Ph
 		// a timer channel: no context, nor a goroutine for the timer's
 		// function, per call
 		select {
-		case <-r.cfg.clock.After(pc.Hold):
+		case <-r.cfg.clock.After(r.coalesce(pc.Hold)):
 		case <-call.Done():
 		case <-ctx.Done():
 		}

@@ -190,7 +190,7 @@ func (r *runner) schedule(ctx context.Context, interval time.Duration, f func())
 		}
 		r.active.Add(1)
 		r.col.CallStarted()
-		r.calls.Go(func() {
+		r.goCall(func() {
 			defer r.col.CallDone()
 			defer r.active.Add(-1)
 			f()

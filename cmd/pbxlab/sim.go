@@ -37,6 +37,7 @@ func cmdSim(ctx context.Context, args []string, stdout, stderr io.Writer, setup 
 	shardFlag := fs.String("shard", "", "run shard i/n of the scenario (0 <= i < n): register phones [i*count/n, (i+1)*count/n) and place the plan's calls of those callers; merge the --report files with 'pbxlab sim merge'")
 	startAfter := fs.Duration("start-after", 0, "start placing calls this long after the process started (registration included): shards started together then call one another's registered phones")
 	startAt := fs.String("start-at", "", "start placing calls at this time (RFC 3339), once registered")
+	tick := fs.Duration("timer-tick", sim.DefaultTimerTick, "start calls and end signalling-only holds on this grid, so calls due within one tick go out together (0: every instant exact)")
 	adaptProcs := fs.Bool("adaptive-procs", true, "run on one Go processor while the load fits one core, on all of them when it does not (ignored when $GOMAXPROCS is set)")
 	output := addSimOutputFlags(fs)
 	// flags may follow the scenario file: pbxlab sim FILE --target ...
@@ -83,7 +84,10 @@ func cmdSim(ctx context.Context, args []string, stdout, stderr io.Writer, setup 
 		return err
 	}
 	defer prof.stop()
-	opts := []sim.Option{sim.WithLogger(log), sim.WithRegistered(prof.registered)}
+	if *tick < 0 {
+		return fmt.Errorf("pbxlab sim: --timer-tick %s: %w", *tick, errUsage)
+	}
+	opts := []sim.Option{sim.WithLogger(log), sim.WithRegistered(prof.registered), sim.WithTimerTick(*tick)}
 	if *shardFlag != "" {
 		sh, err := scenario.ParseShard(*shardFlag)
 		if err != nil {
