@@ -479,7 +479,7 @@ func (c *Call) retry422(b *branch, res *sip.Response) bool {
 	c.timerRequestHeaders(l, inv, t.cfg.Expires)
 	c.log.Info("session timer: 422, INVITE sent again", "leg", l.id, "min_se", th.minSE)
 	b.invite, b.provisional = inv, false
-	go c.runBranch(b)
+	c.m.pool.Go(func() { c.runBranch(b) }) // a grown stack: sipgo and the send path run on it
 	return true
 }
 

@@ -118,7 +118,7 @@ func (c *Call) originate(t Target, from *Leg, offer []byte, onResponse func(*bra
 	b := &branch{target: t, invite: inv, legs: []*Leg{l}, onResponse: onResponse}
 	l.branch = b
 	l.event(EvInvite)
-	go c.runBranch(b)
+	c.m.pool.Go(func() { c.runBranch(b) }) // a grown stack: sipgo and the send path run on it
 	return b, nil
 }
 

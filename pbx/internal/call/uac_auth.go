@@ -57,7 +57,7 @@ func (c *Call) authorize(b *branch, res *sip.Response) {
 	b.invite, b.provisional = out, false
 	b.auths++
 	c.log.Info("INVITE challenged: sent with credentials", "target", b.target.URI.String(), "peer", b.target.Peer, "status", res.StatusCode, "cseq", out.CSeq().SeqNo)
-	go c.runBranch(b)
+	c.m.pool.Go(func() { c.runBranch(b) }) // a grown stack: sipgo and the send path run on it
 }
 
 // digestCredentials answers the first challenge of res (WWW-Authenticate
