@@ -15,7 +15,10 @@
 #
 # and prints, per generator and rate: calls attempted, answered (SIPp:
 # successful), failed, the generator's CPU seconds (user+system, from
-# /usr/bin/time) and CPU per call, then `ratio sim_cpu_per_call X.XX` (sim
+# /usr/bin/time) and CPU per call, the UAS's CPU per call meanwhile (from
+# /proc: what the generator's way of sending costs the target; SIPp sends
+# in bursts, pbxlab sim on its timer tick, --timer-tick), then `ratio
+# sim_cpu_per_call X.XX` (sim
 # CPU per call / SIPp CPU per call; `ratio sim1p_cpu_per_call` for sim-1p)
 # per rate and their median. SIPp is a
 # single C++ thread; pbxlab sim is a Go process: both run on this host with
@@ -49,6 +52,12 @@ stat_col() {
 # cpu FILE: user+system seconds /usr/bin/time wrote to FILE.
 cpu() { awk 'END { printf "%.2f", $1 + $2 }' "$1"; }
 
+# uas_ticks: the UAS's utime+stime in clock ticks (/proc).
+uas_ticks() { awk '{ print $14 + $15 }' "/proc/$UAS_PID/stat"; }
+
+# per_call TICKS N: milliseconds of CPU per call.
+per_call() { awk -v t="$1" -v n="$2" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.4f", n ? 1000 * t / hz / n : 0 }'; }
+
 log "building pbxlab"
 (cd "$ROOT" && go build -o "$WORK/pbxlab" ./cmd/pbxlab)
 
@@ -61,7 +70,7 @@ sleep 1
 kill -0 "$UAS_PID" 2>/dev/null || { log "SIPp UAS did not start"; cat "$WORK/uas/uas.log" >&2; exit 1; }
 log "SIPp UAS on 127.0.0.1:$UAS_PORT (pid $UAS_PID)"
 
-printf '%-6s %-6s %9s %9s %7s %8s %12s\n' gen rate attempted answered failed cpu_s cpu_ms_call
+printf '%-6s %-6s %9s %9s %7s %8s %12s %12s\n' gen rate attempted answered failed cpu_s cpu_ms_call uas_ms_call
 declare -A RATIOS=()
 for rate in $RATES; do
 	calls=$((rate * DURATION))
@@ -70,6 +79,7 @@ for rate in $RATES; do
 	# SIPp UAC
 	d=$WORK/sipp-$rate
 	mkdir -p "$d"
+	u0=$(uas_ticks)
 	(cd "$d" && exec setsid /usr/bin/time -f '%U %S' -o time.txt sipp -sn uac -nostdin -i 127.0.0.1 -p "$(free_port)" \
 		-r "$rate" -m "$calls" -l "$limit" -d "$HOLD_MS" -s 9000 -trace_stat -stf stat.csv -fd 1 \
 		-recv_timeout 10000 "127.0.0.1:$UAS_PORT" >screen.log 2>&1) &
@@ -80,7 +90,7 @@ for rate in $RATES; do
 	att=$((ok + fail))
 	c_sipp=$(cpu "$d/time.txt")
 	pc_sipp=$(awk -v c="$c_sipp" -v n="$att" 'BEGIN { printf "%.4f", n ? 1000 * c / n : 0 }')
-	printf '%-6s %-6s %9s %9s %7s %8s %12s\n' sipp "$rate" "$att" "$ok" "$fail" "$c_sipp" "$pc_sipp"
+	printf '%-6s %-6s %9s %9s %7s %8s %12s %12s\n' sipp "$rate" "$att" "$ok" "$fail" "$c_sipp" "$pc_sipp" "$(per_call $(($(uas_ticks) - u0)) "$att")"
 
 	# pbxlab sim: with the Go runtime's default GOMAXPROCS (one per core), and with GOMAXPROCS=1, the
 	# one thread SIPp runs on (SIM_PROCS, default "default 1")
@@ -101,6 +111,7 @@ calls: {rate: $rate, hold: ${HOLD_MS}ms, duration: ${DURATION}s, max_concurrent:
 audio: {share: 0}
 seed: 1
 SC
+		u0=$(uas_ticks)
 		prof=()
 		if [[ -n ${SIM_CPUPROFILE:-} ]]; then
 			mkdir -p "$SIM_CPUPROFILE"
@@ -115,7 +126,7 @@ SC
 		fail=$((att - ok))
 		c_sim=$(cpu "$d/time.txt")
 		pc_sim=$(awk -v c="$c_sim" -v n="$att" 'BEGIN { printf "%.4f", n ? 1000 * c / n : 0 }')
-		printf '%-6s %-6s %9s %9s %7s %8s %12s\n' "$gen" "$rate" "$att" "$ok" "$fail" "$c_sim" "$pc_sim"
+		printf '%-6s %-6s %9s %9s %7s %8s %12s %12s\n' "$gen" "$rate" "$att" "$ok" "$fail" "$c_sim" "$pc_sim" "$(per_call $(($(uas_ticks) - u0)) "$att")"
 		r=$(awk -v a="$pc_sim" -v b="$pc_sipp" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
 		key=${gen//-/}
 		RATIOS[$key]+="$r "

@@ -26,6 +26,13 @@
 // against 0.71 cores), so a load that narrows below 0.6 cores comes to less
 // than 0.6 of the one core, far from Widen: the two cannot flap.
 //
+// A collection of a large heap is the other reason to widen (gc.go): on
+// one processor the runtime marks with a fractional worker that holds the
+// processor for up to ~10 ms at a time. With a heap goal of at least
+// GCHeap (64 MiB) and the heap within GCAhead (80 %) of it, the Controller
+// widens to Max until the collection completes (at most GCWait, 10 s),
+// and the load does not narrow it meanwhile.
+//
 // GOMAXPROCS is per process: one Controller per process, started by the
 // command that owns it (cmd/pbxlab serve and sim), never by a library.
 package procs
@@ -67,6 +74,16 @@ type Config struct {
 	Narrow float64
 	// NarrowAfter is how long the use must stay below Narrow.
 	NarrowAfter time.Duration
+	// GCHeap is the smallest heap goal (bytes) at which a collection near
+	// on one processor raises GOMAXPROCS to Max until it completes (gc.go;
+	// default DefaultGCHeap, 64 MiB; negative: never).
+	GCHeap int64
+	// GCAhead is how near: the heap of objects at or above GCAhead times
+	// the goal (default DefaultGCAhead).
+	GCAhead float64
+	// GCWait bounds how long Max is kept for a collection that does not
+	// come (default DefaultGCWait).
+	GCWait time.Duration
 }
 
 // Stats is what a Controller did so far.
@@ -82,11 +99,17 @@ type Controller struct {
 	log   *slog.Logger
 	cpu   func() (time.Duration, bool)
 	set   func(int)
+	heap  func() HeapState
 
 	// Run's state
 	prevCPU time.Duration
 	prevAt  time.Time
 	since   time.Time // start of the current run of periods past the threshold (Widen on one processor, Narrow on Max); zero: none
+	// the collection widening (gc.go)
+	gcWide   bool      // on Max for a collection
+	gcCycles uint64    // collections completed when it widened
+	gcSince  time.Time // when it widened
+	gcSkip   uint64    // collections completed when a wait timed out
 
 	procs   atomic.Int64
 	changes atomic.Uint64
@@ -106,6 +129,9 @@ func WithLogger(l *slog.Logger) Option { return func(p *Controller) { p.log = l 
 func WithRuntime(cpu func() (time.Duration, bool), set func(int)) Option {
 	return func(p *Controller) { p.cpu, p.set = cpu, set }
 }
+
+// WithHeap replaces the runtime's heap figures (tests).
+func WithHeap(heap func() HeapState) Option { return func(p *Controller) { p.heap = heap } }
 
 // New returns a Controller; Run starts it.
 func New(cfg Config, opts ...Option) *Controller {
@@ -127,12 +153,25 @@ func New(cfg Config, opts ...Option) *Controller {
 	if cfg.NarrowAfter <= 0 {
 		cfg.NarrowAfter = DefaultNarrowAfter
 	}
+	if cfg.GCHeap == 0 {
+		cfg.GCHeap = DefaultGCHeap
+	}
+	if cfg.GCAhead <= 0 {
+		cfg.GCAhead = DefaultGCAhead
+	}
+	if cfg.GCWait <= 0 {
+		cfg.GCWait = DefaultGCWait
+	}
 	p := &Controller{cfg: cfg, clock: clock.New(), log: slog.New(slog.DiscardHandler),
 		cpu: processCPU, set: func(n int) { runtime.GOMAXPROCS(n) }}
 	for _, o := range opts {
 		o(p)
 	}
+	if p.heap == nil {
+		p.heap = readHeap()
+	}
 	p.procs.Store(int64(cfg.Max))
+	p.gcSkip = ^uint64(0)
 	return p
 }
 
@@ -163,7 +202,16 @@ func (p *Controller) Run(ctx context.Context) error {
 		if !ok {
 			continue
 		}
-		if n, load := p.observe(p.clock.Now(), cpu); n != 0 {
+		now := p.clock.Now()
+		n, load := p.observe(now, cpu)
+		if p.cfg.GCHeap > 0 {
+			if g := p.gcAhead(now); g != 0 {
+				n = g
+			} else if p.gcWide {
+				n = 0 // on Max for a collection: the load does not narrow it meanwhile
+			}
+		}
+		if n != 0 {
 			p.change(n, load)
 		}
 	}
