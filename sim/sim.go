@@ -88,10 +88,11 @@ func WithClock(c clock.Clock) Option { return func(cfg *config) { cfg.clock = c 
 // DefaultTimerTick is the default of WithTimerTick.
 const DefaultTimerTick = 5 * time.Millisecond
 
-// WithTimerTick sets the grid the run's call timers end on: a call starts,
-// and a signalling-only call hangs up, at the first multiple of d (since
-// the Unix epoch) at or after its planned instant, so the calls due within
-// one tick go out together. 0 keeps every instant exact. Default
+// WithTimerTick sets the grid the run's waits end on: a call starts, a
+// signalling-only call hangs up (and the run's other waits: the calls'
+// duration, a shard's start) at the first multiple of d (since the Unix
+// epoch) at or after its planned instant, so the calls due within one
+// tick go out together. 0 keeps every instant exact. Default
 // DefaultTimerTick (5 ms).
 //
 // Why: on a 2-core VM a datagram that wakes a sleeping receiver costs its

@@ -2,6 +2,7 @@ package procs
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -79,18 +80,8 @@ func TestControllerWidensForACollection(t *testing.T) {
 							i, s.objects/mb, s.goal/mb, s.cycles, s.for_, got, s.want)
 					}
 				}
-				cancel()
-				if err := <-done; err != context.Canceled {
-					t.Fatalf("Run returned %v, want context.Canceled", err)
-				}
-				got := f.changes()
-				if len(got) != len(tc.wantChanges) {
+				if got := stopRun(t, cancel, done, f); !slices.Equal(got, tc.wantChanges) {
 					t.Fatalf("GOMAXPROCS set to %v, want %v", got, tc.wantChanges)
-				}
-				for i := range got {
-					if got[i] != tc.wantChanges[i] {
-						t.Fatalf("GOMAXPROCS set to %v, want %v", got, tc.wantChanges)
-					}
 				}
 			})
 		})

@@ -3,6 +3,7 @@ package procs
 import (
 	"context"
 	"runtime"
+	"slices"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -51,6 +52,17 @@ func (f *fakeLoad) changes() []int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return append([]int(nil), f.sets...)
+}
+
+// stopRun ends a Controller's Run (cancel), checks that it returned
+// context.Canceled and returns every GOMAXPROCS it set.
+func stopRun(t *testing.T, cancel context.CancelFunc, done <-chan error, f *fakeLoad) []int {
+	t.Helper()
+	cancel()
+	if err := <-done; err != context.Canceled {
+		t.Fatalf("Run returned %v, want context.Canceled", err)
+	}
+	return f.changes()
 }
 
 // step is a load held for a while, and the GOMAXPROCS expected after it.
@@ -111,18 +123,9 @@ func TestControllerFollowsTheLoad(t *testing.T) {
 						t.Fatalf("step %d (%.2f cores for %v): procs %d, want %d", i, s.cores, s.for_, got, s.want)
 					}
 				}
-				cancel()
-				if err := <-done; err != context.Canceled {
-					t.Fatalf("Run returned %v, want context.Canceled", err)
-				}
-				got := f.changes()
-				if len(got) != len(tc.wantChanges) {
+				got := stopRun(t, cancel, done, f)
+				if !slices.Equal(got, tc.wantChanges) {
 					t.Fatalf("GOMAXPROCS set to %v, want %v", got, tc.wantChanges)
-				}
-				for i := range got {
-					if got[i] != tc.wantChanges[i] {
-						t.Fatalf("GOMAXPROCS set to %v, want %v", got, tc.wantChanges)
-					}
 				}
 				if st := c.Stats(); st.Procs != 4 || st.Changes != uint64(len(got)) {
 					t.Fatalf("after Run: %+v, want procs 4 and %d changes", st, len(got))
