@@ -30,13 +30,16 @@ type Spec struct {
 
 // Store is one service's settings.
 type Store struct {
-	db   *sql.DB
-	what string
-	put  string
+	db     *sql.DB
+	what   string
+	upsert string
 
-	mu sync.RWMutex
+	// put serialises Puts, so memory ends as the database does; mu guards
+	// on only, so a Get on a call's path never waits for a database write.
+	put sync.Mutex
+	mu  sync.RWMutex
 	// on holds every row of the table; Put changes it after the row is
-	// written, under mu, so a Get never sees a setting the database lacks.
+	// written, so a Get never sees a setting the database lacks.
 	on map[string]bool
 }
 
@@ -51,7 +54,7 @@ CREATE TABLE %s (
 		return nil, fmt.Errorf("%s: %w", sp.What, err)
 	}
 	s := &Store{db: db, what: sp.What, on: map[string]bool{},
-		put: fmt.Sprintf(`INSERT INTO %[1]s(subscriber, %[2]s) VALUES(?, ?)
+		upsert: fmt.Sprintf(`INSERT INTO %[1]s(subscriber, %[2]s) VALUES(?, ?)
 		ON CONFLICT(subscriber) DO UPDATE SET %[2]s = excluded.%[2]s`, sp.Table, sp.Column),
 	}
 	if err := s.load(ctx, fmt.Sprintf(`SELECT subscriber, %s FROM %s`, sp.Column, sp.Table)); err != nil {
@@ -93,11 +96,13 @@ func (s *Store) Get(_ context.Context, subscriber string) (on, ok bool, err erro
 // Put stores subscriber's setting: in the database first, then, if that
 // succeeded, in memory.
 func (s *Store) Put(ctx context.Context, subscriber string, on bool) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, err := s.db.ExecContext(ctx, s.put, subscriber, on); err != nil {
+	s.put.Lock()
+	defer s.put.Unlock()
+	if _, err := s.db.ExecContext(ctx, s.upsert, subscriber, on); err != nil {
 		return fmt.Errorf("set %s of %s: %w", s.what, subscriber, err)
 	}
+	s.mu.Lock()
 	s.on[subscriber] = on
+	s.mu.Unlock()
 	return nil
 }

@@ -3,6 +3,7 @@ package flagstore
 import (
 	"context"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -81,5 +82,48 @@ func TestStoreWritesThrough(t *testing.T) {
 		if err != nil || on != g.on || ok != g.ok {
 			t.Errorf("Get(%s) = %v %v %v, want %v %v", g.sub, on, ok, err, g.on, g.ok)
 		}
+	}
+}
+
+// TestStoreConcurrentPuts: Puts racing for one subscriber, with Gets
+// beside them, leave memory as the database: a store reopened on it reads
+// the same setting.
+func TestStoreConcurrentPuts(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "pbx.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	spec := Spec{Schema: "test", Table: "test_flag", Column: "flag_on", What: "test flag"}
+	st, err := New(ctx, db, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Go(func() {
+			for j := range 20 {
+				if err := st.Put(ctx, "1002", (i+j)%2 == 0); err != nil {
+					t.Error(err)
+					return
+				}
+				if _, ok, _ := st.Get(ctx, "1002"); !ok {
+					t.Error("Get after Put: not set")
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	again, err := New(ctx, db, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mem, _, _ := st.Get(ctx, "1002")
+	disk, ok, _ := again.Get(ctx, "1002")
+	if !ok || mem != disk {
+		t.Fatalf("memory %v, database %v (set %v)", mem, disk, ok)
 	}
 }

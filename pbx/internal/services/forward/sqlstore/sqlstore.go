@@ -36,9 +36,13 @@ CREATE TABLE call_forwards (
 type Store struct {
 	db *sql.DB
 
-	mu sync.RWMutex
+	// put serialises Puts, so memory ends as the database does; mu guards
+	// numbers only, so a Get on a call's path never waits for a database
+	// write.
+	put sync.Mutex
+	mu  sync.RWMutex
 	// numbers holds every row by subscriber and kind; Put changes it after
-	// the row is written, under mu.
+	// the row is written.
 	numbers map[key]string
 }
 
@@ -84,13 +88,15 @@ func (s *Store) Get(_ context.Context, subscriber string, k forward.Kind) (strin
 // Put implements forward.Store: the database first, then, if that
 // succeeded, memory.
 func (s *Store) Put(ctx context.Context, subscriber string, k forward.Kind, number string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.put.Lock()
+	defer s.put.Unlock()
 	_, err := s.db.ExecContext(ctx, `INSERT INTO call_forwards(subscriber, kind, number) VALUES(?, ?, ?)
 		ON CONFLICT(subscriber, kind) DO UPDATE SET number = excluded.number`, subscriber, k.String(), number)
 	if err != nil {
 		return fmt.Errorf("set forward %s of %s: %w", k, subscriber, err)
 	}
+	s.mu.Lock()
 	s.numbers[key{subscriber, k.String()}] = number
+	s.mu.Unlock()
 	return nil
 }
