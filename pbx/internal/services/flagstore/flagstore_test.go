@@ -2,6 +2,7 @@ package flagstore
 
 import (
 	"context"
+	"database/sql"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -10,23 +11,33 @@ import (
 	"pbxlab/pbx/internal/store"
 )
 
+// openDB opens the database at path, closed when the test ends.
+func openDB(ctx context.Context, t *testing.T, path string) *sql.DB {
+	t.Helper()
+	db, err := store.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	return db
+}
+
+// newStore returns a Store of a test table in db.
+func newStore(ctx context.Context, t *testing.T, db *sql.DB) *Store {
+	t.Helper()
+	st, err := New(ctx, db, Spec{Schema: "test", Table: "test_flag", Column: "flag_on", What: "test flag"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
 // TestStore: settings survive reopening the database.
 func TestStore(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	path := filepath.Join(t.TempDir(), "pbx.db")
-	open := func() *Store {
-		db, err := store.Open(ctx, path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = db.Close() })
-		st, err := New(ctx, db, Spec{Schema: "test", Table: "test_flag", Column: "flag_on", What: "test flag"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return st
-	}
+	open := func() *Store { return newStore(ctx, t, openDB(ctx, t, path)) }
 	st := open()
 	for _, p := range []struct {
 		sub string
@@ -54,14 +65,8 @@ func TestStore(t *testing.T) {
 func TestStoreWritesThrough(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "pbx.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := New(ctx, db, Spec{Schema: "test", Table: "test_flag", Column: "flag_on", What: "test flag"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := openDB(ctx, t, filepath.Join(t.TempDir(), "pbx.db"))
+	st := newStore(ctx, t, db)
 	if err := st.Put(ctx, "1002", true); err != nil {
 		t.Fatal(err)
 	}
@@ -91,16 +96,8 @@ func TestStoreWritesThrough(t *testing.T) {
 func TestStoreConcurrentPuts(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "pbx.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
-	spec := Spec{Schema: "test", Table: "test_flag", Column: "flag_on", What: "test flag"}
-	st, err := New(ctx, db, spec)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := openDB(ctx, t, filepath.Join(t.TempDir(), "pbx.db"))
+	st := newStore(ctx, t, db)
 	var wg sync.WaitGroup
 	for i := range 8 {
 		wg.Go(func() {
@@ -117,10 +114,7 @@ func TestStoreConcurrentPuts(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	again, err := New(ctx, db, spec)
-	if err != nil {
-		t.Fatal(err)
-	}
+	again := newStore(ctx, t, db)
 	mem, _, _ := st.Get(ctx, "1002")
 	disk, ok, _ := again.Get(ctx, "1002")
 	if !ok || mem != disk {
