@@ -138,6 +138,7 @@ type Call struct {
 	// incoming
 	dss     *sipgo.DialogServerSession
 	control chan control
+	okSent  chan struct{} // closed once our 2xx has been handed to the transaction (uasBye waits for it)
 
 	media *media
 	rel   relState // 100rel, both directions (prack.go)

@@ -326,3 +326,37 @@ func TestCallOverTCP(t *testing.T) {
 		t.Fatalf("callee end %+v %v", end, err)
 	}
 }
+
+// A callee that hangs up the moment Answer returns sends BYE, not an error:
+// Answer reports the call answered before the 2xx is written, and the BYE
+// waits for it (a features run failed with sipgo's "can not send bye on
+// NON success response" here).
+func TestCalleeHangsUpRightAfterAnswer(t *testing.T) {
+	checkLeaks(t)
+	ctx := testCtx(t, 30*time.Second)
+	agentA := newTestAgent(t, Config{})
+	agentB := newTestAgent(t, Config{})
+	a := newTestPhone(t, agentA, PhoneConfig{Number: "4100"})
+	b, inc := callee(t, agentB, "4101", AnswerMode{Behaviour: Manual})
+	for i := range 40 {
+		call, err := a.DialURI(ctx, b.Contact())
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := incoming(t, ctx, inc)
+		if err := in.Answer(ctx); err != nil {
+			t.Fatalf("call %d: Answer: %v", i, err)
+		}
+		if err := in.Hangup(ctx); err != nil {
+			t.Fatalf("call %d: Hangup right after Answer: %v", i, err)
+		}
+		end, err := call.Wait(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantEnd(t, "caller", end, Remote, ReasonBye, 200)
+		if got := in.End(); got.Err != nil {
+			t.Fatalf("call %d: callee ended with %v", i, got.Err)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package phone
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"net/netip"
 	"time"
@@ -71,6 +72,7 @@ func (p *Phone) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 	c.media = m
 	c.localSDP = local
 	c.dss = dss
+	c.okSent = make(chan struct{})
 	c.invitedAt = a.clock.Now()
 	if err := a.track(c); err != nil {
 		closeMedia(m)
@@ -161,6 +163,11 @@ func (c *Call) ring(mode AnswerMode, far *sdpneg.Session) {
 // uasBye sends BYE on an answered incoming call (RFC 3261 §15.1.1): to
 // the caller's Contact, once our 2xx is acknowledged.
 func (c *Call) uasBye(ctx context.Context) error {
+	select { // the dialog is confirmed only once the 2xx is on its way
+	case <-c.okSent:
+	case <-ctx.Done():
+		return fmt.Errorf("bye before the 2xx was sent: %w", ctx.Err())
+	}
 	inv := c.dss.InviteRequest
 	target := inv.Recipient
 	if ct := inv.Contact(); ct != nil {
@@ -200,7 +207,9 @@ func (c *Call) answerNow(far *sdpneg.Session) {
 	}
 	ok := sip.NewSDPResponseFromRequest(c.dss.InviteRequest, c.localSDP)
 	c.answerTimer(c.dss.InviteRequest, ok)
-	if err := c.dss.WriteResponse(ok); err != nil {
+	err := c.dss.WriteResponse(ok)
+	close(c.okSent) // the call is Answered since setAnswered: a Hangup may be waiting for this 2xx
+	if err != nil {
 		if c.State() == Ended {
 			return
 		}
