@@ -40,7 +40,8 @@
 # servers; the figures compare the two servers on this machine at one
 # moment, they are not capacity numbers. About 15 minutes on 2 cores;
 # BENCH_QUICK=1 shrinks every step for a smoke run; each variable above
-# can be set in the environment.
+# can be set in the environment, and PBXLAB_BIN runs that binary instead
+# of building bin/pbxlab (an older build against the same load).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -133,8 +134,14 @@ start_uas() {
 	printf -v "UAS_PID_$1" '%s' "$!"
 }
 
-log "building bin/pbxlab"
-(cd "$ROOT" && go build -o bin/pbxlab ./cmd/pbxlab)
+if [[ -n ${PBXLAB_BIN:-} ]]; then
+	BIN=$PBXLAB_BIN
+	log "pbxlab: $BIN (PBXLAB_BIN)"
+else
+	BIN=$ROOT/bin/pbxlab
+	log "building bin/pbxlab"
+	(cd "$ROOT" && go build -o bin/pbxlab ./cmd/pbxlab)
+fi
 USERS=$(write_users)
 # the local port of every registering SIPp: the fixed-rate REGISTERs refresh the storm's bindings
 REG_PORT=$(free_port 20000 12768)
@@ -174,7 +181,7 @@ trusted_peers:
   - name: sipp
     address: 127.0.0.2
 EOF
-setsid "$ROOT/bin/pbxlab" serve --config "$WORK/pbxlab.yaml" --store "$WORK/pbxlab.db" >"$WORK/pbxlab.out" 2>"$WORK/pbxlab.log" &
+setsid "$BIN" serve --config "$WORK/pbxlab.yaml" --store "$WORK/pbxlab.db" >"$WORK/pbxlab.out" 2>"$WORK/pbxlab.log" &
 PID_pbxlab=$!
 PGIDS+=("$PID_pbxlab")
 PORT_kamailio=$(free_port)

@@ -84,6 +84,7 @@ func newMetrics(s *Server) *metrics {
 	)
 	m.reg.MustRegister(s.memoryCollectors()...)
 	m.reg.MustRegister(s.sourceLimitCollectors()...)
+	m.reg.MustRegister(s.storeCollectors()...)
 	m.reg.MustRegister(s.extraCollectors...)
 	for _, st := range []string{"in_use", "draining", "free"} {
 		m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "pbxlab_media_port_pairs",

@@ -2,7 +2,9 @@
 // attempt, inserted at setup (without waiting for the commit) and completed
 // at the end (waiting for it), so a crash leaves a row for every call that
 // was in progress for longer than one group commit (marked INTERRUPTED on
-// the next start) and loses none that ended.
+// the next start) and loses none that ended. Writes for a record whose
+// insert has not run yet change the insert instead (a short call is one
+// INSERT, not an INSERT and two UPDATEs).
 package cdr
 
 import (
@@ -11,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -69,6 +72,23 @@ type Store struct {
 	readOnly bool
 	// commitDelay is the writer's group-commit window (WithCommitDelay).
 	commitDelay time.Duration
+	// postDelay, when set, replaces the writer's wait for a write that
+	// waits (store.WithPostDelay; tests)
+	postDelay time.Duration
+
+	mu sync.Mutex
+	// queued holds the records whose insert is queued and has not run
+	// yet: Answered and Finish change the insert instead of queueing an
+	// UPDATE.
+	queued map[int64]*queuedRow
+}
+
+// queuedRow is a record whose insert Begin queued.
+type queuedRow struct {
+	r Record // guarded by Store.mu while the row is in queued
+	// inserted tells whether the insert ran and succeeded in the group
+	// commit being built (set and read by the writer goroutine only).
+	inserted bool
 }
 
 // Option configures a Store.
@@ -87,6 +107,9 @@ func WithLogger(l *slog.Logger) Option { return func(s *Store) { s.log = l } }
 // WithCommitDelay sets the group-commit window of Finish's writes under
 // load (store.WithCommitDelay; default 0).
 func WithCommitDelay(d time.Duration) Option { return func(s *Store) { s.commitDelay = d } }
+
+// withPostDelay sets how long a posted insert waits for a write that waits.
+func withPostDelay(d time.Duration) Option { return func(s *Store) { s.postDelay = d } }
 
 func schema() store.Schema {
 	return store.Schema{Name: "cdr", Steps: []string{`
@@ -110,7 +133,7 @@ CREATE INDEX cdr_setup ON cdr(setup_ns);
 // Open migrates the CDR table on db and marks rows a crash left
 // IN_PROGRESS as INTERRUPTED, ended at the time of recovery.
 func Open(ctx context.Context, db *sql.DB, opts ...Option) (*Store, error) {
-	s := &Store{db: db, clock: clock.New(), log: slog.New(slog.DiscardHandler)}
+	s := &Store{db: db, clock: clock.New(), log: slog.New(slog.DiscardHandler), queued: make(map[int64]*queuedRow)}
 	for _, o := range opts {
 		o(s)
 	}
@@ -137,7 +160,11 @@ func Open(ctx context.Context, db *sql.DB, opts ...Option) (*Store, error) {
 	if s.st, err = store.Prepare(ctx, db, insertRecord, updateAnswer, updateFinish); err != nil {
 		return nil, fmt.Errorf("open cdr: %w", err)
 	}
-	s.b = store.NewBatcher(db, store.WithBatcherLogger(s.log), store.WithCommitDelay(s.commitDelay))
+	bopts := []store.BatcherOption{store.WithBatcherLogger(s.log), store.WithCommitDelay(s.commitDelay)}
+	if s.postDelay > 0 {
+		bopts = append(bopts, store.WithPostDelay(s.postDelay))
+	}
+	s.b = store.NewBatcher(db, bopts...)
 	return s, nil
 }
 
@@ -166,14 +193,41 @@ func (s *Store) Begin(ctx context.Context, r Record) (int64, error) {
 		r.Disposition = InProgress
 	}
 	id := s.lastID.Add(1)
+	rw := &queuedRow{r: r}
+	s.mu.Lock()
+	s.queued[id] = rw
+	s.mu.Unlock()
 	err := s.b.Post(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		// from here on Answered and Finish write UPDATEs, queued after
+		// this Op; a group commit run again after a rollback runs it
+		// again with the same record
+		s.mu.Lock()
+		r := rw.r
+		delete(s.queued, id)
+		s.mu.Unlock()
 		_, err := s.st.Exec(ctx, tx, insertRecord, id, r.CallID, r.Caller, r.Dialled, r.Callee, ns(r.Setup), ns(r.Answer), ns(r.End), r.Disposition, r.Cause, r.Reason)
+		rw.inserted = err == nil
 		return err
 	})
 	if err != nil {
+		s.mu.Lock()
+		delete(s.queued, id)
+		s.mu.Unlock()
 		return 0, fmt.Errorf("begin cdr %s: %w", r.CallID, err)
 	}
 	return id, nil
+}
+
+// amend changes the queued insert of record id with f and reports
+// whether there was one (false: the insert ran, write an UPDATE).
+func (s *Store) amend(id int64, f func(*Record)) (*queuedRow, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rw, ok := s.queued[id]
+	if ok {
+		f(&rw.r)
+	}
+	return rw, ok
 }
 
 // Answered sets the answer time of record id. It queues the write and
@@ -186,6 +240,13 @@ func (s *Store) Begin(ctx context.Context, r Record) (int64, error) {
 func (s *Store) Answered(ctx context.Context, id int64, at time.Time) error {
 	if s.b == nil {
 		return fmt.Errorf("answer cdr %d: %w", id, ErrReadOnly)
+	}
+	if _, ok := s.amend(id, func(r *Record) {
+		if r.End.IsZero() { // as updateAnswer: a finished record keeps its own
+			r.Answer = at
+		}
+	}); ok {
+		return nil
 	}
 	err := s.b.Post(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		_, err := s.st.Exec(ctx, tx, updateAnswer, ns(at), id)
@@ -212,6 +273,21 @@ func (s *Store) Flush(ctx context.Context) error {
 func (s *Store) Finish(ctx context.Context, id int64, r Record) error {
 	if s.b == nil {
 		return fmt.Errorf("finish cdr %d: %w", id, ErrReadOnly)
+	}
+	if rw, ok := s.amend(id, func(q *Record) {
+		q.Callee, q.Answer, q.End, q.Disposition, q.Cause, q.Reason = r.Callee, r.Answer, r.End, r.Disposition, r.Cause, r.Reason
+	}); ok {
+		// the insert now carries the outcome: wait for its commit
+		err := s.b.Do(ctx, func(context.Context, *sql.Tx) error {
+			if !rw.inserted {
+				return ErrNoRecord
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("finish cdr %d: %w", id, err)
+		}
+		return nil
 	}
 	err := s.b.Do(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := s.st.Exec(ctx, tx, updateFinish, r.Callee, ns(r.Answer), ns(r.End), r.Disposition, r.Cause, r.Reason, id)

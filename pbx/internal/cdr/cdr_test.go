@@ -15,7 +15,7 @@ import (
 
 var update = flag.Bool("update", false, "rewrite golden files")
 
-func open(t *testing.T, path string, c clock.Clock) *Store {
+func open(t *testing.T, path string, c clock.Clock, opts ...Option) *Store {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -23,7 +23,7 @@ func open(t *testing.T, path string, c clock.Clock) *Store {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := Open(ctx, db, WithClock(c))
+	s, err := Open(ctx, db, append([]Option{WithClock(c)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,5 +186,76 @@ func TestBeginIdsContinueAfterReopen(t *testing.T) {
 	}
 	if err := s2.Finish(ctx, id, Record{CallID: "d", Setup: t0, End: t0.Add(time.Second), Disposition: Failed, Cause: 404}); err != nil {
 		t.Errorf("Finish of a record whose Begin was not awaited: %v", err)
+	}
+}
+
+// A call that ends before its insert ran is one INSERT carrying the whole
+// record; one whose insert ran gets its UPDATEs. Either way the row is the
+// same.
+func TestWritesBeforeTheInsertChangeTheInsert(t *testing.T) {
+	ctx := context.Background()
+	// the insert waits for a write that waits however slow this test runs
+	s := open(t, filepath.Join(t.TempDir(), "cdr.db"), clock.NewFake(t0), withPostDelay(time.Hour))
+	want := Record{CallID: "short", Caller: "1000", Dialled: "1001", Callee: "1001", Setup: t0,
+		Answer: t0.Add(time.Second), End: t0.Add(2 * time.Second), Disposition: Answered, Cause: 200, Reason: "BYE"}
+	// the insert is posted and waits (postDelay) for a write that waits
+	short, err := s.Begin(ctx, Record{CallID: want.CallID, Caller: want.Caller, Dialled: want.Dialled, Setup: want.Setup})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Answered(ctx, short, want.Answer); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Finish(ctx, short, want); err != nil {
+		t.Fatal(err)
+	}
+	if st := s.Stats(); st.Commits != 1 || st.Ops != 2 {
+		t.Errorf("short call: %d commits of %d Ops, want 1 of 2 (the insert and Finish's wait, no UPDATE)", st.Commits, st.Ops)
+	}
+
+	long, err := s.Begin(ctx, Record{CallID: "long", Caller: "1000", Dialled: "1001", Setup: t0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Flush(ctx); err != nil { // the insert ran: later writes are UPDATEs
+		t.Fatal(err)
+	}
+	if err := s.Answered(ctx, long, want.Answer); err != nil {
+		t.Fatal(err)
+	}
+	w := want
+	w.CallID = "long"
+	if err := s.Finish(ctx, long, w); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := s.List(ctx, Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 2 {
+		t.Fatalf("%d records, want 2", len(recs))
+	}
+	for i, r := range recs {
+		w := want
+		w.ID, w.CallID = r.ID, r.CallID
+		if r != w {
+			t.Errorf("record %d = %+v\nwant %+v", i, r, w)
+		}
+	}
+	// a late answer never rewrites a finished record, queued or not
+	late, err := s.Begin(ctx, Record{CallID: "late", Caller: "1000", Dialled: "1001", Setup: t0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w = want
+	w.CallID = "late"
+	if err := s.Finish(ctx, late, w); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Answered(ctx, late, t0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if recs, err = s.List(ctx, Filter{}); err != nil || len(recs) != 3 || !recs[2].Answer.Equal(want.Answer) {
+		t.Fatalf("late answer: %v %+v", err, recs)
 	}
 }

@@ -54,6 +54,9 @@ func NewSQLStore(ctx context.Context, db *sql.DB, opts ...store.BatcherOption) (
 	return &SQLStore{db: db, b: store.NewBatcher(db, opts...), st: st}, nil
 }
 
+// Stats returns the group-commit writer's counters.
+func (s *SQLStore) Stats() store.Stats { return s.b.Stats() }
+
 // Close stops the writer after committing queued writes.
 func (s *SQLStore) Close() error { return errors.Join(s.b.Close(), s.st.Close()) }
 
