@@ -19,6 +19,7 @@ type Conn struct {
 	// zones caches IPv6 zones both ways (uint32 scope -> name, name ->
 	// uint32), so a link-local peer costs no interface lookup per datagram
 	zones sync.Map
+	ops   sync.Pool // *op
 }
 
 func newConn(uc *net.UDPConn) (*Conn, error) {
@@ -34,7 +35,7 @@ func newConn(uc *net.UDPConn) (*Conn, error) {
 	if serr != nil {
 		return nil, serr
 	}
-	c := &Conn{UDPConn: uc, rc: rc}
+	c := &Conn{UDPConn: uc, rc: rc, ops: sync.Pool{New: newOp}}
 	switch sa.(type) {
 	case *syscall.SockaddrInet4:
 	case *syscall.SockaddrInet6:
@@ -47,71 +48,101 @@ func newConn(uc *net.UDPConn) (*Conn, error) {
 
 // ReadFrom reads one datagram into b, as net.UDPConn.ReadFrom does.
 func (c *Conn) ReadFrom(b []byte) (int, net.Addr, error) {
-	var (
-		rsa  syscall.RawSockaddrAny
-		n    int
-		rerr error
-	)
-	var empty [1]byte
-	p := unsafe.Pointer(&empty[0])
-	if len(b) > 0 {
-		p = unsafe.Pointer(&b[0])
-	}
-	err := c.rc.Read(func(fd uintptr) bool {
-		for {
-			alen := uint32(syscall.SizeofSockaddrAny)
-			r, _, e := syscall.RawSyscall6(syscall.SYS_RECVFROM, fd, uintptr(p), uintptr(len(b)), 0,
-				uintptr(unsafe.Pointer(&rsa)), uintptr(unsafe.Pointer(&alen)))
-			if e != syscall.EINTR {
-				return done("recvfrom", r, e, &n, &rerr)
-			}
-		}
-	})
+	op := c.ops.Get().(*op)
+	defer c.ops.Put(op)
+	op.set(b)
+	err := c.rc.Read(op.recv)
+	n := op.n
 	if err == nil {
-		err = rerr
+		err = op.err
 	}
+	var from *net.UDPAddr
+	if err == nil {
+		from = c.fromSockaddr(&op.rsa)
+	}
+	op.clear()
 	if err != nil {
 		return 0, nil, &net.OpError{Op: "read", Net: c.network(), Source: c.LocalAddr(), Err: err}
 	}
-	return n, c.fromSockaddr(&rsa), nil
+	return n, from, nil
 }
 
-// WriteTo writes b as one datagram to addr, a *net.UDPAddr, as
-// net.UDPConn.WriteTo does.
+// WriteTo sends b to addr (a *net.UDPAddr), as net.UDPConn.WriteTo does.
 func (c *Conn) WriteTo(b []byte, addr net.Addr) (int, error) {
 	ua, ok := addr.(*net.UDPAddr)
 	if !ok || ua == nil {
 		return 0, &net.OpError{Op: "write", Net: c.network(), Source: c.LocalAddr(), Addr: addr, Err: syscall.EINVAL}
 	}
-	sa, alen, err := c.sockaddr(ua)
+	op := c.ops.Get().(*op)
+	defer c.ops.Put(op)
+	alen, err := c.sockaddr(ua, &op.rsa)
 	if err != nil {
 		return 0, &net.OpError{Op: "write", Net: c.network(), Source: c.LocalAddr(), Addr: addr, Err: err}
 	}
-	var empty [1]byte
-	p := unsafe.Pointer(&empty[0])
-	if len(b) > 0 {
-		p = unsafe.Pointer(&b[0])
-	}
-	var (
-		n    int
-		werr error
-	)
-	err = c.rc.Write(func(fd uintptr) bool {
-		for {
-			r, _, e := syscall.RawSyscall6(syscall.SYS_SENDTO, fd, uintptr(p), uintptr(len(b)), 0,
-				uintptr(sa), uintptr(alen))
-			if e != syscall.EINTR {
-				return done("sendto", r, e, &n, &werr)
-			}
-		}
-	})
+	op.set(b)
+	op.alen = uint32(alen)
+	err = c.rc.Write(op.send)
+	n := op.n
 	if err == nil {
-		err = werr
+		err = op.err
 	}
+	op.clear()
 	if err != nil {
 		return n, &net.OpError{Op: "write", Net: c.network(), Source: c.LocalAddr(), Addr: addr, Err: err}
 	}
 	return n, nil
+}
+
+// op is the state of one ReadFrom or WriteTo: the buffer, the peer's
+// address and the result, with the functions RawConn runs bound once, so
+// a datagram costs no allocation for them (Conn.ops reuses ops).
+type op struct {
+	p    unsafe.Pointer // the buffer (empty: a byte of its own)
+	len  int
+	rsa  syscall.RawSockaddrAny
+	alen uint32
+	n    int
+	err  error
+
+	empty      [1]byte
+	recv, send func(fd uintptr) bool
+}
+
+func newOp() any {
+	o := &op{}
+	o.recv, o.send = o.doRecv, o.doSend
+	return o
+}
+
+func (o *op) set(b []byte) {
+	o.p, o.len = unsafe.Pointer(&o.empty[0]), len(b)
+	if len(b) > 0 {
+		o.p = unsafe.Pointer(&b[0])
+	}
+}
+
+// clear drops the caller's buffer and the result before the op is reused.
+func (o *op) clear() { o.p, o.len, o.n, o.err = nil, 0, 0, nil }
+
+func (o *op) doRecv(fd uintptr) bool {
+	for {
+		alen := uint32(syscall.SizeofSockaddrAny)
+		r, _, e := syscall.RawSyscall6(syscall.SYS_RECVFROM, fd, uintptr(o.p), uintptr(o.len), 0,
+			uintptr(unsafe.Pointer(&o.rsa)), uintptr(unsafe.Pointer(&alen)))
+		if e != syscall.EINTR {
+			return done("recvfrom", r, e, &o.n, &o.err)
+		}
+	}
+}
+
+func (o *op) doSend(fd uintptr) bool {
+	for {
+		r, _, e := syscall.RawSyscall6(syscall.SYS_SENDTO, fd, uintptr(o.p), uintptr(o.len), 0,
+			uintptr(unsafe.Pointer(&o.rsa)), uintptr(o.alen))
+		if e != syscall.EINTR {
+			return done("sendto", r, e, &o.n, &o.err)
+		}
+	}
 }
 
 func (c *Conn) network() string { return c.LocalAddr().Network() }
@@ -132,38 +163,41 @@ func done(call string, r uintptr, e syscall.Errno, n *int, err *error) bool {
 	return true
 }
 
-// sockaddr encodes a for the socket's family, returning a pointer to it
-// and its length.
-func (c *Conn) sockaddr(a *net.UDPAddr) (unsafe.Pointer, uintptr, error) {
+// sockaddr encodes a for the socket's family into rsa and returns its
+// length.
+func (c *Conn) sockaddr(a *net.UDPAddr, rsa *syscall.RawSockaddrAny) (uintptr, error) {
 	if a.Port < 0 || a.Port > 0xffff {
-		return nil, 0, syscall.EINVAL
+		return 0, syscall.EINVAL
 	}
 	port := uint16(a.Port>>8) | uint16(a.Port&0xff)<<8 // network byte order
 	ip4 := a.IP.To4()
 	if !c.inet6 {
 		if ip4 == nil {
 			if len(a.IP) != 0 {
-				return nil, 0, ErrFamily
+				return 0, ErrFamily
 			}
 			ip4 = net.IPv4zero.To4() // as the net package: no IP is the wildcard
 		}
-		sa := &syscall.RawSockaddrInet4{Family: syscall.AF_INET, Port: port}
+		sa := (*syscall.RawSockaddrInet4)(unsafe.Pointer(rsa))
+		*sa = syscall.RawSockaddrInet4{Family: syscall.AF_INET, Port: port}
 		copy(sa.Addr[:], ip4)
-		return unsafe.Pointer(sa), syscall.SizeofSockaddrInet4, nil
+		return syscall.SizeofSockaddrInet4, nil
 	}
-	sa := &syscall.RawSockaddrInet6{Family: syscall.AF_INET6, Port: port}
+	sa := (*syscall.RawSockaddrInet6)(unsafe.Pointer(rsa))
+	*sa = syscall.RawSockaddrInet6{Family: syscall.AF_INET6, Port: port}
 	switch {
 	case ip4 != nil:
-		copy(sa.Addr[:], net.IPv4(ip4[0], ip4[1], ip4[2], ip4[3]).To16()) // v4-mapped
+		sa.Addr[10], sa.Addr[11] = 0xff, 0xff // v4-mapped
+		copy(sa.Addr[12:], ip4)
 	case len(a.IP) == 0:
 		// the wildcard ::
 	case len(a.IP) == net.IPv6len:
 		copy(sa.Addr[:], a.IP)
 		sa.Scope_id = c.zoneIndex(a.Zone)
 	default:
-		return nil, 0, syscall.EINVAL
+		return 0, syscall.EINVAL
 	}
-	return unsafe.Pointer(sa), syscall.SizeofSockaddrInet6, nil
+	return syscall.SizeofSockaddrInet6, nil
 }
 
 // fromSockaddr decodes the source address of a datagram.
@@ -171,7 +205,12 @@ func (c *Conn) fromSockaddr(rsa *syscall.RawSockaddrAny) *net.UDPAddr {
 	switch rsa.Addr.Family {
 	case syscall.AF_INET:
 		sa := (*syscall.RawSockaddrInet4)(unsafe.Pointer(rsa))
-		return &net.UDPAddr{IP: net.IPv4(sa.Addr[0], sa.Addr[1], sa.Addr[2], sa.Addr[3]), Port: portOf(sa.Port)}
+		// one allocation for the address and its IP (net.IPv4's 16-byte form)
+		a := &udpAddr4{}
+		a.ip[10], a.ip[11] = 0xff, 0xff
+		copy(a.ip[12:], sa.Addr[:])
+		a.UDPAddr = net.UDPAddr{IP: a.ip[:], Port: portOf(sa.Port)}
+		return &a.UDPAddr
 	case syscall.AF_INET6:
 		sa := (*syscall.RawSockaddrInet6)(unsafe.Pointer(rsa))
 		ip := make(net.IP, net.IPv6len)
@@ -179,6 +218,12 @@ func (c *Conn) fromSockaddr(rsa *syscall.RawSockaddrAny) *net.UDPAddr {
 		return &net.UDPAddr{IP: ip, Port: portOf(sa.Port), Zone: c.zoneName(sa.Scope_id)}
 	}
 	return nil
+}
+
+// udpAddr4 is a source address with the bytes of its IP.
+type udpAddr4 struct {
+	net.UDPAddr
+	ip [net.IPv6len]byte
 }
 
 func portOf(p uint16) int { return int(p>>8) | int(p&0xff)<<8 }

@@ -909,7 +909,7 @@ func (h *ViaHeader) String() string {
 func (h *ViaHeader) StringWrite(buffer io.StringWriter) {
 	buffer.WriteString(h.Name())
 	buffer.WriteString(": ")
-	buffer.WriteString(h.Value())
+	h.valueStringWrite(buffer) // pbxlab patch: was buffer.WriteString(h.Value())
 }
 
 func (h *ViaHeader) Name() string { return "Via" }
