@@ -16,8 +16,10 @@ import (
 // the queue is empty again.
 type executor struct {
 	mu      sync.Mutex
-	q       []func()
+	q       []func() // q[head:] is waiting; emptied, the array is reused
+	head    int
 	running bool
+	drainFn func()       // e.drain, bound once (a method value allocates)
 	pool    *gopool.Pool // the Manager's (Manager.open)
 	onPanic func(r any, stack []byte)
 }
@@ -31,8 +33,11 @@ func (e *executor) post(f func()) {
 		return
 	}
 	e.running = true
+	if e.drainFn == nil {
+		e.drainFn = e.drain
+	}
 	e.mu.Unlock()
-	e.pool.Go(e.drain)
+	e.pool.Go(e.drainFn)
 }
 
 // run queues f and waits until it has run.
@@ -48,14 +53,15 @@ func (e *executor) run(f func()) {
 func (e *executor) drain() {
 	for {
 		e.mu.Lock()
-		if len(e.q) == 0 {
+		if e.head == len(e.q) {
+			e.q, e.head = e.q[:0], 0
 			e.running = false
 			e.mu.Unlock()
 			return
 		}
-		f := e.q[0]
-		e.q[0] = nil
-		e.q = e.q[1:]
+		f := e.q[e.head]
+		e.q[e.head] = nil
+		e.head++
 		e.mu.Unlock()
 		e.safe(f)
 	}

@@ -136,21 +136,28 @@ func (l *Leg) request(tok sipx.BranchToken, method sip.RequestMethod, seq uint32
 	if maxForwards < 0 {
 		maxForwards = 70
 	}
-	mf := sip.MaxForwardsHeader(maxForwards)
-	req.AppendHeader(&mf)
+	h := &requestHeaders{ // one allocation for the headers of the dialog
+		mf:   sip.MaxForwardsHeader(maxForwards),
+		from: sip.FromHeader{DisplayName: l.localName, Address: *l.local.Clone()},
+		to:   sip.ToHeader{DisplayName: l.remoteName, Address: *l.remote.Clone()},
+		cid:  sip.CallIDHeader(l.callID),
+		cseq: sip.CSeqHeader{SeqNo: seq, MethodName: method},
+		ct:   sip.ContentTypeHeader(contentType),
+	}
+	req.AppendHeader(&h.mf)
 	for _, r := range l.routeSet {
 		req.AppendHeader(&sip.RouteHeader{Address: *r.Clone()})
 	}
-	from := &sip.FromHeader{DisplayName: l.localName, Address: *l.local.Clone(), Params: sip.HeaderParams{{K: "tag", V: l.localTag}}}
-	req.AppendHeader(from)
-	to := &sip.ToHeader{DisplayName: l.remoteName, Address: *l.remote.Clone()}
+	h.fromTag[0] = sip.HeaderKV{K: "tag", V: l.localTag}
+	h.from.Params = h.fromTag[:]
+	req.AppendHeader(&h.from)
 	if l.remoteTag != "" {
-		to.Params = sip.HeaderParams{{K: "tag", V: l.remoteTag}}
+		h.toTag[0] = sip.HeaderKV{K: "tag", V: l.remoteTag}
+		h.to.Params = h.toTag[:]
 	}
-	req.AppendHeader(to)
-	cid := sip.CallIDHeader(l.callID)
-	req.AppendHeader(&cid)
-	req.AppendHeader(&sip.CSeqHeader{SeqNo: seq, MethodName: method})
+	req.AppendHeader(&h.to)
+	req.AppendHeader(&h.cid)
+	req.AppendHeader(&h.cseq)
 	if isTargetRefresh(method) {
 		req.AppendHeader(l.via.Contact(l.contactUser))
 	}
@@ -158,12 +165,22 @@ func (l *Leg) request(tok sipx.BranchToken, method sip.RequestMethod, seq uint32
 		req.AppendHeader(sip.NewHeader("Allow", sipx.Allowed))
 	}
 	if len(body) > 0 {
-		ct := sip.ContentTypeHeader(contentType)
-		req.AppendHeader(&ct)
+		req.AppendHeader(&h.ct)
 	}
 	req.SetBody(body)
 	l.via.Prepare(req, l.dest)
 	return req
+}
+
+// requestHeaders are the headers Leg.request builds, allocated together.
+type requestHeaders struct {
+	mf             sip.MaxForwardsHeader
+	from           sip.FromHeader
+	to             sip.ToHeader
+	cid            sip.CallIDHeader
+	cseq           sip.CSeqHeader
+	ct             sip.ContentTypeHeader
+	fromTag, toTag [1]sip.HeaderKV
 }
 
 // sibling returns a new UAC leg for another To tag of the same INVITE (an

@@ -37,7 +37,7 @@ func inDialogOnly(m sip.RequestMethod) bool {
 }
 
 // singleValued may appear once only (RFC 3261 §7.3.1, RFC 4475 §3.3.8).
-var singleValued = []string{"Call-ID", "From", "To", "CSeq", "Max-Forwards", "Content-Length", "Content-Type"}
+var singleValued = [...]string{"Call-ID", "From", "To", "CSeq", "Max-Forwards", "Content-Length", "Content-Type"}
 
 // bodyMethods are the methods whose body the PBX interprets (SDP).
 var bodyMethods = map[sip.RequestMethod]bool{sip.INVITE: true, sip.UPDATE: true, sip.ACK: true, sip.PRACK: true}
@@ -57,10 +57,8 @@ func validate(req *sip.Request, outOfDialog bool) error {
 	if req.Via() == nil || req.From() == nil || req.To() == nil || req.CallID() == nil || req.CSeq() == nil {
 		return &StatusError{Code: 400, Reason: "Missing Required Header", Err: ErrBadRequest}
 	}
-	for _, name := range singleValued {
-		if n := len(req.GetHeaders(name)); n > 1 {
-			return &StatusError{Code: 400, Reason: "Multiple " + name, Err: ErrBadRequest}
-		}
+	if name := repeated(req); name != "" {
+		return &StatusError{Code: 400, Reason: "Multiple " + name, Err: ErrBadRequest}
 	}
 	if !implemented[req.Method] && !(inDialogOnly(req.Method) && (outOfDialog || tagOf(req.To()) != "")) {
 		allow := sip.NewHeader("Allow", Allowed)
@@ -112,14 +110,38 @@ func acceptsSDP(types []string) bool {
 // headerList returns the comma-separated values of every header called name.
 func headerList(req *sip.Request, name string) []string {
 	var out []string
-	for _, h := range req.GetHeaders(name) {
-		for _, v := range strings.Split(h.Value(), ",") {
+	for _, h := range req.Headers() { // not GetHeaders: it lowers (allocates) every other header's name
+		if !strings.EqualFold(h.Name(), name) {
+			continue
+		}
+		for v := range strings.SplitSeq(h.Value(), ",") {
 			if v = strings.TrimSpace(v); v != "" {
 				out = append(out, v)
 			}
 		}
 	}
 	return out
+}
+
+// repeated returns the first of singleValued that req has more than once,
+// or "", in one pass over its headers without allocating.
+func repeated(req *sip.Request) string {
+	var n [len(singleValued)]int
+	for _, h := range req.Headers() {
+		name := h.Name()
+		for i, sv := range singleValued {
+			if strings.EqualFold(name, sv) {
+				n[i]++
+				break
+			}
+		}
+	}
+	for i, c := range n {
+		if c > 1 {
+			return singleValued[i]
+		}
+	}
+	return ""
 }
 
 // String renders a request for logs without its body.
