@@ -235,7 +235,7 @@ func (hs *headers) GetHeaders(name string) []Header {
 	var hds []Header
 	nameLower := HeaderToLower(name)
 	for _, h := range hs.headerOrder {
-		if HeaderToLower(h.Name()) == nameLower {
+		if asciiEqualLower(h.Name(), nameLower) { // pbxlab patch: was HeaderToLower(h.Name()) == nameLower
 			hds = append(hds, h)
 		}
 	}
@@ -253,12 +253,31 @@ func (hs *headers) GetHeader(name string) Header {
 // getHeader is direct access, name must be lowercase
 func (hs *headers) getHeader(nameLower string) Header {
 	for _, h := range hs.headerOrder {
-		if HeaderToLower(h.Name()) == nameLower {
+		if asciiEqualLower(h.Name(), nameLower) { // pbxlab patch: was HeaderToLower(h.Name()) == nameLower
 			return h
 		}
 	}
 
 	return nil
+}
+
+// asciiEqualLower reports whether ASCIIToLower(s) == lower without
+// allocating the lowered copy (pbxlab patch: HeaderToLower allocates for
+// every header name it does not know, on every lookup).
+func asciiEqualLower(s, lower string) bool {
+	if len(s) != len(lower) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != lower[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // RemoveHeader removes header by name
