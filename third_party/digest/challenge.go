@@ -67,7 +67,8 @@ func ParseChallenge(s string) (*Challenge, error) {
 
 // String returns the foramtted header value
 func (c *Challenge) String() string {
-	var pp []param.Param
+	var room [9]param.Param // pbxlab patch: every parameter below, without growing
+	pp := room[:0]
 	pp = append(pp, param.Param{
 		Key:   "realm",
 		Value: c.Realm,
@@ -123,7 +124,7 @@ func (c *Challenge) String() string {
 			Value: "true",
 		})
 	}
-	return Prefix + param.Format(pp...)
+	return param.FormatPrefix(Prefix, pp...) // pbxlab patch: was Prefix + param.Format(pp...)
 }
 
 // ErrNoChallenge indicates that no WWW-Authenticate headers were found.

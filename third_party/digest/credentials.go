@@ -70,7 +70,8 @@ func ParseCredentials(s string) (*Credentials, error) {
 
 // String formats the credentials into the header format
 func (c *Credentials) String() string {
-	var pp []param.Param
+	var room [11]param.Param // pbxlab patch: every parameter below, without growing
+	pp := room[:0]
 	pp = append(pp,
 		param.Param{
 			Key:   "username",
@@ -138,5 +139,5 @@ func (c *Credentials) String() string {
 		Value: c.Response,
 		Quote: true,
 	})
-	return Prefix + param.Format(pp...)
+	return param.FormatPrefix(Prefix, pp...) // pbxlab patch: was Prefix + param.Format(pp...)
 }

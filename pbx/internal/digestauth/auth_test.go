@@ -2,6 +2,7 @@ package digestauth
 
 import (
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -427,6 +428,39 @@ func TestParseCredentialsPatched(t *testing.T) {
 	for _, bad := range []string{`Digest username="unterminated`, `Digest username`, `Digest username="a" realm="b"`} {
 		if _, err := digest.ParseCredentials(bad); err == nil {
 			t.Errorf("%q: parsed, want an error", bad)
+		}
+	}
+}
+
+// TestFormatPatched pins what third_party/digest's patched formatting
+// (one buffer, quoted values written as they are when strconv.Quote would
+// not change them) writes: upstream's text, Key="strconv.Quote(Value)"
+// joined by ", ", for values that quote as they are and values that do
+// not (quotes, backslashes, control bytes, UTF-8, invalid UTF-8).
+func TestFormatPatched(t *testing.T) {
+	upstream := func(pp ...[2]string) string { // key, value; quoted unless the key is unquoted
+		var parts []string
+		for _, p := range pp {
+			if p[0] == "stale" || p[0] == "algorithm" || p[0] == "nc" {
+				parts = append(parts, p[0]+"="+p[1])
+			} else {
+				parts = append(parts, p[0]+"="+strconv.Quote(p[1]))
+			}
+		}
+		return digest.Prefix + strings.Join(parts, ", ")
+	}
+	for _, v := range []string{"pbxlab", `a"b`, `a\b`, "tab\there", "ré", "\xff", "", strings.Repeat("n", 300)} {
+		ch := digest.Challenge{Realm: v, Nonce: "n" + v, Algorithm: "MD5", QOP: []string{"auth"}, Stale: true}
+		want := upstream([2]string{"realm", v}, [2]string{"nonce", "n" + v}, [2]string{"stale", "true"},
+			[2]string{"algorithm", "MD5"}, [2]string{"qop", "auth"})
+		if got := ch.String(); got != want {
+			t.Errorf("challenge with %q:\n got %s\nwant %s", v, got, want)
+		}
+		if strconv.Quote(v) != `"`+v+`"` {
+			continue // written escaped, as upstream; its parser reads `\t` as "t"
+		}
+		if back, err := digest.ParseChallenge(ch.String()); err != nil || back.Realm != v {
+			t.Errorf("challenge with %q reads back as %+v, %v", v, back, err)
 		}
 	}
 }

@@ -25,15 +25,49 @@ func (p Param) String() string {
 }
 
 // Format formats the parameters to be included in the header
-func Format(pp ...Param) string {
+func Format(pp ...Param) string { return FormatPrefix("", pp...) }
+
+// FormatPrefix is prefix followed by Format(pp...), built in one buffer of
+// the right size (pbxlab patch: Format concatenated a string per parameter
+// and strconv.Quote'd every quoted value; a registrar formats a challenge
+// per REGISTER). The text is the same.
+func FormatPrefix(prefix string, pp ...Param) string {
+	n := len(prefix)
+	for _, p := range pp {
+		n += len(p.Key) + len(p.Value) + 5 // ", " '=' and two quotes
+	}
 	var b strings.Builder
+	b.Grow(n)
+	b.WriteString(prefix)
 	for i, p := range pp {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		b.WriteString(p.String())
+		b.WriteString(p.Key)
+		b.WriteByte('=')
+		switch {
+		case !p.Quote:
+			b.WriteString(p.Value)
+		case quotesAsIs(p.Value):
+			b.WriteByte('"')
+			b.WriteString(p.Value)
+			b.WriteByte('"')
+		default:
+			b.WriteString(strconv.Quote(p.Value))
+		}
 	}
 	return b.String()
+}
+
+// quotesAsIs reports whether strconv.Quote(s) is s between double quotes:
+// printable ASCII without '"' or '\\'.
+func quotesAsIs(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
 }
 
 // Parse parses the header parameters
