@@ -146,14 +146,23 @@ func Digest(chal *Challenge, o Options) (*Credentials, error) {
 }
 
 func hashjoin(h hash.Hash, parts ...string) string {
-	h.Reset()
+	// pbxlab patch: the parts joined in one buffer, which then takes the
+	// sum (upstream converted each part and each ":" to a []byte of its
+	// own, and let Sum allocate): two allocations, the same hash
+	n := len(parts) - 1
+	for _, part := range parts {
+		n += len(part)
+	}
+	buf := make([]byte, 0, max(n, h.Size()))
 	for i, part := range parts {
 		if i > 0 {
-			h.Write([]byte(":"))
+			buf = append(buf, ':')
 		}
-		h.Write([]byte(part))
+		buf = append(buf, part...)
 	}
-	return hex.EncodeToString(h.Sum(nil))
+	h.Reset()
+	h.Write(buf)
+	return hex.EncodeToString(h.Sum(buf[:0]))
 }
 
 func hashbody(h hash.Hash, getbody func() (io.ReadCloser, error)) (string, error) {

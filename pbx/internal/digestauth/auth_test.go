@@ -464,3 +464,35 @@ func TestFormatPatched(t *testing.T) {
 		}
 	}
 }
+
+// TestDigestKnownAnswers pins third_party/digest's patched hash (the parts
+// joined in one buffer) to the RFC examples: RFC 2617 §3.5 (MD5, qop=auth)
+// and RFC 7616 §3.9.1 (SHA-256), and RFC 2069's form without qop.
+func TestDigestKnownAnswers(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		chal digest.Challenge
+		opts digest.Options
+		want string
+	}{
+		{"RFC 2617", digest.Challenge{Realm: "testrealm@host.com", Nonce: "dcd98b7102dd2f0e8b11d0f600bfb0c093", QOP: []string{"auth"}},
+			digest.Options{Method: "GET", URI: "/dir/index.html", Username: "Mufasa", Password: "Circle Of Life", Count: 1, Cnonce: "0a4f113b"},
+			"6629fae49393a05397450978507c4ef1"},
+		{"RFC 7616 SHA-256", digest.Challenge{Realm: "http-auth@example.org", Nonce: "7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v",
+			Algorithm: "SHA-256", QOP: []string{"auth"}, Opaque: "FQhe/qaU925kfnzjCev0ciny7QMkPqMAFRtzCUYo5tdS"},
+			digest.Options{Method: "GET", URI: "/dir/index.html", Username: "Mufasa", Password: "Circle of Life", Count: 1,
+				Cnonce: "f2/wE4q74E6zIJEtWaHKaf5wv/H5QzzpXusqGemxURZJ"},
+			"753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1"},
+		{"RFC 2069", digest.Challenge{Realm: "testrealm@host.com", Nonce: "dcd98b7102dd2f0e8b11d0f600bfb0c093"},
+			digest.Options{Method: "GET", URI: "/dir/index.html", Username: "Mufasa", Password: "CircleOfLife"},
+			"1949323746fe6a43ef61f9606e7febea"},
+	} {
+		cred, err := digest.Digest(&tc.chal, tc.opts)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if cred.Response != tc.want {
+			t.Errorf("%s: response %s, want %s", tc.name, cred.Response, tc.want)
+		}
+	}
+}
