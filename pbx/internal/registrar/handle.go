@@ -104,8 +104,8 @@ func (r *Registrar) handle(ctx context.Context, req *sip.Request) (*status, *sip
 // wellFormed checks the headers a registrar relies on (RFC 4475 §3.3.1,
 // §3.3.8: missing or repeated ones are a 400).
 func wellFormed(req *sip.Request) *status {
-	for _, name := range []string{"To", "From", "Call-ID", "CSeq"} {
-		if n := len(req.GetHeaders(name)); n != 1 {
+	for _, name := range [...]string{"To", "From", "Call-ID", "CSeq"} {
+		if n := headerCount(req, name); n != 1 {
 			return fail(400, "Need Exactly One "+name)
 		}
 	}
@@ -116,6 +116,18 @@ func wellFormed(req *sip.Request) *status {
 		return fail(400, "CSeq Method Mismatch")
 	}
 	return nil
+}
+
+// headerCount counts req's headers called name (any case), without the
+// slice GetHeaders allocates.
+func headerCount(req *sip.Request, name string) int {
+	n := 0
+	for _, h := range req.Headers() {
+		if strings.EqualFold(h.Name(), name) {
+			n++
+		}
+	}
+	return n
 }
 
 // apply performs RFC 3261 §10.3 step 7 for aor under its lock.

@@ -3,9 +3,11 @@ package registrar
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
 	"net/netip"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -226,5 +228,16 @@ func TestConcurrentRegisters(t *testing.T) {
 	all, err := st.All(ctx)
 	if err != nil || len(all) != n {
 		t.Fatalf("%d bindings, %v; want %d", len(all), err, n)
+	}
+}
+
+// stripe is FNV-1a as hash/fnv computes it, so the stripes stay where they were.
+func TestStripeIsFNV1a(t *testing.T) {
+	for _, aor := range []string{"", "1000", "alice", "ünï", strings.Repeat("9", 300)} {
+		h := fnv.New32a()
+		h.Write([]byte(aor))
+		if got, want := stripe(aor), h.Sum32(); got != want {
+			t.Errorf("stripe(%q) = %#x, want %#x", aor, got, want)
+		}
 	}
 }
