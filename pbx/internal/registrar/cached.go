@@ -102,10 +102,26 @@ func (c *Cached) DeleteAOR(ctx context.Context, aor string) error {
 	return c.mem.DeleteAOR(ctx, aor)
 }
 
+// expiredDeleter is a backend that deletes given expired bindings (SQLStore).
+type expiredDeleter interface {
+	DeleteExpired(ctx context.Context, now time.Time, bs []Binding) (int, error)
+}
+
 // Purge implements Store. It needs no lock: a binding refreshed meanwhile
-// has an Expires after now and survives in both places.
+// has an Expires after now and survives in both places. Memory holds what
+// the backend holds (NewCached loaded it, every write goes to both), so a
+// backend that can delete given bindings deletes those memory found
+// expired, by key, instead of searching its table.
 func (c *Cached) Purge(ctx context.Context, now time.Time) (int, error) {
-	n, err := c.back.Purge(ctx, now)
+	var n int
+	var err error
+	if d, ok := c.back.(expiredDeleter); ok {
+		if expired := c.mem.Expired(now); len(expired) > 0 {
+			n, err = d.DeleteExpired(ctx, now, expired)
+		}
+	} else {
+		n, err = c.back.Purge(ctx, now)
+	}
 	if err != nil {
 		return 0, err
 	}

@@ -126,6 +126,21 @@ func (m *MemStore) Purge(_ context.Context, now time.Time) (int, error) {
 	return n, nil
 }
 
+// Expired returns the non-static bindings whose Expires is not after now.
+func (m *MemStore) Expired(now time.Time) []Binding {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	var bs []Binding
+	for _, cur := range m.aors {
+		for _, b := range cur {
+			if !b.Static && !b.Expires.After(now) {
+				bs = append(bs, b)
+			}
+		}
+	}
+	return bs
+}
+
 // All implements Store.
 func (m *MemStore) All(_ context.Context) ([]Binding, error) {
 	m.mu.RLock()

@@ -241,3 +241,48 @@ func TestStripeIsFNV1a(t *testing.T) {
 		}
 	}
 }
+
+// TestCachedPurgeDeletesByKey: the production stack purges by primary key
+// what memory found expired, so the rows are gone from SQLite too (a
+// restart does not bring them back), a row refreshed in the database since
+// stays, and the schema has no index on expires_ns left to maintain.
+func TestCachedPurgeDeletesByKey(t *testing.T) {
+	ctx := testCtx(t)
+	path := filepath.Join(t.TempDir(), "bindings.db")
+	st, closeStack := openStack(t, ctx, path)
+	b := func(aor string, expires time.Duration) Binding {
+		return Binding{AOR: aor, Contact: "sip:" + aor + "@10.0.0.5", Transport: "udp", Expires: t0.Add(expires), Q: 1, CallID: "c", CSeq: 1, UpdatedAt: t0}
+	}
+	if err := st.Put(ctx, b("1000", time.Minute), b("1001", time.Hour), b("1002", time.Minute),
+		Binding{AOR: "3000", Contact: "sip:s", Q: 1, Static: true}); err != nil {
+		t.Fatal(err)
+	}
+	n, err := st.Purge(ctx, t0.Add(2*time.Minute))
+	if err != nil || n != 2 {
+		t.Fatalf("purge: %d, %v; want 2 rows deleted", n, err)
+	}
+	sq := st.(*Cached).back.(*SQLStore)
+	// memory listed 1001 as expired, but the database has it refreshed
+	if k, err := sq.DeleteExpired(ctx, t0.Add(2*time.Minute), []Binding{b("1001", 0)}); err != nil || k != 0 {
+		t.Fatalf("DeleteExpired of a row that has not expired: %d, %v", k, err)
+	}
+	var idx int
+	if err := sq.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'registrar_bindings_expires'`).Scan(&idx); err != nil || idx != 0 {
+		t.Fatalf("index on expires_ns: %d, %v; want dropped", idx, err)
+	}
+	closeStack()
+	st, closeStack = openStack(t, ctx, path)
+	defer closeStack()
+	all, err := st.All(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var aors []string
+	for _, x := range all {
+		aors = append(aors, x.AOR)
+	}
+	slices.Sort(aors)
+	if !slices.Equal(aors, []string{"1001", "3000"}) {
+		t.Fatalf("after purge and restart: %v, want [1001 3000]", aors)
+	}
+}
