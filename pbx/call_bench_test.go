@@ -66,17 +66,26 @@ func BenchmarkCall(b *testing.B) {
 		}
 	}
 	run(200, 0) // warm: pools, goroutines, prepared statements
-	var m0, m1 runtime.MemStats
+	defer meterProcess(b)()
+	run(b.N, 1000)
+}
+
+// meterProcess resets b's timer and returns the function that stops it
+// and reports the process's allocations, bytes and CPU time per op since.
+func meterProcess(b *testing.B) (report func()) {
+	var m0 runtime.MemStats
 	runtime.ReadMemStats(&m0)
 	cpu0 := processCPU(b)
 	b.ResetTimer()
-	run(b.N, 1000)
-	b.StopTimer()
-	cpu := processCPU(b) - cpu0
-	runtime.ReadMemStats(&m1)
-	b.ReportMetric(float64(m1.Mallocs-m0.Mallocs)/float64(b.N), "proc-allocs/op")
-	b.ReportMetric(float64(m1.TotalAlloc-m0.TotalAlloc)/float64(b.N), "proc-B/op")
-	b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
+	return func() {
+		b.StopTimer()
+		cpu := processCPU(b) - cpu0
+		var m1 runtime.MemStats
+		runtime.ReadMemStats(&m1)
+		b.ReportMetric(float64(m1.Mallocs-m0.Mallocs)/float64(b.N), "proc-allocs/op")
+		b.ReportMetric(float64(m1.TotalAlloc-m0.TotalAlloc)/float64(b.N), "proc-B/op")
+		b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
+	}
 }
 
 // callUAC acknowledges each INVITE's 200 and ends the call with BYE at

@@ -32,6 +32,18 @@ func startPBX(t *testing.T, tweak func(*config.Config), o pbxtest.Options) *pbxt
 	return in
 }
 
+// startPBXAdmin runs the demo configuration with the admin listener on a
+// free loopback port and returns it with the listener's base URL.
+func startPBXAdmin(t *testing.T) (*pbxtest.Instance, string) {
+	t.Helper()
+	in := startPBX(t, func(c *config.Config) { c.Admin.Listen = "127.0.0.1:0" }, pbxtest.Options{})
+	admin, ok := in.AdminAddr()
+	if !ok {
+		t.Fatal("no admin listener")
+	}
+	return in, "http://" + admin.String()
+}
+
 // testPhone is a simulated phone that records every incoming call.
 type testPhone struct {
 	*phone.Phone

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"pbxlab/pbx/config"
-	"pbxlab/pbx/pbxtest"
 )
 
 // TestMemoryReleaseMetrics: the returner of memory.release_when_quiet
@@ -18,12 +17,8 @@ func TestMemoryReleaseMetrics(t *testing.T) {
 	if !config.Defaults().Memory.ReleaseWhenQuiet {
 		t.Error("memory.release_when_quiet is off by default")
 	}
-	in := startPBX(t, func(c *config.Config) { c.Admin.Listen = "127.0.0.1:0" }, pbxtest.Options{})
-	admin, ok := in.AdminAddr()
-	if !ok {
-		t.Fatal("no admin listener")
-	}
-	_, _, body := httpGet(ctx, t, "http://"+admin.String()+"/metrics")
+	_, base := startPBXAdmin(t)
+	_, _, body := httpGet(ctx, t, base+"/metrics")
 	for _, want := range []string{"pbxlab_memory_releases_total 0\n", "pbxlab_memory_released_bytes_total 0\n"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("metrics lack %q", want)

@@ -2,7 +2,6 @@ package pbx_test
 
 import (
 	"context"
-	"runtime"
 	"strconv"
 	"sync/atomic"
 	"testing"
@@ -55,20 +54,12 @@ func BenchmarkRegister(b *testing.B) {
 	for range 2 * len(phones) { // warm: every binding exists, pools grown
 		register()
 	}
-	var m0, m1 runtime.MemStats
-	runtime.ReadMemStats(&m0)
-	cpu0 := processCPU(b)
-	b.ResetTimer()
+	report := meterProcess(b)
 	b.SetParallelism(5) // 10 registrations in flight on 2 CPUs
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			register()
 		}
 	})
-	b.StopTimer()
-	cpu := processCPU(b) - cpu0
-	runtime.ReadMemStats(&m1)
-	b.ReportMetric(float64(m1.Mallocs-m0.Mallocs)/float64(b.N), "proc-allocs/op")
-	b.ReportMetric(float64(m1.TotalAlloc-m0.TotalAlloc)/float64(b.N), "proc-B/op")
-	b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
+	report()
 }

@@ -10,8 +10,6 @@ import (
 
 	"github.com/emiago/sipgo/sip"
 
-	"pbxlab/pbx/config"
-	"pbxlab/pbx/pbxtest"
 )
 
 // TestNonInviteRequestsReplayed: OPTIONS and the in-dialog methods (here an
@@ -22,11 +20,7 @@ import (
 func TestNonInviteRequestsReplayed(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	in := startPBX(t, func(c *config.Config) { c.Admin.Listen = "127.0.0.1:0" }, pbxtest.Options{})
-	admin, ok := in.AdminAddr()
-	if !ok {
-		t.Fatal("no admin listener")
-	}
+	in, base := startPBXAdmin(t)
 	uac, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {
 		t.Fatal(err)
@@ -69,7 +63,7 @@ func TestNonInviteRequestsReplayed(t *testing.T) {
 		if first != again {
 			t.Errorf("%s: the retransmission was answered otherwise:\n%s\n---\n%s", c.method, first, again)
 		}
-		_, _, body := httpGet(ctx, t, "http://"+admin.String()+"/metrics")
+		_, _, body := httpGet(ctx, t, base+"/metrics")
 		want := fmt.Sprintf("pbxlab_sip_replayed_responses %d", i+1)
 		if !strings.Contains(body, want+"\n") {
 			t.Errorf("after %s: metrics lack %q", c.method, want)

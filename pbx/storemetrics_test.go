@@ -9,8 +9,6 @@ import (
 	"time"
 
 	"pbxlab/pbx"
-	"pbxlab/pbx/config"
-	"pbxlab/pbx/pbxtest"
 	"pbxlab/sim/phone"
 )
 
@@ -20,11 +18,7 @@ import (
 func TestStoreMetrics(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	in := startPBX(t, func(c *config.Config) { c.Admin.Listen = "127.0.0.1:0" }, pbxtest.Options{})
-	admin, ok := in.AdminAddr()
-	if !ok {
-		t.Fatal("no admin listener")
-	}
+	in, base := startPBXAdmin(t)
 	counter := func(body, name, writer string) float64 {
 		t.Helper()
 		re := regexp.MustCompile(fmt.Sprintf(`(?m)^%s\{writer="%s"\} (\S+)$`, name, writer))
@@ -38,7 +32,7 @@ func TestStoreMetrics(t *testing.T) {
 		}
 		return v
 	}
-	_, _, before := httpGet(ctx, t, "http://"+admin.String()+"/metrics")
+	_, _, before := httpGet(ctx, t, base+"/metrics")
 	ps := registered(ctx, t, in.Target(), phone.Config{}, "1000", "1001")
 	c, callee := talk(ctx, t, ps["1000"], ps["1001"])
 	if err := c.Hangup(ctx); err != nil {
@@ -48,7 +42,7 @@ func TestStoreMetrics(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitCDRs(ctx, t, in, func(rs []pbx.CDR) bool { return len(rs) == 1 && !rs[0].End.IsZero() })
-	_, _, after := httpGet(ctx, t, "http://"+admin.String()+"/metrics")
+	_, _, after := httpGet(ctx, t, base+"/metrics")
 	for _, w := range []string{"bindings", "cdr"} {
 		commits := counter(after, "pbxlab_store_commits_total", w) - counter(before, "pbxlab_store_commits_total", w)
 		writes := counter(after, "pbxlab_store_writes_total", w) - counter(before, "pbxlab_store_writes_total", w)
