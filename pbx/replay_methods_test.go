@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/emiago/sipgo/sip"
-
 )
 
 // TestNonInviteRequestsReplayed: OPTIONS and the in-dialog methods (here an
