@@ -6,11 +6,12 @@ import (
 	"net"
 	"runtime"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
+
+	"pbxlab/internal/procs"
 )
 
 // BenchmarkCall is the in-process twin of bench's fixed-rate call phase,
@@ -119,12 +120,11 @@ func callUAC(c *net.UDPConn, done *atomic.Int64) {
 	})
 }
 
-// processCPU is the user+system CPU time of this process so far.
+// processCPU is the process's user and system CPU time so far (procs.ProcessCPU).
 func processCPU(b *testing.B) time.Duration {
-	b.Helper()
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
+	t, ok := procs.ProcessCPU()
+	if !ok {
+		b.Skip("the process's CPU time is unknown on this system")
 	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	return t
 }

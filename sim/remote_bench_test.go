@@ -3,10 +3,10 @@ package sim
 import (
 	"context"
 	"net/netip"
-	"syscall"
 	"testing"
 	"time"
 
+	"pbxlab/internal/procs"
 	"pbxlab/sim/phone"
 	"pbxlab/sim/scenario"
 )
@@ -36,12 +36,12 @@ seed: 1
 	if err != nil {
 		b.Fatal(err)
 	}
-	var ru syscall.Rusage
 	cpu := func() time.Duration {
-		if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-			b.Fatal(err)
+		t, ok := procs.ProcessCPU()
+		if !ok {
+			b.Skip("the process's CPU time is unknown on this system")
 		}
-		return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+		return t
 	}
 	start := cpu()
 	for b.Loop() {

@@ -4,5 +4,5 @@ package procs
 
 import "time"
 
-// processCPU is unknown here: a Controller leaves GOMAXPROCS alone.
-func processCPU() (time.Duration, bool) { return 0, false }
+// ProcessCPU is unknown here (false): a Controller leaves GOMAXPROCS alone.
+func ProcessCPU() (time.Duration, bool) { return 0, false }

@@ -7,9 +7,9 @@ import (
 	"time"
 )
 
-// processCPU is the user and system CPU time of every thread of the
+// ProcessCPU is the user and system CPU time of every thread of the
 // process so far.
-func processCPU() (time.Duration, bool) {
+func ProcessCPU() (time.Duration, bool) {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		return 0, false

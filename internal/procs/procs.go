@@ -163,7 +163,7 @@ func New(cfg Config, opts ...Option) *Controller {
 		cfg.GCWait = DefaultGCWait
 	}
 	p := &Controller{cfg: cfg, clock: clock.New(), log: slog.New(slog.DiscardHandler),
-		cpu: processCPU, set: func(n int) { runtime.GOMAXPROCS(n) }}
+		cpu: ProcessCPU, set: func(n int) { runtime.GOMAXPROCS(n) }}
 	for _, o := range opts {
 		o(p)
 	}

@@ -2,18 +2,19 @@ package phone
 
 import (
 	"context"
-	"syscall"
 	"testing"
 	"time"
+
+	"pbxlab/internal/procs"
 )
 
-// cpuTime is the process's user+system CPU time so far.
+// cpuTime is the process's user and system CPU time so far (procs.ProcessCPU).
 func cpuTime(b *testing.B) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
+	t, ok := procs.ProcessCPU()
+	if !ok {
+		b.Skip("the process's CPU time is unknown on this system")
 	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	return t
 }
 
 // BenchmarkCheckedCall is one direct call between two phones on loopback:

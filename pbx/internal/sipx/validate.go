@@ -110,7 +110,7 @@ func acceptsSDP(types []string) bool {
 // headerList returns the comma-separated values of every header called name.
 func headerList(req *sip.Request, name string) []string {
 	var out []string
-	for _, h := range req.Headers() { // not GetHeaders: it lowers (allocates) every other header's name
+	for _, h := range req.Headers() { // not GetHeaders: it allocates the slice it returns
 		if !strings.EqualFold(h.Name(), name) {
 			continue
 		}
