@@ -10,7 +10,6 @@ package cdr
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -61,8 +60,7 @@ type Filter struct {
 // Store is the CDR table.
 type Store struct {
 	db *sql.DB
-	b  *store.Batcher
-	st *store.Stmts // the writes, prepared once
+	b  *store.Batcher // its writes prepared once (Batcher.Prepare)
 	// lastID is the id Begin issued last (or the largest in the table)
 	lastID atomic.Int64
 	clock  clock.Clock
@@ -157,18 +155,19 @@ func Open(ctx context.Context, db *sql.DB, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("open cdr: last id: %w", err)
 	}
 	s.lastID.Store(last)
-	if s.st, err = store.Prepare(ctx, db, insertRecord, updateAnswer, updateFinish); err != nil {
-		return nil, fmt.Errorf("open cdr: %w", err)
-	}
 	bopts := []store.BatcherOption{store.WithBatcherLogger(s.log), store.WithCommitDelay(s.commitDelay)}
 	if s.postDelay > 0 {
 		bopts = append(bopts, store.WithPostDelay(s.postDelay))
 	}
 	s.b = store.NewBatcher(db, bopts...)
+	if err := s.b.Prepare(ctx, insertRecord, updateAnswer, updateFinish); err != nil {
+		_ = s.b.Close()
+		return nil, fmt.Errorf("open cdr: %w", err)
+	}
 	return s, nil
 }
 
-// The writes of the call path, prepared once (store.Stmts).
+// The writes of the call path, prepared once (Batcher.Prepare).
 const (
 	insertRecord = `INSERT INTO cdr(id, call_id, caller, dialled, callee, setup_ns, answer_ns, end_ns, disposition, cause, reason)
 			VALUES(?,?,?,?,?,?,?,?,?,?,?)`
@@ -197,7 +196,7 @@ func (s *Store) Begin(ctx context.Context, r Record) (int64, error) {
 	s.mu.Lock()
 	s.queued[id] = rw
 	s.mu.Unlock()
-	err := s.b.Post(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.b.Post(ctx, func(ctx context.Context, tx store.Tx) error {
 		// from here on Answered and Finish write UPDATEs, queued after
 		// this Op; a group commit run again after a rollback runs it
 		// again with the same record
@@ -205,7 +204,7 @@ func (s *Store) Begin(ctx context.Context, r Record) (int64, error) {
 		r := rw.r
 		delete(s.queued, id)
 		s.mu.Unlock()
-		_, err := s.st.Exec(ctx, tx, insertRecord, id, r.CallID, r.Caller, r.Dialled, r.Callee, ns(r.Setup), ns(r.Answer), ns(r.End), r.Disposition, r.Cause, r.Reason)
+		_, err := tx.Exec(ctx, insertRecord, id, r.CallID, r.Caller, r.Dialled, r.Callee, ns(r.Setup), ns(r.Answer), ns(r.End), r.Disposition, r.Cause, r.Reason)
 		rw.inserted = err == nil
 		return err
 	})
@@ -248,8 +247,8 @@ func (s *Store) Answered(ctx context.Context, id int64, at time.Time) error {
 	}); ok {
 		return nil
 	}
-	err := s.b.Post(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		_, err := s.st.Exec(ctx, tx, updateAnswer, ns(at), id)
+	err := s.b.Post(ctx, func(ctx context.Context, tx store.Tx) error {
+		_, err := tx.Exec(ctx, updateAnswer, ns(at), id)
 		return err
 	})
 	if err != nil {
@@ -263,7 +262,7 @@ func (s *Store) Flush(ctx context.Context) error {
 	if s.b == nil {
 		return nil
 	}
-	if err := s.b.Do(ctx, func(context.Context, *sql.Tx) error { return nil }); err != nil {
+	if err := s.b.Do(ctx, func(context.Context, store.Tx) error { return nil }); err != nil {
 		return fmt.Errorf("flush cdr: %w", err)
 	}
 	return nil
@@ -278,7 +277,7 @@ func (s *Store) Finish(ctx context.Context, id int64, r Record) error {
 		q.Callee, q.Answer, q.End, q.Disposition, q.Cause, q.Reason = r.Callee, r.Answer, r.End, r.Disposition, r.Cause, r.Reason
 	}); ok {
 		// the insert now carries the outcome: wait for its commit
-		err := s.b.Do(ctx, func(context.Context, *sql.Tx) error {
+		err := s.b.Do(ctx, func(context.Context, store.Tx) error {
 			if !rw.inserted {
 				return ErrNoRecord
 			}
@@ -289,8 +288,8 @@ func (s *Store) Finish(ctx context.Context, id int64, r Record) error {
 		}
 		return nil
 	}
-	err := s.b.Do(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		res, err := s.st.Exec(ctx, tx, updateFinish, r.Callee, ns(r.Answer), ns(r.End), r.Disposition, r.Cause, r.Reason, id)
+	err := s.b.Do(ctx, func(ctx context.Context, tx store.Tx) error {
+		res, err := tx.Exec(ctx, updateFinish, r.Callee, ns(r.Answer), ns(r.End), r.Disposition, r.Cause, r.Reason, id)
 		if err != nil {
 			return err
 		}
@@ -366,7 +365,7 @@ func (s *Store) Close() error {
 	if s.b == nil {
 		return nil
 	}
-	return errors.Join(s.b.Close(), s.st.Close())
+	return s.b.Close()
 }
 
 func ns(t time.Time) int64 {

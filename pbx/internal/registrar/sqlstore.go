@@ -3,7 +3,6 @@ package registrar
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -44,8 +43,7 @@ CREATE INDEX registrar_bindings_expires ON registrar_bindings(expires_ns) WHERE 
 // database; put a Cached in front for the hot path.
 type SQLStore struct {
 	db *sql.DB
-	b  *store.Batcher
-	st *store.Stmts // the writes, prepared once
+	b  *store.Batcher // its writes prepared once (Batcher.Prepare)
 }
 
 // NewSQLStore migrates the registrar schema in db (opened by store.Open)
@@ -54,11 +52,12 @@ func NewSQLStore(ctx context.Context, db *sql.DB, opts ...store.BatcherOption) (
 	if err := store.Migrate(ctx, db, schema()); err != nil {
 		return nil, fmt.Errorf("open binding store: %w", err)
 	}
-	st, err := store.Prepare(ctx, db, upsert, deleteContact, deleteAOR, purge, deleteExpired)
-	if err != nil {
+	b := store.NewBatcher(db, opts...)
+	if err := b.Prepare(ctx, upsert, deleteContact, deleteAOR, purge, deleteExpired); err != nil {
+		_ = b.Close()
 		return nil, fmt.Errorf("open binding store: %w", err)
 	}
-	return &SQLStore{db: db, b: store.NewBatcher(db, opts...), st: st}, nil
+	return &SQLStore{db: db, b: b}, nil
 }
 
 // DeleteExpired deletes the rows of bs that are expired at now (not
@@ -71,10 +70,10 @@ func (s *SQLStore) DeleteExpired(ctx context.Context, now time.Time, bs []Bindin
 	total := 0
 	for chunk := range slices.Chunk(bs, expiredChunk) {
 		var n int64
-		err := s.b.Do(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		err := s.b.Do(ctx, func(ctx context.Context, tx store.Tx) error {
 			n = 0
 			for _, b := range chunk {
-				res, err := s.st.Exec(ctx, tx, deleteExpired, b.AOR, b.Contact, nanos(now))
+				res, err := tx.Exec(ctx, deleteExpired, b.AOR, b.Contact, nanos(now))
 				if err != nil {
 					return err
 				}
@@ -101,7 +100,7 @@ const expiredChunk = 512
 func (s *SQLStore) Stats() store.Stats { return s.b.Stats() }
 
 // Close stops the writer after committing queued writes.
-func (s *SQLStore) Close() error { return errors.Join(s.b.Close(), s.st.Close()) }
+func (s *SQLStore) Close() error { return s.b.Close() }
 
 const upsert = `INSERT INTO registrar_bindings
 	(aor, contact, received, transport, expires_ns, q, call_id, cseq, static, updated_ns)
@@ -120,13 +119,13 @@ const (
 
 // Put implements Store.
 func (s *SQLStore) Put(ctx context.Context, bs ...Binding) error {
-	err := s.b.Do(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.b.Do(ctx, func(ctx context.Context, tx store.Tx) error {
 		for _, b := range bs {
 			received := ""
 			if b.Received.IsValid() {
 				received = b.Received.String()
 			}
-			if _, err := s.st.Exec(ctx, tx, upsert, b.AOR, b.Contact, received, b.Transport,
+			if _, err := tx.Exec(ctx, upsert, b.AOR, b.Contact, received, b.Transport,
 				nanos(b.Expires), b.Q, b.CallID, int64(b.CSeq), b.Static, nanos(b.UpdatedAt)); err != nil {
 				return err
 			}
@@ -141,9 +140,9 @@ func (s *SQLStore) Put(ctx context.Context, bs ...Binding) error {
 
 // Delete implements Store.
 func (s *SQLStore) Delete(ctx context.Context, aor string, contacts ...string) error {
-	err := s.b.Do(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.b.Do(ctx, func(ctx context.Context, tx store.Tx) error {
 		for _, c := range contacts {
-			if _, err := s.st.Exec(ctx, tx, deleteContact, aor, c); err != nil {
+			if _, err := tx.Exec(ctx, deleteContact, aor, c); err != nil {
 				return err
 			}
 		}
@@ -157,8 +156,8 @@ func (s *SQLStore) Delete(ctx context.Context, aor string, contacts ...string) e
 
 // DeleteAOR implements Store.
 func (s *SQLStore) DeleteAOR(ctx context.Context, aor string) error {
-	err := s.b.Do(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		_, err := s.st.Exec(ctx, tx, deleteAOR, aor)
+	err := s.b.Do(ctx, func(ctx context.Context, tx store.Tx) error {
+		_, err := tx.Exec(ctx, deleteAOR, aor)
 		return err
 	})
 	if err != nil {
@@ -170,8 +169,8 @@ func (s *SQLStore) DeleteAOR(ctx context.Context, aor string) error {
 // Purge implements Store.
 func (s *SQLStore) Purge(ctx context.Context, now time.Time) (int, error) {
 	var n int64
-	err := s.b.Do(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		res, err := s.st.Exec(ctx, tx, purge, nanos(now))
+	err := s.b.Do(ctx, func(ctx context.Context, tx store.Tx) error {
+		res, err := tx.Exec(ctx, purge, nanos(now))
 		if err != nil {
 			return err
 		}

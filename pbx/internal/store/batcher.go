@@ -12,8 +12,9 @@ import (
 )
 
 // Op is one unit of work run by a Batcher inside a shared transaction. It
-// must use only tx (never the *sql.DB: the pool has a single connection).
-type Op func(ctx context.Context, tx *sql.Tx) error
+// must use only tx (never the *sql.DB: the pool has a single connection,
+// which the transaction holds).
+type Op func(ctx context.Context, tx Tx) error
 
 // Batcher is a group-commit writer: one goroutine takes every Op queued
 // while the previous transaction was committing, runs them in one
@@ -30,8 +31,10 @@ type Batcher struct {
 	postDelay   time.Duration
 	commitDelay time.Duration
 	lastCommit  time.Time // when the previous commit ended (the writer's own)
+	w           writerConn
 
 	queue chan *pending
+	prep  chan prepRequest // Prepare, run by the writer outside a commit
 	quit  chan struct{}
 	done  chan struct{}
 
@@ -113,6 +116,7 @@ func NewBatcher(db *sql.DB, opts ...BatcherOption) *Batcher {
 		log:       slog.New(slog.DiscardHandler),
 		maxBatch:  256,
 		postDelay: 20 * time.Millisecond,
+		prep:      make(chan prepRequest),
 		quit:      make(chan struct{}),
 		done:      make(chan struct{}),
 	}
@@ -181,8 +185,12 @@ func (b *Batcher) run() {
 		select {
 		case p := <-b.queue:
 			batch = append(batch[:0], p)
+		case r := <-b.prep:
+			r.result <- b.withConn(context.Background(), func() error { return b.w.prepare(r.ctx, r.queries) })
+			continue
 		case <-b.quit:
 			b.drain()
+			b.closeStmts()
 			return
 		}
 		batch = b.fill(batch)
@@ -277,13 +285,16 @@ func (b *Batcher) drain() {
 func (b *Batcher) commit(batch []*pending) {
 	ctx := context.Background()
 	results := make([]error, len(batch))
-	err := b.runFast(ctx, batch, results)
-	if errors.Is(err, errOpFailed) {
-		// an Op failed: run the batch again, each Op in its own SAVEPOINT,
-		// so only the failing one is rolled back
-		clear(results)
-		err = b.runTx(ctx, batch, results)
-	}
+	err := b.withConn(ctx, func() error {
+		err := b.runFast(ctx, batch, results)
+		if errors.Is(err, errOpFailed) {
+			// an Op failed: run the batch again, each Op in its own
+			// SAVEPOINT, so only the failing one is rolled back
+			clear(results)
+			err = b.runTx(ctx, batch, results)
+		}
+		return err
+	})
 	if err == nil {
 		b.commits.Add(1)
 		b.ops.Add(int64(len(batch)))
@@ -308,56 +319,63 @@ func (b *Batcher) commit(batch []*pending) {
 // and errOpFailed returned; the caller then runs the batch through runTx.
 // Ops only act through tx, so running one again after a rollback is safe.
 func (b *Batcher) runFast(ctx context.Context, batch []*pending, results []error) error {
-	tx, err := b.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("begin group commit: %w", err)
+	w := &b.w
+	if err := w.begin(ctx); err != nil {
+		return err
 	}
-	defer func() { _ = tx.Rollback() }()
 	for i, p := range batch {
 		if err := p.ctx.Err(); err != nil {
 			results[i] = err
 			continue
 		}
 		// as in runTx: the Op runs to completion whatever its caller's ctx does
-		if err := p.op(context.WithoutCancel(p.ctx), tx); err != nil {
+		if err := p.op(context.WithoutCancel(p.ctx), Tx{w: w}); err != nil {
+			w.rollback(ctx)
 			return errOpFailed
 		}
 	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit group: %w", err)
-	}
-	return nil
+	return w.commit(ctx)
 }
 
 func (b *Batcher) runTx(ctx context.Context, batch []*pending, results []error) error {
-	tx, err := b.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("begin group commit: %w", err)
+	w := &b.w
+	if err := w.begin(ctx); err != nil {
+		return err
 	}
-	defer func() { _ = tx.Rollback() }()
 	for i, p := range batch {
 		if err := p.ctx.Err(); err != nil {
 			results[i] = err
 			continue
 		}
-		if _, err := tx.ExecContext(ctx, "SAVEPOINT op"); err != nil {
+		if _, err := w.exec(ctx, "SAVEPOINT op", nil); err != nil {
+			w.rollback(ctx)
 			return fmt.Errorf("open savepoint: %w", err)
 		}
 		// The Op runs to completion whatever its caller's ctx does:
 		// interrupting a statement would roll back the whole shared
 		// transaction (sqlite3_interrupt), not just this Op.
-		if err := p.op(context.WithoutCancel(p.ctx), tx); err != nil {
+		if err := p.op(context.WithoutCancel(p.ctx), Tx{w: w}); err != nil {
 			results[i] = err
-			if _, err := tx.ExecContext(ctx, "ROLLBACK TO op"); err != nil {
+			if _, err := w.exec(ctx, "ROLLBACK TO op", nil); err != nil {
+				w.rollback(ctx)
 				return fmt.Errorf("roll back savepoint: %w", err)
 			}
 		}
-		if _, err := tx.ExecContext(ctx, "RELEASE op"); err != nil {
+		if _, err := w.exec(ctx, "RELEASE op", nil); err != nil {
+			w.rollback(ctx)
 			return fmt.Errorf("release savepoint: %w", err)
 		}
 	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit group: %w", err)
+	return w.commit(ctx)
+}
+
+// closeStmts finalises the writer's statements on their connection once
+// the last commit ran (a closed database has finalised them with it).
+func (b *Batcher) closeStmts() {
+	if len(b.w.stmts) == 0 {
+		return
 	}
-	return nil
+	if err := b.withConn(context.Background(), b.w.close); err != nil {
+		b.log.Debug("finalise statements", "error", err)
+	}
 }

@@ -141,8 +141,8 @@ func newTable(t *testing.T, ctx context.Context) *sql.DB {
 }
 
 func insert(k int, v string) Op {
-	return func(ctx context.Context, tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, "INSERT INTO kv(k, v) VALUES(?, ?)", k, v)
+	return func(ctx context.Context, tx Tx) error {
+		_, err := tx.Exec(ctx, "INSERT INTO kv(k, v) VALUES(?, ?)", k, v)
 		return err
 	}
 }
@@ -199,8 +199,8 @@ func TestBatcherFailingOpIsolated(t *testing.T) {
 		t.Fatal(err)
 	}
 	// An op that writes and then fails must leave nothing behind.
-	failing := func(ctx context.Context, tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, "INSERT INTO kv(k, v) VALUES(2, 'two')"); err != nil {
+	failing := func(ctx context.Context, tx Tx) error {
+		if _, err := tx.Exec(ctx, "INSERT INTO kv(k, v) VALUES(2, 'two')"); err != nil {
 			return err
 		}
 		return insert(1, "dup")(ctx, tx)
