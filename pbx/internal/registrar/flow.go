@@ -38,27 +38,30 @@ func (r *Registrar) DropFlow(ctx context.Context, transport string, remotes ...n
 			continue
 		}
 		unlock := r.lockAOR(b.AOR)
-		err := r.dropIfSame(ctx, b)
+		ok, err := r.dropIfSame(ctx, b)
 		unlock()
 		if err != nil {
 			return dropped, fmt.Errorf("drop flow %s %s: %w", transport, b.Received, err)
 		}
-		dropped = append(dropped, b)
+		if ok {
+			dropped = append(dropped, b)
+		}
 	}
 	return dropped, nil
 }
 
 // dropIfSame removes b unless a REGISTER replaced it since All read it
-// (a refresh over a new connection, from another address).
-func (r *Registrar) dropIfSame(ctx context.Context, b Binding) error {
+// (a refresh over a new connection, from another address), and reports
+// whether it did.
+func (r *Registrar) dropIfSame(ctx context.Context, b Binding) (bool, error) {
 	now, err := r.store.Lookup(ctx, b.AOR)
 	if err != nil {
-		return err
+		return false, err
 	}
 	for _, cur := range now {
 		if cur.Contact == b.Contact && cur.Received == b.Received && strings.EqualFold(cur.Transport, b.Transport) {
-			return r.store.Delete(ctx, b.AOR, b.Contact)
+			return true, r.store.Delete(ctx, b.AOR, b.Contact)
 		}
 	}
-	return nil
+	return false, nil
 }

@@ -30,6 +30,7 @@ type Batcher struct {
 	maxBatch    int
 	postDelay   time.Duration
 	commitDelay time.Duration
+	groupSize   int       // a commit delay ends once this many Ops share the commit
 	lastCommit  time.Time // when the previous commit ended (the writer's own)
 	w           writerConn
 
@@ -87,15 +88,31 @@ func WithPostDelay(d time.Duration) BatcherOption {
 // WithCommitDelay sets the group-commit window under load (default 0:
 // none). A batch whose Ops someone waits for (Do) commits at once, unless
 // the previous commit ended less than d ago: then it waits until d after
-// that commit for more Ops to share the commit (or until it is full). Ops
-// arriving more than d apart never wait; a steady load of n Ops/s commits
-// at most 1/d times a second instead of n, and a Do waits at most d more.
+// that commit for more Ops to share the commit (or until WithGroupSize's
+// Ops share it). Ops arriving more than d apart never wait; a steady load
+// of n Ops/s commits at most max(1/d, n/groupSize) times a second instead
+// of n, and a Do waits at most d more.
 // PostgreSQL's commit_delay is the same idea, with commit_siblings for
 // "under load".
 func WithCommitDelay(d time.Duration) BatcherOption {
 	return func(b *Batcher) {
 		if d >= 0 {
 			b.commitDelay = d
+		}
+	}
+}
+
+// WithGroupSize ends a commit delay's wait (WithCommitDelay) as soon as
+// n Ops share the commit (default 32, at most the maximum batch). A
+// commit's fixed cost (BEGIN, the WAL frames, COMMIT) shared by 32 Ops is
+// already small beside theirs, so waiting longer only adds latency; and
+// where the writers wait for their commits before writing again (a
+// registration storm with a bounded number in flight), the batch reaches
+// n long before the delay ends, so the delay does not cap their rate.
+func WithGroupSize(n int) BatcherOption {
+	return func(b *Batcher) {
+		if n > 0 {
+			b.groupSize = n
 		}
 	}
 }
@@ -115,6 +132,7 @@ func NewBatcher(db *sql.DB, opts ...BatcherOption) *Batcher {
 		db:        db,
 		log:       slog.New(slog.DiscardHandler),
 		maxBatch:  256,
+		groupSize: 32,
 		postDelay: 20 * time.Millisecond,
 		prep:      make(chan prepRequest),
 		quit:      make(chan struct{}),
@@ -123,6 +141,7 @@ func NewBatcher(db *sql.DB, opts ...BatcherOption) *Batcher {
 	for _, o := range opts {
 		o(b)
 	}
+	b.groupSize = min(b.groupSize, b.maxBatch)
 	b.queue = make(chan *pending, b.maxBatch)
 	go b.run()
 	return b
@@ -240,11 +259,14 @@ func (b *Batcher) await(batch []*pending) []*pending {
 }
 
 // gather adds the Ops queued within d (WithCommitDelay), until the batch
-// is full or Close.
+// holds groupSize Ops (WithGroupSize) or Close.
 func (b *Batcher) gather(batch []*pending, d time.Duration) []*pending {
+	if len(batch) >= b.groupSize {
+		return batch
+	}
 	t := time.NewTimer(d)
 	defer t.Stop()
-	for len(batch) < b.maxBatch {
+	for len(batch) < b.groupSize {
 		select {
 		case p := <-b.queue:
 			batch = append(batch, p)

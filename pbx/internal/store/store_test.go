@@ -395,3 +395,50 @@ func TestBatcherCommitDelay(t *testing.T) {
 		}
 	})
 }
+
+// TestBatcherGroupSize (virtual time): within the commit delay, a burst
+// commits as soon as the group size shares the commit, without waiting
+// for the window's end; a burst smaller than the group waits for it.
+func TestBatcherGroupSize(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := t.Context()
+		db := newTable(t, ctx)
+		const window = time.Hour // never reached by a full group
+		b := NewBatcher(db, WithCommitDelay(window), WithGroupSize(3))
+		defer b.Close()
+		burst := func(first, n int) []time.Duration {
+			var wg sync.WaitGroup
+			waited := make([]time.Duration, n)
+			for i := range waited {
+				wg.Go(func() {
+					start := time.Now()
+					if err := b.Do(ctx, insert(first+i, "burst")); err != nil {
+						t.Error(err)
+					}
+					waited[i] = time.Since(start)
+				})
+			}
+			wg.Wait()
+			return waited
+		}
+		if w := burst(1, 1); w[0] != 0 {
+			t.Errorf("the first Do waited %s; nothing had committed before it", w[0])
+		}
+		for i, d := range burst(10, 3) {
+			if d != 0 {
+				t.Errorf("Do %d of a full group waited %s, want 0 (the group ends the delay)", i, d)
+			}
+		}
+		if st := b.Stats(); st.Commits != 2 || st.Ops != 4 {
+			t.Errorf("stats %+v, want 2 commits of 4 ops (the group shared one)", st)
+		}
+		for i, d := range burst(20, 2) {
+			if d != window {
+				t.Errorf("Do %d of a smaller burst waited %s, want the window (%s)", i, d, window)
+			}
+		}
+		if got := count(t, ctx, db); got != 6 {
+			t.Errorf("rows = %d, want 6", got)
+		}
+	})
+}
