@@ -44,7 +44,7 @@ func TestDefaults(t *testing.T) {
 		{"registrar.purge_interval", c.Registrar.PurgeInterval, 30 * time.Second},
 		{"call.no_answer_timeout", c.Call.NoAnswerTimeout, 60 * time.Second},
 		{"call.shutdown_grace", c.Call.ShutdownGrace, 5 * time.Second},
-		{"store.commit_delay", c.Store.CommitDelay, 50 * time.Millisecond},
+		{"store.commit_delay", c.Store.CommitDelay, 10 * time.Millisecond},
 		{"sip.source_limits", c.SIP.SourceLimits, SourceLimits{BlockFor: time.Minute}},
 		{"call.redirect", c.Call.Redirect, RedirectOff},
 		{"call.max_forwards", c.Call.MaxForwards, 70},
