@@ -33,6 +33,8 @@ NAME=ab
 KEEP=${BENCH_KEEP:-0}
 # shellcheck source=scripts/lib/procs.sh
 source "$ROOT/scripts/lib/procs.sh"
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh" # pbxlab_yaml
 for tool in sipp awk; do
 	command -v "$tool" >/dev/null 2>&1 || { log "$tool not found (.ci/run installs sip-tester)"; exit 1; }
 done
@@ -62,29 +64,7 @@ for s in A B; do
 	(cd "$WORK" && exec setsid sipp -nostdin -sf "$SC/uas.xml" -i 127.0.0.1 -p "$uas" >"$WORK/uas-$s.log" 2>&1) &
 	PGIDS+=($!)
 	PORT[$s]=$(free_port)
-	cat >"$WORK/$s.yaml" <<EOF
-sip:
-  listen: ["udp:127.0.0.1:${PORT[$s]}"]
-  user_agent: pbxlab-ab
-auth:
-  realms:
-    - name: pbxlab
-      algorithms: [MD5]
-log:
-  level: warn
-media:
-  anchor: direct
-subscribers:
-  - number: "2000"
-    contacts: ["sip:2000@127.0.0.1:$uas"]
-subscriber_ranges:
-  - from: "$FIRST_USER"
-    to: "$((FIRST_USER + USERS_N - 1))"
-    password: "pw{n}"
-trusted_peers:
-  - name: sipp
-    address: 127.0.0.2
-EOF
+	pbxlab_yaml "${PORT[$s]}" "$uas" "$FIRST_USER" "$USERS_N" >"$WORK/$s.yaml"
 	extra=${s}_YAML
 	[[ -n ${!extra:-} ]] && printf '%s\n' "${!extra}" >>"$WORK/$s.yaml"
 	bin=${s}_BIN

@@ -192,3 +192,39 @@ poll_mem() {
 		sleep 0.5
 	done >"$3"
 }
+
+# pbxlab_yaml PORT UAS_PORT FIRST_USER USERS [ADMIN]: the configuration bench/run.sh and bench/ab.sh run
+# pbxlab with (same roles as bench/kamailio.cfg): UDP on 127.0.0.1:PORT, digest users FIRST_USER..
+# FIRST_USER+USERS-1 with passwords pw<user>, number 2000 at the SIPp UAS on UAS_PORT, the trusted
+# 127.0.0.2, media not anchored; with ADMIN, the admin listener there with pprof.
+pbxlab_yaml() {
+	cat <<EOF
+# bench: same roles as bench/kamailio.cfg
+sip:
+  listen: ["udp:127.0.0.1:$1"]
+  user_agent: pbxlab-bench
+auth:
+  realms:
+    - name: pbxlab
+      algorithms: [MD5]
+log:
+  level: warn
+# Kamailio proxies signalling only: compare like with like (anchored media
+# has its own figures, make bench-media)
+media:
+  anchor: direct
+subscribers:
+  - number: "2000"
+    contacts: ["sip:2000@127.0.0.1:$2"]
+subscriber_ranges:
+  - from: "$3"
+    to: "$(($3 + $4 - 1))"
+    password: "pw{n}"
+trusted_peers:
+  - name: sipp
+    address: 127.0.0.2
+EOF
+	if [[ -n ${5:-} ]]; then
+		printf 'admin:\n  listen: %s\n  pprof: true\n' "$5"
+	fi
+}

@@ -152,35 +152,7 @@ start_uas pbxlab
 start_uas kamailio
 PORT_pbxlab=$(free_port)
 ADMIN=127.0.0.1:$(free_port)
-cat >"$WORK/pbxlab.yaml" <<EOF
-# bench/run.sh: same roles as bench/kamailio.cfg
-sip:
-  listen: ["udp:127.0.0.1:$PORT_pbxlab"]
-  user_agent: pbxlab-bench
-auth:
-  realms:
-    - name: pbxlab
-      algorithms: [MD5]
-log:
-  level: warn
-admin:
-  listen: $ADMIN
-  pprof: true
-# Kamailio proxies signalling only: compare like with like (anchored media
-# has its own figures, make bench-media)
-media:
-  anchor: direct
-subscribers:
-  - number: "2000"
-    contacts: ["sip:2000@127.0.0.1:$UAS_PORT_pbxlab"]
-subscriber_ranges:
-  - from: "$FIRST_USER"
-    to: "$((FIRST_USER + MEM_BINDINGS - 1))"
-    password: "pw{n}"
-trusted_peers:
-  - name: sipp
-    address: 127.0.0.2
-EOF
+pbxlab_yaml "$PORT_pbxlab" "$UAS_PORT_pbxlab" "$FIRST_USER" "$MEM_BINDINGS" "$ADMIN" >"$WORK/pbxlab.yaml"
 setsid "$BIN" serve --config "$WORK/pbxlab.yaml" --store "$WORK/pbxlab.db" >"$WORK/pbxlab.out" 2>"$WORK/pbxlab.log" &
 PID_pbxlab=$!
 PGIDS+=("$PID_pbxlab")
