@@ -251,8 +251,8 @@ type Store struct {
 	// 23 % less CPU per REGISTER at 1,000/s, but the writes of one AOR
 	// wait that long for each other: after a TCP connection drops, its
 	// bindings' removal holds the phone's new REGISTER up to 50 ms, and a
-	// call arriving meanwhile finds the phone unreachable (README
-	// "Performance").
+	// call arriving meanwhile finds the phone unreachable (README, "SIP
+	// signalling: make bench").
 	CommitDelay time.Duration `yaml:"commit_delay"`
 }
 
